@@ -1,0 +1,60 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "VaxTicket",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vaxticket", targets: ["VaxTicketCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
+        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
+        // libpng's classic writer reports errors with longjmp; this C target keeps setjmp and
+        // every longjmp inside C so none can cross a Swift frame.
+        .target(name: "CPNGWriter", dependencies: ["CPNG"]),
+
+        // Pure Swift: the grayscale image type and image filters.
+        .target(name: "Imaging"),
+        // Thin wrappers, the only Swift modules that touch C.
+        .target(name: "QREncoding", dependencies: ["CQREncode", "Imaging"]),
+        .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGWriter", "Imaging"]),
+        .target(name: "JPEGCodec", dependencies: ["CTurboJPEG", "Imaging"]),
+        .target(name: "ZBarScanner", dependencies: ["CZBar", "Imaging"]),
+        // The photo pipeline: format sniffing, scaled decoding, the retry cascade.
+        .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
+        // Simulated phone-camera damage, for tests and benchmarks.
+        .target(name: "CameraSimulation", dependencies: ["Imaging"]),
+        // Signed tickets: layout, text form, HMAC keyring. No C.
+        .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        .executableTarget(
+            name: "VaxTicketCLI",
+            dependencies: [
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
+        .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
+        .testTarget(name: "PhotoReaderTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
+        .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.strictMemorySafety())
+    target.swiftSettings = settings
+}

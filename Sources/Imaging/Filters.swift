@@ -1,0 +1,131 @@
+/// Image filters used by the photo reader's retry cascade and by the camera simulator.
+extension GrayImage {
+    /// A box blur of the given radius, computed with running sums (separable, O(1) per pixel).
+    public func boxBlurred(radius: Int) -> GrayImage {
+        guard radius > 0, width > 0, height > 0 else { return self }
+        let horizontal = Self.boxPass(pixels, count: height, length: width, stride: 1, lineStride: width, radius: radius)
+        let both = Self.boxPass(horizontal, count: width, length: height, stride: width, lineStride: 1, radius: radius)
+        return GrayImage(width: width, height: height, pixels: both)
+    }
+
+    private static func boxPass(
+        _ source: [UInt8], count: Int, length: Int, stride: Int, lineStride: Int, radius: Int
+    ) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: source.count)
+        let window = 2 * radius + 1
+        for line in 0..<count {
+            let base = line * lineStride
+            var sum = 0
+            for i in -radius...radius {
+                sum += Int(source[base + min(max(i, 0), length - 1) * stride])
+            }
+            for i in 0..<length {
+                out[base + i * stride] = UInt8((sum + window / 2) / window)
+                let leaving = min(max(i - radius, 0), length - 1)
+                let entering = min(i + radius + 1, length - 1)
+                sum += Int(source[base + entering * stride]) - Int(source[base + leaving * stride])
+            }
+        }
+        return out
+    }
+
+    /// An approximate Gaussian blur: three box blurs whose combined spread matches `sigma`.
+    public func gaussianBlurred(sigma: Double) -> GrayImage {
+        guard sigma > 0.3 else { return self }
+        // Three passes of a box of radius r have variance 3 * ((2r+1)^2 - 1) / 12.
+        let radius = max(1, Int(((4 * sigma * sigma + 1).squareRoot() - 1) / 2 + 0.5))
+        return boxBlurred(radius: radius).boxBlurred(radius: radius).boxBlurred(radius: radius)
+    }
+
+    /// Unsharp masking: `self + amount * (self - blurred(self))`.
+    public func unsharpMasked(radius: Int = 2, amount: Double = 1.0) -> GrayImage {
+        let blurred = boxBlurred(radius: radius).boxBlurred(radius: max(1, radius / 2))
+        var out = pixels
+        let gain = Int(amount * 256)
+        for i in 0..<out.count {
+            let original = Int(pixels[i])
+            let value = original + ((original - Int(blurred.pixels[i])) * gain) >> 8
+            out[i] = UInt8(clamping: value)
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+
+    /// The image scaled by an integer factor with bilinear interpolation.
+    public func upscaled(by factor: Int) -> GrayImage {
+        guard factor > 1, width > 0, height > 0 else { return self }
+        let newWidth = width * factor
+        let newHeight = height * factor
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight)
+        let scale = 1.0 / Double(factor)
+        for y in 0..<newHeight {
+            let sy = (Double(y) + 0.5) * scale - 0.5
+            let y0 = max(0, min(height - 1, Int(sy.rounded(.down))))
+            let y1 = min(height - 1, y0 + 1)
+            let wy = max(0, min(1, sy - Double(y0)))
+            for x in 0..<newWidth {
+                let sx = (Double(x) + 0.5) * scale - 0.5
+                let x0 = max(0, min(width - 1, Int(sx.rounded(.down))))
+                let x1 = min(width - 1, x0 + 1)
+                let wx = max(0, min(1, sx - Double(x0)))
+                let top = Double(pixels[y0 * width + x0]) * (1 - wx) + Double(pixels[y0 * width + x1]) * wx
+                let bottom = Double(pixels[y1 * width + x0]) * (1 - wx) + Double(pixels[y1 * width + x1]) * wx
+                out[y * newWidth + x] = UInt8((top * (1 - wy) + bottom * wy).rounded())
+            }
+        }
+        return GrayImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
+    /// The image shrunk by an integer factor, each output pixel the mean of a factor x factor block.
+    public func downscaled(by factor: Int) -> GrayImage {
+        guard factor > 1 else { return self }
+        let newWidth = width / factor
+        let newHeight = height / factor
+        guard newWidth > 0, newHeight > 0 else { return self }
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight)
+        let area = factor * factor
+        for y in 0..<newHeight {
+            for x in 0..<newWidth {
+                var sum = 0
+                for dy in 0..<factor {
+                    let row = (y * factor + dy) * width + x * factor
+                    for dx in 0..<factor { sum += Int(pixels[row + dx]) }
+                }
+                out[y * newWidth + x] = UInt8(sum / area)
+            }
+        }
+        return GrayImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
+    /// Black and white swapped.
+    public var inverted: GrayImage {
+        GrayImage(width: width, height: height, pixels: pixels.map { 255 - $0 })
+    }
+
+    /// Local contrast normalisation: each pixel rescaled against the minimum and maximum of a
+    /// blurred neighbourhood, which evens out shadows and uneven light.
+    public func locallyNormalized(radius: Int) -> GrayImage {
+        let mean = boxBlurred(radius: radius)
+        var deviation = [UInt8](repeating: 0, count: pixels.count)
+        for i in 0..<pixels.count {
+            deviation[i] = UInt8(min(255, abs(Int(pixels[i]) - Int(mean.pixels[i])) * 2))
+        }
+        let spread = GrayImage(width: width, height: height, pixels: deviation).boxBlurred(radius: radius)
+        var out = pixels
+        for i in 0..<out.count {
+            let s = max(8, Int(spread.pixels[i]))
+            out[i] = UInt8(clamping: 128 + (Int(pixels[i]) - Int(mean.pixels[i])) * 96 / s)
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+
+    /// Adaptive binarisation: black where a pixel is darker than its neighbourhood mean less
+    /// `offset`, white elsewhere.
+    public func adaptivelyBinarized(radius: Int, offset: Int = 4) -> GrayImage {
+        let mean = boxBlurred(radius: radius)
+        var out = pixels
+        for i in 0..<out.count {
+            out[i] = Int(pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255
+        }
+        return GrayImage(width: width, height: height, pixels: out)
+    }
+}

@@ -1,0 +1,110 @@
+import CPNG
+import CPNGWriter
+public import Imaging
+
+/// An error reported by libpng while writing, with its message.
+public struct PNGError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// libpng's message.
+    public var message: String
+    public var description: String { "libpng: \(message)" }
+}
+
+/// PNG reading and writing through libpng.
+public enum PNG {
+    /// The eight bytes every PNG file starts with.
+    public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// Whether `bytes` start with the PNG signature.
+    public static func isPNG(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 8 && Array(bytes[0..<8]) == signature
+    }
+
+    /// Decodes a PNG of any colour type, bit depth and interlacing to 8-bit gray, compositing
+    /// any transparency on white.
+    ///
+    /// Uses libpng's simplified `png_image_*` API, which catches libpng's internal `longjmp`
+    /// itself and reports failure through its return value and `message`.
+    /// - Parameter maxPixels: images whose header claims more pixels are refused before any
+    ///   pixel buffer is allocated.
+    public static func decode(_ bytes: [UInt8], maxPixels: Int) throws(ImageDecodingError) -> GrayImage {
+        var image = unsafe png_image()
+        unsafe image.version = UInt32(PNG_IMAGE_VERSION)
+        let began = unsafe bytes.withUnsafeBytes { raw in
+            unsafe png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
+        }
+        guard began != 0 else { throw unsafe .corrupt(library: "libpng", message: message(of: image)) }
+        // From here the png_image owns a libpng control block: free it on every path.
+        defer { unsafe png_image_free(&image) }
+        let width = unsafe Int(image.width)
+        let height = unsafe Int(image.height)
+        guard width.multipliedReportingOverflow(by: height).partialValue <= maxPixels,
+              !width.multipliedReportingOverflow(by: height).overflow
+        else { throw .tooLarge(width: width, height: height, limit: maxPixels) }
+        unsafe image.format = UInt32(PNG_FORMAT_GRAY)
+        var pixels = [UInt8](repeating: 255, count: width * height)
+        // For gray output libpng composites alpha onto the green channel of this colour.
+        var white = png_color(red: 255, green: 255, blue: 255)
+        let finished = unsafe pixels.withUnsafeMutableBytes { raw in
+            unsafe png_image_finish_read(&image, &white, raw.baseAddress, Int32(width), nil)
+        }
+        guard finished != 0 else { throw unsafe .corrupt(library: "libpng", message: message(of: image)) }
+        return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// The width and height a PNG header declares, without decoding pixels.
+    public static func dimensions(of bytes: [UInt8]) throws(ImageDecodingError) -> (width: Int, height: Int) {
+        var image = unsafe png_image()
+        unsafe image.version = UInt32(PNG_IMAGE_VERSION)
+        let began = unsafe bytes.withUnsafeBytes { raw in
+            unsafe png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
+        }
+        guard began != 0 else { throw unsafe .corrupt(library: "libpng", message: message(of: image)) }
+        defer { unsafe png_image_free(&image) }
+        return unsafe (Int(image.width), Int(image.height))
+    }
+
+    /// Encodes a 1-bit image as a 1-bit grayscale PNG, the smallest and fastest form for a QR code.
+    /// - Parameter dpi: when given, a pHYs chunk records it so the image prints at that density.
+    public static func encode(_ image: BilevelImage, dpi: Int? = nil, compressionLevel: Int = 6) throws(PNGError) -> [UInt8] {
+        try encode(rows: image.bits, width: image.width, height: image.height, bitDepth: 1,
+                   rowBytes: image.rowBytes, dpi: dpi, compressionLevel: compressionLevel)
+    }
+
+    /// Encodes an 8-bit grayscale PNG.
+    public static func encode(_ image: GrayImage, dpi: Int? = nil, compressionLevel: Int = 6) throws(PNGError) -> [UInt8] {
+        try encode(rows: image.pixels, width: image.width, height: image.height, bitDepth: 8,
+                   rowBytes: image.width, dpi: dpi, compressionLevel: compressionLevel)
+    }
+
+    private static func encode(
+        rows: [UInt8], width: Int, height: Int, bitDepth: Int32, rowBytes: Int, dpi: Int?, compressionLevel: Int
+    ) throws(PNGError) -> [UInt8] {
+        guard width > 0, height > 0 else { throw PNGError(message: "image has no pixels") }
+        // pHYs stores pixels per metre; one inch is 0.0254 m.
+        let pixelsPerMetre = dpi.map { UInt32((Double($0) / 0.0254).rounded()) } ?? 0
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        var outputSize = 0
+        var messageBuffer = [CChar](repeating: 0, count: 256)
+        let status = unsafe rows.withUnsafeBufferPointer { source in
+            unsafe messageBuffer.withUnsafeMutableBufferPointer { message in
+                unsafe vax_png_encode_gray(
+                    source.baseAddress, UInt32(width), UInt32(height), bitDepth, rowBytes, pixelsPerMetre,
+                    Int32(compressionLevel), &output, &outputSize, message.baseAddress, message.count)
+            }
+        }
+        guard status == 0, let buffer = unsafe output else {
+            throw PNGError(message: String(decoding: messageBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        // The C side malloc'd the buffer for us: copy it into Swift memory, then free it once.
+        defer { unsafe vax_png_free(buffer) }
+        return unsafe Array(UnsafeBufferPointer(start: buffer, count: outputSize))
+    }
+
+    private static func message(of image: png_image) -> String {
+        var copy = unsafe image
+        return unsafe withUnsafeBytes(of: &copy.message) { raw in
+            let bytes = unsafe raw.prefix { $0 != 0 }
+            return unsafe String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}
