@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -32,21 +33,26 @@ let package = Package(
         .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         // Simulated phone-camera damage, for tests and benchmarks.
         .target(name: "CameraSimulation", dependencies: ["Imaging"]),
+        // Parallel batches, file lists and progress bars for the command line.
+        .target(name: "Batch"),
         // Signed tickets: layout, text form, HMAC keyring. No C.
         .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The recording core: verified scans become dose records, with rules and statistics.
+        .target(name: "Recording", dependencies: ["TicketCodec", .product(name: "GRDB", package: "GRDB.swift")]),
 
         .executableTarget(
             name: "VaxTicketCLI",
             dependencies: [
-                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec",
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation", "Batch"]),
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
+        .testTarget(name: "RecordingTests", dependencies: ["Recording", "TicketCodec"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

@@ -4,6 +4,7 @@ import ArgumentParser
 struct VaxTicket: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vaxticket",
-        abstract: "Signed QR vaccination tickets: print them, read them from phone photos, record doses."
+        abstract: "Signed QR vaccination tickets: print them, read them from phone photos, record doses.",
+        subcommands: [QRCommand.self, ScanCommand.self]
     )
 }
