@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+@Suite("vaxticket qr and scan")
+struct QRScanCommandTests {
+    @Test("qr writes a PNG that scan reads back exactly")
+    func roundTrip() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let png = folder.path("hello.png")
+        let made = try runVaxticket(["qr", "HELLO VAXTICKET 2021", "--out", png, "--dpi", "300"])
+        #expect(made.status == 0)
+        #expect(made.stdout.contains("QR version"))
+        let scanned = try runVaxticket(["scan", "--json", png])
+        #expect(scanned.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(scanned.stdout.utf8)) as? [String: Any])
+        let symbols = try #require(object["symbols"] as? [[String: Any]])
+        #expect(symbols.count == 1)
+        #expect(symbols.first?["text"] as? String == "HELLO VAXTICKET 2021")
+        #expect(object["error"] is NSNull)
+    }
+
+    @Test("scan reports a bad file in JSON, still reads the others, and exits 1")
+    func badFileAmongGood() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let good = folder.path("a-good.png")
+        #expect(try runVaxticket(["qr", "GOOD", "--out", good]).status == 0)
+        let bad = folder.path("b-bad.png")
+        try Data("not an image at all".utf8).write(to: URL(fileURLWithPath: bad))
+        let result = try runVaxticket(["scan", "--json", folder.url.path])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let byFile = Dictionary(uniqueKeysWithValues: objects.map { ($0["file"] as? String ?? "", $0) })
+        let goodSymbols = try #require(byFile[good]?["symbols"] as? [[String: Any]])
+        #expect(goodSymbols.first?["text"] as? String == "GOOD")
+        let error = try #require(byFile[bad]?["error"] as? [String: Any])
+        #expect(error["code"] as? String == "unknown_format")
+    }
+
+    @Test("scan of a missing path is a usage error")
+    func missingPath() throws {
+        let result = try runVaxticket(["scan", "/nonexistent/vaxticket/photo.png"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("no such file or folder"))
+    }
+}
