@@ -56,6 +56,9 @@ public enum JPEG {
             unsafe tjDecompressHeader3(handle, buffer.baseAddress, UInt(buffer.count), &width, &height, &subsampling, &colorspace)
         }
         guard status == 0 else { throw .corrupt(library: "libjpeg-turbo", message: lastError) }
+        guard width > 0, height > 0 else {
+            throw .corrupt(library: "libjpeg-turbo", message: "no image dimensions in the header")
+        }
         let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         return JPEGHeader(width: Int(width), height: Int(height), isCMYK: cmyk)
     }

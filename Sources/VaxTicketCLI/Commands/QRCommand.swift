@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Batch
 import Foundation
 import PNGCodec
 import QREncoding
@@ -12,15 +13,23 @@ struct QRCommand: ParsableCommand {
         discussion: """
             Uppercase letters, digits and ' $%*+-./:' are stored in QR alphanumeric mode, digits \
             in numeric mode, anything else as bytes.
-            Example: vaxticket qr "HELLO WORLD" --out hello.png --dpi 300
+            One code:   vaxticket qr "HELLO WORLD" --out hello.png --dpi 300
+            Many codes: vaxticket qr --texts lines.txt --out-dir codes/   (one PNG per line, \
+            named by line number, in parallel)
             """
     )
 
     @Argument(help: "The text to encode.")
-    var text: String
+    var text: String?
 
     @Option(name: .shortAndLong, help: "The PNG file to write.")
-    var out: String
+    var out: String?
+
+    @Option(help: "A file of texts, one per line, each encoded to its own PNG (with --out-dir).")
+    var texts: String?
+
+    @Option(name: .customLong("out-dir"), help: "Folder for the PNGs of --texts.")
+    var outDir: String?
 
     @Option(help: "Error correction level: L, M, Q or H.")
     var ecc: ErrorCorrection = .quartile
@@ -34,28 +43,95 @@ struct QRCommand: ParsableCommand {
     @Option(help: "Print density recorded in the PNG (pHYs chunk), in dots per inch.")
     var dpi: Int?
 
-    @Flag(help: "Print a JSON object instead of a sentence.")
+    @Option(help: "Parallel jobs for --texts (default: all cores).")
+    var jobs: Int = ParallelBatch.defaultJobs
+
+    @Flag(help: "Print JSON (one object per PNG) instead of sentences.")
     var json = false
 
     func validate() throws {
         guard (1...100).contains(modulePixels) else { throw ValidationError("--module-px must be 1 to 100.") }
         guard (0...100).contains(quietZone) else { throw ValidationError("--quiet-zone must be 0 to 100.") }
         if let dpi, !(1...100_000).contains(dpi) { throw ValidationError("--dpi must be 1 to 100000.") }
-        guard !text.isEmpty else { throw ValidationError("The text to encode is empty.") }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
+        switch (text, out, texts, outDir) {
+        case (let text?, _?, nil, nil):
+            guard !text.isEmpty else { throw ValidationError("The text to encode is empty.") }
+        case (nil, nil, _?, _?):
+            break
+        default:
+            throw ValidationError("Give either TEXT with --out FILE.png, or --texts FILE with --out-dir DIR.")
+        }
     }
 
     func run() throws {
-        let code = try QRCode(encoding: text, correction: ecc)
-        let image = code.rendered(modulePixels: modulePixels, quietZone: quietZone)
-        let png = try PNG.encode(image, dpi: dpi)
-        try Data(png).write(to: URL(fileURLWithPath: out))
+        if let text, let out {
+            let written = try QRPNGFile(text: text, path: out, options: renderOptions)
+            report(written)
+        } else if let texts, let outDir {
+            try runBatch(textsFile: texts, outDir: outDir)
+        }
+    }
+
+    private var renderOptions: QRPNGFile.Options {
+        QRPNGFile.Options(correction: ecc, modulePixels: modulePixels, quietZone: quietZone, dpi: dpi)
+    }
+
+    private func runBatch(textsFile: String, outDir: String) throws {
+        let lines: [String]
+        do {
+            lines = try String(contentsOfFile: textsFile, encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        } catch {
+            throw ValidationError("cannot read \(textsFile): \(error.localizedDescription)")
+        }
+        let entries = lines.enumerated().filter { !$0.element.isEmpty }
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let width = max(5, String(lines.count).count)
+        let options = renderOptions
+        let progress = ProgressBar(total: entries.count, label: "qr")
+        var failures = 0
+        ParallelBatch.run(
+            count: entries.count, jobs: jobs,
+            makeState: { () },
+            work: { _, index in
+                let (offset, text) = entries[index]
+                let number = String(offset + 1)
+                let name = String(repeating: "0", count: max(0, width - number.count)) + number + ".png"
+                let path = (outDir as NSString).appendingPathComponent(name)
+                return Result { () throws(LineError) in
+                    do {
+                        return try QRPNGFile(text: text, path: path, options: options)
+                    } catch {
+                        throw LineError(line: offset + 1, message: "\(error)")
+                    }
+                }
+            },
+            emit: { _, result in
+                progress.advance()
+                switch result {
+                case .success(let written): if json { report(written) }
+                case .failure(let error):
+                    failures += 1
+                    printError("error: \(error)")
+                }
+            }
+        )
+        progress.finish()
+        if !json { print("wrote \(entries.count - failures) PNG files to \(outDir)") }
+        if failures > 0 { throw ExitCode.failure }
+    }
+
+    private func report(_ written: QRPNGFile) {
         if json {
             JSONLine.print([
-                "file": out, "version": code.version, "modules": code.size,
-                "width": image.width, "height": image.height, "bytes": png.count,
+                "file": written.path, "version": written.version, "modules": written.modules,
+                "width": written.pixels, "height": written.pixels, "bytes": written.bytes,
             ])
         } else {
-            print("\(out): QR version \(code.version) (\(code.size)x\(code.size) modules), \(image.width)x\(image.height) px, \(png.count) bytes")
+            print("\(written.path): QR version \(written.version) (\(written.modules)x\(written.modules) modules), \(written.pixels)x\(written.pixels) px, \(written.bytes) bytes")
         }
     }
 }
+
