@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "VaxTicketCLI",
             dependencies: [
-                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording",
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording", "CameraSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
