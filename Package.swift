@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -34,7 +35,7 @@ let package = Package(
         // Simulated phone-camera damage, for tests and benchmarks.
         .target(name: "CameraSimulation", dependencies: ["Imaging"]),
         // Parallel batches, file lists and progress bars for the command line.
-        .target(name: "Batch"),
+        .target(name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
         .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The recording core: verified scans become dose records, with rules and statistics.

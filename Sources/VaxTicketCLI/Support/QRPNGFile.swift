@@ -1,4 +1,4 @@
-import Foundation
+import Batch
 import PNGCodec
 import QREncoding
 
@@ -28,7 +28,7 @@ struct QRPNGFile: Sendable {
         let code = try QRCode(encoding: text, correction: options.correction)
         let image = code.rendered(modulePixels: options.modulePixels, quietZone: options.quietZone)
         let png = try PNG.encode(image, dpi: options.dpi)
-        try Data(png).write(to: URL(fileURLWithPath: path))
+        try FileOutput.write(png, to: path)
         self.path = path
         self.version = code.version
         self.modules = code.size
