@@ -1,0 +1,53 @@
+/// What happened to one scanned ticket. Every case has a stable code for scripts and the scan
+/// log, and a sentence for the officer.
+public enum RecordingOutcome: Hashable, Sendable {
+    /// The dose was recorded.
+    case recorded
+    /// The dose was recorded, but the ticket was issued for another site.
+    case recordedAtOtherSite(ticketSite: String)
+    /// This serial was recorded before; nothing new was written.
+    case alreadyRecorded
+    /// The registrant already has this dose number, under another serial.
+    case doseAlreadyGiven(otherSerial: String)
+    /// The previous dose number has not been recorded (nor marked as given elsewhere).
+    case doseOutOfOrder(missingDose: Int)
+    /// The minimum interval since the previous dose has not passed; `earliestDay` is the first allowed day.
+    case tooEarly(previousDay: String, earliestDay: String)
+    /// The eligibility policy does not allow this dose for this priority group.
+    case notEligible(group: String, dose: Int)
+    /// The ticket failed verification (malformed, bad signature, expired, revoked, ...).
+    case unverified(code: String, message: String)
+    /// No ticket could be read from the image.
+    case unreadable(code: String, message: String)
+
+    /// The stable machine code.
+    public var code: String {
+        switch self {
+        case .recorded: "recorded"
+        case .recordedAtOtherSite: "recorded_other_site"
+        case .alreadyRecorded: "already_recorded"
+        case .doseAlreadyGiven: "dose_already_given"
+        case .doseOutOfOrder: "dose_out_of_order"
+        case .tooEarly: "too_early"
+        case .notEligible: "not_eligible"
+        case .unverified(let code, _): code
+        case .unreadable(let code, _): code
+        }
+    }
+
+    /// Whether the scan was refused: anything but recorded or already recorded.
+    public var isRefused: Bool {
+        switch self {
+        case .recorded, .recordedAtOtherSite, .alreadyRecorded: false
+        default: true
+        }
+    }
+
+    /// Whether this scan wrote a new dose record.
+    public var wroteDose: Bool {
+        switch self {
+        case .recorded, .recordedAtOtherSite: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,319 @@
+public import Foundation
+public import GRDB
+
+/// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
+///
+/// Recording runs in `BEGIN IMMEDIATE` transactions, so the checks and the insert of a batch
+/// hold the write lock together and two stations can never record the same dose; unique
+/// indexes back that up. A busy timeout waits for other writers, and a batch that still meets
+/// a lock is rolled back and retried whole, so "database is locked" does not reach the officer.
+public final class SQLiteDoseStore: DoseStore {
+    /// The database file.
+    public let path: String
+    /// The programme's time zone, for local days.
+    public let timeZone: TimeZone
+    private let pool: DatabasePool
+
+    /// How long one statement waits for another process's lock.
+    static let busyTimeout: TimeInterval = 10
+    /// How many times a whole transaction is retried after the busy timeout ran out.
+    static let busyRetries = 30
+
+    /// Opens (creating it when `create` is true and it is missing) the database at `path` and
+    /// brings its schema up to date.
+    public init(path: String, timeZone: TimeZone = LocalDay.jakarta, create: Bool = true) throws(StoreError) {
+        self.path = path
+        self.timeZone = timeZone
+        if !create, !FileManager.default.fileExists(atPath: path) {
+            throw .cannotOpen(path: path, reason: "no such file")
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.maximumReaderCount = 2
+        configuration.label = "vaxticket"
+        // The serial index takes random inserts; at a city's million doses it outgrows SQLite's
+        // default 2 MB page cache, so give each connection room for it.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
+        let path = path
+        pool = try Self.retryingBusy(path: path) { () throws(StoreError) in
+            try Self.mapErrors(path: path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Self.checkSchema(pool, path: path)
+                try Self.migrate(pool)
+                return pool
+            }
+        }
+    }
+
+    /// Applies the migrations. GRDB reads which migrations are applied outside the migration
+    /// transactions, so two processes opening a new file at once can both try the first one;
+    /// the loser fails on a table that now exists and simply tries again.
+    private static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 0
+        while true {
+            do {
+                try Schema.migrator.migrate(pool)
+                return
+            } catch let error as DatabaseError where attempt < 5 && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT) {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
+
+    private static func checkSchema(_ pool: DatabasePool, path: String) throws {
+        let known = Set(Schema.migrator.migrations)
+        let applied = try pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
+        let unknown = applied.subtracting(known)
+        if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted()) }
+    }
+
+    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult] {
+        let timeZone = timeZone
+        return try write { db in
+            // One clock reading per batch: the batch is committed as one, at one moment.
+            let now = Date()
+            let at = context.administeredAt ?? now
+            let day = LocalDay.of(at, in: timeZone)
+            var results: [RecordingResult] = []
+            results.reserveCapacity(scans.count)
+            for scan in scans {
+                results.append(try Self.record(scan, context: context, rules: rules, now: now, at: at, day: day, db: db))
+            }
+            return results
+        }
+    }
+
+    private static func record(_ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date, day: String, db: Database) throws -> RecordingResult {
+        func log(_ outcome: RecordingOutcome, serial: String?) throws {
+            let entry = ScanLogEntry(time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: serial)
+            try entry.insert(db)
+        }
+        let ticket: TicketFacts
+        switch scan {
+        case .refused(let outcome, let refusedTicket):
+            try log(outcome, serial: refusedTicket?.serial)
+            return RecordingResult(outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil)
+        case .ticket(let verified):
+            ticket = verified
+        }
+        let history = RegistrantHistory(
+            sameSerial: try DoseRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"), arguments: [ticket.serial]),
+            doses: try DoseRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM dose WHERE registrant = ? ORDER BY dose"), arguments: [ticket.registrant]),
+            roster: try RosterEntry.fetchOne(db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"), arguments: [ticket.registrant])
+        )
+        let site = context.site ?? ticket.site
+        let outcome = rules.decide(ticket, day: day, site: site, history: history)
+        var dose: DoseRecord?
+        switch outcome {
+        case .recorded, .recordedAtOtherSite:
+            let record = DoseRecord(
+                serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
+                lot: context.lot, site: site, ticketSite: ticket.site, priorityGroup: ticket.group,
+                officer: context.officer, station: context.station, administeredAt: at, administeredDay: day, recordedAt: now
+            )
+            try record.insert(db)
+            dose = record
+        case .alreadyRecorded:
+            dose = history.sameSerial
+        case .doseAlreadyGiven(let otherSerial):
+            dose = history.doses.first { $0.serial == otherSerial }
+        default:
+            dose = nil
+        }
+        try log(outcome, serial: ticket.serial)
+        return RecordingResult(outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name)
+    }
+
+    public func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult {
+        try write { db in
+            var result = RosterImportResult(inserted: 0, updated: 0, rejected: [:])
+            let ownerOfNIK = try db.cachedStatement(sql: "SELECT registrant FROM roster WHERE nik = ? AND registrant <> ?")
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM roster WHERE registrant = ?")
+            for (index, entry) in entries.enumerated() {
+                if let owner = try String.fetchOne(ownerOfNIK, arguments: [entry.nik, entry.registrant]) {
+                    result.rejected[index] = "NIK \(entry.nik) already belongs to registrant \(owner)"
+                    continue
+                }
+                if try Bool.fetchOne(exists, arguments: [entry.registrant]) ?? false {
+                    try entry.update(db)
+                    result.updated += 1
+                } else {
+                    try entry.insert(db)
+                    result.inserted += 1
+                }
+            }
+            return result
+        }
+    }
+
+    public func statistics(_ query: StatisticsQuery) throws(StoreError) -> Statistics {
+        let column: String =
+            switch query.dimension {
+            case .dose: "dose"
+            case .site: "site"
+            case .day: "day"
+            case .vaccine: "vaccine"
+            case .group: "priority_group"
+            }
+        let range: StatementArguments = [query.from ?? "0000-01-01", query.to ?? "9999-12-31"]
+        return try read { db in
+            var byDose: [Int: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose", arguments: range) {
+                let count: Int = row[1]
+                if count > 0 { byDose[row[0]] = count }
+            }
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT CAST(\(column) AS TEXT), SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY \(column) ORDER BY \(column)",
+                arguments: range
+            ).compactMap { row -> Statistics.Row? in
+                let count: Int = row[1]
+                return count > 0 ? Statistics.Row(key: row[0], count: count) : nil
+            }
+            var scans: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome", arguments: range) {
+                scans[row[0]] = row[1]
+            }
+            return Statistics(total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
+        }
+    }
+
+    public func dose(serial: String) throws(StoreError) -> DoseRecord? {
+        try read { db in try DoseRecord.filter(Column("serial") == serial).fetchOne(db) }
+    }
+
+    public func doses(registrant: String) throws(StoreError) -> [DoseRecord] {
+        try read { db in try DoseRecord.filter(Column("registrant") == registrant).order(Column("dose")).fetchAll(db) }
+    }
+
+    public func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry? {
+        try read { db in try RosterEntry.fetchOne(db, key: registrant) }
+    }
+
+    public func scanLog() throws(StoreError) -> [ScanLogEntry] {
+        try read { db in try ScanLogEntry.order(Column("id")).fetchAll(db) }
+    }
+
+    // MARK: - Transactions and errors
+
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction, retried whole while the database is busy.
+    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        let pool = pool
+        return try Self.retryingBusy(path: path) { () throws(StoreError) in
+            try Self.mapErrors(path: path) {
+                try pool.writeWithoutTransaction { db in
+                    var value: T?
+                    try db.inTransaction(.immediate) {
+                        value = try body(db)
+                        return .commit
+                    }
+                    guard let value else { fatalError("a committed transaction always sets its value") }
+                    return value
+                }
+            }
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        let pool = pool
+        return try Self.retryingBusy(path: path) { () throws(StoreError) in
+            try Self.mapErrors(path: path) { try pool.read(body) }
+        }
+    }
+
+    private static func retryingBusy<T>(path: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try body()
+            } catch .busy where attempt < busyRetries {
+                attempt += 1
+                // Random backoff, so stations that collided do not collide again in step.
+                Thread.sleep(forTimeInterval: Double.random(in: 0.01...0.05) * Double(min(attempt, 10)))
+            }
+        }
+    }
+
+    private static func mapErrors<T>(path: String, _ body: () throws -> T) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                throw .busy(path: path)
+            case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+                throw .notADatabase(path: path)
+            case .SQLITE_READONLY:
+                throw .readOnly(path: path)
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
+                throw .cannotOpen(path: path, reason: error.message ?? "cannot open")
+            default:
+                throw .sqlite(code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
+            }
+        } catch {
+            throw .sqlite(code: -1, message: "\(error)")
+        }
+    }
+}
+
+extension DoseRecord: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "dose"
+
+    // Row decoding and encoding are written out rather than derived from Codable: recording a
+    // city's million doses spends its time here.
+    public init(row: Row) throws {
+        guard let syncState = SyncState(rawValue: row["sync_state"]) else {
+            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "unknown sync_state \(String(describing: row["sync_state"] as String?))")
+        }
+        self.init(
+            serial: row["serial"], registrant: row["registrant"], dose: row["dose"], vaccine: row["vaccine"], lot: row["lot"],
+            site: row["site"], ticketSite: row["ticket_site"], priorityGroup: row["priority_group"], officer: row["officer"],
+            station: row["station"], administeredAt: row["administered_at"], administeredDay: row["administered_day"],
+            recordedAt: row["recorded_at"], syncState: syncState)
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["serial"] = serial
+        container["registrant"] = registrant
+        container["dose"] = dose
+        container["vaccine"] = vaccine
+        container["lot"] = lot
+        container["site"] = site
+        container["ticket_site"] = ticketSite
+        container["priority_group"] = priorityGroup
+        container["officer"] = officer
+        container["station"] = station
+        container["administered_at"] = administeredAt
+        container["administered_day"] = administeredDay
+        container["recorded_at"] = recordedAt
+        container["sync_state"] = syncState.rawValue
+    }
+}
+
+extension ScanLogEntry: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "scan_log"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["time"] = time
+        container["day"] = day
+        container["officer"] = officer
+        container["station"] = station
+        container["outcome"] = outcome
+        container["serial"] = serial
+    }
+}
+
+extension RosterEntry: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "roster"
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public init(row: Row) throws {
+        self.init(
+            registrant: row["registrant"], nik: row["nik"], name: row["name"], birthDate: row["birth_date"],
+            priorityGroup: row["priority_group"], phone: row["phone"], dosesElsewhere: row["doses_elsewhere"])
+    }
+}

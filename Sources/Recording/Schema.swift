@@ -1,0 +1,107 @@
+import GRDB
+
+/// The database schema as named, append-only migrations: a released migration is never edited,
+/// a change is a new migration at the end.
+enum Schema {
+    /// Every migration, in order.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 roster", migrate: createRoster)
+        migrator.registerMigration("v1 dose", migrate: createDose)
+        migrator.registerMigration("v1 scan log", migrate: createScanLog)
+        migrator.registerMigration("v1 tallies", migrate: createTallies)
+        return migrator
+    }
+
+    private static func createRoster(_ db: Database) throws {
+        try db.create(table: "roster") { t in
+            t.primaryKey("registrant", .text).check(sql: "registrant <> '' AND registrant NOT GLOB '*[^0-9A-Z]*' AND length(registrant) <= 20")
+            t.column("nik", .text).notNull().unique().check(sql: "length(nik) = 16 AND nik NOT GLOB '*[^0-9]*'")
+            t.column("name", .text).notNull().check(sql: "name <> ''")
+            t.column("birth_date", .text).notNull().check(sql: "birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
+            t.column("priority_group", .text).notNull().check(sql: "priority_group <> ''")
+            t.column("phone", .text).notNull().defaults(to: "")
+            t.column("doses_elsewhere", .integer).notNull().defaults(to: 0).check(sql: "doses_elsewhere BETWEEN 0 AND 9")
+        }
+    }
+
+    private static func createDose(_ db: Database) throws {
+        try db.create(table: "dose") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("serial", .text).notNull().unique().check(sql: "serial <> ''")
+            t.column("registrant", .text).notNull().check(sql: "registrant <> ''")
+            t.column("dose", .integer).notNull().check(sql: "dose BETWEEN 1 AND 9")
+            t.column("vaccine", .text).notNull().check(sql: "vaccine <> ''")
+            t.column("lot", .text).check(sql: "lot <> ''")
+            t.column("site", .text).notNull().check(sql: "site <> ''")
+            t.column("ticket_site", .text).notNull().check(sql: "ticket_site <> ''")
+            t.column("priority_group", .text).notNull().check(sql: "priority_group <> ''")
+            t.column("officer", .text).notNull().check(sql: "officer <> ''")
+            t.column("station", .text).notNull().check(sql: "station <> ''")
+            t.column("administered_at", .datetime).notNull()
+            t.column("administered_day", .text).notNull().check(sql: "administered_day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
+            t.column("recorded_at", .datetime).notNull()
+            t.column("sync_state", .text).notNull().defaults(to: "pending").check(sql: "sync_state IN ('pending', 'synced')")
+            // One dose per registrant and dose number; also serves lookups by registrant.
+            t.uniqueKey(["registrant", "dose"])
+        }
+    }
+
+    private static func createScanLog(_ db: Database) throws {
+        try db.create(table: "scan_log") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("time", .datetime).notNull()
+            t.column("day", .text).notNull()
+            t.column("officer", .text).notNull().check(sql: "officer <> ''")
+            t.column("station", .text).notNull().check(sql: "station <> ''")
+            t.column("outcome", .text).notNull().check(sql: "outcome <> ''")
+            t.column("serial", .text)
+        }
+        // The log is an audit trail: rows are added, never changed or removed.
+        try db.execute(sql: """
+            CREATE TRIGGER scan_log_no_update BEFORE UPDATE ON scan_log
+            BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
+            CREATE TRIGGER scan_log_no_delete BEFORE DELETE ON scan_log
+            BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
+            """)
+    }
+
+    /// Running counts kept by triggers in the same transaction as the rows they count, so
+    /// statistics read a few thousand tally rows instead of millions of doses.
+    private static func createTallies(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE dose_tally (
+                day TEXT NOT NULL, dose INTEGER NOT NULL, site TEXT NOT NULL, vaccine TEXT NOT NULL,
+                priority_group TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
+                PRIMARY KEY (day, dose, site, vaccine, priority_group)
+            ) WITHOUT ROWID;
+            CREATE TRIGGER dose_tally_insert AFTER INSERT ON dose BEGIN
+                INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
+                VALUES (NEW.administered_day, NEW.dose, NEW.site, NEW.vaccine, NEW.priority_group, 1)
+                ON CONFLICT (day, dose, site, vaccine, priority_group) DO UPDATE SET count = count + 1;
+            END;
+            CREATE TRIGGER dose_tally_delete AFTER DELETE ON dose BEGIN
+                UPDATE dose_tally SET count = count - 1
+                WHERE day = OLD.administered_day AND dose = OLD.dose AND site = OLD.site
+                  AND vaccine = OLD.vaccine AND priority_group = OLD.priority_group;
+            END;
+            CREATE TRIGGER dose_tally_update
+            AFTER UPDATE OF administered_day, dose, site, vaccine, priority_group ON dose BEGIN
+                UPDATE dose_tally SET count = count - 1
+                WHERE day = OLD.administered_day AND dose = OLD.dose AND site = OLD.site
+                  AND vaccine = OLD.vaccine AND priority_group = OLD.priority_group;
+                INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
+                VALUES (NEW.administered_day, NEW.dose, NEW.site, NEW.vaccine, NEW.priority_group, 1)
+                ON CONFLICT (day, dose, site, vaccine, priority_group) DO UPDATE SET count = count + 1;
+            END;
+            CREATE TABLE scan_tally (
+                day TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
+                PRIMARY KEY (day, outcome)
+            ) WITHOUT ROWID;
+            CREATE TRIGGER scan_tally_insert AFTER INSERT ON scan_log BEGIN
+                INSERT INTO scan_tally (day, outcome, count) VALUES (NEW.day, NEW.outcome, 1)
+                ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1;
+            END;
+            """)
+    }
+}

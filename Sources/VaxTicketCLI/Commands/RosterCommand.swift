@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Recording
+import TicketCodec
+
+struct RosterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roster",
+        abstract: "Manage the roster imported from the sign-up system.",
+        subcommands: [RosterImportCommand.self]
+    )
+}
+
+struct RosterImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import or update registrants from a sign-up CSV export.",
+        discussion: """
+            The header must have registrant,nik,name,birth_date,group,phone (any order; other \
+            columns are ignored; an optional doses_elsewhere column counts earlier doses given \
+            outside the programme). NIK must be 16 digits. Rows are upserted by registrant \
+            reference; bad rows are reported by line and skipped. Exit status: 0 when every row \
+            was imported, 1 when any row was refused.
+            """
+    )
+
+    @Argument(help: "The CSV file.")
+    var file: String
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Flag(help: "Print one JSON object: {\"inserted\", \"updated\", \"errors\": [{\"line\", \"reason\"}]}.")
+    var json = false
+
+    func run() throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read \(file) as UTF-8 text")
+        }
+        let parsed: RosterCSV.Parsed
+        do {
+            parsed = try RosterCSV.parse(text, groups: Set(PriorityGroup.allCases.map(\.rawValue)))
+        } catch {
+            throw ValidationError("\(file): \(error)")
+        }
+        let store = try database.open()
+        let result: RosterImportResult
+        do {
+            result = try store.importRoster(parsed.rows.map(\.entry))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        let errors = (parsed.errors + result.rejected.map { RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value) })
+            .sorted { $0.line < $1.line }
+        if json {
+            JSONLine.print([
+                "inserted": result.inserted, "updated": result.updated,
+                "errors": errors.map { ["line": $0.line, "reason": $0.reason] as [String: Any] },
+            ])
+        } else {
+            for error in errors { printError("\(file): \(error)") }
+            print("roster: \(result.inserted) added, \(result.updated) updated, \(errors.count) refused")
+        }
+        if !errors.isEmpty { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Recording
+
+/// The `--by` values, one per statistics dimension.
+enum Breakdown: String, CaseIterable, ExpressibleByArgument {
+    case dose, site, day, vaccine, group
+
+    var dimension: StatisticsDimension {
+        switch self {
+        case .dose: .dose
+        case .site: .site
+        case .day: .day
+        case .vaccine: .vaccine
+        case .group: .group
+        }
+    }
+}
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Count recorded doses like the city's report, and refused scans.",
+        discussion: """
+            Days are the local days doses were given on, in the time zone they were recorded \
+            with (record --time-zone, default Asia/Jakarta). --json prints one object: {"total", "byDose", \
+            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to"}. --csv prints \
+            the requested breakdown as key,count rows.
+            """
+    )
+
+    @Option(help: "The breakdown besides the totals per dose.")
+    var by: Breakdown = .dose
+
+    @Option(help: "First day counted (YYYY-MM-DD).")
+    var from: String?
+
+    @Option(help: "Last day counted (YYYY-MM-DD).")
+    var to: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @Flag(help: "Print the breakdown as CSV.")
+    var csv = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, !LocalDay.isValid(value) { throw ValidationError("\(name) must be a date like 2021-08-23, got \"\(value)\".") }
+        }
+        if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
+        if json && csv { throw ValidationError("--json and --csv cannot be combined.") }
+    }
+
+    func run() throws {
+        let store = try database.open(create: false)
+        let statistics: Statistics
+        do {
+            statistics = try store.statistics(StatisticsQuery(dimension: by.dimension, from: from, to: to))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+        if json {
+            JSONLine.print([
+                "total": statistics.total,
+                "byDose": Dictionary(uniqueKeysWithValues: statistics.byDose.map { (String($0.key), $0.value) }),
+                "by": by.rawValue,
+                "breakdown": statistics.rows.map { ["key": $0.key, "count": $0.count] as [String: Any] },
+                "scans": statistics.scans,
+                "refusals": statistics.refusals,
+                "from": from ?? NSNull(),
+                "to": to ?? NSNull(),
+            ])
+        } else if csv {
+            print("\(by.rawValue),count")
+            for row in statistics.rows { print("\(Self.csvField(row.key)),\(row.count)") }
+        } else {
+            print(Self.report(statistics, from: from, to: to), terminator: "")
+        }
+    }
+
+    /// The human report: totals first, like the city's, then the breakdown and the refusals.
+    static func report(_ statistics: Statistics, from: String?, to: String?) -> String {
+        var lines: [String] = []
+        let period = from == nil && to == nil ? "" : " (\(from ?? "start") to \(to ?? "today"))"
+        let perDose = statistics.byDose.keys.sorted().map { "dose \($0) \(grouped(statistics.byDose[$0] ?? 0))" }
+        lines.append("\(grouped(statistics.total)) doses\(period)" + (perDose.isEmpty ? "" : ": " + perDose.joined(separator: ", ")))
+        if statistics.dimension != .dose {
+            lines.append("")
+            lines.append("by \(statistics.dimension.rawValue):")
+            let width = statistics.rows.map(\.key.count).max() ?? 0
+            for row in statistics.rows {
+                lines.append("  " + row.key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + grouped(row.count))
+            }
+        }
+        let refusals = statistics.refusals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        lines.append("")
+        lines.append("refused scans: \(grouped(refusals.map(\.value).reduce(0, +)))")
+        for (code, count) in refusals { lines.append("  \(code)  \(grouped(count))") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `1205265` as `1,205,265`.
+    static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value))
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return out
+    }
+
+    private static func csvField(_ text: String) -> String {
+        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+}

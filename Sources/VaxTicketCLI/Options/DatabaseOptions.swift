@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Recording
+
+/// The dose database every recording command uses.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: "The SQLite database file (default: $VAXTICKET_DB, else vaxticket.sqlite here).")
+    var path: String?
+
+    /// The database path: `--db`, then `VAXTICKET_DB`, then `vaxticket.sqlite` in the working folder.
+    var resolvedPath: String {
+        if let path { return path }
+        if let environment = ProcessInfo.processInfo.environment["VAXTICKET_DB"], !environment.isEmpty { return environment }
+        return "vaxticket.sqlite"
+    }
+
+    /// Opens the store; `create` false refuses a missing file instead of creating an empty one.
+    func open(create: Bool = true) throws -> SQLiteDoseStore {
+        do {
+            return try SQLiteDoseStore(path: resolvedPath, create: create)
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
