@@ -1,0 +1,199 @@
+/// One row of a registrants CSV: what to put on a ticket, before it has a serial and a key.
+public struct IssueRequest: Hashable, Sendable {
+    /// The registrant reference.
+    public var registrant: String
+    /// The dose number.
+    public var dose: Int
+    /// The vaccine code.
+    public var vaccine: String
+    /// The site code.
+    public var site: String
+    /// The priority group; `nil` means general.
+    public var group: PriorityGroup?
+    /// The first valid day; `nil` means the issuing day.
+    public var validFrom: CalendarDate?
+    /// The last valid day; `nil` means `validFrom` plus the default validity.
+    public var validUntil: CalendarDate?
+
+    /// A request with every field given.
+    public init(
+        registrant: String, dose: Int, vaccine: String, site: String, group: PriorityGroup? = nil,
+        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil
+    ) {
+        self.registrant = registrant
+        self.dose = dose
+        self.vaccine = vaccine
+        self.site = site
+        self.group = group
+        self.validFrom = validFrom
+        self.validUntil = validUntil
+    }
+
+    /// The ticket for this request: valid from `validFrom` or `today`, for `validityDays` days
+    /// (the first day included) unless `validUntil` is given.
+    public func ticket(serial: UInt64, keyID: String, today: CalendarDate, validityDays: Int) -> Ticket {
+        let from = validFrom ?? today
+        return Ticket(
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, group: group ?? .general, site: site,
+            validFrom: from, validUntil: validUntil ?? from.adding(days: validityDays - 1), keyID: keyID)
+    }
+}
+
+/// A CSV row that cannot become a ticket, with its line number in the file.
+public struct IssueRowError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The 1-based line number (the header is line 1).
+    public var line: Int
+    /// What is wrong.
+    public var reason: String
+    public var description: String { "line \(line): \(reason)" }
+}
+
+/// A parsed data row of a registrants CSV.
+public struct IssueRow: Hashable, Sendable {
+    /// The 1-based line number in the file; the manifest's `row`.
+    public var line: Int
+    /// The request, or why the row is refused.
+    public var request: Result<IssueRequest, IssueRowError>
+}
+
+/// Registrants CSV: header `registrant,dose,vaccine,site,group,valid_from,valid_until`, the last three optional.
+public enum IssueCSV {
+    /// The columns, in the required order.
+    public static let columns = ["registrant", "dose", "vaccine", "site", "group", "valid_from", "valid_until"]
+
+    /// Parses a whole file. Throws when the header is wrong; bad data rows come back as failures.
+    public static func parse(_ text: String, vaccines: VaccineTable = .builtIn) throws(IssueRowError) -> [IssueRow] {
+        // "\r\n" is one Character in Swift, so split on every newline character; drop a UTF-8 BOM.
+        let body = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
+        var lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        guard let header = lines.first else { throw IssueRowError(line: 1, reason: "the file is empty") }
+        let names = fields(of: header).map { $0.lowercased() }
+        guard names.count >= 4, names.count <= columns.count, names == Array(columns.prefix(names.count)) else {
+            throw IssueRowError(line: 1, reason: "the header must be \(columns.joined(separator: ",")) (the last three optional)")
+        }
+        var rows: [IssueRow] = []
+        for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy(\.isWhitespace) {
+            let number = offset + 1
+            rows.append(IssueRow(line: number, request: request(fields(of: line), line: number, vaccines: vaccines)))
+        }
+        return rows
+    }
+
+    /// The cells of one line: split on commas, surrounding spaces and double quotes removed.
+    static func fields(of line: Substring) -> [String] {
+        line.split(separator: ",", omittingEmptySubsequences: false).map { cell in
+            var value = cell.trimmingSpaces()
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            return value
+        }
+    }
+
+    static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<IssueRequest, IssueRowError> {
+        func fail(_ reason: String) -> Result<IssueRequest, IssueRowError> { .failure(IssueRowError(line: line, reason: reason)) }
+        guard (4...columns.count).contains(cells.count) else { return fail("expected 4 to 7 fields, found \(cells.count)") }
+        func cell(_ index: Int) -> String? { index < cells.count && !cells[index].isEmpty ? cells[index] : nil }
+        let registrant = cells[0]
+        guard registrant.isCode(maxLength: 20) else { return fail("registrant \"\(registrant)\" is not 1 to 20 digits and uppercase letters") }
+        guard let dose = Int(cells[1]), (1...9).contains(dose) else { return fail("dose \"\(cells[1])\" is not 1 to 9") }
+        guard vaccines.vaccine(code: cells[2]) != nil else { return fail("unknown vaccine \"\(cells[2])\"") }
+        guard cells[3].isCode(maxLength: 8) else { return fail("site \"\(cells[3])\" is not 1 to 8 digits and uppercase letters") }
+        var group: PriorityGroup?
+        if let text = cell(4) {
+            guard let value = PriorityGroup(rawValue: text) else { return fail("unknown group \"\(text)\"") }
+            group = value
+        }
+        var from: CalendarDate?
+        if let text = cell(5) {
+            guard let value = CalendarDate(iso: text) else { return fail("valid_from \"\(text)\" is not a YYYY-MM-DD date") }
+            from = value
+        }
+        var until: CalendarDate?
+        if let text = cell(6) {
+            guard let value = CalendarDate(iso: text) else { return fail("valid_until \"\(text)\" is not a YYYY-MM-DD date") }
+            until = value
+        }
+        if let from, let until, until < from { return fail("valid_until \(until) is before valid_from \(from)") }
+        return .success(IssueRequest(registrant: registrant, dose: dose, vaccine: cells[2], site: cells[3], group: group, validFrom: from, validUntil: until))
+    }
+}
+
+/// The `manifest.csv` of a batch: `row,registrant,serial,file`, one line per issued ticket.
+public enum IssueManifest {
+    /// The header line.
+    public static let header = "row,registrant,serial,file"
+
+    /// One manifest line (without newline).
+    public static func line(row: Int, registrant: String, serial: UInt64, file: String) -> String {
+        "\(row),\(registrant),\(TicketSerial.text(serial)),\(file)"
+    }
+
+    /// The rows already issued, as `row` and `registrant` pairs; lines that do not parse are ignored.
+    public static func issuedRows(in text: String) -> Set<IssuedRow> {
+        var rows = Set<IssuedRow>()
+        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count >= 4, let row = Int(cells[0]), TicketSerial.parse(String(cells[2])) != nil else { continue }
+            rows.insert(IssuedRow(row: row, registrant: String(cells[1])))
+        }
+        return rows
+    }
+
+    /// A CSV row that has a ticket.
+    public struct IssuedRow: Hashable, Sendable {
+        /// The line number in the registrants CSV.
+        public var row: Int
+        /// The registrant on that line.
+        public var registrant: String
+
+        /// A row and its registrant.
+        public init(row: Int, registrant: String) {
+            self.row = row
+            self.registrant = registrant
+        }
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        var slice = self[...]
+        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
+        return String(slice)
+    }
+}
+
+/// What a batch run does with each CSV row: issue it, skip it (already in the manifest), or
+/// report it (a bad row).
+public struct IssuePlan: Hashable, Sendable {
+    /// A row to issue a ticket for.
+    public struct Pending: Hashable, Sendable {
+        /// The row's line number in the CSV.
+        public var line: Int
+        /// What to put on the ticket.
+        public var request: IssueRequest
+    }
+
+    /// Rows to issue, in file order.
+    public var pending: [Pending] = []
+    /// How many rows the manifest already lists.
+    public var skipped = 0
+    /// Bad rows, in file order.
+    public var errors: [IssueRowError] = []
+
+    /// Splits `rows`; a row whose line and registrant are in `issued` is skipped.
+    public init(rows: [IssueRow], issued: Set<IssueManifest.IssuedRow>) {
+        for row in rows {
+            switch row.request {
+            case .failure(let error):
+                errors.append(error)
+            case .success(let request):
+                if issued.contains(IssueManifest.IssuedRow(row: row.line, registrant: request.registrant)) {
+                    skipped += 1
+                } else {
+                    pending.append(Pending(line: row.line, request: request))
+                }
+            }
+        }
+    }
+}

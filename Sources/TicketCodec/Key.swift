@@ -1,0 +1,57 @@
+import Crypto
+public import Foundation
+
+/// What a key may still do.
+public enum KeyState: String, CaseIterable, Hashable, Sendable, Codable {
+    /// Signs new tickets and verifies.
+    case active
+    /// Verifies tickets it signed earlier; signs nothing new.
+    case verifyOnly = "verify-only"
+    /// Tickets it signed are refused (`key_retired`).
+    case retired
+}
+
+/// A signing key: an id, a 256-bit secret that is never printed, a creation time and a state.
+public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The id written into tickets: 1 to 8 digits and uppercase letters.
+    public let id: String
+    /// When the key was made.
+    public var created: Date
+    /// Whether it signs, verifies only, or is retired.
+    public var state: KeyState
+    let secretBytes: [UInt8]
+
+    /// The secret as a swift-crypto key (made on demand: `SymmetricKey` is not `Sendable`).
+    var secret: SymmetricKey { SymmetricKey(data: secretBytes) }
+
+    /// A key with a given secret (at least 16 bytes), e.g. from a test vector.
+    public init(id: String, secret: [UInt8], created: Date, state: KeyState = .active) throws(KeyringError) {
+        guard id.isCode(maxLength: 8) else { throw .invalidKeyID(id) }
+        guard secret.count >= 16 else { throw .shortSecret(id) }
+        self.id = id
+        self.secretBytes = secret
+        self.created = created
+        self.state = state
+    }
+
+    /// A key with a fresh random 256-bit secret.
+    public static func generate(id: String, created: Date = Date(), state: KeyState = .active) throws(KeyringError) -> Key {
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return try Key(id: id, secret: secret, created: created, state: state)
+    }
+
+    public var description: String { "Key(\(id), \(state.rawValue), secret hidden)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["id": id, "created": created, "state": state]) }
+
+    public static func == (lhs: Key, rhs: Key) -> Bool {
+        lhs.id == rhs.id && lhs.created == rhs.created && lhs.state == rhs.state
+            && TicketTag.constantTimeEqual(lhs.secretBytes, rhs.secretBytes)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(state)
+    }
+}

@@ -1,0 +1,25 @@
+/// Signs tickets with one key. Cheap to copy; one per thread is fine.
+public struct TicketSigner: Sendable {
+    /// The signing key.
+    public let key: Key
+    /// The table that turns vaccine codes into their binary numbers.
+    public let vaccines: VaccineTable
+
+    /// A signer holding `key`.
+    public init(key: Key, vaccines: VaccineTable = .builtIn) {
+        self.key = key
+        self.vaccines = vaccines
+    }
+
+    /// The binary form of `ticket`: its fields and their tag. `ticket.keyID` must be the key's id.
+    public func binary(for ticket: Ticket) throws(TicketError) -> [UInt8] {
+        guard ticket.keyID == key.id else { throw .keyMismatch(ticket: ticket.keyID, signer: key.id) }
+        let signed = try TicketFormat.signedBytes(of: ticket, vaccines: vaccines)
+        return signed + TicketTag.tag(signed, key: key.secret)
+    }
+
+    /// The text form of `ticket`, `VT1:` and Base45, ready for a QR code.
+    public func sign(_ ticket: Ticket) throws(TicketError) -> String {
+        TicketFormat.text(binary: try binary(for: ticket))
+    }
+}

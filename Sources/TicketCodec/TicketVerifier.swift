@@ -1,0 +1,140 @@
+public import Foundation
+
+/// The result of checking one ticket.
+public enum VerificationOutcome: Hashable, Sendable {
+    /// Signed by a known, unretired key, not revoked, and valid on the day checked.
+    case valid
+    /// The text or binary form could not be read.
+    case malformed(MalformedReason)
+    /// The keyring has no key with this id.
+    case unknownKey(String)
+    /// The tag does not match: the ticket was altered or signed with another secret.
+    case badSignature
+    /// The signing key has been retired.
+    case keyRetired(String)
+    /// The day checked is before the ticket's first valid day.
+    case notYetValid(CalendarDate)
+    /// The day checked is after the ticket's last valid day.
+    case expired(CalendarDate)
+    /// The serial is on the revocation list.
+    case revoked
+
+    /// The stable machine code.
+    public var code: String {
+        switch self {
+        case .valid: "valid"
+        case .malformed: "malformed"
+        case .unknownKey: "unknown_key"
+        case .badSignature: "bad_signature"
+        case .keyRetired: "key_retired"
+        case .notYetValid: "not_yet_valid"
+        case .expired: "expired"
+        case .revoked: "revoked"
+        }
+    }
+
+    /// A sentence for people.
+    public var message: String {
+        switch self {
+        case .valid: "valid ticket"
+        case .malformed(let reason): "malformed ticket: \(reason)"
+        case .unknownKey(let id): "unknown key \(id): the keyring has no such key"
+        case .badSignature: "bad signature: the ticket was altered or not signed by this keyring"
+        case .keyRetired(let id): "key \(id) is retired: tickets it signed are no longer accepted"
+        case .notYetValid(let from): "not yet valid: valid from \(from)"
+        case .expired(let until): "expired: valid until \(until)"
+        case .revoked: "revoked: this ticket's serial is on the revocation list"
+        }
+    }
+}
+
+/// What verifying one ticket found.
+public struct TicketVerification: Hashable, Sendable {
+    /// The outcome.
+    public var outcome: VerificationOutcome
+    /// The ticket's fields, present whenever the signature is good (also when expired, revoked or not yet valid).
+    public var ticket: Ticket?
+
+    /// A result with `outcome` and, when the signature was good, the `ticket`.
+    public init(outcome: VerificationOutcome, ticket: Ticket? = nil) {
+        self.outcome = outcome
+        self.ticket = ticket
+    }
+
+    /// The stable machine code, e.g. `bad_signature`.
+    public var code: String { outcome.code }
+    /// A sentence for people, e.g. "malformed ticket: truncated".
+    public var message: String { outcome.message }
+    /// Whether the ticket is valid.
+    public var isValid: Bool { outcome == .valid }
+}
+
+/// Checks tickets against a keyring, a revocation list and a day in the programme's time zone.
+public struct TicketVerifier: Sendable {
+    /// The time zone of Indonesia's western provinces, the programme's default.
+    public static let jakarta = TimeZone(identifier: "Asia/Jakarta")!
+
+    /// The keys tickets may be signed with.
+    public let keyring: Keyring
+    /// Revoked serials.
+    public let revocations: RevocationList
+    /// The zone whose calendar days decide validity.
+    public let timeZone: TimeZone
+    /// The table that turns vaccine numbers back into codes.
+    public let vaccines: VaccineTable
+    private let keysByID: [String: Key]
+
+    /// A verifier; `timeZone` defaults to Asia/Jakarta.
+    public init(keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = TicketVerifier.jakarta, vaccines: VaccineTable = .builtIn) {
+        self.keyring = keyring
+        self.revocations = revocations
+        self.timeZone = timeZone
+        self.vaccines = vaccines
+        self.keysByID = Dictionary(keyring.keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Verifies a ticket text at the instant `at`, judged on its calendar day in ``timeZone``.
+    public func verify(_ text: String, at date: Date) -> TicketVerification {
+        verify(text, on: CalendarDate(date, in: timeZone))
+    }
+
+    /// Verifies a ticket text on the calendar day `day`.
+    public func verify(_ text: String, on day: CalendarDate) -> TicketVerification {
+        switch TicketFormat.binary(text: text) {
+        case .success(let binary): verify(binary: binary, on: day)
+        case .failure(let reason): TicketVerification(outcome: .malformed(reason))
+        }
+    }
+
+    /// Verifies a binary ticket on the calendar day `day`. The tag is checked before any field
+    /// after the header (version and key id) is read.
+    public func verify(binary: [UInt8], on day: CalendarDate) -> TicketVerification {
+        let header: (keyID: String, fieldsStart: Int)
+        switch TicketFormat.header(of: binary) {
+        case .success(let value): header = value
+        case .failure(let reason): return TicketVerification(outcome: .malformed(reason))
+        }
+        guard let key = keysByID[header.keyID] else { return TicketVerification(outcome: .unknownKey(header.keyID)) }
+        let signed = binary[..<(binary.count - TicketFormat.tagLength)]
+        let tag = binary[(binary.count - TicketFormat.tagLength)...]
+        guard TicketTag.isValid(tag, for: signed, key: key.secret) else { return TicketVerification(outcome: .badSignature) }
+        let ticket: Ticket
+        switch TicketFormat.fields(of: signed, keyID: header.keyID, fieldsStart: header.fieldsStart, vaccines: vaccines) {
+        case .success(let value): ticket = value
+        case .failure(let reason): return TicketVerification(outcome: .malformed(reason))
+        }
+        let outcome: VerificationOutcome =
+            if key.state == .retired {
+                .keyRetired(key.id)
+            } else if revocations.contains(ticket.serial) {
+                .revoked
+            } else if day < ticket.validFrom {
+                .notYetValid(ticket.validFrom)
+            } else if day > ticket.validUntil {
+                .expired(ticket.validUntil)
+            } else {
+                .valid
+            }
+        return TicketVerification(outcome: outcome, ticket: ticket)
+    }
+}

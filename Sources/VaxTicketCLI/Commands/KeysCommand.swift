@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import TicketCodec
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create and manage the signing keyring (secrets are never printed).",
+        discussion: """
+            The keyring is a JSON file of mode 0600; one readable by group or others is refused. \
+            `rotate` adds a new active key; older keys still verify until retired.
+            """,
+        subcommands: [New.self, List.self, Rotate.self, Retire.self]
+    )
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a keyring with one active key.")
+
+        @OptionGroup var keyring: KeyringOptions
+
+        @Option(help: "The key id: 1 to 8 digits and uppercase letters (default: K1).")
+        var id: String?
+
+        @Option(help: "A note stored in the keyring file.")
+        var note: String?
+
+        func run() throws {
+            let path = keyring.path
+            guard !FileManager.default.fileExists(atPath: path) else { throw KeyringError.alreadyExists(path) }
+            var ring = Keyring(note: note)
+            let key = try ring.rotate(newID: id)
+            try ring.save(to: path)
+            print("created keyring \(path) (mode 0600) with active key \(key.id)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List key ids, states and creation dates.")
+
+        @OptionGroup var keyring: KeyringOptions
+
+        @Flag(help: "Print one JSON object per key per line.")
+        var json = false
+
+        func run() throws {
+            let ring = try keyring.load()
+            let formatter = ISO8601DateFormatter()
+            for key in ring.keys {
+                let created = formatter.string(from: key.created)
+                if json {
+                    JSONLine.print(["id": key.id, "state": key.state.rawValue, "created": created])
+                } else {
+                    print("\(key.id)\t\(key.state.rawValue)\t\(created)")
+                }
+            }
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a new active key; the previous active key becomes verify-only.")
+
+        @OptionGroup var keyring: KeyringOptions
+
+        @Option(help: "The new key's id (default: the next K<number>).")
+        var id: String?
+
+        func run() throws {
+            var ring = try keyring.load()
+            let previous = ring.activeKey?.id
+            let key = try ring.rotate(newID: id)
+            try ring.save(to: keyring.path)
+            print("\(key.id) is now the active key" + (previous.map { "; \($0) verifies only" } ?? ""))
+        }
+    }
+
+    struct Retire: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Retire a key: tickets it signed are refused from now on.")
+
+        @OptionGroup var keyring: KeyringOptions
+
+        @Argument(help: "The id of the key to retire.")
+        var id: String
+
+        func run() throws {
+            var ring = try keyring.load()
+            try ring.retire(id: id)
+            try ring.save(to: keyring.path)
+            print("retired key \(id)")
+            if ring.activeKey == nil { printError("warning: no active key is left; run `vaxticket keys rotate` before issuing") }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import TicketCodec
+
+/// The clock and time zone that decide which calendar day it is.
+struct ClockOptions: ParsableArguments {
+    @Option(help: "Judge dates as of this day or instant (2021-08-23 or 2021-08-23T09:30:00+07:00; default: now).")
+    var at: String?
+
+    @Option(name: .customLong("time-zone"), help: "The programme's time zone, whose calendar days count.")
+    var timeZone: String = "Asia/Jakarta"
+
+    func validate() throws {
+        guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("Unknown time zone '\(timeZone)'.") }
+        if let at, ValidityClock(parsing: at, timeZone: zone) == nil {
+            throw ValidationError("--at must be a date (2021-08-23) or an ISO 8601 date-time (2021-08-23T09:30:00+07:00).")
+        }
+    }
+
+    /// The programme's time zone.
+    var zone: TimeZone { TimeZone(identifier: timeZone) ?? TicketVerifier.jakarta }
+
+    /// The clock: `--at`, or now.
+    var clock: ValidityClock {
+        at.flatMap { ValidityClock(parsing: $0, timeZone: zone) } ?? .instant(Date())
+    }
+
+    /// Today, in the programme's time zone.
+    var today: CalendarDate { clock.day(in: zone) }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import TicketCodec
+
+/// Where the keyring (and the revocation list beside it) and the vaccine table come from.
+struct KeyringOptions: ParsableArguments {
+    @Option(help: "The keyring file (default: $VAXTICKET_KEYRING, else ./vaxticket-keyring.json).")
+    var keyring: String?
+
+    @Option(help: "A JSON vaccine table that replaces the built-in one.")
+    var vaccines: String?
+
+    /// The keyring path: the flag, then the environment, then the default.
+    var path: String { Keyring.resolvePath(explicit: keyring) }
+
+    /// The revocation list's path, in the keyring's folder.
+    var revocationPath: String { Keyring.revocationPath(forKeyringAt: path) }
+
+    /// Reads the keyring, refusing one that group or others may read.
+    func load() throws -> Keyring { try Keyring.load(from: path) }
+
+    /// Reads the revocation list (empty when there is none).
+    func loadRevocations() throws -> RevocationList { try RevocationList.load(from: revocationPath) }
+
+    /// The vaccine table in force.
+    func vaccineTable() throws -> VaccineTable {
+        guard let vaccines else { return .builtIn }
+        return try VaccineTable(contentsOf: vaccines)
+    }
+}

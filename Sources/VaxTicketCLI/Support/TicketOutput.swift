@@ -1,0 +1,95 @@
+import Foundation
+import PNGCodec
+import QREncoding
+
+/// How ticket QR codes are drawn: ECC Q, a 4-module quiet zone, `modulePixels` per module.
+struct TicketRendering: Sendable {
+    var modulePixels: Int
+    var dpi: Int?
+
+    /// A ticket's PNG and its QR version and size.
+    struct Image {
+        var png: [UInt8]
+        var version: Int
+        var modules: Int
+    }
+
+    func png(for text: String) throws -> Image {
+        let code = try QRCode(encoding: text, correction: .quartile)
+        let png = try PNG.encode(code.rendered(modulePixels: modulePixels, quietZone: 4), dpi: dpi)
+        return Image(png: png, version: code.version, modules: code.size)
+    }
+
+    /// `000002-2108230000012345.png`: the CSV line number, zero-padded so files sort in CSV order, and the registrant.
+    static func fileName(line: Int, registrant: String) -> String {
+        let digits = String(line)
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "-" + registrant + ".png"
+    }
+}
+
+/// A text file written line by line through a buffer, flushed every few hundred lines so an
+/// interrupted batch leaves a usable file.
+final class AppendingFile {
+    private let handle: FileHandle
+    private var buffer = Data()
+    private var lines = 0
+
+    /// Opens `path` for appending; creates it (or empties it when `truncate`) and writes `header` into a new file.
+    init(path: String, truncate: Bool, header: String? = nil) throws {
+        let manager = FileManager.default
+        let isNew = truncate || !manager.fileExists(atPath: path)
+        if isNew {
+            guard manager.createFile(atPath: path, contents: Data()) else {
+                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+            }
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        if isNew, let header { append(header + "\n") }
+    }
+
+    func append(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        lines += 1
+        if lines % 256 == 0 { flush() }
+    }
+
+    private func flush() {
+        guard !buffer.isEmpty else { return }
+        try? handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    func close() throws {
+        flush()
+        try handle.close()
+    }
+}
+
+/// Writes a line to standard output straight away (unlike `print`, which buffers when piped),
+/// so per-ticket lines and the summary on standard error keep their order.
+func printLine(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Why a ticket file could not be written.
+struct FileWriteError: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "cannot write \(path)" }
+}
+
+/// Writes `bytes` to a new file at `path`, replacing any file there. Unlike `Data.write(to:)`,
+/// which calls fsync for every file (the bulk of `issue --csv`'s time), this leaves flushing
+/// to the kernel, as the C reference's fopen/fwrite/fclose does.
+func writeFile(_ bytes: [UInt8], to path: String) throws {
+    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+        throw FileWriteError(path: path)
+    }
+    do {
+        try handle.write(contentsOf: bytes)
+        try handle.close()
+    } catch {
+        try? handle.close()
+        throw error
+    }
+}
