@@ -51,18 +51,6 @@ public enum PNG {
         return GrayImage(width: width, height: height, pixels: pixels)
     }
 
-    /// The width and height a PNG header declares, without decoding pixels.
-    public static func dimensions(of bytes: [UInt8]) throws(ImageDecodingError) -> (width: Int, height: Int) {
-        var image = unsafe png_image()
-        unsafe image.version = UInt32(PNG_IMAGE_VERSION)
-        let began = unsafe bytes.withUnsafeBytes { raw in
-            unsafe png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
-        }
-        guard began != 0 else { throw unsafe .corrupt(library: "libpng", message: message(of: image)) }
-        defer { unsafe png_image_free(&image) }
-        return unsafe (Int(image.width), Int(image.height))
-    }
-
     /// Encodes a 1-bit image as a 1-bit grayscale PNG, the smallest and fastest form for a QR code.
     /// - Parameter dpi: when given, a pHYs chunk records it so the image prints at that density.
     public static func encode(_ image: BilevelImage, dpi: Int? = nil, compressionLevel: Int = 6) throws(PNGError) -> [UInt8] {
