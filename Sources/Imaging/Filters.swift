@@ -50,29 +50,53 @@ extension GrayImage {
         return GrayImage(width: width, height: height, pixels: out)
     }
 
-    /// The image scaled by an integer factor with bilinear interpolation.
+    /// The image scaled by an integer factor with bilinear interpolation (pixel centres
+    /// aligned, edges clamped), in fixed point.
     public func upscaled(by factor: Int) -> GrayImage {
         guard factor > 1, width > 0, height > 0 else { return self }
         let newWidth = width * factor
         let newHeight = height * factor
+        // Source column pairs and 8-bit weights for every output column, computed once.
+        let columns = Self.bilinearTaps(count: newWidth, sourceCount: width, factor: factor)
+        let rows = Self.bilinearTaps(count: newHeight, sourceCount: height, factor: factor)
         var out = [UInt8](repeating: 0, count: newWidth * newHeight)
-        let scale = 1.0 / Double(factor)
+        var top = [Int](repeating: 0, count: newWidth)
+        var bottom = [Int](repeating: 0, count: newWidth)
+        var lastRows = (-1, -1)
         for y in 0..<newHeight {
-            let sy = (Double(y) + 0.5) * scale - 0.5
-            let y0 = max(0, min(height - 1, Int(sy.rounded(.down))))
-            let y1 = min(height - 1, y0 + 1)
-            let wy = max(0, min(1, sy - Double(y0)))
+            let (y0, y1, wy) = rows[y]
+            if lastRows != (y0, y1) {
+                // Horizontal interpolation of the two source rows, reused by every output
+                // row between them.
+                let row0 = y0 * width, row1 = y1 * width
+                for x in 0..<newWidth {
+                    let (x0, x1, wx) = columns[x]
+                    top[x] = Int(pixels[row0 + x0]) * (256 - wx) + Int(pixels[row0 + x1]) * wx
+                    bottom[x] = Int(pixels[row1 + x0]) * (256 - wx) + Int(pixels[row1 + x1]) * wx
+                }
+                lastRows = (y0, y1)
+            }
+            let base = y * newWidth
             for x in 0..<newWidth {
-                let sx = (Double(x) + 0.5) * scale - 0.5
-                let x0 = max(0, min(width - 1, Int(sx.rounded(.down))))
-                let x1 = min(width - 1, x0 + 1)
-                let wx = max(0, min(1, sx - Double(x0)))
-                let top = Double(pixels[y0 * width + x0]) * (1 - wx) + Double(pixels[y0 * width + x1]) * wx
-                let bottom = Double(pixels[y1 * width + x0]) * (1 - wx) + Double(pixels[y1 * width + x1]) * wx
-                out[y * newWidth + x] = UInt8((top * (1 - wy) + bottom * wy).rounded())
+                out[base + x] = UInt8(truncatingIfNeeded: (top[x] * (256 - wy) + bottom[x] * wy + 32768) >> 16)
             }
         }
         return GrayImage(width: newWidth, height: newHeight, pixels: out)
+    }
+
+    /// For each of `count` output positions, the two source positions it lies between and the
+    /// weight of the second, out of 256.
+    private static func bilinearTaps(count: Int, sourceCount: Int, factor: Int) -> [(Int, Int, Int)] {
+        (0..<count).map { i in
+            // Source coordinate of the output centre, in 1/(2 factor) steps to stay exact.
+            let scaled = (2 * i + 1) - factor
+            let twice = 2 * factor
+            let floor = scaled >= 0 ? scaled / twice : -((-scaled + twice - 1) / twice)
+            let fraction = scaled - floor * twice
+            let x0 = min(max(floor, 0), sourceCount - 1)
+            let x1 = min(max(floor + 1, 0), sourceCount - 1)
+            return (x0, x1, fraction * 256 / twice)
+        }
     }
 
     /// The image shrunk by an integer factor, each output pixel the mean of a factor x factor block.
@@ -127,5 +151,25 @@ extension GrayImage {
             out[i] = Int(pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255
         }
         return GrayImage(width: width, height: height, pixels: out)
+    }
+}
+
+extension GrayImage {
+    /// The 1st and 99th percentile grey levels stretched to black and white.
+    public func contrastStretched() -> GrayImage {
+        guard !pixels.isEmpty else { return self }
+        var histogram = [Int](repeating: 0, count: 256)
+        for value in pixels { histogram[Int(value)] += 1 }
+        let clip = pixels.count / 100
+        var low = 0, high = 255, seen = 0
+        while low < 255, seen + histogram[low] <= clip { seen += histogram[low]; low += 1 }
+        seen = 0
+        while high > 0, seen + histogram[high] <= clip { seen += histogram[high]; high -= 1 }
+        guard high > low else { return self }
+        var table = [UInt8](repeating: 0, count: 256)
+        for value in 0..<256 {
+            table[value] = UInt8(clamping: (value - low) * 255 / (high - low))
+        }
+        return GrayImage(width: width, height: height, pixels: pixels.map { table[Int($0)] })
     }
 }

@@ -24,9 +24,15 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per image per line.")
     var json = false
 
+    @Flag(
+        name: .customLong("full-resolution"),
+        help: "Decode JPEGs at full size for the first look instead of TurboJPEG's cheaper 1/2, 1/4 or 1/8 scale.")
+    var fullResolution = false
+
     func run() throws {
         let files = try batch.collect(paths)
-        let options = PhotoReaderOptions(maxPixels: batch.maxPixels)
+        var options = PhotoReaderOptions(maxPixels: batch.maxPixels)
+        if fullResolution { options.firstLookPixels = .max }
         let progress = ProgressBar(total: files.count, label: "scan")
         var failures = 0
         ParallelBatch.run(
