@@ -31,8 +31,7 @@ struct ScanCommand: ParsableCommand {
 
     func run() throws {
         let files = try batch.collect(paths)
-        var options = PhotoReaderOptions(maxPixels: batch.maxPixels)
-        if fullResolution { options.firstLookPixels = .max }
+        let options = readerOptions
         let progress = ProgressBar(total: files.count, label: "scan")
         var failures = 0
         ParallelBatch.run(
@@ -47,6 +46,12 @@ struct ScanCommand: ParsableCommand {
         )
         progress.finish()
         if failures > 0 { throw ExitCode.failure }
+    }
+
+    private var readerOptions: PhotoReaderOptions {
+        var options = PhotoReaderOptions(maxPixels: batch.maxPixels)
+        if fullResolution { options.firstLookPixels = .max }
+        return options
     }
 
     private func report(file: String, result: Result<[ScannedSymbol], PhotoReadError>) {
