@@ -40,15 +40,34 @@ public enum PNG {
         guard width.multipliedReportingOverflow(by: height).partialValue <= maxPixels,
               !width.multipliedReportingOverflow(by: height).overflow
         else { throw .tooLarge(width: width, height: height, limit: maxPixels) }
-        unsafe image.format = UInt32(PNG_FORMAT_GRAY)
-        var pixels = [UInt8](repeating: 255, count: width * height)
+        // libpng turns colour into gray through 16-bit linear light, which costs more than the
+        // rest of a scan. Opaque 8-bit colour is read as sRGB RGB, a plain copy, and weighted
+        // into luma here; alpha, 16-bit and palette images keep libpng's exact path.
+        let natural = unsafe image.format
+        let plainColour = natural & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
+            && natural & UInt32(PNG_FORMAT_FLAG_ALPHA | PNG_FORMAT_FLAG_LINEAR | PNG_FORMAT_FLAG_COLORMAP) == 0
+        let channels = plainColour ? 3 : 1
+        // PNG_FORMAT_RGB is the colour flag alone, PNG_FORMAT_GRAY no flag.
+        unsafe image.format = plainColour ? UInt32(PNG_FORMAT_FLAG_COLOR) : UInt32(PNG_FORMAT_GRAY)
+        var pixels = [UInt8](repeating: 255, count: width * height * channels)
         // For gray output libpng composites alpha onto the green channel of this colour.
         var white = png_color(red: 255, green: 255, blue: 255)
         let finished = unsafe pixels.withUnsafeMutableBytes { raw in
-            unsafe png_image_finish_read(&image, &white, raw.baseAddress, Int32(width), nil)
+            unsafe png_image_finish_read(&image, &white, raw.baseAddress, Int32(width * channels), nil)
         }
         guard finished != 0 else { throw unsafe .corrupt(library: "libpng", message: message(of: image)) }
+        if plainColour { return GrayImage(width: width, height: height, pixels: luma(ofRGB: pixels)) }
         return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// Rec. 601 luma of packed 8-bit RGB, in integer arithmetic.
+    private static func luma(ofRGB rgb: [UInt8]) -> [UInt8] {
+        var gray = [UInt8](repeating: 0, count: rgb.count / 3)
+        for i in 0..<gray.count {
+            let r = UInt32(rgb[3 * i]), g = UInt32(rgb[3 * i + 1]), b = UInt32(rgb[3 * i + 2])
+            gray[i] = UInt8((r * 77 + g * 150 + b * 29 + 128) >> 8)
+        }
+        return gray
     }
 
     /// Encodes a 1-bit image as a 1-bit grayscale PNG, the smallest and fastest form for a QR code.
