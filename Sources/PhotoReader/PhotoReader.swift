@@ -63,16 +63,11 @@ public struct PhotoReaderOptions: Sendable {
 
 /// Finds every QR code in a PNG or JPEG photo, retrying with image enhancements when a first
 /// pass finds nothing. Holds a zbar scanner and a JPEG decoder for reuse: one reader per thread.
-///
-/// Setting the environment variable `VAXTICKET_PHOTO_TRACE` makes `read(contentsOf:)` write
-/// one line per photo to standard error naming the attempt that succeeded (`=1`), or the
-/// result of every attempt run on its own (`=steps`), for `scripts/photo-eval`.
 public final class PhotoReader {
     /// The settings in force.
     public let options: PhotoReaderOptions
     private let scanner = QRScanner()
     private let jpegDecoder: JPEGDecoder?
-    private let trace: String?
 
     /// How the codes of the last photo read were found, `nil` when none were.
     public private(set) var lastOutcome: ReadOutcome?
@@ -108,29 +103,19 @@ public final class PhotoReader {
     public init(options: PhotoReaderOptions = PhotoReaderOptions()) {
         self.options = options
         self.jpegDecoder = try? JPEGDecoder()
-        trace = ProcessInfo.processInfo.environment["VAXTICKET_PHOTO_TRACE"]
     }
 
     /// Reads the file at `path` and returns every symbol found, corners in the file's pixel
     /// coordinates.
     public func read(contentsOf path: String) throws(PhotoReadError) -> [ScannedSymbol] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .unreadable((error as NSError).localizedDescription)
-        }
-        guard let trace else { return try read([UInt8](data)) }
-        let start = ContinuousClock.now
-        let symbols = try read([UInt8](data), tracingSteps: trace == "steps" ? path : nil)
-        let step = lastOutcome.map { "\($0.step):\($0.attempt)" } ?? "none"
-        Self.writeTrace("photo-trace", path, step, "\(symbols.count)", Self.milliseconds(since: start))
-        return symbols
+        try read(Self.contents(of: path))
     }
 
     /// Reads an encoded PNG or JPEG, the format judged by content.
     public func read(_ bytes: [UInt8]) throws(PhotoReadError) -> [ScannedSymbol] {
-        try read(bytes, tracingSteps: nil)
+        lastOutcome = nil
+        guard !bytes.isEmpty else { throw .empty }
+        return read(try decode(bytes))
     }
 
     /// Reads a decoded image.
@@ -140,12 +125,13 @@ public final class PhotoReader {
         return read(ScaledSource(image: image))
     }
 
-    private func read(_ bytes: [UInt8], tracingSteps label: String?) throws(PhotoReadError) -> [ScannedSymbol] {
-        lastOutcome = nil
-        guard !bytes.isEmpty else { throw .empty }
-        let source = try decode(bytes)
-        if let label { traceSteps(source, label: label) }
-        return read(source)
+    /// The bytes of the file at `path`.
+    public static func contents(of path: String) throws(PhotoReadError) -> [UInt8] {
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw .unreadable((error as NSError).localizedDescription)
+        }
     }
 
     /// The photo as a source of scaled images: a PNG decoded in full, a JPEG only to its first
@@ -272,29 +258,35 @@ public final class PhotoReader {
         }
     }
 
-    // MARK: Tracing, for measuring the cascade
+    // MARK: Measuring the cascade
 
-    /// Every attempt of the cascade run on its own, each traced with its time and texts.
-    private func traceSteps(_ source: ScaledSource, label: String) {
+    /// Every attempt of the cascade run on its own on the photo, first look included, in
+    /// cascade order: what each would read alone, and what it costs. For measuring the
+    /// cascade (`vaxticket scan --trace steps`, `scripts/photo-eval`), not for reading.
+    public func eachAttempt(of bytes: [UInt8]) throws(PhotoReadError) -> [AttemptReport] {
+        guard !bytes.isEmpty else { throw .empty }
+        let source = try decode(bytes)
         let base = firstLookDenominator(for: source)
-        for (step, attempt) in ([ReadAttempt()] + options.cascade).enumerated() {
+        return ([ReadAttempt()] + options.cascade).enumerated().map { step, attempt in
             let start = ContinuousClock.now
             let found = run(attempt, on: source, base: base)
-            let texts = (found?.0 ?? []).map { PayloadText.decode($0.bytes) ?? "" }
-            let json = (try? JSONSerialization.data(withJSONObject: texts)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-            Self.writeTrace(
-                "photo-step", label, "\(step):\(attempt)", found == nil ? "skipped" : "ran",
-                Self.milliseconds(since: start), json)
+            return AttemptReport(
+                step: step, attempt: attempt, ran: found != nil, symbols: found?.0 ?? [],
+                duration: ContinuousClock.now - start)
         }
     }
+}
 
-    private static func milliseconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = ContinuousClock.now - start
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return String(format: "%.2f", ms)
-    }
-
-    private static func writeTrace(_ fields: String...) {
-        FileHandle.standardError.write(Data((fields.joined(separator: "\t") + "\n").utf8))
-    }
+/// What one attempt of the cascade, run on its own, read from a photo.
+public struct AttemptReport: Sendable {
+    /// Its place in the cascade; 0 is the first look.
+    public var step: Int
+    /// The attempt.
+    public var attempt: ReadAttempt
+    /// Whether it applied to this photo (it is skipped out of its scale range or pixel budget).
+    public var ran: Bool
+    /// The symbols it found, corners in the file's coordinates.
+    public var symbols: [ScannedSymbol]
+    /// The time it took.
+    public var duration: Duration
 }

@@ -29,15 +29,32 @@ struct ScanCommand: ParsableCommand {
         help: "Decode JPEGs at full size for the first look instead of TurboJPEG's cheaper 1/2, 1/4 or 1/8 scale.")
     var fullResolution = false
 
+    /// Diagnostics for measuring the photo reader, on standard error.
+    enum Trace: String, ExpressibleByArgument {
+        /// One line per photo naming the cascade step that read it and the time taken.
+        case outcome
+        /// One line per photo and cascade step, each step run on its own.
+        case steps
+    }
+
+    @Option(help: .hidden)
+    var trace: Trace?
+
     func run() throws {
         let files = try batch.collect(paths)
         let options = readerOptions
+        let trace = trace
         let progress = ProgressBar(total: files.count, label: "scan")
         var failures = 0
         ParallelBatch.run(
             count: files.count, jobs: batch.jobs,
             makeState: { PhotoReader(options: options) },
-            work: { reader, index in Result { () throws(PhotoReadError) in try reader.read(contentsOf: files[index]) } },
+            work: { reader, index in
+                let start = ContinuousClock.now
+                let result = Result { () throws(PhotoReadError) in try reader.read(contentsOf: files[index]) }
+                if let trace { Self.write(trace, reader: reader, file: files[index], result: result, since: start) }
+                return result
+            },
             emit: { index, result in
                 progress.advance()
                 if (try? result.get())?.isEmpty ?? true { failures += 1 }
@@ -46,6 +63,32 @@ struct ScanCommand: ParsableCommand {
         )
         progress.finish()
         if failures > 0 { throw ExitCode.failure }
+    }
+
+    private static func write(
+        _ trace: Trace, reader: PhotoReader, file: String, result: Result<[ScannedSymbol], PhotoReadError>,
+        since start: ContinuousClock.Instant
+    ) {
+        switch trace {
+        case .outcome:
+            let step = reader.lastOutcome.map { "\($0.step):\($0.attempt)" } ?? "none"
+            let count = (try? result.get().count) ?? 0
+            printError(["photo-trace", file, step, "\(count)", milliseconds(ContinuousClock.now - start)].joined(separator: "\t"))
+        case .steps:
+            guard let bytes = try? PhotoReader.contents(of: file), let reports = try? reader.eachAttempt(of: bytes) else { return }
+            for report in reports {
+                let texts = report.symbols.map { PayloadText.decode($0.bytes) ?? "" }
+                let json = (try? JSONSerialization.data(withJSONObject: texts)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+                let fields = ["photo-step", file, "\(report.step):\(report.attempt)", report.ran ? "ran" : "skipped",
+                              milliseconds(report.duration), json]
+                printError(fields.joined(separator: "\t"))
+            }
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        return String(format: "%.2f", ms)
     }
 
     private var readerOptions: PhotoReaderOptions {
