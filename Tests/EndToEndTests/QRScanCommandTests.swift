@@ -46,4 +46,21 @@ struct QRScanCommandTests {
         #expect(result.status == 64)
         #expect(result.stderr.contains("no such file or folder"))
     }
+
+    @Test("qr --texts writes one PNG per line, named by line number, and reports a bad line by number")
+    func batch() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let texts = folder.path("texts.txt")
+        let tooLong = String(repeating: "X", count: 5000)
+        try Data("FIRST\nSECOND\n\n\(tooLong)\nFIFTH\n".utf8).write(to: URL(fileURLWithPath: texts))
+        let out = folder.path("codes")
+        let result = try runVaxticket(["qr", "--texts", texts, "--out-dir", out, "--jobs", "2"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("line 4:"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(names == ["00001.png", "00002.png", "00005.png"])
+        let scanned = try runVaxticket(["scan", "--json", out + "/00005.png"])
+        #expect(scanned.stdout.contains("\"text\":\"FIFTH\""))
+    }
 }

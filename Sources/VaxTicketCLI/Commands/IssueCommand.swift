@@ -115,7 +115,7 @@ struct IssueCommand: ParsableCommand {
         }
     }
 
-    private var rendering: TicketRendering { TicketRendering(modulePixels: modulePixels, dpi: dpi) }
+    private var rendering: QRRendering { QRRendering(modulePixels: modulePixels, dpi: dpi) }
 
     private func issueOne(signer: TicketSigner) throws {
         guard let registrant, let dose, let vaccine, let site, let out else { return }
@@ -125,7 +125,7 @@ struct IssueCommand: ParsableCommand {
         let ticket = request.ticket(serial: TicketSerial.random(), keyID: signer.key.id, today: clockOptions.today, validityDays: days)
         let text = try signer.sign(ticket)
         let image = try rendering.png(for: text)
-        try Data(image.png).write(to: URL(fileURLWithPath: out))
+        try FileOutput.write(image.png, to: out)
         if json {
             JSONLine.print([
                 "file": out, "serial": ticket.serialText, "qr_version": image.version, "modules": image.modules,
@@ -176,9 +176,9 @@ struct IssueCommand: ParsableCommand {
                     let ticket = request.ticket(serial: TicketSerial.random(), keyID: signer.key.id, today: today, validityDays: days)
                     let text = try signer.sign(ticket)
                     guard format == .png else { return (ticket.serial, text, textFileName) }
-                    let name = TicketRendering.fileName(line: line, registrant: request.registrant)
+                    let name = TicketFileName.fileName(line: line, registrant: request.registrant)
                     let png = try rendering.png(for: text).png
-                    try writeFile(png, to: folder + name)
+                    try FileOutput.write(png, to: folder + name)
                     return (ticket.serial, text, name)
                 }
             },

@@ -66,15 +66,16 @@ struct QRCommand: ParsableCommand {
 
     func run() throws {
         if let text, let out {
-            let written = try QRPNGFile(text: text, path: out, options: renderOptions)
-            report(written)
+            let image = try rendering.png(for: text)
+            try FileOutput.write(image.png, to: out)
+            report(image, path: out)
         } else if let texts, let outDir {
             try runBatch(textsFile: texts, outDir: outDir)
         }
     }
 
-    private var renderOptions: QRPNGFile.Options {
-        QRPNGFile.Options(correction: ecc, modulePixels: modulePixels, quietZone: quietZone, dpi: dpi)
+    private var rendering: QRRendering {
+        QRRendering(correction: ecc, modulePixels: modulePixels, quietZone: quietZone, dpi: dpi)
     }
 
     private func runBatch(textsFile: String, outDir: String) throws {
@@ -89,7 +90,7 @@ struct QRCommand: ParsableCommand {
         let entries = lines.enumerated().filter { !$0.element.isEmpty }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let width = max(5, String(lines.count).count)
-        let options = renderOptions
+        let rendering = rendering
         let progress = ProgressBar(total: entries.count, label: "qr")
         var failures = 0
         ParallelBatch.run(
@@ -102,7 +103,9 @@ struct QRCommand: ParsableCommand {
                 let path = (outDir as NSString).appendingPathComponent(name)
                 return Result { () throws(LineError) in
                     do {
-                        return try QRPNGFile(text: text, path: path, options: options)
+                        let image = try rendering.png(for: text)
+                        try FileOutput.write(image.png, to: path)
+                        return (image, path)
                     } catch {
                         throw LineError(line: offset + 1, message: "\(error)")
                     }
@@ -111,7 +114,7 @@ struct QRCommand: ParsableCommand {
             emit: { _, result in
                 progress.advance()
                 switch result {
-                case .success(let written): if json { report(written) }
+                case .success(let (image, path)): if json { report(image, path: path) }
                 case .failure(let error):
                     failures += 1
                     printError("error: \(error)")
@@ -123,14 +126,14 @@ struct QRCommand: ParsableCommand {
         if failures > 0 { throw ExitCode.failure }
     }
 
-    private func report(_ written: QRPNGFile) {
+    private func report(_ image: QRRendering.Image, path: String) {
         if json {
             JSONLine.print([
-                "file": written.path, "version": written.version, "modules": written.modules,
-                "width": written.pixels, "height": written.pixels, "bytes": written.bytes,
+                "file": path, "version": image.version, "modules": image.modules,
+                "width": image.pixels, "height": image.pixels, "bytes": image.png.count,
             ])
         } else {
-            print("\(written.path): QR version \(written.version) (\(written.modules)x\(written.modules) modules), \(written.pixels)x\(written.pixels) px, \(written.bytes) bytes")
+            print("\(path): QR version \(image.version) (\(image.modules)x\(image.modules) modules), \(image.pixels)x\(image.pixels) px, \(image.png.count) bytes")
         }
     }
 }

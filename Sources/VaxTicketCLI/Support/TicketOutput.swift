@@ -2,24 +2,32 @@ import Foundation
 import PNGCodec
 import QREncoding
 
-/// How ticket QR codes are drawn: ECC Q, a 4-module quiet zone, `modulePixels` per module.
-struct TicketRendering: Sendable {
+/// How QR codes are drawn as 1-bit PNGs; tickets use the defaults, ECC Q and a 4-module quiet
+/// zone.
+struct QRRendering: Sendable {
+    var correction: ErrorCorrection = .quartile
     var modulePixels: Int
+    var quietZone: Int = 4
     var dpi: Int?
 
-    /// A ticket's PNG and its QR version and size.
+    /// A code's PNG and its QR version and size.
     struct Image {
         var png: [UInt8]
         var version: Int
         var modules: Int
+        var pixels: Int
     }
 
     func png(for text: String) throws -> Image {
-        let code = try QRCode(encoding: text, correction: .quartile)
-        let png = try PNG.encode(code.rendered(modulePixels: modulePixels, quietZone: 4), dpi: dpi)
-        return Image(png: png, version: code.version, modules: code.size)
+        let code = try QRCode(encoding: text, correction: correction)
+        let image = code.rendered(modulePixels: modulePixels, quietZone: quietZone)
+        let png = try PNG.encode(image, dpi: dpi)
+        return Image(png: png, version: code.version, modules: code.size, pixels: image.width)
     }
+}
 
+/// Names of batch-issued ticket files.
+enum TicketFileName {
     /// `000002-2108230000012345.png`: the CSV line number, zero-padded so files sort in CSV order, and the registrant.
     static func fileName(line: Int, registrant: String) -> String {
         let digits = String(line)
@@ -70,26 +78,4 @@ final class AppendingFile {
 /// so per-ticket lines and the summary on standard error keep their order.
 func printLine(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// Why a ticket file could not be written.
-struct FileWriteError: Error, CustomStringConvertible {
-    var path: String
-    var description: String { "cannot write \(path)" }
-}
-
-/// Writes `bytes` to a new file at `path`, replacing any file there. Unlike `Data.write(to:)`,
-/// which calls fsync for every file (the bulk of `issue --csv`'s time), this leaves flushing
-/// to the kernel, as the C reference's fopen/fwrite/fclose does.
-func writeFile(_ bytes: [UInt8], to path: String) throws {
-    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-        throw FileWriteError(path: path)
-    }
-    do {
-        try handle.write(contentsOf: bytes)
-        try handle.close()
-    } catch {
-        try? handle.close()
-        throw error
-    }
 }
