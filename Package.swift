@@ -49,7 +49,8 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation", "Batch"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
+        .testTarget(name: "BatchTests", dependencies: ["Batch"]),
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
