@@ -1,4 +1,7 @@
 public import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why a keyring could not be used.
 public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -192,27 +195,18 @@ public struct Keyring: Sendable, Hashable {
         try Keyring.writePrivately(data, to: path)
     }
 
-    /// Writes `data` to a fresh file made with mode 0600 next to `path`, then moves it to `path`.
+    /// Replaces the file at `path` with `data` atomically, the file made with mode 0600.
+    ///
+    /// Foundation's atomic write goes through a temporary file and rename(2), so a crash leaves
+    /// the old keyring or the new one, never neither. The umask of 077 around it makes both the
+    /// temporary file and the result private before any secret is in them. umask is process-wide:
+    /// keyrings are written by single-threaded commands only.
     static func writePrivately(_ data: Data, to path: String) throws(KeyringError) {
-        let manager = FileManager.default
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        // The empty file gets mode 0600 before any secret is written into it.
-        guard manager.createFile(atPath: temporary.path, contents: Data(), attributes: [.posixPermissions: 0o600]) else {
-            throw .io(path: path, reason: "cannot create a file in \(url.deletingLastPathComponent().path)")
-        }
+        let previous = umask(0o077)
+        defer { umask(previous) }
         do {
-            try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary.path)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            // Foundation on Linux has no safe atomic replace (replaceItemAt loses the file), so the
-            // old file is removed just before the rename; the complete temporary file survives a crash.
-            if manager.fileExists(atPath: path) { try manager.removeItem(at: url) }
-            try manager.moveItem(at: temporary, to: url)
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            try? manager.removeItem(at: temporary)
             throw .io(path: path, reason: error.localizedDescription)
         }
     }
