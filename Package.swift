@@ -51,7 +51,7 @@ let package = Package(
 
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
         .testTarget(name: "BatchTests", dependencies: ["Batch"]),
-        .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
+        .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "TicketCodec"]),

@@ -1,3 +1,4 @@
+import CameraSimulation
 import Foundation
 import Synchronization
 import Testing
@@ -307,18 +308,5 @@ struct RecordCommandTests {
         #expect(rerun.status == 0)
         #expect(rerun.stderr.contains("record: \(1000 - committed) recorded, \(9000 + committed) already recorded, 0 refused"))
         #expect(try fixture.stats()["total"] as? Int == 1000)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so each station's order is the same every run.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
