@@ -81,6 +81,8 @@ public final class PhotoReader {
     /// - strong unsharp masking at three pixel scales undoes blur of up to about half a module;
     /// - 2x upscaling, plain, sharpened or binarised, reads small codes in small photos, a
     ///   finer scale small codes in large photos;
+    /// - resampling the code upright from its finder and alignment patterns reads codes seen
+    ///   at a steep slant (strong keystone), which zbar misses about a third of the time;
     /// - inversion reads light-on-dark codes.
     /// Mild unsharp masking, local contrast normalisation, contrast stretching and 3x upscaling
     /// read nothing these did not.
@@ -96,6 +98,7 @@ public final class PhotoReader {
         ReadAttempt([.upscale(2), .binarize(fraction: 20)]),
         ReadAttempt([.unsharp(radius: 6, amount: 4)]),
         ReadAttempt(scaleShift: -1),
+        ReadAttempt([.rectify]),
         ReadAttempt([.invert]),
     ]
 
@@ -205,18 +208,37 @@ public final class PhotoReader {
         if denominator > base && min(width, height) < 100 { return nil }
         if attempt != ReadAttempt() && width * height * magnification * magnification > options.retryPixels { return nil }
         guard var image = try? source.image(atDenominator: denominator) else { return nil }
-        for enhancement in attempt.enhancements { image = enhancement.apply(to: image) }
+        // Rectification changes the geometry: keep the size it started from and its map back.
+        var frameWidth = image.width, frameHeight = image.height
+        var unwarp: (map: (Point2D) -> Point2D, width: Int)?
+        for enhancement in attempt.enhancements {
+            guard enhancement == .rectify else {
+                image = enhancement.apply(to: image)
+                continue
+            }
+            guard unwarp == nil, let rectified = PerspectiveRectifier().rectified(image) else {
+                return ([], (denominator, image.width, image.height))
+            }
+            (frameWidth, frameHeight) = (image.width, image.height)
+            image = rectified.image
+            unwarp = (rectified.toSource, image.width)
+        }
         let found = scanner.scan(image)
         let scanned = (denominator, image.width, image.height)
         guard !found.isEmpty else { return ([], scanned) }
-        // Scanned coordinates are full-size ones scaled by the image's size over the source's.
-        let xFactor = Double(source.width) / Double(image.width)
-        let yFactor = Double(source.height) / Double(image.height)
+        // Scanned coordinates are full-size ones scaled by the image's size over the source's,
+        // after undoing any rectification (in continuous coordinates, pixel centres at +0.5).
+        let xFactor = Double(source.width) / Double(unwarp == nil ? image.width : frameWidth)
+        let yFactor = Double(source.height) / Double(unwarp == nil ? image.height : frameHeight)
+        // Enhancements after rectification may have magnified the upright image further.
+        let upright = Double(unwarp?.width ?? image.width) / Double(image.width)
         let mapped = found.map { symbol in
             ScannedSymbol(
                 bytes: symbol.bytes,
                 corners: symbol.corners.map { corner in
-                    Point(x: (corner.x + 0.5) * xFactor - 0.5, y: (corner.y + 0.5) * yFactor - 0.5)
+                    var p = Point2D(x: (corner.x + 0.5) * upright, y: (corner.y + 0.5) * upright)
+                    if let unwarp { p = unwarp.map(p) }
+                    return Point(x: p.x * xFactor - 0.5, y: p.y * yFactor - 0.5)
                 })
         }
         return (Self.deduplicated(mapped), scanned)

@@ -16,6 +16,9 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
     case binarize(fraction: Int)
     /// The darkest and lightest percentile stretched to black and white.
     case stretch
+    /// The code resampled upright from its finder and alignment patterns, for strong
+    /// perspective; the reader maps corners back to the photo. At most once per attempt.
+    case rectify
 
     public var description: String {
         switch self {
@@ -26,6 +29,7 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .normalize(let fraction): "normalize(1/\(fraction))"
         case .binarize(let fraction): "binarize(1/\(fraction))"
         case .stretch: "stretch"
+        case .rectify: "rectify"
         }
     }
 
@@ -46,6 +50,7 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .normalize(let fraction): return image.locallyNormalized(radius: max(2, shortSide / fraction))
         case .binarize(let fraction): return image.adaptivelyBinarized(radius: max(2, shortSide / fraction))
         case .stretch: return image.contrastStretched()
+        case .rectify: return PerspectiveRectifier().rectified(image)?.image ?? image
         }
     }
 }
