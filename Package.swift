@@ -49,13 +49,15 @@ let package = Package(
             ]
         ),
 
+        // Helpers shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
-        .testTarget(name: "BatchTests", dependencies: ["Batch"]),
+        .testTarget(name: "BatchTests", dependencies: ["TestSupport", "Batch"]),
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
-        .testTarget(name: "PhotoReaderTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
+        .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording", "TicketCodec"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )
 

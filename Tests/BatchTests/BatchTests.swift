@@ -1,6 +1,7 @@
 import Batch
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Parallel batches")
@@ -49,16 +50,11 @@ struct ParallelBatchTests {
 
 @Suite("File lists and file output")
 struct FileTests {
-    private func temporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("batch-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test("folders are searched recursively for images, sorted; files are taken as given")
     func collect() throws {
-        let root = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let root = folder.url
         let nested = root.appendingPathComponent("b/c")
         try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
         for name in ["z.png", "a.JPG", "notes.txt", "b/c/deep.jpeg", "b/x.png"] {
@@ -79,8 +75,9 @@ struct FileTests {
 
     @Test("files are written whole, replacing old content; private files get mode 0600")
     func output() throws {
-        let root = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let root = folder.url
         let path = root.appendingPathComponent("out.bin").path
         try FileOutput.write(Array(repeating: 7, count: 100), to: path)
         try FileOutput.write([1, 2, 3], to: path)

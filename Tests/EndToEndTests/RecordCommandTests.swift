@@ -1,6 +1,7 @@
 import CameraSimulation
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import JPEGCodec
 import PNGCodec
+import TestSupport
 import Testing
 
 /// The folder of the golden vectors, reached from this file.

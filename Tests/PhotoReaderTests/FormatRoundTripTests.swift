@@ -2,6 +2,7 @@ import Imaging
 import JPEGCodec
 import PNGCodec
 import PhotoReader
+import TestSupport
 import Testing
 
 /// A code written in every PNG and JPEG flavour reads back exactly through `PhotoReader`.

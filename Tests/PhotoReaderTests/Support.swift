@@ -2,6 +2,7 @@ import CameraSimulation
 import Foundation
 import Imaging
 import QREncoding
+import TestSupport
 
 /// A ticket-like payload: a prefix, then `length` characters drawn from a text alphabet with
 /// lower case (so it is stored in 8-bit mode), deterministic for a seed.
@@ -25,21 +26,6 @@ enum QRCodeImages {
     static func bilevel(_ text: String, modulePixels: Int = 4) throws -> BilevelImage {
         try QRCode(encoding: text, correction: .quartile).rendered(modulePixels: modulePixels, quietZone: 4)
     }
-}
-
-/// A fresh temporary folder, removed by `remove()`.
-struct TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("vaxticket-photo-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    /// The path of `name` inside the folder.
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
 /// Writes `bytes` to `path`.

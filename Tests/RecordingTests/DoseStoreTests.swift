@@ -1,5 +1,6 @@
 import Foundation
 import Recording
+import TestSupport
 import Testing
 
 @Suite("Dose store: recording, roster, scan log, statistics")

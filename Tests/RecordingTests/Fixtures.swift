@@ -1,20 +1,7 @@
 import Foundation
-import Testing
 import Recording
-
-/// A fresh temporary folder per test, removed by `remove()`.
-struct TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("vaxticket-recording-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    func remove() { try? FileManager.default.removeItem(at: url) }
-}
+import TestSupport
+import Testing
 
 /// The stores every store test runs against; a PostgreSQL store joins this list.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {

@@ -1,7 +1,8 @@
 import Foundation
-import Synchronization
 import GRDB
 import Recording
+import Synchronization
+import TestSupport
 import Testing
 
 @Suite("SQLite store: schema, constraints, files")

@@ -1,7 +1,8 @@
 import Foundation
 import Recording
-import TicketCodec
+import TestSupport
 import Testing
+import TicketCodec
 
 @Suite("Ticket recorder: verification, then the rules, in batches")
 struct TicketRecorderTests {
