@@ -29,14 +29,6 @@ extension GrayImage {
         return out
     }
 
-    /// An approximate Gaussian blur: three box blurs whose combined spread matches `sigma`.
-    public func gaussianBlurred(sigma: Double) -> GrayImage {
-        guard sigma > 0.3 else { return self }
-        // Three passes of a box of radius r have variance 3 * ((2r+1)^2 - 1) / 12.
-        let radius = max(1, Int(((4 * sigma * sigma + 1).squareRoot() - 1) / 2 + 0.5))
-        return boxBlurred(radius: radius).boxBlurred(radius: radius).boxBlurred(radius: radius)
-    }
-
     /// Unsharp masking: `self + amount * (self - blurred(self))`.
     public func unsharpMasked(radius: Int = 2, amount: Double = 1.0) -> GrayImage {
         let blurred = boxBlurred(radius: radius).boxBlurred(radius: max(1, radius / 2))

@@ -30,11 +30,10 @@ struct FiltersTests {
         #expect(image.downscaled(by: 2).pixels == [100, 200])
     }
 
-    @Test("box and Gaussian blur keep flat areas and the mean of a ramp")
+    @Test("box blur keeps flat areas and the mean of a ramp")
     func blur() {
         let flat = GrayImage(width: 9, height: 9, filledWith: 90)
         #expect(flat.boxBlurred(radius: 2) == flat)
-        #expect(flat.gaussianBlurred(sigma: 1.5) == flat)
         let ramp = Self.ramp()
         let blurred = ramp.boxBlurred(radius: 1)
         // Away from the edges a box blur of a linear ramp is the ramp (within rounding).
