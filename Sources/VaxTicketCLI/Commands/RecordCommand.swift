@@ -4,7 +4,6 @@ import Foundation
 import PhotoReader
 import Recording
 import TicketCodec
-import ZBarScanner
 
 struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -182,18 +181,16 @@ struct RecordCommand: ParsableCommand {
 
     /// Every ticket in one image, verified; an image without a readable ticket is one refused scan.
     private static func scans(in file: String, reader: PhotoReader, verifier: TicketVerifier, at: Date) -> [ScanInput] {
-        let symbols: [ScannedSymbol]
-        do throws(PhotoReadError) {
-            symbols = try reader.read(contentsOf: file)
-        } catch {
-            return [.refused(.unreadable(code: error.code, message: error.description), ticket: nil)]
-        }
-        guard !symbols.isEmpty else { return [.refused(.unreadable(code: "no_code", message: "no QR code found"), ticket: nil)] }
-        return symbols.map { symbol in
-            guard let text = PayloadText.decode(symbol.bytes) else {
-                return .refused(.unverified(code: "malformed", message: "malformed ticket: the QR code does not hold text"), ticket: nil)
+        switch TicketImage.texts(in: file, reader: reader) {
+        case .failure(let unreadable):
+            return [.refused(.unreadable(code: unreadable.code, message: unreadable.message), ticket: nil)]
+        case .success(let texts):
+            return texts.map { text in
+                guard let text else {
+                    return .refused(.unverified(code: "malformed", message: "malformed ticket: the QR code does not hold text"), ticket: nil)
+                }
+                return ScanInput(verifier.verify(text, at: at))
             }
-            return ScanInput(verifier.verify(text, at: at))
         }
     }
 }

@@ -3,7 +3,6 @@ import Batch
 import Foundation
 import PhotoReader
 import TicketCodec
-import ZBarScanner
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -75,18 +74,16 @@ struct VerifyReport: Sendable {
 
     /// Reads every QR code in `file` and verifies each.
     static func check(file: String, reader: PhotoReader, verifier: TicketVerifier, on day: CalendarDate) -> [VerifyReport] {
-        let symbols: [ScannedSymbol]
-        do throws(PhotoReadError) {
-            symbols = try reader.read(contentsOf: file)
-        } catch {
-            return [VerifyReport(file: file, status: "unreadable", code: error.code, message: error.description)]
+        let texts: [String?]
+        switch TicketImage.texts(in: file, reader: reader) {
+        case .failure(let unreadable):
+            return [VerifyReport(file: file, status: "unreadable", code: unreadable.code, message: unreadable.message)]
+        case .success(let found):
+            texts = found
         }
-        guard !symbols.isEmpty else {
-            return [VerifyReport(file: file, status: "unreadable", code: "no_code", message: "no QR code found")]
-        }
-        return symbols.map { symbol in
-            let text = PayloadText.decode(symbol.bytes) ?? ""
-            let result = verifier.verify(text, on: day)
+        return texts.map { text in
+            // A code that holds no text is judged as an empty ticket text: malformed.
+            let result = verifier.verify(text ?? "", on: day)
             var reason: String?
             if case .malformed(let why) = result.outcome { reason = why.code }
             return VerifyReport(
