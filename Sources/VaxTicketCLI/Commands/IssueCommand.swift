@@ -64,11 +64,7 @@ struct IssueCommand: ParsableCommand {
     @Option(help: "Parallel jobs; the default is the number of cores.")
     var jobs: Int = ParallelBatch.defaultJobs
 
-    @Option(name: .customLong("module-px"), help: "Pixels per QR module.")
-    var modulePixels: Int = 4
-
-    @Option(help: "Print density recorded in the PNG, in dots per inch.")
-    var dpi: Int?
+    @OptionGroup var printing: PrintOptions
 
     @Flag(help: "Print JSON instead of sentences.")
     var json = false
@@ -81,8 +77,6 @@ struct IssueCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard (1...100).contains(modulePixels) else { throw ValidationError("--module-px must be 1 to 100.") }
-        if let dpi, !(1...100_000).contains(dpi) { throw ValidationError("--dpi must be 1 to 100000.") }
         guard (1...3650).contains(days) else { throw ValidationError("--days must be 1 to 3650.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         if csv != nil {
@@ -115,7 +109,7 @@ struct IssueCommand: ParsableCommand {
         }
     }
 
-    private var rendering: QRRendering { QRRendering(modulePixels: modulePixels, dpi: dpi) }
+    private var rendering: QRRendering { QRRendering(modulePixels: printing.modulePixels, dpi: printing.dpi) }
 
     private func issueOne(signer: TicketSigner) throws {
         guard let registrant, let dose, let vaccine, let site, let out else { return }

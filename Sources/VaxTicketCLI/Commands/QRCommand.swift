@@ -34,14 +34,10 @@ struct QRCommand: ParsableCommand {
     @Option(help: "Error correction level: L, M, Q or H.")
     var ecc: ErrorCorrection = .quartile
 
-    @Option(name: .customLong("module-px"), help: "Pixels per QR module.")
-    var modulePixels: Int = 4
-
     @Option(name: .customLong("quiet-zone"), help: "White border, in modules.")
     var quietZone: Int = 4
 
-    @Option(help: "Print density recorded in the PNG (pHYs chunk), in dots per inch.")
-    var dpi: Int?
+    @OptionGroup var printing: PrintOptions
 
     @Option(help: "Parallel jobs for --texts (default: all cores).")
     var jobs: Int = ParallelBatch.defaultJobs
@@ -50,9 +46,7 @@ struct QRCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...100).contains(modulePixels) else { throw ValidationError("--module-px must be 1 to 100.") }
         guard (0...100).contains(quietZone) else { throw ValidationError("--quiet-zone must be 0 to 100.") }
-        if let dpi, !(1...100_000).contains(dpi) { throw ValidationError("--dpi must be 1 to 100000.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         switch (text, out, texts, outDir) {
         case (let text?, _?, nil, nil):
@@ -75,7 +69,7 @@ struct QRCommand: ParsableCommand {
     }
 
     private var rendering: QRRendering {
-        QRRendering(correction: ecc, modulePixels: modulePixels, quietZone: quietZone, dpi: dpi)
+        QRRendering(correction: ecc, modulePixels: printing.modulePixels, quietZone: quietZone, dpi: printing.dpi)
     }
 
     private func runBatch(textsFile: String, outDir: String) throws {
