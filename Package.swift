@@ -6,6 +6,12 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vaxticket", targets: ["VaxTicketCLI"]),
+        // The toolkit for a city's own Swift service: print, read, verify and record tickets.
+        .library(
+            name: "VaxTicketKit",
+            targets: ["TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports"]),
+        // The commands themselves, for embedding the command line or testing it in-process.
+        .library(name: "VaxTicketCommands", targets: ["VaxTicketCommands"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,16 +44,23 @@ let package = Package(
         .target(name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
         .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Images to verified tickets: what every front end reads photos with.
+        .target(name: "TicketScanning", dependencies: ["PhotoReader", "TicketCodec", "ZBarScanner"]),
         // The recording core: verified scans become dose records, with rules and statistics.
-        .target(name: "Recording", dependencies: ["TicketCodec", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Recording", dependencies: ["TicketCodec", "TicketScanning", .product(name: "GRDB", package: "GRDB.swift")]),
+        // What front ends print and answer: Codable reports and the JSON line writer.
+        .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
 
-        .executableTarget(
-            name: "VaxTicketCLI",
+        // Every command, as a library; the executable is a three-line main.
+        .target(
+            name: "VaxTicketCommands",
             dependencies: [
-                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording", "CameraSimulation",
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
+                "Recording", "Reports", "CameraSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "VaxTicketCLI", dependencies: ["VaxTicketCommands"]),
 
         // Helpers shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
@@ -56,7 +69,15 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
-        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec"]),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec", "TicketScanning"]),
+        .testTarget(name: "TicketScanningTests", dependencies: ["TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
+        .testTarget(
+            name: "CommandTests",
+            dependencies: ["VaxTicketCommands", "Batch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            exclude: ["Snapshots"]),
+        // The toolkit through its public API alone, as a city's own service would use it.
+        .testTarget(name: "PublicAPITests", dependencies: ["TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports", "CameraSimulation"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

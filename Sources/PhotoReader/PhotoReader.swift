@@ -147,7 +147,7 @@ public final class PhotoReader {
             guard JPEG.isJPEG(bytes) else { throw PhotoReadError.unknownFormat }
             return try decodeJPEG(bytes)
         } catch let error as ImageDecodingError {
-            throw Self.map(error)
+            throw PhotoReadError(error)
         } catch let error as PhotoReadError {
             throw error
         } catch {
@@ -271,13 +271,6 @@ public final class PhotoReader {
 
     private static func distance(_ a: Point, _ b: Point) -> Double {
         ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot()
-    }
-
-    private static func map(_ error: ImageDecodingError) -> PhotoReadError {
-        switch error {
-        case .tooLarge(let width, let height, let limit): .tooLarge(width: width, height: height, limit: limit)
-        case .corrupt(let library, let message): .corrupt("\(library): \(message)")
-        }
     }
 
     // MARK: Measuring the cascade

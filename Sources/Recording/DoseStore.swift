@@ -78,7 +78,8 @@ public struct RecordingResult: Hashable, Sendable {
         self.rosterName = rosterName
     }
 
-    /// The sentence for the officer.
+    /// The sentence for the officer. A refusal's sentence says why, not that it is one: for a
+    /// ticket that fails verification or an image without one, the same sentence `verify` gives.
     public var message: String {
         let who = ticket.map { ticket in rosterName.map { "\(ticket.registrant) (\($0))" } ?? ticket.registrant } ?? "unknown registrant"
         switch outcome {
@@ -91,17 +92,17 @@ public struct RecordingResult: Hashable, Sendable {
             return "already recorded: dose \(dose.dose) for \(who) was recorded \(Self.format(dose.administeredAt)) at site \(dose.site) by officer \(dose.officer) (station \(dose.station)); nothing new written"
         case .doseAlreadyGiven(let otherSerial):
             let when = dose.map { " on \($0.administeredDay) at site \($0.site)" } ?? ""
-            return "refused: \(who) already received dose \(ticket?.dose ?? 0)\(when) under serial \(otherSerial)"
+            return "\(who) already received dose \(ticket?.dose ?? 0)\(when) under serial \(otherSerial)"
         case .doseOutOfOrder(let missing):
-            return "refused: dose \(ticket?.dose ?? 0) for \(who) needs dose \(missing) first, which is not recorded"
+            return "dose \(ticket?.dose ?? 0) for \(who) needs dose \(missing) first, which is not recorded"
         case .tooEarly(let previousDay, let earliestDay):
-            return "refused: too early for dose \(ticket?.dose ?? 0) of \(who); the previous dose was on \(previousDay), the next is allowed from \(earliestDay)"
+            return "too early for dose \(ticket?.dose ?? 0) of \(who); the previous dose was on \(previousDay), the next is allowed from \(earliestDay)"
         case .notEligible(let group, let doseNumber):
-            return "refused: the policy does not allow dose \(doseNumber) for group \(group)"
-        case .unverified(_, let message):
-            return "refused: \(message)"
-        case .unreadable(_, let message):
-            return "refused: \(message)"
+            return "the policy does not allow dose \(doseNumber) for group \(group)"
+        case .unverified(let outcome):
+            return outcome.message
+        case .unreadable(let reason):
+            return reason.description
         }
     }
 

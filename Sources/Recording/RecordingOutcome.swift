@@ -1,3 +1,6 @@
+public import TicketCodec
+public import TicketScanning
+
 /// What happened to one scanned ticket. Every case has a stable code for scripts and the scan
 /// log, and a sentence for the officer.
 public enum RecordingOutcome: Hashable, Sendable {
@@ -16,22 +19,22 @@ public enum RecordingOutcome: Hashable, Sendable {
     /// The eligibility policy does not allow this dose for this priority group.
     case notEligible(group: String, dose: Int)
     /// The ticket failed verification (malformed, bad signature, expired, revoked, ...).
-    case unverified(code: String, message: String)
+    case unverified(VerificationOutcome)
     /// No ticket could be read from the image.
-    case unreadable(code: String, message: String)
+    case unreadable(UnreadableImage)
 
     /// The stable machine code.
-    public var code: String {
+    public var code: OutcomeCode {
         switch self {
-        case .recorded: "recorded"
-        case .recordedAtOtherSite: "recorded_other_site"
-        case .alreadyRecorded: "already_recorded"
-        case .doseAlreadyGiven: "dose_already_given"
-        case .doseOutOfOrder: "dose_out_of_order"
-        case .tooEarly: "too_early"
-        case .notEligible: "not_eligible"
-        case .unverified(let code, _): code
-        case .unreadable(let code, _): code
+        case .recorded: .recorded
+        case .recordedAtOtherSite: .recordedOtherSite
+        case .alreadyRecorded: .alreadyRecorded
+        case .doseAlreadyGiven: .doseAlreadyGiven
+        case .doseOutOfOrder: .doseOutOfOrder
+        case .tooEarly: .tooEarly
+        case .notEligible: .notEligible
+        case .unverified(let outcome): outcome.code
+        case .unreadable(let reason): reason.code
         }
     }
 

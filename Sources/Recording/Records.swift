@@ -1,4 +1,5 @@
 public import Foundation
+public import TicketCodec
 
 /// Whether a dose record has been sent to the central registry yet.
 public enum SyncState: String, Codable, Hashable, Sendable {
@@ -76,12 +77,12 @@ public struct ScanLogEntry: Codable, Hashable, Sendable {
     /// The scanning station.
     public var station: String
     /// The outcome code, e.g. `recorded` or `bad_signature`.
-    public var outcome: String
+    public var outcome: OutcomeCode
     /// The ticket's serial, when the ticket was readable and its signature good.
     public var serial: String?
 
     /// A log entry; `id` is assigned when it is stored.
-    public init(id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: String, serial: String?) {
+    public init(id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: OutcomeCode, serial: String?) {
         self.id = id
         self.time = time
         self.day = day

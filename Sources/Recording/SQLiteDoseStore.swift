@@ -302,7 +302,7 @@ extension ScanLogEntry: FetchableRecord, PersistableRecord {
         container["day"] = day
         container["officer"] = officer
         container["station"] = station
-        container["outcome"] = outcome
+        container["outcome"] = outcome.rawValue
         container["serial"] = serial
     }
 }

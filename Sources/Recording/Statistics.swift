@@ -1,3 +1,4 @@
+import TicketCodec
 /// A breakdown of the dose counts.
 public enum StatisticsDimension: String, CaseIterable, Hashable, Sendable {
     /// Per dose number.
@@ -71,6 +72,6 @@ public struct Statistics: Hashable, Sendable {
     }
 
     private static let acceptedCodes: Set<String> = [
-        RecordingOutcome.recorded.code, RecordingOutcome.recordedAtOtherSite(ticketSite: "").code, RecordingOutcome.alreadyRecorded.code,
+        OutcomeCode.recorded.rawValue, OutcomeCode.recordedOtherSite.rawValue, OutcomeCode.alreadyRecorded.rawValue,
     ]
 }

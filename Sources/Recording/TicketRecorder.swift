@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 public import TicketCodec
+public import TicketScanning
 
 extension TicketFacts {
     /// The facts of a ticket whose signature was good.
@@ -17,7 +18,17 @@ extension ScanInput {
         if verification.isValid, let ticket = verification.ticket {
             self = .ticket(TicketFacts(ticket))
         } else {
-            self = .refused(.unverified(code: verification.code, message: verification.message), ticket: verification.ticket.map(TicketFacts.init))
+            self = .refused(.unverified(verification.outcome), ticket: verification.ticket.map(TicketFacts.init))
+        }
+    }
+}
+
+extension ScanInput {
+    /// The scans of one image: one per ticket found, or one refusal saying why there is none.
+    public static func scans(of image: Result<[ScannedTicket], UnreadableImage>) -> [ScanInput] {
+        switch image {
+        case .success(let tickets): tickets.map { ScanInput($0.verification) }
+        case .failure(let unreadable): [.refused(.unreadable(unreadable), ticket: nil)]
         }
     }
 }

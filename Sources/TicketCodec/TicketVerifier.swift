@@ -20,16 +20,16 @@ public enum VerificationOutcome: Hashable, Sendable {
     case revoked
 
     /// The stable machine code.
-    public var code: String {
+    public var code: OutcomeCode {
         switch self {
-        case .valid: "valid"
-        case .malformed: "malformed"
-        case .unknownKey: "unknown_key"
-        case .badSignature: "bad_signature"
-        case .keyRetired: "key_retired"
-        case .notYetValid: "not_yet_valid"
-        case .expired: "expired"
-        case .revoked: "revoked"
+        case .valid: .valid
+        case .malformed: .malformed
+        case .unknownKey: .unknownKey
+        case .badSignature: .badSignature
+        case .keyRetired: .keyRetired
+        case .notYetValid: .notYetValid
+        case .expired: .expired
+        case .revoked: .revoked
         }
     }
 
@@ -62,7 +62,7 @@ public struct TicketVerification: Hashable, Sendable {
     }
 
     /// The stable machine code, e.g. `bad_signature`.
-    public var code: String { outcome.code }
+    public var code: OutcomeCode { outcome.code }
     /// A sentence for people, e.g. "malformed ticket: truncated".
     public var message: String { outcome.message }
     /// Whether the ticket is valid.

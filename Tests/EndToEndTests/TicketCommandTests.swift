@@ -79,9 +79,9 @@ struct TicketCommandTests {
         let info = try #require(try jsonLines(issued.stdout).first)
         let serial = try #require(info["serial"] as? String)
         #expect(serial.count == 16)
-        let version = try #require(info["qr_version"] as? Int)
+        let version = try #require(info["qrVersion"] as? Int)
         #expect(version <= 5)
-        #expect(info["valid_until"] as? String == "2021-09-21")
+        #expect(info["validUntil"] as? String == "2021-09-21")
         let sentence = try setup.run(["issue", "--registrant", "7", "--dose", "2", "--vaccine", "PFIZER", "--site", "S1", "--out", setup.folder.path("b.png")])
         #expect(sentence.stdout.contains("QR version"))
 
@@ -187,7 +187,7 @@ struct TicketCommandTests {
         #expect(objects.last?["reason"] as? String == "not_a_ticket")
         #expect(objects.last?["serial"] == nil)
         #expect(result.stderr.contains("malformed 1"))
-        #expect(result.stderr.contains("unreadable 1"))
+        #expect(result.stderr.contains("no_code 1"))
     }
 
     @Test("a ticket survives issue, PNG, JPEG at quality 40 and verify")

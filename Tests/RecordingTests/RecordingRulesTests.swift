@@ -1,5 +1,7 @@
 import Foundation
 import Recording
+import TicketCodec
+import TicketScanning
 import TestSupport
 import Testing
 
@@ -27,7 +29,7 @@ struct RecordingRulesTests {
         let earlier = Fixture.dose("S1", dose: 1, day: "2021-08-01")
         let outcome = rules.decide(Fixture.ticket("S2", dose: 1), day: "2021-08-23", site: "JKT01", history: RegistrantHistory(sameSerial: nil, doses: [earlier], roster: nil))
         #expect(outcome == .doseAlreadyGiven(otherSerial: "S1"))
-        #expect(outcome.code == "dose_already_given")
+        #expect(outcome.code.rawValue == "dose_already_given")
         #expect(outcome.isRefused)
     }
 
@@ -70,7 +72,7 @@ struct RecordingRulesTests {
     func otherSite() {
         let outcome = rules.decide(Fixture.ticket("S1", site: "BDG02"), day: "2021-08-23", site: "JKT01", history: RegistrantHistory(sameSerial: nil, doses: [], roster: nil))
         #expect(outcome == .recordedAtOtherSite(ticketSite: "BDG02"))
-        #expect(outcome.code == "recorded_other_site")
+        #expect(outcome.code.rawValue == "recorded_other_site")
         #expect(!outcome.isRefused)
         #expect(outcome.wroteDose)
     }
@@ -81,10 +83,10 @@ struct RecordingRulesTests {
             (.recorded, "recorded"), (.recordedAtOtherSite(ticketSite: "X"), "recorded_other_site"), (.alreadyRecorded, "already_recorded"),
             (.doseAlreadyGiven(otherSerial: "S"), "dose_already_given"), (.doseOutOfOrder(missingDose: 1), "dose_out_of_order"),
             (.tooEarly(previousDay: "2021-01-01", earliestDay: "2021-01-15"), "too_early"), (.notEligible(group: "GENERAL", dose: 3), "not_eligible"),
-            (.unverified(code: "bad_signature", message: "m"), "bad_signature"), (.unreadable(code: "no_ticket_found", message: "m"), "no_ticket_found"),
+            (.unverified(.badSignature), "bad_signature"), (.unreadable(.noCode), "no_code"),
         ]
         for (outcome, code) in table {
-            #expect(outcome.code == code)
+            #expect(outcome.code.rawValue == code)
         }
         #expect(!RecordingOutcome.alreadyRecorded.isRefused)
         #expect(!RecordingOutcome.alreadyRecorded.wroteDose)

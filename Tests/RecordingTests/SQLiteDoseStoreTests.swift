@@ -110,7 +110,7 @@ struct SQLiteDoseStoreTests {
             let batch: [ScanInput] = (0..<50).map { n in .ticket(Fixture.ticket(n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)")) }
             for chunk in stride(from: 0, to: batch.count, by: 10) {
                 let results = (try? stores[index].record(Array(batch[chunk..<chunk + 10]), context: Fixture.context(station: "ST\(index)"), rules: Fixture.rules)) ?? []
-                outcomes.withLock { $0 += results.map(\.outcome.code) }
+                outcomes.withLock { $0 += results.map(\.outcome.code.rawValue) }
             }
         }
 

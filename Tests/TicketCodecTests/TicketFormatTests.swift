@@ -11,7 +11,7 @@ struct TicketFormatTests {
     func roundTrip() {
         let result = verifier.verify(Fixtures.text, on: day)
         #expect(result.outcome == .valid)
-        #expect(result.code == "valid")
+        #expect(result.code.rawValue == "valid")
         #expect(result.isValid)
         #expect(result.ticket == Fixtures.ticket)
     }
@@ -131,7 +131,7 @@ struct TicketFormatTests {
     func malformed(text: String, reason: MalformedReason) {
         let result = verifier.verify(text, on: day)
         #expect(result.outcome == .malformed(reason))
-        #expect(result.code == "malformed")
+        #expect(result.code.rawValue == "malformed")
         #expect(result.message == "malformed ticket: \(reason)")
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Batch
 import Foundation
 import PhotoReader
+import Reports
 import ZBarScanner
 
 struct ScanCommand: ParsableCommand {
@@ -13,6 +14,7 @@ struct ScanCommand: ParsableCommand {
             parallel. Exit status: 0 when every image yielded at least one code, 1 otherwise.
             With --json, one object per image per line:
             {"file", "symbols": [{"text", "bytes" (Base64), "corners"}], "error": null or {"code", "message"}}
+            The error codes are those of `verify` and `record` for a file that cannot be read.
             """
     )
 
@@ -92,27 +94,14 @@ struct ScanCommand: ParsableCommand {
     }
 
     private var readerOptions: PhotoReaderOptions {
-        var options = PhotoReaderOptions(maxPixels: batch.maxPixels)
+        var options = batch.readerOptions
         if fullResolution { options.firstLookPixels = .max }
         return options
     }
 
     private func report(file: String, result: Result<[ScannedSymbol], PhotoReadError>) {
         if json {
-            var object: [String: Any] = ["file": file, "symbols": [Any](), "error": NSNull()]
-            switch result {
-            case .success(let symbols):
-                object["symbols"] = symbols.map { symbol in
-                    [
-                        "text": PayloadText.decode(symbol.bytes) ?? NSNull(),
-                        "bytes": Data(symbol.bytes).base64EncodedString(),
-                        "corners": symbol.corners.map { [$0.x, $0.y] },
-                    ] as [String: Any]
-                }
-            case .failure(let error):
-                object["error"] = ["code": error.code, "message": error.description]
-            }
-            JSONLine.print(object)
+            printJSON(ScanReport(file: file, result: result))
             return
         }
         switch result {

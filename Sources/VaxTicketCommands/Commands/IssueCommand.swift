@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reports
 import Batch
 import Foundation
 import PNGCodec
@@ -121,11 +122,7 @@ struct IssueCommand: ParsableCommand {
         let image = try rendering.png(for: text)
         try FileOutput.write(image.png, to: out)
         if json {
-            JSONLine.print([
-                "file": out, "serial": ticket.serialText, "qr_version": image.version, "modules": image.modules,
-                "text": text, "characters": text.count, "key_id": ticket.keyID, "valid_from": ticket.validFrom.iso,
-                "valid_until": ticket.validUntil.iso,
-            ])
+            printJSON(IssuedTicketReport(file: out, ticket: ticket, text: text, qrVersion: image.version, modules: image.modules))
         } else {
             print("\(out): serial \(ticket.serialText), QR version \(image.version) (\(image.modules)x\(image.modules) modules, \(text.count) characters), valid \(ticket.validFrom) to \(ticket.validUntil), key \(ticket.keyID)")
         }
@@ -195,7 +192,7 @@ struct IssueCommand: ParsableCommand {
         try texts?.close()
         let summary = "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed"
         if json {
-            JSONLine.print(["issued": written, "skipped": plan.skipped, "failed": failures, "manifest": manifestPath])
+            printJSON(IssueBatchReport(issued: written, skipped: plan.skipped, failed: failures, manifest: manifestPath))
         } else {
             printError(summary)
         }

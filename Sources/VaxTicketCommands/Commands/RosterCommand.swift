@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recording
+import Reports
 import TicketCodec
 
 struct RosterCommand: ParsableCommand {
@@ -46,20 +47,14 @@ struct RosterImportCommand: ParsableCommand {
             throw ValidationError("\(file): \(error)")
         }
         let store = try database.open()
-        let result: RosterImportResult
-        do {
-            result = try store.importRoster(parsed.rows.map(\.entry))
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        let result = try store.importRoster(parsed.rows.map(\.entry))
         let errors = (parsed.errors + result.rejected.map { RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value) })
             .sorted { $0.line < $1.line }
         if json {
-            JSONLine.print([
-                "inserted": result.inserted, "updated": result.updated,
-                "errors": errors.map { ["line": $0.line, "reason": $0.reason] as [String: Any] },
-            ])
+            printJSON(
+                RosterImportReport(
+                    inserted: result.inserted, updated: result.updated,
+                    errors: errors.map { RosterImportReport.RowError(line: $0.line, reason: $0.reason) }))
         } else {
             for error in errors { printError("\(file): \(error)") }
             print("roster: \(result.inserted) added, \(result.updated) updated, \(errors.count) refused")

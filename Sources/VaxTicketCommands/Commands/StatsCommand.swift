@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recording
+import Reports
 
 /// The `--by` values, one per statistics dimension.
 enum Breakdown: String, CaseIterable, ExpressibleByArgument {
@@ -56,24 +57,10 @@ struct StatsCommand: ParsableCommand {
 
     func run() throws {
         let store = try database.open(create: false)
-        let statistics: Statistics
-        do {
-            statistics = try store.statistics(StatisticsQuery(dimension: by.dimension, from: from, to: to))
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+        let query = StatisticsQuery(dimension: by.dimension, from: from, to: to)
+        let statistics = try store.statistics(query)
         if json {
-            JSONLine.print([
-                "total": statistics.total,
-                "byDose": Dictionary(uniqueKeysWithValues: statistics.byDose.map { (String($0.key), $0.value) }),
-                "by": by.rawValue,
-                "breakdown": statistics.rows.map { ["key": $0.key, "count": $0.count] as [String: Any] },
-                "scans": statistics.scans,
-                "refusals": statistics.refusals,
-                "from": from ?? NSNull(),
-                "to": to ?? NSNull(),
-            ])
+            printJSON(StatsReport(statistics, query: query))
         } else if csv {
             print("\(by.rawValue),count")
             for row in statistics.rows { print("\(Self.csvField(row.key)),\(row.count)") }

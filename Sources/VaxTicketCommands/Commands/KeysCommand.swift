@@ -1,4 +1,5 @@
 import ArgumentParser
+import Reports
 import Foundation
 import TicketCodec
 
@@ -48,7 +49,7 @@ struct KeysCommand: ParsableCommand {
             for key in ring.keys {
                 let created = formatter.string(from: key.created)
                 if json {
-                    JSONLine.print(["id": key.id, "state": key.state.rawValue, "created": created])
+                    printJSON(KeyReport(key))
                 } else {
                     print("\(key.id)\t\(key.state.rawValue)\t\(created)")
                 }

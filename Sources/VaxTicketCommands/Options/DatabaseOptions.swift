@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Recording
+import TicketCodec
 
 /// The dose database every recording command uses.
 struct DatabaseOptions: ParsableArguments {
@@ -15,12 +16,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the store; `create` false refuses a missing file instead of creating an empty one.
-    func open(create: Bool = true) throws -> SQLiteDoseStore {
-        do {
-            return try SQLiteDoseStore(path: resolvedPath, create: create)
-        } catch {
-            printError("error: \(error)")
-            throw ExitCode.failure
-        }
+    func open(create: Bool = true, timeZone: TimeZone = TicketVerifier.jakarta) throws(StoreError) -> SQLiteDoseStore {
+        try SQLiteDoseStore(path: resolvedPath, timeZone: timeZone, create: create)
     }
 }

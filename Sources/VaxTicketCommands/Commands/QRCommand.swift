@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Reports
 import Batch
 import Foundation
 import PNGCodec
@@ -122,10 +123,7 @@ struct QRCommand: ParsableCommand {
 
     private func report(_ image: QRRendering.Image, path: String) {
         if json {
-            JSONLine.print([
-                "file": path, "version": image.version, "modules": image.modules,
-                "width": image.pixels, "height": image.pixels, "bytes": image.png.count,
-            ])
+            printJSON(QRImageReport(file: path, version: image.version, modules: image.modules, pixels: image.pixels, bytes: image.png.count))
         } else {
             print("\(path): QR version \(image.version) (\(image.modules)x\(image.modules) modules), \(image.pixels)x\(image.pixels) px, \(image.png.count) bytes")
         }

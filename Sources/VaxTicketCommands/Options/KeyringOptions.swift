@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TicketCodec
 
 /// Where the keyring (and the revocation list beside it) and the vaccine table come from.
@@ -20,6 +21,11 @@ struct KeyringOptions: ParsableArguments {
 
     /// Reads the revocation list (empty when there is none).
     func loadRevocations() throws -> RevocationList { try RevocationList.load(from: revocationPath) }
+
+    /// A verifier with this keyring, its revocation list and the vaccine table, judging days in `timeZone`.
+    func verifier(timeZone: TimeZone) throws -> TicketVerifier {
+        TicketVerifier(keyring: try load(), revocations: try loadRevocations(), timeZone: timeZone, vaccines: try vaccineTable())
+    }
 
     /// The vaccine table in force.
     func vaccineTable() throws -> VaccineTable {

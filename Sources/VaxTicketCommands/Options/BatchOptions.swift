@@ -1,5 +1,6 @@
 import ArgumentParser
 import Batch
+import PhotoReader
 
 /// Options shared by every command that reads many images.
 struct BatchOptions: ParsableArguments {
@@ -13,6 +14,9 @@ struct BatchOptions: ParsableArguments {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1.") }
     }
+
+    /// The photo reader's settings these options ask for.
+    var readerOptions: PhotoReaderOptions { PhotoReaderOptions(maxPixels: maxPixels) }
 
     /// The image files named by `paths`, folders expanded.
     func collect(_ paths: [String]) throws -> [String] {

@@ -1,0 +1,131 @@
+public import Foundation
+public import TicketCodec
+
+/// One `issue --json` line for a single ticket.
+public struct IssuedTicketReport: Encodable, Hashable, Sendable {
+    /// The PNG written.
+    public var file: String
+    /// The ticket's serial.
+    public var serial: String
+    /// The QR version, 1 to 40.
+    public var qrVersion: Int
+    /// Modules per side.
+    public var modules: Int
+    /// The ticket text in the code.
+    public var text: String
+    /// Its length in characters.
+    public var characters: Int
+    /// The signing key.
+    public var keyId: String
+    /// The first valid day.
+    public var validFrom: String
+    /// The last valid day.
+    public var validUntil: String
+
+    /// The report of `ticket`, signed as `text`, drawn as a code of `qrVersion` into `file`.
+    public init(file: String, ticket: Ticket, text: String, qrVersion: Int, modules: Int) {
+        self.file = file
+        self.serial = ticket.serialText
+        self.qrVersion = qrVersion
+        self.modules = modules
+        self.text = text
+        self.characters = text.count
+        self.keyId = ticket.keyID
+        self.validFrom = ticket.validFrom.iso
+        self.validUntil = ticket.validUntil.iso
+    }
+}
+
+/// The `issue --csv --json` summary.
+public struct IssueBatchReport: Encodable, Hashable, Sendable {
+    /// Tickets written.
+    public var issued: Int
+    /// Rows skipped because the manifest already lists them.
+    public var skipped: Int
+    /// Rows that failed.
+    public var failed: Int
+    /// The manifest's path.
+    public var manifest: String
+
+    /// A summary with every field given.
+    public init(issued: Int, skipped: Int, failed: Int, manifest: String) {
+        self.issued = issued
+        self.skipped = skipped
+        self.failed = failed
+        self.manifest = manifest
+    }
+}
+
+/// One `qr --json` line: a code written as a PNG.
+public struct QRImageReport: Encodable, Hashable, Sendable {
+    /// The PNG written.
+    public var file: String
+    /// The QR version.
+    public var version: Int
+    /// Modules per side.
+    public var modules: Int
+    /// The image's width in pixels.
+    public var width: Int
+    /// The image's height in pixels.
+    public var height: Int
+    /// The PNG's size in bytes.
+    public var bytes: Int
+
+    /// A report with every field given; the image is square.
+    public init(file: String, version: Int, modules: Int, pixels: Int, bytes: Int) {
+        self.file = file
+        self.version = version
+        self.modules = modules
+        self.width = pixels
+        self.height = pixels
+        self.bytes = bytes
+    }
+}
+
+/// One `keys list --json` line.
+public struct KeyReport: Encodable, Hashable, Sendable {
+    /// The key id.
+    public var id: String
+    /// Active, verify-only or retired.
+    public var state: KeyState
+    /// When it was made.
+    public var created: Date
+
+    /// The report of `key`; never its secret.
+    public init(_ key: Key) {
+        id = key.id
+        state = key.state
+        created = key.created
+    }
+}
+
+/// The `roster import --json` object.
+public struct RosterImportReport: Encodable, Hashable, Sendable {
+    /// A refused row.
+    public struct RowError: Encodable, Hashable, Sendable {
+        /// Its line in the file.
+        public var line: Int
+        /// Why it was refused.
+        public var reason: String
+
+        /// A refused row with every field given.
+        public init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
+    }
+
+    /// Entries added.
+    public var inserted: Int
+    /// Entries replaced.
+    public var updated: Int
+    /// Rows refused.
+    public var errors: [RowError]
+
+    /// A summary with every field given.
+    public init(inserted: Int, updated: Int, errors: [RowError]) {
+        self.inserted = inserted
+        self.updated = updated
+        self.errors = errors
+    }
+}

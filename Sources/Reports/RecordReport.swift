@@ -1,0 +1,128 @@
+public import Foundation
+public import Recording
+public import TicketCodec
+
+/// One `record --json` line, and the scanning server's answer to one scan: what recording one
+/// ticket did, with the dose's fields. Every key is always present, `null` when unknown, but
+/// `line` and `file`, which say where a batch's scan came from.
+public struct RecordReport: Encodable, Hashable, Sendable {
+    /// The outcome code.
+    public var outcome: OutcomeCode
+    /// The sentence for the officer.
+    public var message: String
+    /// Whether the scan was refused.
+    public var refused: Bool
+    /// The line of a `--payloads` file the ticket came from.
+    public var line: Int?
+    /// The image file the ticket came from.
+    public var file: String?
+    /// The ticket's serial, when its signature was good.
+    public var serial: String?
+    /// The registrant reference.
+    public var registrant: String?
+    /// The registrant's name from the roster, when known.
+    public var name: String?
+    /// The dose number.
+    public var dose: Int?
+    /// The vaccine code.
+    public var vaccine: String?
+    /// The priority group.
+    public var group: String?
+    /// The site the ticket was issued for.
+    public var ticketSite: String?
+    /// The dose's lot, site, officer, station and times: the new record, or the earlier one a
+    /// re-scan points to.
+    public var lot: String?
+    public var site: String?
+    public var officer: String?
+    public var station: String?
+    public var administeredAt: Date?
+    public var recordedAt: Date?
+    /// For `dose_already_given`, the serial the dose was given under.
+    public var otherSerial: String?
+
+    /// The report of `result`, from line `line` or file `file`.
+    public init(_ result: RecordingResult, line: Int? = nil, file: String? = nil) {
+        outcome = result.outcome.code
+        message = result.message
+        refused = result.outcome.isRefused
+        self.line = line
+        self.file = file
+        name = result.rosterName
+        if let ticket = result.ticket {
+            serial = ticket.serial
+            registrant = ticket.registrant
+            dose = ticket.dose
+            vaccine = ticket.vaccine
+            group = ticket.group
+            ticketSite = ticket.site
+        }
+        if let record = result.dose, result.outcome.wroteDose || result.outcome == .alreadyRecorded {
+            lot = record.lot
+            site = record.site
+            officer = record.officer
+            station = record.station
+            administeredAt = record.administeredAt
+            recordedAt = record.recordedAt
+        }
+        if case .doseAlreadyGiven(let other) = result.outcome { otherSerial = other }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(outcome, forKey: .outcome)
+        try container.encode(message, forKey: .message)
+        try container.encode(refused, forKey: .refused)
+        try container.encodeIfPresent(line, forKey: .line)
+        try container.encodeIfPresent(file, forKey: .file)
+        try container.encode(serial, forKey: .serial)
+        try container.encode(registrant, forKey: .registrant)
+        try container.encode(name, forKey: .name)
+        try container.encode(dose, forKey: .dose)
+        try container.encode(vaccine, forKey: .vaccine)
+        try container.encode(group, forKey: .group)
+        try container.encode(ticketSite, forKey: .ticketSite)
+        try container.encode(lot, forKey: .lot)
+        try container.encode(site, forKey: .site)
+        try container.encode(officer, forKey: .officer)
+        try container.encode(station, forKey: .station)
+        try container.encode(administeredAt, forKey: .administeredAt)
+        try container.encode(recordedAt, forKey: .recordedAt)
+        try container.encodeIfPresent(otherSerial, forKey: .otherSerial)
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case outcome, message, refused, line, file, serial, registrant, name, dose, vaccine, group, ticketSite, lot, site, officer, station
+        case administeredAt, recordedAt, otherSerial
+    }
+}
+
+/// Counts of `record` outcomes, for the summary and the exit status.
+public struct RecordTally: Hashable, Sendable {
+    /// Scans per outcome.
+    public private(set) var counts: [OutcomeCode: Int] = [:]
+    /// Scans refused.
+    public private(set) var refused = 0
+
+    /// An empty tally.
+    public init() {}
+
+    /// Counts one scan's outcome.
+    public mutating func count(_ outcome: OutcomeCode, refused isRefused: Bool) {
+        counts[outcome, default: 0] += 1
+        if isRefused { refused += 1 }
+    }
+
+    /// `record: 998 recorded, 2 already recorded, 3 refused (expired 2, bad_signature 1)`.
+    public var summary: String {
+        let recorded = (counts[.recorded] ?? 0) + (counts[.recordedOtherSite] ?? 0)
+        let refusedParts = counts.filter { code, _ in ![.recorded, .recordedOtherSite, .alreadyRecorded].contains(code) }
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
+            .map { "\($0.key.rawValue) \($0.value)" }
+        var text = "record: \(recorded) recorded"
+        if let other = counts[.recordedOtherSite] { text += " (\(other) at another site)" }
+        text += ", \(counts[.alreadyRecorded] ?? 0) already recorded, \(refused) refused"
+        if !refusedParts.isEmpty { text += " (" + refusedParts.joined(separator: ", ") + ")" }
+        return text
+    }
+}

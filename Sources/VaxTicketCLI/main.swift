@@ -1,0 +1,3 @@
+import VaxTicketCommands
+
+VaxTicket.execute(Array(CommandLine.arguments.dropFirst()))
