@@ -9,6 +9,18 @@ import Glibc
 /// Regression tests for issue 9 that run the binary, one per item, named after it.
 @Suite("Issue 9 hardening: the command line")
 struct HardeningCommandTests {
+    @Test("issue 9 item 3: simulate-photo refuses a strength or module size that is infinite, NaN or out of range", arguments: [
+        ["--strength", "inf"], ["--strength", "nan"], ["--strength", "-0.5"], ["--strength", "2"], ["--kind", "blur", "--strength", "inf"],
+        ["--kind", "blur", "--strength", "1e300"], ["--module-px", "inf"], ["--module-px", "nan"], ["--module-px", "0"],
+    ])
+    func item3FloatingPointOptions(options: [String]) throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let result = try runVaxticket(["simulate-photo", folder.path("in.png"), "--out-dir", folder.path("out")] + options)
+        #expect(result.status == 64, "\(options): \(result.stderr)")
+        #expect(result.stderr.contains("--strength") || result.stderr.contains("--module-px"))
+    }
+
     @Test("issue 9 item 2: scan --max-pixels is bounded")
     func item2MaxPixelsBounded() throws {
         let folder = try TemporaryFolder()
