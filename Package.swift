@@ -39,7 +39,9 @@ let package = Package(
         // Signed tickets: layout, text form, HMAC keyring. No C.
         .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The recording core: verified scans become dose records, with rules and statistics.
-        .target(name: "Recording", dependencies: ["TicketCodec", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Recording", dependencies: [
+            "TicketCodec", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "SystemPackage", package: "swift-system"),
+        ]),
 
         .executableTarget(
             name: "VaxTicketCLI",

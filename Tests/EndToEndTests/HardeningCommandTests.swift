@@ -34,4 +34,16 @@ struct HardeningCommandTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         return try #require((attributes[.posixPermissions] as? NSNumber)?.intValue) & 0o777
     }
+
+    @Test("issue 9 item 9: record --payloads with a folder exits 1 with a clear error, not 0 with 0 recorded")
+    func item9PayloadsFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let keyring = folder.path("keyring.json")
+        try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
+        try FileManager.default.createDirectory(atPath: folder.path("queue"), withIntermediateDirectories: true)
+        let result = try runVaxticket(["record", "--payloads", folder.path("queue"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer", "OFC1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("not a regular file"), "\(result.stderr)")
+    }
 }

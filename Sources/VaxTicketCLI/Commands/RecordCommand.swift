@@ -123,17 +123,21 @@ struct RecordCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        var lineNumber = 0
+        // A read error ends the input; what was read before it is recorded, then it is reported.
+        var readError: LineReaderError?
         try recorder.recordInOrder(
             next: { () -> ([Int], [ScanInput])? in
                 var lines: [Int] = []
                 var texts: [String] = []
-                while texts.count < batchSize, let line = reader.nextLine() {
-                    lineNumber += 1
-                    let text = line.trimmingCharacters(in: .whitespaces)
-                    if text.isEmpty { continue }
-                    lines.append(lineNumber)
-                    texts.append(text)
+                do throws(LineReaderError) {
+                    while readError == nil, texts.count < batchSize, let line = try reader.nextLine() {
+                        let text = line.trimmingCharacters(in: .whitespaces)
+                        if text.isEmpty { continue }
+                        lines.append(reader.lineNumber)
+                        texts.append(text)
+                    }
+                } catch {
+                    readError = error
                 }
                 return texts.isEmpty ? nil : (lines, recorder.verify(texts))
             },
@@ -141,6 +145,11 @@ struct RecordCommand: ParsableCommand {
                 for (line, result) in zip(lines, results) { output.report(result, source: .line(line)) }
             }
         )
+        if let readError {
+            printError(output.summary)
+            printError("error: \(readError)")
+            throw ExitCode.failure
+        }
     }
 
     private func recordImages(recorder: TicketRecorder, output: inout RecordOutput) throws {
