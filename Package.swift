@@ -37,7 +37,9 @@ let package = Package(
         // Parallel batches, file lists and progress bars for the command line.
         .target(name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
-        .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TicketCodec", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // The recording core: verified scans become dose records, with rules and statistics.
         .target(name: "Recording", dependencies: [
             "TicketCodec", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "SystemPackage", package: "swift-system"),

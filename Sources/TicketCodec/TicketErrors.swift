@@ -55,6 +55,8 @@ public enum TicketError: Error, Hashable, Sendable, CustomStringConvertible {
     case validUntilBeforeValidFrom(CalendarDate, CalendarDate)
     /// The ticket names another key than the signer's.
     case keyMismatch(ticket: String, signer: String)
+    /// The ticket would be valid for more days than the programme allows.
+    case validityTooLong(days: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -66,6 +68,7 @@ public enum TicketError: Error, Hashable, Sendable, CustomStringConvertible {
         case .dateOutOfRange(let date): "date \(date) is outside 2020-01-01 to 2199-06-06"
         case .validUntilBeforeValidFrom(let from, let until): "valid-until \(until) is before valid-from \(from)"
         case .keyMismatch(let ticket, let signer): "the ticket names key \(ticket) but the signer holds key \(signer)"
+        case .validityTooLong(let days, let limit): "a ticket valid for \(days) days is longer than the programme's limit of \(limit) days"
         }
     }
 }

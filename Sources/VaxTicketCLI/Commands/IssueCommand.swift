@@ -101,7 +101,7 @@ struct IssueCommand: ParsableCommand {
     func run() throws {
         let ring = try keyring.load()
         guard let key = ring.activeKey else { throw KeyringError.noActiveKey(keyring.path) }
-        let signer = TicketSigner(key: key, vaccines: try keyring.vaccineTable())
+        let signer = TicketSigner(key: key, vaccines: try keyring.vaccineTable(), maxValidityDays: ring.maxValidityDays)
         if let csv, let outDir {
             try issueBatch(csv: csv, outDir: outDir, signer: signer)
         } else {

@@ -67,6 +67,9 @@ struct RecordCommand: ParsableCommand {
         if let lot, lot.isEmpty { throw ValidationError("--lot must not be empty.") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        for (name, value) in [("--officer", officer), ("--station", station), ("--lot", lot), ("--site", site)] {
+            if let value, let problem = FreeText.problem(in: value) { throw ValidationError("\(name) \(problem).") }
+        }
     }
 
     func run() throws {
