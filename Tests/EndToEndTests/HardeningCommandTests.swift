@@ -35,6 +35,21 @@ struct HardeningCommandTests {
         return try #require((attributes[.posixPermissions] as? NSNumber)?.intValue) & 0o777
     }
 
+    @Test("issue 9 item 7: text tickets from issue --format text and the database record makes are 0600")
+    func item7PrivateFiles() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let keyring = folder.path("keyring.json")
+        try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
+        try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
+        let issued = try runVaxticket(["issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring])
+        try #require(issued.status == 0, "\(issued.stderr)")
+        #expect(try mode(folder.path("t/tickets.txt")) == 0o600)
+        let recorded = try runVaxticket(["record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer", "OFC1"])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(try mode(folder.path("d.sqlite")) == 0o600)
+    }
+
     @Test("issue 9 item 9: record --payloads with a folder exits 1 with a clear error, not 0 with 0 recorded")
     func item9PayloadsFolder() throws {
         let folder = try TemporaryFolder()

@@ -151,7 +151,7 @@ struct IssueCommand: ParsableCommand {
         let manifest = try AppendingFile(path: manifestPath, truncate: force || issued.isEmpty, header: IssueManifest.header)
         let textFileName = "tickets.txt"
         let texts = format == .text
-            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: force || issued.isEmpty)
+            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: force || issued.isEmpty, privateFile: true)
             : nil
         let today = clockOptions.today
         let days = days

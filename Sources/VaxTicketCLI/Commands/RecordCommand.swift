@@ -67,6 +67,15 @@ struct RecordCommand: ParsableCommand {
         if let lot, lot.isEmpty { throw ValidationError("--lot must not be empty.") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        if let at = clockOptions.at, let zone = TimeZone(identifier: clockOptions.timeZone) {
+            let claimed: Date? =
+                switch ValidityClock(parsing: at, timeZone: zone) {
+                case .day(let day): LocalDay.start(of: day.iso, in: zone)
+                case .instant(let date): date
+                case nil: nil
+                }
+            if let problem = ScanContext.problem(administeredAt: claimed) { throw ValidationError("--at \(problem).") }
+        }
         for (name, value) in [("--officer", officer), ("--station", station), ("--lot", lot), ("--site", site)] {
             if let value, let problem = FreeText.problem(in: value) { throw ValidationError("\(name) \(problem).") }
         }
