@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -36,19 +37,22 @@ let package = Package(
         .target(name: "CameraSimulation", dependencies: ["Imaging"]),
         // Parallel batches, file lists and progress bars for the command line.
         .target(name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // CSV files read strictly line by line and written safely for spreadsheets, through yaslab/CSV.swift.
+        .target(name: "CSVFiles", dependencies: [.product(name: "CSV", package: "CSV.swift")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
         .target(name: "TicketCodec", dependencies: [
-            .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
+            "CSVFiles", .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // The recording core: verified scans become dose records, with rules and statistics.
         .target(name: "Recording", dependencies: [
-            "TicketCodec", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "SystemPackage", package: "swift-system"),
+            "TicketCodec", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "SystemPackage", package: "swift-system"),
         ]),
 
         .executableTarget(
             name: "VaxTicketCLI",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording", "CameraSimulation",
+                "CSVFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +64,7 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
+        .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]

@@ -61,4 +61,42 @@ struct HardeningCommandTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("not a regular file"), "\(result.stderr)")
     }
+
+    @Test("issue 9 item 8: roster import with a stray quote refuses one line, keeps the rest, and its summary adds up")
+    func item8RosterStrayQuote() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        var csv = "registrant,nik,name,birth_date,group,phone\r\n"
+        csv += "R0,3171012345600000,\"Siti,1980-04-30,GENERAL,\r\n"
+        for index in 1...1000 { csv += "R\(index),31710123456\(String(format: "%05d", index)),\"Name, \(index)\",1980-04-30,GENERAL,\r\n" }
+        csv += "R1001,3171012345601001,Dup,1980-04-30,GENERAL,\r\n"
+        csv += "R1002,3171012345601001,Dup NIK,1980-04-30,GENERAL,\r\n"
+        try csv.write(toFile: folder.path("roster.csv"), atomically: true, encoding: .utf8)
+        let result = try runVaxticket(["roster", "import", folder.path("roster.csv"), "--db", folder.path("d.sqlite"), "--json"])
+        #expect(result.status == 1)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["rows"] as? Int == 1003)
+        #expect(object["inserted"] as? Int == 1001)
+        #expect(object["refused"] as? Int == 2)
+        let lines = (object["errors"] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int }
+        #expect(lines == [2, 1004])
+    }
+
+    @Test("issue 9 item 8: stats --csv neutralises cells a spreadsheet would run as formulas")
+    func item8StatsCSVFormula() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let keyring = folder.path("keyring.json")
+        try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
+        try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
+        try #require(try runVaxticket(["issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring]).status == 0)
+        let recorded = try runVaxticket([
+            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer", "OFC1",
+            "--site", "=HYPERLINK(\"http://evil\")",
+        ])
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let stats = try runVaxticket(["stats", "--csv", "--by", "site", "--db", folder.path("d.sqlite")])
+        #expect(stats.status == 0)
+        #expect(stats.stdout == "site,count\n\"'=HYPERLINK(\"\"http://evil\"\")\",1\n")
+    }
 }

@@ -193,9 +193,11 @@ struct IssueCommand: ParsableCommand {
         progress.finish()
         try manifest.close()
         try texts?.close()
-        let summary = "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed"
+        // Issued, skipped, failed and blank add up to the lines after the header.
+        let blank = IssueCSV.blankLines(in: content)
+        let summary = "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed, \(blank) blank lines"
         if json {
-            JSONLine.print(["issued": written, "skipped": plan.skipped, "failed": failures, "manifest": manifestPath])
+            JSONLine.print(["issued": written, "skipped": plan.skipped, "failed": failures, "blank": blank, "manifest": manifestPath])
         } else {
             printError(summary)
         }

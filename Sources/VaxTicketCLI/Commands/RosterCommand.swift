@@ -55,14 +55,16 @@ struct RosterImportCommand: ParsableCommand {
         }
         let errors = (parsed.errors + result.rejected.map { RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value) })
             .sorted { $0.line < $1.line }
+        // Every line after the header is added, updated, refused or blank: the sum is the file's rows.
+        let rows = result.inserted + result.updated + errors.count + parsed.blankLines
         if json {
             JSONLine.print([
-                "inserted": result.inserted, "updated": result.updated,
+                "rows": rows, "inserted": result.inserted, "updated": result.updated, "refused": errors.count, "blank": parsed.blankLines,
                 "errors": errors.map { ["line": $0.line, "reason": $0.reason] as [String: Any] },
             ])
         } else {
             for error in errors { printError("\(file): \(error)") }
-            print("roster: \(result.inserted) added, \(result.updated) updated, \(errors.count) refused")
+            print("roster: \(rows) rows: \(result.inserted) added, \(result.updated) updated, \(errors.count) refused, \(parsed.blankLines) blank")
         }
         if !errors.isEmpty { throw ExitCode.failure }
     }

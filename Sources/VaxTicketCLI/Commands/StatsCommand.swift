@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSVFiles
 import Foundation
 import Recording
 
@@ -75,8 +76,7 @@ struct StatsCommand: ParsableCommand {
                 "to": to ?? NSNull(),
             ])
         } else if csv {
-            print("\(by.rawValue),count")
-            for row in statistics.rows { print("\(Self.csvField(row.key)),\(row.count)") }
+            print(CSVFile.text(header: [by.rawValue, "count"], rows: statistics.rows.map { [$0.key, String($0.count)] }), terminator: "")
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
         }
@@ -112,9 +112,5 @@ struct StatsCommand: ParsableCommand {
             out.append(digit)
         }
         return out
-    }
-
-    private static func csvField(_ text: String) -> String {
-        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

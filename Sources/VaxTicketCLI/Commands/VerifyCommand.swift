@@ -1,5 +1,6 @@
 import ArgumentParser
 import Batch
+import CSVFiles
 import Foundation
 import PhotoReader
 import TicketCodec
@@ -50,7 +51,7 @@ struct VerifyCommand: ParsableCommand {
                 tally.count(lines)
                 for line in lines {
                     if json { JSONLine.print(line.jsonObject) } else { printLine(line.sentence) }
-                    reportFile?.append(line.csvRow + "\n")
+                    reportFile?.append(line.csvRow)
                 }
             }
         )
@@ -125,12 +126,7 @@ struct VerifyReport: Sendable {
         } else {
             cells += Array(repeating: "", count: 9)
         }
-        return cells.map(Self.csvCell).joined(separator: ",")
-    }
-
-    private static func csvCell(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return value }
-        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return CSVFile.line(cells)
     }
 }
 
