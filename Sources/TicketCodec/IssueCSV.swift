@@ -128,18 +128,18 @@ public enum IssueManifest {
     /// The header line.
     public static let header = "row,registrant,serial,file"
 
-    /// One manifest line (without newline).
+    /// One manifest line (without newline), written by the CSV library.
     public static func line(row: Int, registrant: String, serial: UInt64, file: String) -> String {
-        "\(row),\(registrant),\(TicketSerial.text(serial)),\(file)"
+        String(CSVFile.line([String(row), registrant, TicketSerial.text(serial), file]).dropLast())
     }
 
-    /// The rows already issued, as `row` and `registrant` pairs; lines that do not parse are ignored.
+    /// The rows already issued, as `row` and `registrant` pairs, read with the CSV library;
+    /// lines that do not parse are ignored (their rows are issued again).
     public static func issuedRows(in text: String) -> Set<IssuedRow> {
         var rows = Set<IssuedRow>()
-        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard cells.count >= 4, let row = Int(cells[0]), TicketSerial.parse(String(cells[2])) != nil else { continue }
-            rows.insert(IssuedRow(row: row, registrant: String(cells[1])))
+        for line in CSVFile.lines(of: text).dropFirst() {
+            guard case .success(let cells) = line.fields, cells.count >= 4, let row = Int(cells[0]), TicketSerial.parse(cells[2]) != nil else { continue }
+            rows.insert(IssuedRow(row: row, registrant: cells[1]))
         }
         return rows
     }
