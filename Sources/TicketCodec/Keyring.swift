@@ -64,9 +64,9 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .io(let path, let reason): "keyring \(path): \(reason)"
         case .malformed(let path, let reason): "keyring \(path) is malformed: \(reason)"
         case .alreadyExists(let path): "a keyring already exists at \(path) (use `vaxticket keys rotate` to add a key)"
-        case .unknownKey(let id): "no key with id \(id) in the keyring"
-        case .duplicateKey(let id): "a key with id \(id) is already in the keyring"
-        case .invalidKeyID(let id): "key id \"\(id)\" is not 1 to 8 digits and uppercase letters"
+        case .unknownKey(let id): "no key with id \(FreeText.excerpt(id)) in the keyring"
+        case .duplicateKey(let id): "a key with id \(FreeText.excerpt(id)) is already in the keyring"
+        case .invalidKeyID(let id): "key id \"\(FreeText.excerpt(id))\" is not 1 to 8 digits and uppercase letters"
         case .shortSecret(let id): "the secret of key \(id) is shorter than 16 bytes"
         case .noActiveKey(let path): "keyring \(path) has no active key (run `vaxticket keys rotate`)"
         case .symbolicLink(let path, let target):

@@ -137,4 +137,13 @@ struct KeyHardeningTests {
         #expect(ring.keys.count == 1 + (0..<count).filter { $0 % 3 == 0 }.count)
         #expect(try permissions(path + ".lock") & 0o777 == 0o600)
     }
+
+    @Test("issue 9 item 12: a huge value is cut, and its control characters escaped, in ticket and key errors")
+    func item12HugeValuesCut() {
+        let huge = String(repeating: "x", count: 5_000_000) + "\u{1B}"
+        for message in [TicketError.invalidRegistrant(huge).description, KeyringError.invalidKeyID(huge).description, TicketError.invalidSite("a\rb").description] {
+            #expect(message.count < 400)
+            #expect(!message.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" })
+        }
+    }
 }
