@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -42,12 +43,19 @@ let package = Package(
         .target(name: "CameraSimulation", dependencies: ["Imaging"]),
         // Parallel batches, file lists and progress bars for the command line.
         .target(name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        // CSV files read strictly line by line and written safely for spreadsheets, through yaslab/CSV.swift.
+        .target(name: "CSVFiles", dependencies: [.product(name: "CSV", package: "CSV.swift")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
-        .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "TicketCodec", dependencies: [
+            "CSVFiles", .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // Images to verified tickets: what every front end reads photos with.
         .target(name: "TicketScanning", dependencies: ["PhotoReader", "TicketCodec", "ZBarScanner"]),
         // The recording core: verified scans become dose records, with rules and statistics.
-        .target(name: "Recording", dependencies: ["TicketCodec", "TicketScanning", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Recording", dependencies: [
+            "TicketCodec", "TicketScanning", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // What front ends print and answer: Codable reports and the JSON line writer.
         .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
 
@@ -56,7 +64,7 @@ let package = Package(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "Reports", "CameraSimulation",
+                "Recording", "Reports", "CameraSimulation", "CSVFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -78,6 +86,7 @@ let package = Package(
             exclude: ["Snapshots"]),
         // The toolkit through its public API alone, as a city's own service would use it.
         .testTarget(name: "PublicAPITests", dependencies: ["TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports", "CameraSimulation"]),
+        .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

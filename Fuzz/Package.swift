@@ -10,6 +10,8 @@ let package = Package(
     name: "VaxTicketFuzz",
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng"),
@@ -21,11 +23,15 @@ let package = Package(
         .target(name: "JPEGCodec", dependencies: ["CTurboJPEG", "Imaging"]),
         .target(name: "ZBarScanner", dependencies: ["CZBar", "Imaging"]),
         .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
-        .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CSVFiles", dependencies: [.product(name: "CSV", package: "CSV.swift")]),
+        .target(name: "TicketCodec", dependencies: [
+            "CSVFiles", .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         .target(name: "CFuzzerDriver"),
         .executableTarget(name: "FuzzTicketText", dependencies: ["TicketCodec", "CFuzzerDriver"]),
         .executableTarget(name: "FuzzTicketBinary", dependencies: ["TicketCodec", "CFuzzerDriver"]),
         .executableTarget(name: "FuzzImageReader", dependencies: ["PhotoReader", "CFuzzerDriver"]),
+        .executableTarget(name: "FuzzCSV", dependencies: ["CSVFiles", "TicketCodec", "CFuzzerDriver"]),
     ]
 )
 

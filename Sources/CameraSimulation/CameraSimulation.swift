@@ -115,13 +115,40 @@ public struct CameraSimulator: Sendable {
         generator = SeededGenerator(seed: seed)
     }
 
+    // MARK: Settings from users
+
+    /// The largest blur sigma, in input pixels, a simulated photo may ask for.
+    public static let maximumBlurSigma = 100.0
+    /// The largest module size, in input pixels.
+    public static let maximumModulePixels = 1000.0
+
+    /// Why `strength` cannot be used, or `nil`: it must be a finite number from 0 to 1, or to
+    /// ``maximumBlurSigma`` when it is a blur's sigma in pixels. Infinity and NaN would reach
+    /// integer conversions (a blur radius, a JPEG quality) and trap.
+    public static func checkStrength(_ strength: Double, isBlurSigma: Bool) -> String? {
+        let maximum = isBlurSigma ? maximumBlurSigma : 1
+        guard strength.isFinite, strength >= 0, strength <= maximum else {
+            return "must be a number from 0 to \(isBlurSigma ? "100 (the blur sigma in pixels)" : "1")"
+        }
+        return nil
+    }
+
+    /// Why `modulePixels` cannot be used, or `nil`: it must be a finite number above 0 and at
+    /// most ``maximumModulePixels``.
+    public static func checkModulePixels(_ modulePixels: Double) -> String? {
+        guard modulePixels.isFinite, modulePixels > 0, modulePixels <= maximumModulePixels else {
+            return "must be a number above 0 and at most 1000"
+        }
+        return nil
+    }
+
     // MARK: Random shots
 
     /// Random settings with one kind of damage at `strength` (0 none ... 1 severe), directions
     /// and signs drawn at random. The severe end is meant to be hard but mostly readable.
     public mutating func shot(_ damage: CameraDamage, strength: Double) -> CameraShot {
         var shot = CameraShot()
-        let s = min(max(strength, 0), 1)
+        let s = strength.isFinite ? min(max(strength, 0), 1) : 0
         switch damage {
         case .rotation:
             shot.rotationDegrees = (generator.unit() * 2 - 1) * 180 * s
@@ -147,7 +174,7 @@ public struct CameraSimulator: Sendable {
     /// A typical handheld photo: a little of every kind of damage at once, each drawn at random
     /// up to `strength` (0...1); at 1 it is a poor but mostly readable photo.
     public mutating func handheldShot(strength: Double = 0.6) -> CameraShot {
-        let s = min(max(strength, 0), 1)
+        let s = strength.isFinite ? min(max(strength, 0), 1) : 0
         var shot = CameraShot()
         shot.rotationDegrees = (generator.unit() * 2 - 1) * 180
         shot.cornerShifts = randomCornerShifts(maximum: 0.15 * s * generator.unit())
@@ -177,7 +204,8 @@ public struct CameraSimulator: Sendable {
         let (width, height, reflectance) = warp(source, shot: shot)
         var light = lit(reflectance, width: width, height: height, shot: shot)
         let sigma = shot.blurModules * modulePixels * shot.scale
-        if sigma > 0.05 {
+        // A sigma that is not finite, or beyond any image, would make the kernel radius trap.
+        if sigma > 0.05, sigma <= 10_000 {
             light = Self.gaussianBlur(light, width: width, height: height, sigma: sigma)
         }
         var pixels = [UInt8](repeating: 0, count: width * height)

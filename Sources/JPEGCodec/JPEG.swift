@@ -29,6 +29,37 @@ public enum JPEG {
     /// The scale denominators TurboJPEG can decode at: 1, 2, 4 and 8.
     public static let scaleDenominators = [1, 2, 4, 8]
 
+    /// Why the file cannot hold the image its header announces, or `nil` when it can.
+    ///
+    /// Checked before any pixel buffer is allocated: libjpeg-turbo decodes a truncated file
+    /// into a full-size buffer of grey, so a few hundred bytes claiming 60,000 x 60,000 pixels
+    /// would cost gigabytes. Every 8x8 block of the most finely sampled component carries at
+    /// least one Huffman-coded bit for its DC coefficient (lossless JPEG: one per sample), so
+    /// the file needs at least one bit per block. Arithmetic coding, which can pack blank blocks
+    /// tighter and which no camera writes, is refused.
+    public static func implausibility(of bytes: [UInt8], width: Int, height: Int) -> String? {
+        var index = 2
+        while index + 4 <= bytes.count {
+            guard bytes[index] == 0xFF else { return "no marker where one was expected" }
+            let marker = bytes[index + 1]
+            if marker == 0xFF { index += 1; continue }
+            if marker == 0x01 || (0xD0...0xD7).contains(marker) { index += 2; continue }
+            if marker == 0xDA || marker == 0xD9 { break }
+            if [0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) { return "arithmetic-coded JPEG is not supported" }
+            let length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+            guard length >= 2 else { return "a marker segment has a bad length" }
+            index += 2 + length
+        }
+        let blocksWide = width / 8 + (width % 8 == 0 ? 0 : 1)
+        let blocksHigh = height / 8 + (height % 8 == 0 ? 0 : 1)
+        let (blocks, overflow) = blocksWide.multipliedReportingOverflow(by: blocksHigh)
+        let (bits, bitsOverflow) = bytes.count.multipliedReportingOverflow(by: 8)
+        if overflow || (!bitsOverflow && bits < blocks) {
+            return "the file (\(bytes.count) bytes) is too short for \(width)x\(height) pixels"
+        }
+        return nil
+    }
+
     /// The size of a `width` x `height` image decoded at 1/`denominator` scale.
     public static func scaledSize(width: Int, height: Int, denominator: Int) -> (width: Int, height: Int) {
         ((width + denominator - 1) / denominator, (height + denominator - 1) / denominator)
@@ -70,16 +101,21 @@ public enum JPEG {
     public func decode(_ bytes: [UInt8], scaleDenominator: Int = 1, maxPixels: Int) throws(ImageDecodingError) -> GrayImage {
         precondition(JPEG.scaleDenominators.contains(scaleDenominator), "unsupported JPEG scale")
         let header = try header(of: bytes)
-        let (product, overflow) = header.width.multipliedReportingOverflow(by: header.height)
-        guard !overflow, product <= maxPixels else {
+        guard let product = PixelBudget.pixels(width: header.width, height: header.height), product <= maxPixels else {
             throw .tooLarge(width: header.width, height: header.height, limit: maxPixels)
+        }
+        if let problem = JPEG.implausibility(of: bytes, width: header.width, height: header.height) {
+            throw .corrupt(library: "libjpeg-turbo", message: problem)
         }
         let (width, height) = JPEG.scaledSize(width: header.width, height: header.height, denominator: scaleDenominator)
         // TurboJPEG cannot convert CMYK to gray, so CMYK images are decoded as CMYK and
         // converted here.
         let channels = header.isCMYK ? 4 : 1
         let format = header.isCMYK ? TJPF_CMYK : TJPF_GRAY
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        guard let scaledPixels = PixelBudget.pixels(width: width, height: height),
+              let bufferSize = PixelBudget.bytes(pixels: scaledPixels, channels: channels)
+        else { throw .tooLarge(width: header.width, height: header.height, limit: maxPixels) }
+        var pixels = [UInt8](repeating: 0, count: bufferSize)
         let status = unsafe bytes.withUnsafeBufferPointer { source in
             unsafe pixels.withUnsafeMutableBufferPointer { target in
                 unsafe tjDecompress2(handle, source.baseAddress, UInt(source.count), target.baseAddress,
@@ -91,7 +127,7 @@ public enum JPEG {
             throw .corrupt(library: "libjpeg-turbo", message: lastError)
         }
         guard header.isCMYK else { return GrayImage(width: width, height: height, pixels: pixels) }
-        var gray = [UInt8](repeating: 0, count: width * height)
+        var gray = [UInt8](repeating: 0, count: scaledPixels)
         for i in 0..<gray.count {
             // Adobe CMYK JPEGs store inverted inks: each value is already 255 - ink, so
             // red = c * k / 255 and so on, as TurboJPEG's own CMYK-to-RGB does.

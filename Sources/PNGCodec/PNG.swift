@@ -37,9 +37,16 @@ public enum PNG {
         defer { unsafe png_image_free(&image) }
         let width = unsafe Int(image.width)
         let height = unsafe Int(image.height)
-        guard width.multipliedReportingOverflow(by: height).partialValue <= maxPixels,
-              !width.multipliedReportingOverflow(by: height).overflow
-        else { throw .tooLarge(width: width, height: height, limit: maxPixels) }
+        guard let pixelCount = PixelBudget.pixels(width: width, height: height), pixelCount <= maxPixels else {
+            throw .tooLarge(width: width, height: height, limit: maxPixels)
+        }
+        // Allocate nothing for pixels the file cannot hold: deflate packs at most 1032 bytes into
+        // one, and every row holds at least a filter byte and one bit per pixel, so a file too
+        // short for its header's size is refused before the buffer (a 201-byte PNG claiming
+        // 10,000 x 10,000 pixels must not cost 100 MB).
+        guard PNG.canHold(width: width, height: height, fileSize: bytes.count) else {
+            throw .corrupt(library: "libpng", message: "the file (\(bytes.count) bytes) is too short for \(width)x\(height) pixels")
+        }
         // libpng turns colour into gray through 16-bit linear light, which costs more than the
         // rest of a scan. Opaque 8-bit colour is read as sRGB RGB, a plain copy, and weighted
         // into luma here; alpha, 16-bit and palette images keep libpng's exact path.
@@ -49,15 +56,34 @@ public enum PNG {
         let channels = plainColour ? 3 : 1
         // PNG_FORMAT_RGB is the colour flag alone, PNG_FORMAT_GRAY no flag.
         unsafe image.format = plainColour ? UInt32(PNG_FORMAT_FLAG_COLOR) : UInt32(PNG_FORMAT_GRAY)
-        var pixels = [UInt8](repeating: 255, count: width * height * channels)
+        guard let bufferSize = PixelBudget.bytes(pixels: pixelCount, channels: channels),
+              let rowStride = PixelBudget.bytes(pixels: width, channels: channels), let stride = Int32(exactly: rowStride)
+        else { throw .tooLarge(width: width, height: height, limit: maxPixels) }
+        var pixels = [UInt8](repeating: 255, count: bufferSize)
         // For gray output libpng composites alpha onto the green channel of this colour.
         var white = png_color(red: 255, green: 255, blue: 255)
         let finished = unsafe pixels.withUnsafeMutableBytes { raw in
-            unsafe png_image_finish_read(&image, &white, raw.baseAddress, Int32(width * channels), nil)
+            unsafe png_image_finish_read(&image, &white, raw.baseAddress, stride, nil)
         }
         guard finished != 0 else { throw unsafe .corrupt(library: "libpng", message: message(of: image)) }
         if plainColour { return GrayImage(width: width, height: height, pixels: luma(ofRGB: pixels)) }
         return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// The most bytes deflate can expand one compressed byte into (RFC 1951: a 258-byte match
+    /// in as little as two bits is about 1032:1).
+    static let maximumInflation = 1032
+
+    /// Whether a PNG of `fileSize` bytes can hold the pixel rows of a `width` x `height` image:
+    /// its compressed data, at most the whole file, inflates to at most ``maximumInflation``
+    /// times its size, and the rows need at least one filter byte and one bit per pixel each.
+    public static func canHold(width: Int, height: Int, fileSize: Int) -> Bool {
+        guard width > 0, height > 0, fileSize > 0 else { return false }
+        let (rowBytes, overflowRow) = (width / 8 + (width % 8 == 0 ? 0 : 1)).addingReportingOverflow(1)
+        let (needed, overflowNeeded) = rowBytes.multipliedReportingOverflow(by: height)
+        let (available, overflowAvailable) = fileSize.multipliedReportingOverflow(by: maximumInflation)
+        if overflowAvailable { return true }
+        return !overflowRow && !overflowNeeded && needed <= available
     }
 
     /// Rec. 601 luma of packed 8-bit RGB, in integer arithmetic.

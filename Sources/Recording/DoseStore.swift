@@ -1,4 +1,5 @@
 public import Foundation
+import TicketCodec
 
 /// The facts of a verified ticket that the rules and the records need.
 public struct TicketFacts: Hashable, Sendable {
@@ -45,8 +46,20 @@ public struct ScanContext: Hashable, Sendable {
     public var site: String?
     /// The vial's lot number, when known.
     public var lot: String?
-    /// When the doses were given (`--at`), or `nil` for the moment each scan is recorded.
+    /// When the doses were given (`--at`), or `nil` for the moment each scan is recorded. It
+    /// may lie in the past (a station uploading its offline queue), never in the future beyond
+    /// ``maximumClockSkew``.
     public var administeredAt: Date?
+
+    /// How far ahead of the station's clock a claimed administration time may be: five minutes
+    /// of clock skew between devices.
+    public static let maximumClockSkew: TimeInterval = 300
+
+    /// Why `administeredAt` cannot be used at `now`, or `nil`.
+    public static func problem(administeredAt: Date?, now: Date = Date()) -> String? {
+        guard let administeredAt, administeredAt.timeIntervalSince(now) > maximumClockSkew else { return nil }
+        return "lies in the future (more than \(Int(maximumClockSkew / 60)) minutes ahead of this station's clock)"
+    }
 
     /// A context with every field given.
     public init(officer: String, station: String, site: String? = nil, lot: String? = nil, administeredAt: Date? = nil) {
@@ -81,7 +94,9 @@ public struct RecordingResult: Hashable, Sendable {
     /// The sentence for the officer. A refusal's sentence says why, not that it is one: for a
     /// ticket that fails verification or an image without one, the same sentence `verify` gives.
     public var message: String {
-        let who = ticket.map { ticket in rosterName.map { "\(ticket.registrant) (\($0))" } ?? ticket.registrant } ?? "unknown registrant"
+        // Names and officer or station names come from files and options: control characters in
+        // them are escaped so a stored value can never rewrite the officer's terminal.
+        let who = ticket.map { ticket in rosterName.map { "\(ticket.registrant) (\(FreeText.escaped($0)))" } ?? ticket.registrant } ?? "unknown registrant"
         switch outcome {
         case .recorded:
             return "recorded: dose \(ticket?.dose ?? 0) of \(ticket?.vaccine ?? "?") for \(who)"
@@ -89,7 +104,7 @@ public struct RecordingResult: Hashable, Sendable {
             return "recorded: dose \(ticket?.dose ?? 0) of \(ticket?.vaccine ?? "?") for \(who); warning: the ticket was issued for site \(ticketSite), recorded at site \(dose?.site ?? "?")"
         case .alreadyRecorded:
             guard let dose else { return "already recorded" }
-            return "already recorded: dose \(dose.dose) for \(who) was recorded \(Self.format(dose.administeredAt)) at site \(dose.site) by officer \(dose.officer) (station \(dose.station)); nothing new written"
+            return "already recorded: dose \(dose.dose) for \(who) was recorded \(Self.format(dose.administeredAt)) at site \(dose.site) by officer \(FreeText.escaped(dose.officer)) (station \(FreeText.escaped(dose.station))); nothing new written"
         case .doseAlreadyGiven(let otherSerial):
             let when = dose.map { " on \($0.administeredDay) at site \($0.site)" } ?? ""
             return "\(who) already received dose \(ticket?.dose ?? 0)\(when) under serial \(otherSerial)"

@@ -80,9 +80,15 @@ public struct ScanLogEntry: Codable, Hashable, Sendable {
     public var outcome: OutcomeCode
     /// The ticket's serial, when the ticket was readable and its signature good.
     public var serial: String?
+    /// The station's own clock when the scan was recorded, kept beside `time`, which is the
+    /// administration time the officer claimed (`--at`); `nil` in rows from before it was kept.
+    public var clockTime: Date?
 
     /// A log entry; `id` is assigned when it is stored.
-    public init(id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: OutcomeCode, serial: String?) {
+    public init(
+        id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: OutcomeCode, serial: String?, clockTime: Date? = nil
+    ) {
+        self.clockTime = clockTime
         self.id = id
         self.time = time
         self.day = day

@@ -1,3 +1,6 @@
+import CSVFiles
+import TicketCodec
+
 /// Reads the sign-up system's roster export: a CSV file with the header
 /// `registrant,nik,name,birth_date,group,phone` (any order; other columns ignored; an optional
 /// `doses_elsewhere` column counts earlier doses given outside the programme).
@@ -29,28 +32,45 @@ public enum RosterCSV {
         public var entry: RosterEntry
     }
 
-    /// The good rows and the bad rows of a file.
+    /// The good rows and the bad rows of a file. Every line after the header is one of: a good
+    /// row, a bad row, or a blank line, so the three always add up to the file's lines.
     public struct Parsed: Hashable, Sendable {
         /// Entries read from good rows.
         public var rows: [Row]
         /// Rows that could not be used.
         public var errors: [RowError]
+        /// Lines that are empty or only spaces.
+        public var blankLines: Int = 0
     }
 
     /// Parses `text`; `groups` is the set of valid priority group codes.
     /// - Throws: `RosterFileError` when the header lacks a required column.
     public static func parse(_ text: String, groups: Set<String>) throws(RosterFileError) -> Parsed {
-        let records = splitRecords(text)
-        guard let header = records.first else { throw .missingColumns(requiredColumns) }
-        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let lines = CSVFile.lines(of: text)
+        guard let headerLine = lines.first, case .success(let headerFields) = headerLine.fields else { throw .missingColumns(requiredColumns) }
+        let names = headerFields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let missing = requiredColumns.filter { !names.contains($0) }
         guard missing.isEmpty else { throw .missingColumns(missing) }
         func column(_ name: String) -> Int? { names.firstIndex(of: name) }
         let elsewhereColumn = column("doses_elsewhere")
         var parsed = Parsed(rows: [], errors: [])
         var seen: [String: Int] = [:]
-        for record in records.dropFirst() {
-            if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+        for line in lines.dropFirst() {
+            if line.isBlank {
+                parsed.blankLines += 1
+                continue
+            }
+            let record: Record
+            switch line.fields {
+            case .success(let fields): record = Record(line: line.number, fields: fields)
+            case .failure(let error):
+                parsed.errors.append(RowError(line: line.number, reason: error.description))
+                continue
+            }
+            guard record.fields.count <= names.count else {
+                parsed.errors.append(RowError(line: line.number, reason: "\(record.fields.count) fields, but the header has \(names.count)"))
+                continue
+            }
             func field(_ name: String) -> String {
                 guard let index = column(name), index < record.fields.count else { return "" }
                 return record.fields[index].trimmingCharacters(in: .whitespaces)
@@ -83,26 +103,28 @@ public enum RosterCSV {
     ) -> Result<RosterEntry, Reason> {
         let registrant = registrant.uppercased()
         guard (1...20).contains(registrant.utf8.count), registrant.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
-            return .failure(Reason(text: "registrant reference \"\(registrant)\" must be 1 to 20 letters A-Z or digits"))
+            return .failure(Reason(text: "registrant reference \"\(FreeText.excerpt(registrant))\" must be 1 to 20 letters A-Z or digits"))
         }
         guard nik.utf8.count == 16, nik.utf8.allSatisfy(isDigit) else {
-            return .failure(Reason(text: "NIK must be 16 digits, got \"\(nik)\""))
+            return .failure(Reason(text: "NIK must be 16 digits, got \"\(FreeText.excerpt(nik))\""))
         }
         guard !name.isEmpty else { return .failure(Reason(text: "name is empty")) }
+        if let problem = FreeText.problem(in: name) { return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)")) }
         guard LocalDay.isValid(birthDate) else {
-            return .failure(Reason(text: "birth date \"\(birthDate)\" is not a date like 1980-04-30"))
+            return .failure(Reason(text: "birth date \"\(FreeText.excerpt(birthDate))\" is not a date like 1980-04-30"))
         }
         let group = group.uppercased()
         guard groups.contains(group) else {
-            return .failure(Reason(text: "unknown group \"\(group)\" (known: \(groups.sorted().joined(separator: ", ")))"))
+            return .failure(Reason(text: "unknown group \"\(FreeText.excerpt(group))\" (known: \(groups.sorted().joined(separator: ", ")))"))
         }
         guard phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+-() ".contains($0)) }) else {
-            return .failure(Reason(text: "phone \"\(phone)\" may hold only digits, spaces and + - ( )"))
+            return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" may hold only digits, spaces and + - ( )"))
         }
+        guard phone.count <= 30 else { return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" is longer than 30 characters")) }
         var dosesElsewhere = 0
         if !elsewhere.isEmpty {
             guard let count = Int(elsewhere), (0...9).contains(count) else {
-                return .failure(Reason(text: "doses_elsewhere \"\(elsewhere)\" must be a number from 0 to 9"))
+                return .failure(Reason(text: "doses_elsewhere \"\(FreeText.excerpt(elsewhere))\" must be a number from 0 to 9"))
             }
             dosesElsewhere = count
         }
@@ -116,59 +138,6 @@ public enum RosterCSV {
     private struct Record {
         var line: Int
         var fields: [String]
-    }
-
-    /// Splits RFC 4180 CSV: quoted fields may hold commas, doubled quotes and line breaks.
-    private static func splitRecords(_ text: String) -> [Record] {
-        var records: [Record] = []
-        var fields: [String] = []
-        var field = ""
-        var inQuotes = false
-        var line = 1
-        var recordLine = 1
-        var iterator = text.unicodeScalars.makeIterator()
-        var pending = iterator.next()
-        if pending == "\u{FEFF}" { pending = iterator.next() }
-        while let scalar = pending {
-            pending = iterator.next()
-            if inQuotes {
-                if scalar == "\"" {
-                    if pending == "\"" {
-                        field.unicodeScalars.append("\"")
-                        pending = iterator.next()
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    if scalar == "\n" { line += 1 }
-                    field.unicodeScalars.append(scalar)
-                }
-                continue
-            }
-            switch scalar {
-            case "\"":
-                inQuotes = true
-            case ",":
-                fields.append(field)
-                field = ""
-            case "\r":
-                continue
-            case "\n":
-                fields.append(field)
-                records.append(Record(line: recordLine, fields: fields))
-                fields = []
-                field = ""
-                line += 1
-                recordLine = line
-            default:
-                field.unicodeScalars.append(scalar)
-            }
-        }
-        if !field.isEmpty || !fields.isEmpty {
-            fields.append(field)
-            records.append(Record(line: recordLine, fields: fields))
-        }
-        return records
     }
 }
 

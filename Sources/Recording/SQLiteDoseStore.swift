@@ -1,5 +1,9 @@
 public import Foundation
 public import GRDB
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
 ///
@@ -19,14 +23,24 @@ public final class SQLiteDoseStore: DoseStore {
     /// How many times a whole transaction is retried after the busy timeout ran out.
     static let busyRetries = 30
 
+    /// The SQLite application id of a VaxTicket database (`PRAGMA application_id`), "VAXT".
+    public static let applicationID: Int32 = 0x5641_5854
+
     /// Opens (creating it when `create` is true and it is missing) the database at `path` and
     /// brings its schema up to date.
-    public init(path: String, timeZone: TimeZone = LocalDay.jakarta, create: Bool = true) throws(StoreError) {
+    ///
+    /// A file that is some other program's SQLite database is refused before anything in it is
+    /// changed. The database keeps the programme's time zone from its creation: `timeZone`, when
+    /// given, must be that zone (local days, and so the interval rules, depend on it); `nil`
+    /// uses the stored zone (Asia/Jakarta for a new file).
+    public init(path: String, timeZone: TimeZone? = nil, create: Bool = true) throws(StoreError) {
         self.path = path
-        self.timeZone = timeZone
-        if !create, !FileManager.default.fileExists(atPath: path) {
+        let exists = FileManager.default.fileExists(atPath: path)
+        if !create, !exists {
             throw .cannotOpen(path: path, reason: "no such file")
         }
+        if exists { try Self.checkApplicationID(path: path) }
+        try Self.makePrivate(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.maximumReaderCount = 2
@@ -35,13 +49,87 @@ public final class SQLiteDoseStore: DoseStore {
         // default 2 MB page cache, so give each connection room for it.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
         let path = path
-        pool = try Self.retryingBusy(path: path) { () throws(StoreError) in
+        let (pool, zone) = try Self.retryingBusy(path: path) { () throws(StoreError) -> (DatabasePool, TimeZone) in
             try Self.mapErrors(path: path) {
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try Self.checkSchema(pool, path: path)
                 try Self.migrate(pool)
-                return pool
+                return (pool, try Self.programmeTimeZone(pool, path: path, given: timeZone))
             }
+        }
+        self.pool = pool
+        self.timeZone = zone
+    }
+
+    /// Refuses a SQLite file that is not a VaxTicket database, reading it without changing it:
+    /// a read-only connection, no journal mode switch, no migration.
+    static func checkApplicationID(path: String) throws(StoreError) {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        let verdict: Bool = try mapErrors(path: path) {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                if id == applicationID { return true }
+                guard id == 0 else { return false }
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                // A new, empty file; or one made before the id was set, known by its first migration.
+                if tables.isEmpty { return true }
+                guard tables.contains("grdb_migrations") else { return false }
+                return try Bool.fetchOne(db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = 'v1 roster'") ?? false
+            }
+        }
+        if !verdict { throw .foreignDatabase(path: path) }
+    }
+
+    /// The zone stored in the database, stored first when there is none; a different `given`
+    /// zone is refused.
+    private static func programmeTimeZone(_ pool: DatabasePool, path: String, given: TimeZone?) throws -> TimeZone {
+        let stored = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") }
+        let identifier: String
+        if let stored {
+            identifier = stored
+        } else {
+            identifier = try pool.write { db in
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO programme_setting (name, value) VALUES ('time_zone', ?)",
+                    arguments: [(given ?? LocalDay.jakarta).identifier])
+                return try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") ?? ""
+            }
+        }
+        guard let zone = TimeZone(identifier: identifier) else {
+            throw StoreError.damagedRow(path: path, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
+        }
+        if let given, given.identifier != zone.identifier {
+            throw StoreError.timeZoneMismatch(path: path, stored: zone.identifier, given: given.identifier)
+        }
+        return zone
+    }
+
+    /// Creates the database file with mode 0600 before SQLite opens it, and tightens an existing
+    /// one: it holds NIKs, names, birth dates and phone numbers. SQLite gives the `-wal` and
+    /// `-shm` files the database file's own mode, so they are private too.
+    static func makePrivate(path: String) throws(StoreError) {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: path) {
+            do {
+                let descriptor = try FileDescriptor.open(
+                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: .ownerReadWrite)
+                try descriptor.close()
+            } catch let error as Errno where error == .fileExists {
+                // Another process made it first: fine.
+            } catch {
+                throw .cannotOpen(path: path, reason: "\(error)")
+            }
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            guard let attributes = try? manager.attributesOfItem(atPath: file),
+                  let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0,
+                  (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == getuid()
+            else { continue }
+            try? manager.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: file)
         }
     }
 
@@ -74,6 +162,7 @@ public final class SQLiteDoseStore: DoseStore {
             // One clock reading per batch: the batch is committed as one, at one moment.
             let now = Date()
             let at = context.administeredAt ?? now
+            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew { throw StoreError.administeredInFuture(claimed: at, now: now) }
             let day = LocalDay.of(at, in: timeZone)
             var results: [RecordingResult] = []
             results.reserveCapacity(scans.count)
@@ -86,7 +175,7 @@ public final class SQLiteDoseStore: DoseStore {
 
     private static func record(_ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date, day: String, db: Database) throws -> RecordingResult {
         func log(_ outcome: RecordingOutcome, serial: String?) throws {
-            let entry = ScanLogEntry(time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: serial)
+            let entry = ScanLogEntry(time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: serial, clockTime: now)
             try entry.insert(db)
         }
         let ticket: TicketFacts
@@ -160,19 +249,19 @@ public final class SQLiteDoseStore: DoseStore {
         return try read { db in
             var byDose: [Int: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose", arguments: range) {
-                let count: Int = row[1]
-                if count > 0 { byDose[row[0]] = count }
+                let count: Int = try row.decode(atIndex: 1)
+                if count > 0 { byDose[try row.decode(atIndex: 0)] = count }
             }
             let rows = try Row.fetchAll(
                 db, sql: "SELECT CAST(\(column) AS TEXT), SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY \(column) ORDER BY \(column)",
                 arguments: range
             ).compactMap { row -> Statistics.Row? in
-                let count: Int = row[1]
-                return count > 0 ? Statistics.Row(key: row[0], count: count) : nil
+                let count: Int = try row.decode(atIndex: 1)
+                return count > 0 ? Statistics.Row(key: try row.decode(atIndex: 0), count: count) : nil
             }
             var scans: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome", arguments: range) {
-                scans[row[0]] = row[1]
+                scans[try row.decode(atIndex: 0)] = try row.decode(atIndex: 1)
             }
             return Statistics(total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
         }
@@ -239,6 +328,10 @@ public final class SQLiteDoseStore: DoseStore {
             return try body()
         } catch let error as StoreError {
             throw error
+        } catch let error as RowDecodingError {
+            throw .damagedRow(path: path, detail: StoreError.excerpt("\(error)"))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_MISMATCH {
+            throw .damagedRow(path: path, detail: StoreError.excerpt(error.message ?? "\(error)"))
         } catch let error as DatabaseError {
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
@@ -264,14 +357,20 @@ extension DoseRecord: FetchableRecord, PersistableRecord {
     // Row decoding and encoding are written out rather than derived from Codable: recording a
     // city's million doses spends its time here.
     public init(row: Row) throws {
-        guard let syncState = SyncState(rawValue: row["sync_state"]) else {
-            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "unknown sync_state \(String(describing: row["sync_state"] as String?))")
+        // Every column is decoded with `decode`, which throws on a value of the wrong type
+        // (a damaged or hand-edited row) where the subscript would trap.
+        let state: String = try row.decode(forColumn: "sync_state")
+        guard let syncState = SyncState(rawValue: state) else {
+            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "unknown sync_state \(StoreError.excerpt(state))")
         }
         self.init(
-            serial: row["serial"], registrant: row["registrant"], dose: row["dose"], vaccine: row["vaccine"], lot: row["lot"],
-            site: row["site"], ticketSite: row["ticket_site"], priorityGroup: row["priority_group"], officer: row["officer"],
-            station: row["station"], administeredAt: row["administered_at"], administeredDay: row["administered_day"],
-            recordedAt: row["recorded_at"], syncState: syncState)
+            serial: try row.decode(forColumn: "serial"), registrant: try row.decode(forColumn: "registrant"),
+            dose: try row.decode(forColumn: "dose"), vaccine: try row.decode(forColumn: "vaccine"), lot: try row.decode(forColumn: "lot"),
+            site: try row.decode(forColumn: "site"), ticketSite: try row.decode(forColumn: "ticket_site"),
+            priorityGroup: try row.decode(forColumn: "priority_group"), officer: try row.decode(forColumn: "officer"),
+            station: try row.decode(forColumn: "station"), administeredAt: try row.decode(forColumn: "administered_at"),
+            administeredDay: try row.decode(forColumn: "administered_day"), recordedAt: try row.decode(forColumn: "recorded_at"),
+            syncState: syncState)
     }
 
     public func encode(to container: inout PersistenceContainer) {
@@ -304,6 +403,7 @@ extension ScanLogEntry: FetchableRecord, PersistableRecord {
         container["station"] = station
         container["outcome"] = outcome.rawValue
         container["serial"] = serial
+        container["clock_time"] = clockTime
     }
 }
 
@@ -313,7 +413,8 @@ extension RosterEntry: FetchableRecord, PersistableRecord {
 
     public init(row: Row) throws {
         self.init(
-            registrant: row["registrant"], nik: row["nik"], name: row["name"], birthDate: row["birth_date"],
-            priorityGroup: row["priority_group"], phone: row["phone"], dosesElsewhere: row["doses_elsewhere"])
+            registrant: try row.decode(forColumn: "registrant"), nik: try row.decode(forColumn: "nik"), name: try row.decode(forColumn: "name"),
+            birthDate: try row.decode(forColumn: "birth_date"), priorityGroup: try row.decode(forColumn: "priority_group"),
+            phone: try row.decode(forColumn: "phone"), dosesElsewhere: try row.decode(forColumn: "doses_elsewhere"))
     }
 }

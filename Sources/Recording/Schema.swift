@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v1 dose", migrate: createDose)
         migrator.registerMigration("v1 scan log", migrate: createScanLog)
         migrator.registerMigration("v1 tallies", migrate: createTallies)
+        migrator.registerMigration("v2 hardening", migrate: harden)
         return migrator
     }
 
@@ -102,6 +103,36 @@ enum Schema {
                 INSERT INTO scan_tally (day, outcome, count) VALUES (NEW.day, NEW.outcome, 1)
                 ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1;
             END;
+            """)
+    }
+
+    /// The timestamp form GRDB stores a `Date` in, `YYYY-MM-DD HH:MM:SS.SSS` (UTC), as an SQL
+    /// condition on `value`.
+    private static func isTimestamp(_ value: String) -> String {
+        "(typeof(\(value)) = 'text' AND \(value) GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9].[0-9][0-9][0-9]' AND julianday(\(value)) IS NOT NULL)"
+    }
+
+    /// Issue 9: timestamps that are not timestamps are refused. SQLite cannot add a CHECK to an
+    /// existing table, so these triggers act as one, on insert and on update alike.
+    private static func harden(_ db: Database) throws {
+        // Marks the file as VaxTicket's, so another program's database is never migrated.
+        try db.execute(sql: "PRAGMA application_id = \(SQLiteDoseStore.applicationID)")
+        // Settings fixed when the database is made: the programme's time zone.
+        try db.create(table: "programme_setting") { t in
+            t.primaryKey("name", .text)
+            t.column("value", .text).notNull()
+        }
+        // The station's real clock beside the claimed administration time (`--at`).
+        try db.alter(table: "scan_log") { t in t.add(column: "clock_time", .datetime) }
+        let doseTimes = "\(isTimestamp("NEW.administered_at")) AND \(isTimestamp("NEW.recorded_at"))"
+        let logTime = isTimestamp("NEW.time")
+        try db.execute(sql: """
+            CREATE TRIGGER dose_check_times_insert BEFORE INSERT ON dose WHEN NOT (\(doseTimes))
+            BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
+            CREATE TRIGGER dose_check_times_update BEFORE UPDATE OF administered_at, recorded_at ON dose WHEN NOT (\(doseTimes))
+            BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
+            CREATE TRIGGER scan_log_check_time BEFORE INSERT ON scan_log WHEN NOT (\(logTime))
+            BEGIN SELECT RAISE(ABORT, 'CHECK: the scan log time must be a timestamp'); END;
             """)
     }
 }

@@ -1,3 +1,6 @@
+public import Foundation
+import TicketCodec
+
 /// Why the dose store could not do what was asked.
 public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The database file could not be opened or created (missing folder, no permission).
@@ -10,6 +13,15 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case readOnly(path: String)
     /// The database was written by a newer VaxTicket whose migrations this one does not know.
     case newerSchema(path: String, unknownMigrations: [String])
+    /// A stored row holds a value this program cannot read (e.g. a timestamp that is not one),
+    /// left by a damaged file or an edit outside VaxTicket; nothing was written.
+    case damagedRow(path: String, detail: String)
+    /// The file is some other program's SQLite database; nothing in it was changed.
+    case foreignDatabase(path: String)
+    /// The database keeps another programme time zone than the one given.
+    case timeZoneMismatch(path: String, stored: String, given: String)
+    /// The claimed administration time lies in the future beyond the allowed clock skew.
+    case administeredInFuture(claimed: Date, now: Date)
     /// Any other SQLite error, with SQLite's code and message.
     case sqlite(code: Int32, message: String)
 
@@ -21,6 +33,10 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .busy: "db_busy"
         case .readOnly: "db_read_only"
         case .newerSchema: "db_newer_schema"
+        case .damagedRow: "db_damaged_row"
+        case .foreignDatabase: "db_foreign"
+        case .timeZoneMismatch: "db_time_zone_mismatch"
+        case .administeredInFuture: "at_in_future"
         case .sqlite: "db_error"
         }
     }
@@ -37,8 +53,21 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "the database \(path) is read-only"
         case .newerSchema(let path, let unknown):
             "the database \(path) was written by a newer vaxticket (unknown migrations: \(unknown.joined(separator: ", ")))"
+        case .damagedRow(let path, let detail):
+            "the database \(path) holds a row that cannot be read (\(detail)); nothing of this batch was written"
+        case .foreignDatabase(let path):
+            "\(path) is a SQLite database of another program, not VaxTicket's; it was left unchanged"
+        case .timeZoneMismatch(let path, let stored, let given):
+            "the database \(path) keeps the programme time zone \(stored), but \(given) was given; local days would not match (pass --time-zone \(stored))"
+        case .administeredInFuture(let claimed, let now):
+            "the administration time \(claimed.formatted(.iso8601)) lies in the future (this station's clock says \(now.formatted(.iso8601))); nothing was recorded"
         case .sqlite(let code, let message):
             "SQLite error \(code): \(message)"
         }
     }
+}
+
+extension StoreError {
+    /// `text` cut and escaped for quoting in a message (see ``FreeText/excerpt(_:)``).
+    public static func excerpt(_ text: String) -> String { FreeText.excerpt(text) }
 }

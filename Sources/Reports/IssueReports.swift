@@ -44,14 +44,17 @@ public struct IssueBatchReport: Encodable, Hashable, Sendable {
     public var skipped: Int
     /// Rows that failed.
     public var failed: Int
+    /// Blank lines in the CSV, passed over.
+    public var blank: Int
     /// The manifest's path.
     public var manifest: String
 
     /// A summary with every field given.
-    public init(issued: Int, skipped: Int, failed: Int, manifest: String) {
+    public init(issued: Int, skipped: Int, failed: Int, blank: Int, manifest: String) {
         self.issued = issued
         self.skipped = skipped
         self.failed = failed
+        self.blank = blank
         self.manifest = manifest
     }
 }
@@ -115,17 +118,37 @@ public struct RosterImportReport: Encodable, Hashable, Sendable {
         }
     }
 
+    /// Lines after the header: added, updated, refused and blank add up to it.
+    public var rows: Int
     /// Entries added.
     public var inserted: Int
     /// Entries replaced.
     public var updated: Int
     /// Rows refused.
+    public var refused: Int { errors.count }
+    /// Blank lines, passed over.
+    public var blank: Int
+    /// Rows refused, with why.
     public var errors: [RowError]
 
     /// A summary with every field given.
-    public init(inserted: Int, updated: Int, errors: [RowError]) {
+    public init(rows: Int, inserted: Int, updated: Int, blank: Int, errors: [RowError]) {
+        self.rows = rows
         self.inserted = inserted
         self.updated = updated
+        self.blank = blank
         self.errors = errors
     }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(rows, forKey: .rows)
+        try container.encode(inserted, forKey: .inserted)
+        try container.encode(updated, forKey: .updated)
+        try container.encode(refused, forKey: .refused)
+        try container.encode(blank, forKey: .blank)
+        try container.encode(errors, forKey: .errors)
+    }
+
+    private enum CodingKeys: String, CodingKey { case rows, inserted, updated, refused, blank, errors }
 }

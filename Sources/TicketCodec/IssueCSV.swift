@@ -1,3 +1,5 @@
+import CSVFiles
+
 /// One row of a registrants CSV: what to put on a ticket, before it has a serial and a key.
 public struct IssueRequest: Hashable, Sendable {
     /// The registrant reference.
@@ -61,32 +63,35 @@ public enum IssueCSV {
     /// The columns, in the required order.
     public static let columns = ["registrant", "dose", "vaccine", "site", "group", "valid_from", "valid_until"]
 
-    /// Parses a whole file. Throws when the header is wrong; bad data rows come back as failures.
+    /// Parses a whole file with the CSV library (quoted commas, doubled quotes, CRLF, a BOM).
+    /// Throws when the header is wrong; every other line comes back as a row or a failure with
+    /// its line number, except blank lines, which ``IssueCSV/blankLines(in:)`` counts.
     public static func parse(_ text: String, vaccines: VaccineTable = .builtIn) throws(IssueRowError) -> [IssueRow] {
-        // "\r\n" is one Character in Swift, so split on every newline character; drop a UTF-8 BOM.
-        let body = text.hasPrefix("\u{FEFF}") ? text.dropFirst() : Substring(text)
-        var lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        if lines.last?.isEmpty == true { lines.removeLast() }
+        let lines = CSVFile.lines(of: text)
         guard let header = lines.first else { throw IssueRowError(line: 1, reason: "the file is empty") }
-        let names = fields(of: header).map { $0.lowercased() }
+        guard case .success(let headerCells) = header.fields else {
+            throw IssueRowError(line: 1, reason: "the header cannot be read as CSV")
+        }
+        let names = headerCells.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard names.count >= 4, names.count <= columns.count, names == Array(columns.prefix(names.count)) else {
             throw IssueRowError(line: 1, reason: "the header must be \(columns.joined(separator: ",")) (the last three optional)")
         }
         var rows: [IssueRow] = []
-        for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy(\.isWhitespace) {
-            let number = offset + 1
-            rows.append(IssueRow(line: number, request: request(fields(of: line), line: number, vaccines: vaccines)))
+        for line in lines.dropFirst() where !line.isBlank {
+            switch line.fields {
+            case .success(let cells):
+                let trimmed = cells.map { $0.trimmingCharacters(in: .whitespaces) }
+                rows.append(IssueRow(line: line.number, request: request(trimmed, line: line.number, vaccines: vaccines)))
+            case .failure(let error):
+                rows.append(IssueRow(line: line.number, request: .failure(IssueRowError(line: line.number, reason: error.description))))
+            }
         }
         return rows
     }
 
-    /// The cells of one line: split on commas, surrounding spaces and double quotes removed.
-    static func fields(of line: Substring) -> [String] {
-        line.split(separator: ",", omittingEmptySubsequences: false).map { cell in
-            var value = cell.trimmingSpaces()
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
-            return value
-        }
+    /// How many lines after the header are blank, so a summary can account for every line.
+    public static func blankLines(in text: String) -> Int {
+        CSVFile.lines(of: text).dropFirst().filter(\.isBlank).count
     }
 
     static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<IssueRequest, IssueRowError> {
@@ -94,23 +99,23 @@ public enum IssueCSV {
         guard (4...columns.count).contains(cells.count) else { return fail("expected 4 to 7 fields, found \(cells.count)") }
         func cell(_ index: Int) -> String? { index < cells.count && !cells[index].isEmpty ? cells[index] : nil }
         let registrant = cells[0]
-        guard registrant.isCode(maxLength: 20) else { return fail("registrant \"\(registrant)\" is not 1 to 20 digits and uppercase letters") }
-        guard let dose = Int(cells[1]), (1...9).contains(dose) else { return fail("dose \"\(cells[1])\" is not 1 to 9") }
-        guard vaccines.vaccine(code: cells[2]) != nil else { return fail("unknown vaccine \"\(cells[2])\"") }
-        guard cells[3].isCode(maxLength: 8) else { return fail("site \"\(cells[3])\" is not 1 to 8 digits and uppercase letters") }
+        guard registrant.isCode(maxLength: 20) else { return fail("registrant \"\(FreeText.excerpt(registrant))\" is not 1 to 20 digits and uppercase letters") }
+        guard let dose = Int(cells[1]), (1...9).contains(dose) else { return fail("dose \"\(FreeText.excerpt(cells[1]))\" is not 1 to 9") }
+        guard vaccines.vaccine(code: cells[2]) != nil else { return fail("unknown vaccine \"\(FreeText.excerpt(cells[2]))\"") }
+        guard cells[3].isCode(maxLength: 8) else { return fail("site \"\(FreeText.excerpt(cells[3]))\" is not 1 to 8 digits and uppercase letters") }
         var group: PriorityGroup?
         if let text = cell(4) {
-            guard let value = PriorityGroup(rawValue: text) else { return fail("unknown group \"\(text)\"") }
+            guard let value = PriorityGroup(rawValue: text) else { return fail("unknown group \"\(FreeText.excerpt(text))\"") }
             group = value
         }
         var from: CalendarDate?
         if let text = cell(5) {
-            guard let value = CalendarDate(iso: text) else { return fail("valid_from \"\(text)\" is not a YYYY-MM-DD date") }
+            guard let value = CalendarDate(iso: text) else { return fail("valid_from \"\(FreeText.excerpt(text))\" is not a YYYY-MM-DD date") }
             from = value
         }
         var until: CalendarDate?
         if let text = cell(6) {
-            guard let value = CalendarDate(iso: text) else { return fail("valid_until \"\(text)\" is not a YYYY-MM-DD date") }
+            guard let value = CalendarDate(iso: text) else { return fail("valid_until \"\(FreeText.excerpt(text))\" is not a YYYY-MM-DD date") }
             until = value
         }
         if let from, let until, until < from { return fail("valid_until \(until) is before valid_from \(from)") }
@@ -123,18 +128,18 @@ public enum IssueManifest {
     /// The header line.
     public static let header = "row,registrant,serial,file"
 
-    /// One manifest line (without newline).
+    /// One manifest line (without newline), written by the CSV library.
     public static func line(row: Int, registrant: String, serial: UInt64, file: String) -> String {
-        "\(row),\(registrant),\(TicketSerial.text(serial)),\(file)"
+        String(CSVFile.line([String(row), registrant, TicketSerial.text(serial), file]).dropLast())
     }
 
-    /// The rows already issued, as `row` and `registrant` pairs; lines that do not parse are ignored.
+    /// The rows already issued, as `row` and `registrant` pairs, read with the CSV library;
+    /// lines that do not parse are ignored (their rows are issued again).
     public static func issuedRows(in text: String) -> Set<IssuedRow> {
         var rows = Set<IssuedRow>()
-        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard cells.count >= 4, let row = Int(cells[0]), TicketSerial.parse(String(cells[2])) != nil else { continue }
-            rows.insert(IssuedRow(row: row, registrant: String(cells[1])))
+        for line in CSVFile.lines(of: text).dropFirst() {
+            guard case .success(let cells) = line.fields, cells.count >= 4, let row = Int(cells[0]), TicketSerial.parse(cells[2]) != nil else { continue }
+            rows.insert(IssuedRow(row: row, registrant: cells[1]))
         }
         return rows
     }

@@ -19,19 +19,23 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     public var created: Date
     /// Whether it signs, verifies only, or is retired.
     public var state: KeyState
+    /// When the key stopped signing (rotated or retired); `nil` while it is active. A ticket of
+    /// this key whose validity starts after that day was signed later, with a leaked key.
+    public var stoppedSigning: Date?
     let secretBytes: [UInt8]
 
     /// The secret as a swift-crypto key (made on demand: `SymmetricKey` is not `Sendable`).
     var secret: SymmetricKey { SymmetricKey(data: secretBytes) }
 
     /// A key with a given secret (at least 16 bytes), e.g. from a test vector.
-    public init(id: String, secret: [UInt8], created: Date, state: KeyState = .active) throws(KeyringError) {
+    public init(id: String, secret: [UInt8], created: Date, state: KeyState = .active, stoppedSigning: Date? = nil) throws(KeyringError) {
         guard id.isCode(maxLength: 8) else { throw .invalidKeyID(id) }
         guard secret.count >= 16 else { throw .shortSecret(id) }
         self.id = id
         self.secretBytes = secret
         self.created = created
         self.state = state
+        self.stoppedSigning = stoppedSigning
     }
 
     /// A key with a fresh random 256-bit secret.
@@ -43,10 +47,10 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
 
     public var description: String { "Key(\(id), \(state.rawValue), secret hidden)" }
     public var debugDescription: String { description }
-    public var customMirror: Mirror { Mirror(self, children: ["id": id, "created": created, "state": state]) }
+    public var customMirror: Mirror { Mirror(self, children: ["id": id, "created": created, "state": state, "stoppedSigning": stoppedSigning as Any]) }
 
     public static func == (lhs: Key, rhs: Key) -> Bool {
-        lhs.id == rhs.id && lhs.created == rhs.created && lhs.state == rhs.state
+        lhs.id == rhs.id && lhs.created == rhs.created && lhs.state == rhs.state && lhs.stoppedSigning == rhs.stoppedSigning
             && TicketTag.constantTimeEqual(lhs.secretBytes, rhs.secretBytes)
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+import SystemPackage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,14 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
     case shortSecret(String)
     /// No key of the keyring is active, so nothing can be signed.
     case noActiveKey(String)
+    /// The path is a symbolic link (to the given target); a keyring is opened only as itself.
+    case symbolicLink(path: String, target: String)
+    /// The path is not a regular file (a folder, a device, a FIFO).
+    case notARegularFile(String)
+    /// The file belongs to another user (its owner's uid is given).
+    case wrongOwner(path: String, owner: Int)
+    /// Another process held the keyring's lock for too long.
+    case locked(String)
 
     /// A stable machine code.
     public var code: String {
@@ -39,6 +48,10 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidKeyID: "invalid_key_id"
         case .shortSecret: "short_secret"
         case .noActiveKey: "no_active_key"
+        case .symbolicLink: "keyring_symlink"
+        case .notARegularFile: "keyring_not_a_file"
+        case .wrongOwner: "keyring_wrong_owner"
+        case .locked: "keyring_locked"
         }
     }
 
@@ -51,11 +64,18 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .io(let path, let reason): "keyring \(path): \(reason)"
         case .malformed(let path, let reason): "keyring \(path) is malformed: \(reason)"
         case .alreadyExists(let path): "a keyring already exists at \(path) (use `vaxticket keys rotate` to add a key)"
-        case .unknownKey(let id): "no key with id \(id) in the keyring"
-        case .duplicateKey(let id): "a key with id \(id) is already in the keyring"
-        case .invalidKeyID(let id): "key id \"\(id)\" is not 1 to 8 digits and uppercase letters"
+        case .unknownKey(let id): "no key with id \(FreeText.excerpt(id)) in the keyring"
+        case .duplicateKey(let id): "a key with id \(FreeText.excerpt(id)) is already in the keyring"
+        case .invalidKeyID(let id): "key id \"\(FreeText.excerpt(id))\" is not 1 to 8 digits and uppercase letters"
         case .shortSecret(let id): "the secret of key \(id) is shorter than 16 bytes"
         case .noActiveKey(let path): "keyring \(path) has no active key (run `vaxticket keys rotate`)"
+        case .symbolicLink(let path, let target):
+            "keyring \(path) is a symbolic link to \(target); a keyring is never read through a link, "
+                + "which someone else could point elsewhere: pass the real file with --keyring \(target)"
+        case .notARegularFile(let path): "keyring \(path) is not a regular file"
+        case .wrongOwner(let path, let owner):
+            "keyring \(path) belongs to user \(owner), not to you (\(getuid())); it is refused: a keyring is only trusted from its owner"
+        case .locked(let path): "keyring \(path) stayed locked by another vaxticket command; try again"
         }
     }
 }
@@ -66,18 +86,32 @@ public struct Keyring: Sendable, Hashable {
     public var keys: [Key]
     /// A free-text note kept in the file, e.g. "DEMO ONLY".
     public var note: String?
+    /// Revoked tickets, oldest first. They live in the keyring, a file only its owner may read
+    /// or write, so deleting or editing some other file cannot undo a revocation.
+    public var revocations: [Revocation] = []
+    /// The programme's longest ticket validity in days, the first day included: longer tickets
+    /// are neither issued nor accepted. It bounds how long a ticket signed with a leaked,
+    /// since-rotated key can stay valid.
+    public var maxValidityDays: Int
+
+    /// The default of ``maxValidityDays``.
+    public static let defaultMaxValidityDays = 90
+    /// The largest ``maxValidityDays`` a keyring may set (ten years).
+    public static let maxValidityDaysLimit = 3650
 
     /// The file name used when neither `--keyring` nor `VAXTICKET_KEYRING` is given.
     public static let defaultPath = "vaxticket-keyring.json"
     /// The environment variable naming the keyring.
     public static let environmentVariable = "VAXTICKET_KEYRING"
-    /// The name of the revocation list, kept in the keyring's folder.
+    /// The name of the revocation list older versions kept in the keyring's folder; revocations
+    /// now live in the keyring, and `revoke` moves an old list into it.
     public static let revocationFileName = "revoked.txt"
 
     /// A keyring holding `keys`.
-    public init(keys: [Key] = [], note: String? = nil) {
+    public init(keys: [Key] = [], note: String? = nil, maxValidityDays: Int = Keyring.defaultMaxValidityDays) {
         self.keys = keys
         self.note = note
+        self.maxValidityDays = maxValidityDays
     }
 
     /// The keyring path: `explicit` (the `--keyring` flag) if given, else `VAXTICKET_KEYRING`, else ``defaultPath``.
@@ -95,6 +129,19 @@ public struct Keyring: Sendable, Hashable {
     /// The key with this id.
     public func key(id: String) -> Key? { keys.first { $0.id == id } }
 
+    /// The revoked serials.
+    public var revocationList: RevocationList { RevocationList(Set(revocations.map(\.serial))) }
+
+    /// Revokes `serial` with an optional reason (no control characters). Returns false when it
+    /// was already revoked (the first revocation is kept).
+    @discardableResult
+    public mutating func revoke(_ serial: UInt64, reason: String? = nil, now: Date = Date()) throws(KeyringError) -> Bool {
+        if let reason, let problem = FreeText.problem(in: reason) { throw .malformed(path: "(revocation)", reason: "the reason \(problem)") }
+        guard !revocations.contains(where: { $0.serial == serial }) else { return false }
+        revocations.append(Revocation(serial: serial, reason: reason, revoked: now))
+        return true
+    }
+
     /// The newest active key, which signs new tickets.
     public var activeKey: Key? { keys.last { $0.state == .active } }
 
@@ -110,15 +157,19 @@ public struct Keyring: Sendable, Hashable {
         let id = newID ?? nextKeyID()
         guard key(id: id) == nil else { throw .duplicateKey(id) }
         let key = try Key.generate(id: id, created: now, state: .active)
-        for index in keys.indices where keys[index].state == .active { keys[index].state = .verifyOnly }
+        for index in keys.indices where keys[index].state == .active {
+            keys[index].state = .verifyOnly
+            keys[index].stoppedSigning = now
+        }
         keys.append(key)
         return key
     }
 
     /// Marks a key retired: tickets it signed no longer verify.
-    public mutating func retire(id: String) throws(KeyringError) {
+    public mutating func retire(id: String, now: Date = Date()) throws(KeyringError) {
         guard let index = keys.firstIndex(where: { $0.id == id }) else { throw .unknownKey(id) }
         keys[index].state = .retired
+        if keys[index].stoppedSigning == nil { keys[index].stoppedSigning = now }
     }
 
     // MARK: Files
@@ -126,7 +177,15 @@ public struct Keyring: Sendable, Hashable {
     private struct File: Codable {
         var format: String
         var note: String?
+        var maxValidityDays: Int?
         var keys: [Entry]
+        var revoked: [RevokedEntry]?
+    }
+
+    private struct RevokedEntry: Codable {
+        var serial: String
+        var reason: String?
+        var revoked: String
     }
 
     private struct Entry: Codable {
@@ -134,28 +193,19 @@ public struct Keyring: Sendable, Hashable {
         var secret: String
         var created: String
         var state: KeyState
+        var stoppedSigning: String?
     }
 
     private static let format = "vaxticket-keyring-1"
 
-    /// Reads a keyring, refusing a file that group or others may read.
+    /// Reads a keyring, refusing anything but a regular file owned by the current user that
+    /// group and others cannot read or write.
+    ///
+    /// The file is opened once, without following a symbolic link, and every check is made on
+    /// the open descriptor, which is then read: nothing can swap the file between the check and
+    /// the read.
     public static func load(from path: String) throws(KeyringError) -> Keyring {
-        let manager = FileManager.default
-        guard manager.fileExists(atPath: path) else { throw .notFound(path) }
-        let attributes: [FileAttributeKey: Any]
-        do {
-            attributes = try manager.attributesOfItem(atPath: path)
-        } catch {
-            throw .io(path: path, reason: error.localizedDescription)
-        }
-        let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o777
-        guard mode & 0o077 == 0 else { throw .tooOpen(path: path, mode: mode & 0o7777) }
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .io(path: path, reason: error.localizedDescription)
-        }
+        let data = try readPrivateFile(path)
         let file: File
         do {
             file = try JSONDecoder().decode(File.self, from: data)
@@ -163,6 +213,10 @@ public struct Keyring: Sendable, Hashable {
             throw .malformed(path: path, reason: "not keyring JSON")
         }
         guard file.format == format else { throw .malformed(path: path, reason: "unknown format \"\(file.format)\"") }
+        let maxValidityDays = file.maxValidityDays ?? defaultMaxValidityDays
+        guard (1...maxValidityDaysLimit).contains(maxValidityDays) else {
+            throw .malformed(path: path, reason: "maxValidityDays must be 1 to \(maxValidityDaysLimit)")
+        }
         var keys: [Key] = []
         for entry in file.keys {
             guard let secret = Data(base64Encoded: entry.secret) else {
@@ -171,19 +225,101 @@ public struct Keyring: Sendable, Hashable {
             guard let created = parseTimestamp(entry.created) else {
                 throw .malformed(path: path, reason: "key \(entry.id) has a bad creation time")
             }
+            var stopped: Date?
+            if let text = entry.stoppedSigning {
+                guard let date = parseTimestamp(text) else { throw .malformed(path: path, reason: "key \(entry.id) has a bad stoppedSigning time") }
+                stopped = date
+            }
             guard !keys.contains(where: { $0.id == entry.id }) else { throw .duplicateKey(entry.id) }
-            keys.append(try Key(id: entry.id, secret: Array(secret), created: created, state: entry.state))
+            keys.append(try Key(id: entry.id, secret: Array(secret), created: created, state: entry.state, stoppedSigning: stopped))
         }
-        return Keyring(keys: keys, note: file.note)
+        // A keyring written before stop times were kept: a key that no longer signs stopped
+        // when the next key was made (rotation makes the new key and demotes the old at once);
+        // with no newer key, when it was itself made, the strictest reading.
+        for index in keys.indices where keys[index].state != .active && keys[index].stoppedSigning == nil {
+            keys[index].stoppedSigning = keys[(index + 1)...].first?.created ?? keys[index].created
+        }
+        var ring = Keyring(keys: keys, note: file.note, maxValidityDays: maxValidityDays)
+        for entry in file.revoked ?? [] {
+            guard let serial = TicketSerial.parse(entry.serial), let date = parseTimestamp(entry.revoked) else {
+                throw .malformed(path: path, reason: "a revocation has a bad serial or time")
+            }
+            ring.revocations.append(Revocation(serial: serial, reason: entry.reason, revoked: date))
+        }
+        return ring
+    }
+
+    /// The bytes of the private file at `path`, checked and read through one descriptor.
+    static func readPrivateFile(_ path: String) throws(KeyringError) -> Data {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking])
+        } catch {
+            let code = error as? Errno
+            if code == .noSuchFileOrDirectory { throw .notFound(path) }
+            if code == .tooManySymbolicLinkLevels || code == .tooManyLinks {
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                throw .symbolicLink(path: path, target: target)
+            }
+            throw .io(path: path, reason: "\(error)")
+        }
+        // The handle owns the descriptor from here and closes it on every path.
+        let handle = FileHandle(fileDescriptor: descriptor.rawValue, closeOnDealloc: true)
+        let info: Stat
+        do {
+            info = try descriptor.stat()
+        } catch {
+            throw .io(path: path, reason: error.description)
+        }
+        guard info.type == .regular else { throw .notARegularFile(path) }
+        guard info.userID.rawValue == geteuid() else { throw .wrongOwner(path: path, owner: Int(info.userID.rawValue)) }
+        let mode = Int(info.permissions.rawValue & 0o7777)
+        guard mode & 0o077 == 0 else { throw .tooOpen(path: path, mode: mode) }
+        do {
+            return try handle.readToEnd() ?? Data()
+        } catch {
+            throw .io(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Loads the keyring at `path`, lets `change` modify it, and saves it, holding an exclusive
+    /// lock (flock(2) on `<path>.lock`, mode 0600) from before the read until after the write,
+    /// so two `keys rotate`, `keys retire` or `revoke` at once cannot lose an update.
+    @discardableResult
+    public static func update<T>(at path: String, _ change: (inout Keyring) throws(KeyringError) -> T) throws(KeyringError) -> T {
+        let lockPath = path + ".lock"
+        let lock: FileDescriptor
+        do {
+            lock = try FileDescriptor.open(
+                FilePath(lockPath), .readWrite, options: [.create, .noFollow, .closeOnExec], permissions: .ownerReadWrite)
+        } catch {
+            throw .io(path: lockPath, reason: "\(error)")
+        }
+        defer { try? lock.close() }
+        // Wait up to about ten seconds for another command to finish.
+        var attempts = 0
+        while flock(lock.rawValue, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, attempts < 200 else { throw .locked(path) }
+            attempts += 1
+            usleep(50_000)
+        }
+        defer { flock(lock.rawValue, LOCK_UN) }
+        var ring = try load(from: path)
+        let result = try change(&ring)
+        try ring.save(to: path)
+        return result
     }
 
     /// Writes the keyring to `path` with mode 0600; the secrets never touch a file others may read.
     public func save(to path: String) throws(KeyringError) {
         let file = File(
-            format: Keyring.format, note: note,
+            format: Keyring.format, note: note, maxValidityDays: maxValidityDays,
             keys: keys.map { key in
-                Entry(id: key.id, secret: Data(key.secretBytes).base64EncodedString(), created: Keyring.timestamp(key.created), state: key.state)
-            })
+                Entry(
+                    id: key.id, secret: Data(key.secretBytes).base64EncodedString(), created: Keyring.timestamp(key.created), state: key.state,
+                    stoppedSigning: key.stoppedSigning.map(Keyring.timestamp))
+            },
+            revoked: revocations.map { RevokedEntry(serial: TicketSerial.text($0.serial), reason: $0.reason, revoked: Keyring.timestamp($0.revoked)) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
@@ -217,5 +353,68 @@ public struct Keyring: Sendable, Hashable {
 
     static func parseTimestamp(_ text: String) -> Date? {
         ISO8601DateFormatter().date(from: text)
+    }
+}
+
+/// One revoked ticket, kept in the keyring.
+public struct Revocation: Hashable, Sendable {
+    /// The ticket's serial.
+    public var serial: UInt64
+    /// Why it was revoked, free text without control characters.
+    public var reason: String?
+    /// When it was revoked.
+    public var revoked: Date
+
+    /// A revocation with every field given.
+    public init(serial: UInt64, reason: String?, revoked: Date) {
+        self.serial = serial
+        self.reason = reason
+        self.revoked = revoked
+    }
+}
+
+/// Checks for free text given by people (reasons, notes, officer and station names): no control
+/// characters, which could break a line-based file or rewrite a terminal, and a sane length.
+public enum FreeText {
+    /// The longest free text accepted, in characters.
+    public static let maximumLength = 200
+
+    /// What is wrong with `text`, as the end of a sentence ("contains a control character"), or `nil`.
+    public static func problem(in text: String) -> String? {
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+            return "contains a control character (a line break, tab or escape)"
+        }
+        if text.count > maximumLength { return "is longer than \(maximumLength) characters" }
+        return nil
+    }
+
+    /// The longest piece of a value read from a file or a request that an error message quotes.
+    public static let excerptLimit = 200
+
+    /// `text` cut to ``excerptLimit`` characters, control characters escaped, for quoting in a
+    /// message: a 5 MB field is never echoed whole, and never reaches a terminal raw.
+    public static func excerpt(_ text: String) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count >= excerptLimit {
+                out += "... (\(text.utf8.count) bytes in all)"
+                break
+            }
+            out += escaped(scalar)
+            count += 1
+        }
+        return out
+    }
+
+    /// `text` with control characters escaped (`\r`, `\u{1B}`), for printing a stored value to a
+    /// terminal.
+    public static func escaped(_ text: String) -> String {
+        text.unicodeScalars.map(escaped).joined()
+    }
+
+    private static func escaped(_ scalar: Unicode.Scalar) -> String {
+        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+            ? scalar.escaped(asASCII: true) : String(scalar)
     }
 }

@@ -19,6 +19,10 @@ public enum OutcomeCode: String, CaseIterable, Codable, Hashable, Sendable {
     case expired
     /// The ticket's serial was revoked.
     case revoked
+    /// The ticket was signed with a key after that key had stopped signing (rotated or retired).
+    case signedAfterRotation = "signed_after_rotation"
+    /// The ticket is valid for more days than the programme allows.
+    case validityTooLong = "validity_too_long"
 
     // An image that gives no ticket.
     /// The image holds no QR code that could be found.

@@ -9,7 +9,9 @@ public struct RevocationListError: Error, Hashable, Sendable, CustomStringConver
     public var description: String { "revocation list \(path): \(reason)" }
 }
 
-/// The serials of revoked tickets: a text file, one serial (16 hex digits) per line, `#` starts a comment.
+/// A set of revoked serials. The keyring keeps the revocations (``Keyring/revocations``); this
+/// type also reads the text file older versions wrote beside the keyring (`revoked.txt`, one
+/// serial of 16 hex digits per line, `#` starts a comment), which only ever adds revocations.
 public struct RevocationList: Sendable, Hashable {
     /// The revoked serials.
     public var serials: Set<UInt64>
@@ -35,7 +37,8 @@ public struct RevocationList: Sendable, Hashable {
         self.serials = serials
     }
 
-    /// Reads the list at `path`; a missing file is an empty list.
+    /// Reads an old-style list at `path`; a missing file is an empty list (the keyring holds the
+    /// revocations that count; this file can only add to them).
     public static func load(from path: String) throws(RevocationListError) -> RevocationList {
         guard FileManager.default.fileExists(atPath: path) else { return RevocationList() }
         let text: String
@@ -45,34 +48,5 @@ public struct RevocationList: Sendable, Hashable {
             throw RevocationListError(path: path, reason: error.localizedDescription)
         }
         return try RevocationList(parsing: text, path: path)
-    }
-
-    /// Appends `serial` to the list at `path` (created if missing), with an optional comment.
-    public static func append(_ serial: UInt64, comment: String? = nil, to path: String) throws(RevocationListError) {
-        let cleaned = comment.map { $0.replacingOccurrences(of: "\n", with: " ") }
-        let line = TicketSerial.text(serial) + (cleaned.map { " # \($0)" } ?? "") + "\n"
-        do {
-            let manager = FileManager.default
-            if !manager.fileExists(atPath: path) {
-                guard manager.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o644]) else {
-                    throw RevocationListError(path: path, reason: "cannot create the file")
-                }
-            }
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            let end = try handle.seekToEnd()
-            // A file whose last line has no newline gets one first.
-            if end > 0 {
-                try handle.seek(toOffset: end - 1)
-                let last = try handle.read(upToCount: 1)
-                try handle.seekToEnd()
-                if last != Data("\n".utf8) { try handle.write(contentsOf: Data("\n".utf8)) }
-            }
-            try handle.write(contentsOf: Data(line.utf8))
-        } catch let error as RevocationListError {
-            throw error
-        } catch {
-            throw RevocationListError(path: path, reason: error.localizedDescription)
-        }
     }
 }

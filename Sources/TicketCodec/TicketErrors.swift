@@ -55,17 +55,20 @@ public enum TicketError: Error, Hashable, Sendable, CustomStringConvertible {
     case validUntilBeforeValidFrom(CalendarDate, CalendarDate)
     /// The ticket names another key than the signer's.
     case keyMismatch(ticket: String, signer: String)
+    /// The ticket would be valid for more days than the programme allows.
+    case validityTooLong(days: Int, limit: Int)
 
     public var description: String {
         switch self {
-        case .invalidRegistrant(let value): "registrant \"\(value)\" is not 1 to 20 digits and uppercase letters"
+        case .invalidRegistrant(let value): "registrant \"\(FreeText.excerpt(value))\" is not 1 to 20 digits and uppercase letters"
         case .invalidDose(let value): "dose \(value) is not 1 to 9"
-        case .unknownVaccine(let value): "vaccine \"\(value)\" is not in the vaccine table"
-        case .invalidSite(let value): "site \"\(value)\" is not 1 to 8 digits and uppercase letters"
-        case .invalidKeyID(let value): "key id \"\(value)\" is not 1 to 8 digits and uppercase letters"
+        case .unknownVaccine(let value): "vaccine \"\(FreeText.excerpt(value))\" is not in the vaccine table"
+        case .invalidSite(let value): "site \"\(FreeText.excerpt(value))\" is not 1 to 8 digits and uppercase letters"
+        case .invalidKeyID(let value): "key id \"\(FreeText.excerpt(value))\" is not 1 to 8 digits and uppercase letters"
         case .dateOutOfRange(let date): "date \(date) is outside 2020-01-01 to 2199-06-06"
         case .validUntilBeforeValidFrom(let from, let until): "valid-until \(until) is before valid-from \(from)"
         case .keyMismatch(let ticket, let signer): "the ticket names key \(ticket) but the signer holds key \(signer)"
+        case .validityTooLong(let days, let limit): "a ticket valid for \(days) days is longer than the programme's limit of \(limit) days"
         }
     }
 }

@@ -5,16 +5,23 @@ public struct TicketSigner: Sendable {
     /// The table that turns vaccine codes into their binary numbers.
     public let vaccines: VaccineTable
 
+    /// The longest validity signed, in days with the first day included (the programme's
+    /// ``Keyring/maxValidityDays``).
+    public let maxValidityDays: Int
+
     /// A signer holding `key`.
-    public init(key: Key, vaccines: VaccineTable = .builtIn) {
+    public init(key: Key, vaccines: VaccineTable = .builtIn, maxValidityDays: Int = Keyring.defaultMaxValidityDays) {
         self.key = key
         self.vaccines = vaccines
+        self.maxValidityDays = maxValidityDays
     }
 
     /// The binary form of `ticket`: its fields and their tag. `ticket.keyID` must be the key's id.
     public func binary(for ticket: Ticket) throws(TicketError) -> [UInt8] {
         guard ticket.keyID == key.id else { throw .keyMismatch(ticket: ticket.keyID, signer: key.id) }
         let signed = try TicketFormat.signedBytes(of: ticket, vaccines: vaccines)
+        let days = ticket.validFrom.days(to: ticket.validUntil) + 1
+        if days > maxValidityDays { throw .validityTooLong(days: days, limit: maxValidityDays) }
         return signed + TicketTag.tag(signed, key: key.secret)
     }
 

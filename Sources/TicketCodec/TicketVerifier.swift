@@ -18,6 +18,11 @@ public enum VerificationOutcome: Hashable, Sendable {
     case expired(CalendarDate)
     /// The serial is on the revocation list.
     case revoked
+    /// The key had stopped signing (rotated or retired) before the ticket's validity began: it
+    /// was signed afterwards, with a key that should no longer sign.
+    case signedAfterRotation(String)
+    /// The ticket is valid for more days than the programme allows.
+    case validityTooLong(days: Int, limit: Int)
 
     /// The stable machine code.
     public var code: OutcomeCode {
@@ -30,6 +35,8 @@ public enum VerificationOutcome: Hashable, Sendable {
         case .notYetValid: .notYetValid
         case .expired: .expired
         case .revoked: .revoked
+        case .signedAfterRotation: .signedAfterRotation
+        case .validityTooLong: .validityTooLong
         }
     }
 
@@ -44,6 +51,8 @@ public enum VerificationOutcome: Hashable, Sendable {
         case .notYetValid(let from): "not yet valid: valid from \(from)"
         case .expired(let until): "expired: valid until \(until)"
         case .revoked: "revoked: this ticket's serial is on the revocation list"
+        case .signedAfterRotation(let id): "key \(id) had stopped signing before this ticket's validity began: it was signed after the key was rotated"
+        case .validityTooLong(let days, let limit): "valid for \(days) days, longer than the programme's limit of \(limit) days"
         }
     }
 }
@@ -76,7 +85,7 @@ public struct TicketVerifier: Sendable {
 
     /// The keys tickets may be signed with.
     public let keyring: Keyring
-    /// Revoked serials.
+    /// Revoked serials: the keyring's, and any given besides.
     public let revocations: RevocationList
     /// The zone whose calendar days decide validity.
     public let timeZone: TimeZone
@@ -87,7 +96,8 @@ public struct TicketVerifier: Sendable {
     /// A verifier; `timeZone` defaults to Asia/Jakarta.
     public init(keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = TicketVerifier.jakarta, vaccines: VaccineTable = .builtIn) {
         self.keyring = keyring
-        self.revocations = revocations
+        // The keyring's own revocations always count; `revocations` can only add to them.
+        self.revocations = RevocationList(revocations.serials.union(keyring.revocations.map(\.serial)))
         self.timeZone = timeZone
         self.vaccines = vaccines
         self.keysByID = Dictionary(keyring.keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -123,9 +133,14 @@ public struct TicketVerifier: Sendable {
         case .success(let value): ticket = value
         case .failure(let reason): return TicketVerification(outcome: .malformed(reason))
         }
+        let validityDays = ticket.validFrom.days(to: ticket.validUntil) + 1
         let outcome: VerificationOutcome =
             if key.state == .retired {
                 .keyRetired(key.id)
+            } else if let stopped = key.stoppedSigning, ticket.validFrom > CalendarDate(stopped, in: timeZone) {
+                .signedAfterRotation(key.id)
+            } else if validityDays > keyring.maxValidityDays {
+                .validityTooLong(days: validityDays, limit: keyring.maxValidityDays)
             } else if revocations.contains(ticket.serial) {
                 .revoked
             } else if day < ticket.validFrom {

@@ -15,7 +15,7 @@ struct ValidationTests {
             (["qr", "", "--out", "x.png"], "The text to encode is empty"),
             (["qr", "TEXT", "--out", "x.png", "--dpi", "0"], "--dpi must be 1 to 100000"),
             (["scan", "a.png", "--jobs", "0"], "--jobs must be at least 1"),
-            (["scan", "a.png", "--max-pixels", "0"], "--max-pixels must be at least 1"),
+            (["scan", "a.png", "--max-pixels", "0"], "--max-pixels must be 1 to 250000000"),
             (["simulate-photo", "a.png", "--out-dir", "d", "--count", "0"], "--count must be at least 1"),
             (["simulate-photo", "a.png", "--out-dir", "d", "--quality", "101"], "--quality must be 1 to 100"),
             (["issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1"], "Give --out FILE.png"),

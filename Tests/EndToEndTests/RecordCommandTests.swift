@@ -20,7 +20,7 @@ private struct RecordingFixture {
     /// (new serials) for the same registrants and dose; returns the ticket texts in CSV order.
     init(count: Int, duplicates: Int = 0, group: String = "GENERAL") throws {
         folder = try TemporaryFolder()
-        let keys = try runVaxticket(["keys", "new", "--keyring", keyring])
+        let keys = try runVaxticket(["keys", "new", "--keyring", keyring, "--max-validity-days", "366"])
         try #require(keys.status == 0, "keys new: \(keys.stderr)")
         var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until\n"
         for index in 0..<count { csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n" }

@@ -19,8 +19,8 @@ struct ToolkitCoreTests {
             try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
             try #require(try runVaxticket(["keys", "new", "--keyring", folder.path("other.json")]).status == 0)
             let common = ["--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01"]
-            try #require(try runVaxticket(["issue"] + common + ["--keyring", keyring, "--valid-from", "2021-08-01", "--valid-until", "2021-12-31", "--out", folder.path("photos/a-valid.png")]).status == 0)
-            try #require(try runVaxticket(["issue"] + common + ["--keyring", folder.path("other.json"), "--valid-from", "2021-08-01", "--valid-until", "2021-12-31", "--out", folder.path("photos/b-forged.png")]).status == 0)
+            try #require(try runVaxticket(["issue"] + common + ["--keyring", keyring, "--valid-from", "2021-08-01", "--valid-until", "2021-10-29", "--out", folder.path("photos/a-valid.png")]).status == 0)
+            try #require(try runVaxticket(["issue"] + common + ["--keyring", folder.path("other.json"), "--valid-from", "2021-08-01", "--valid-until", "2021-10-29", "--out", folder.path("photos/b-forged.png")]).status == 0)
             try #require(try runVaxticket(["issue"] + ["--registrant", "R2", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01", "--keyring", keyring, "--valid-from", "2021-07-01", "--valid-until", "2021-07-31", "--out", folder.path("photos/c-expired.png")]).status == 0)
             try #require(try runVaxticket(["qr", "not a ticket", "--out", folder.path("plain.png")]).status == 0)
             // A photo without a code: the plain code's PNG with its image data cut out is corrupt; a

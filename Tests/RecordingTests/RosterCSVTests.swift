@@ -41,12 +41,13 @@ struct RosterCSVTests {
         #expect(parsed.rows.map(\.entry.registrant) == ["R0"])
     }
 
-    @Test("a repeated reference is refused; a quoted line break keeps line numbers right")
+    @Test("a repeated reference is refused; a field split over lines is refused line by line, the rest kept")
     func repeatsAndLineBreaks() throws {
-        let csv = "registrant,nik,name,birth_date,group,phone\nR1,3171012345678901,\"Two\nLines\",1990-01-01,GENERAL,\nR1,3171012345678902,B,1990-01-01,GENERAL,\n"
+        let csv = "registrant,nik,name,birth_date,group,phone\nR1,3171012345678901,\"Two\nLines\",1990-01-01,GENERAL,\nR1,3171012345678902,B,1990-01-01,GENERAL,\nR1,3171012345678903,C,1990-01-01,GENERAL,\n"
         let parsed = try RosterCSV.parse(csv, groups: groups)
-        #expect(parsed.rows.map(\.line) == [2])
-        #expect(parsed.errors == [RosterCSV.RowError(line: 4, reason: "registrant R1 repeats line 2")])
+        #expect(parsed.rows.map(\.line) == [4])
+        #expect(parsed.errors.map(\.line) == [2, 3, 5])
+        #expect(parsed.errors.last == RosterCSV.RowError(line: 5, reason: "registrant R1 repeats line 4"))
     }
 
     @Test("a header without a required column is refused")
@@ -54,5 +55,35 @@ struct RosterCSVTests {
         #expect(throws: RosterFileError.missingColumns(["nik", "phone"])) {
             try RosterCSV.parse("registrant,name,birth_date,group\nR1,A,1990-01-01,GENERAL\n", groups: groups)
         }
+    }
+
+    @Test("issue 9 item 8: one stray quote refuses its own line only; every line is accounted for")
+    func item8StrayQuote() throws {
+        var csv = "registrant,nik,name,birth_date,group,phone\n"
+        csv += "R0,3171012345678900,\"Siti,1990-01-01,GENERAL,\n"
+        for index in 1...1000 { csv += "R\(index),31710123456\(String(format: "%05d", index)),Name \(index),1990-01-01,GENERAL,\n" }
+        csv += "\n"
+        csv += "R1001,3171012345601001,Bad\"Quote,1990-01-01,GENERAL,\n"
+        csv += "R1002,3171012345601002,\"Ok, \"\"Quoted\"\"\" ,1990-01-01,GENERAL,\r\n"
+        let parsed = try RosterCSV.parse(csv, groups: groups)
+        #expect(parsed.rows.count == 1001)
+        #expect(parsed.errors.map(\.line) == [2, 1004])
+        #expect(parsed.blankLines == 1)
+        #expect(parsed.rows.count + parsed.errors.count + parsed.blankLines == 1004)
+        #expect(parsed.rows.last?.entry.name == "Ok, \"Quoted\"")
+    }
+
+    @Test("issue 9 item 12: control characters in names are refused at import; huge fields are cut in messages")
+    func item12ControlCharactersAndHugeFields() throws {
+        let csv = "registrant,nik,name,birth_date,group,phone\n"
+            + "R1,3171012345678901,Siti\u{1B}[2J,1990-01-01,GENERAL,\n"
+            + "R2,3171012345678902,Tab\there,1990-01-01,GENERAL,\n"
+            + "R3,\(String(repeating: "9", count: 5_000_000)),Big,1990-01-01,GENERAL,\n"
+        let parsed = try RosterCSV.parse(csv, groups: groups)
+        #expect(parsed.rows.isEmpty)
+        #expect(parsed.errors.map(\.line) == [2, 3, 4])
+        #expect(parsed.errors[0].reason.contains("control character"))
+        #expect(!parsed.errors[0].reason.contains("\u{1B}"))
+        #expect(parsed.errors[2].reason.count < 400)
     }
 }

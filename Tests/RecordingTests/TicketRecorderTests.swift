@@ -12,8 +12,8 @@ struct TicketRecorderTests {
 
     init() throws {
         key = try Key.generate(id: "K1")
-        signer = TicketSigner(key: key)
-        verifier = TicketVerifier(keyring: Keyring(keys: [key]), revocations: RevocationList([0xDEAD]))
+        signer = TicketSigner(key: key, maxValidityDays: 365)
+        verifier = TicketVerifier(keyring: Keyring(keys: [key], maxValidityDays: 365), revocations: RevocationList([0xDEAD]))
     }
 
     func text(serial: UInt64, registrant: String = "R1", dose: Int = 1, until: String = "2021-12-31") throws -> String {

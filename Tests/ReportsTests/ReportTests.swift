@@ -47,10 +47,10 @@ struct ReportTests {
             jsonObject(RecordReport(given, file: "a.png")),
             jsonObject(StatsReport(statistics, query: StatisticsQuery(dimension: .site, from: "2021-08-01"))),
             jsonObject(IssuedTicketReport(file: "t.png", ticket: ticket, text: "VT1:X", qrVersion: 5, modules: 37)),
-            jsonObject(IssueBatchReport(issued: 1, skipped: 0, failed: 0, manifest: "m.csv")),
+            jsonObject(IssueBatchReport(issued: 1, skipped: 0, failed: 0, blank: 0, manifest: "m.csv")),
             jsonObject(QRImageReport(file: "q.png", version: 1, modules: 21, pixels: 116, bytes: 300)),
             jsonObject(KeyReport(key)),
-            jsonObject(RosterImportReport(inserted: 1, updated: 0, errors: [.init(line: 2, reason: "bad NIK")])),
+            jsonObject(RosterImportReport(rows: 2, inserted: 1, updated: 0, blank: 0, errors: [.init(line: 2, reason: "bad NIK")])),
         ]
     }
 

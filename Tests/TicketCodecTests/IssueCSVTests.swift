@@ -41,6 +41,25 @@ struct IssueCSVTests {
         #expect(rows.first?.request == .failure(IssueRowError(line: 2, reason: reason)))
     }
 
+    @Test("issue 9 item 8: quoted commas and doubled quotes are read as RFC 4180, bad quoting refused with its line")
+    func item8QuotedFields() throws {
+        let rows = try IssueCSV.parse("""
+            registrant,dose,vaccine,site,group
+            "2108230000000001","1",CORONAVAC,"BDG001",GENERAL
+            "A,B",1,CORONAVAC,S1
+            "X""Y",1,CORONAVAC,S1
+            "OPEN,1,CORONAVAC,S1
+            A5,1,CORONAVAC,S1
+
+            """)
+        #expect(rows.map(\.line) == [2, 3, 4, 5, 6])
+        #expect(try rows[0].request.get().registrant == "2108230000000001")
+        #expect(rows[1].request == .failure(IssueRowError(line: 3, reason: "registrant \"A,B\" is not 1 to 20 digits and uppercase letters")))
+        #expect(rows[2].request == .failure(IssueRowError(line: 4, reason: "registrant \"X\"Y\" is not 1 to 20 digits and uppercase letters")))
+        #expect(rows[3].request == .failure(IssueRowError(line: 5, reason: "a quoted field is not closed on this line (fields may not span lines)")))
+        #expect(try rows[4].request.get().registrant == "A5")
+    }
+
     @Test("a wrong header is refused")
     func header() {
         #expect(throws: IssueRowError(line: 1, reason: "the header must be registrant,dose,vaccine,site,group,valid_from,valid_until (the last three optional)")) {

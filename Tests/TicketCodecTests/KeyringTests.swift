@@ -106,16 +106,13 @@ struct KeyringTests {
 
 @Suite("Revocation list")
 struct RevocationListTests {
-    @Test("append and load")
-    func appendAndLoad() throws {
+    @Test("an old revoked.txt is read; a missing one is empty")
+    func load() throws {
         let scratch = try Scratch()
         let path = scratch.path("revoked.txt")
         #expect(try RevocationList.load(from: path).serials.isEmpty)
-        try RevocationList.append(0x0123_4567_89AB_CDEF, comment: "lost\nphone", to: path)
-        try RevocationList.append(42, to: path)
-        let list = try RevocationList.load(from: path)
-        #expect(list.serials == [0x0123_4567_89AB_CDEF, 42])
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "0123456789ABCDEF # lost phone\n000000000000002A\n")
+        try "0123456789ABCDEF # lost phone\n000000000000002A\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try RevocationList.load(from: path).serials == [0x0123_4567_89AB_CDEF, 42])
     }
 
     @Test("a bad line is reported with its number")

@@ -47,8 +47,9 @@ struct VerificationTests {
         #expect(revoked.code.rawValue == "revoked")
         #expect(revoked.ticket?.serialText == "0123456789ABCDEF")
 
+        // Rotated after the ticket's validity began (2021-08-24), so it was signed before.
         var verifyOnly = Fixtures.keyring
-        try verifyOnly.rotate(now: Fixtures.created)
+        try verifyOnly.rotate(now: Date(timeIntervalSince1970: 1_629_763_200))
         #expect(verifyOnly.key(id: "K1")?.state == .verifyOnly)
         #expect(TicketVerifier(keyring: verifyOnly).verify(Fixtures.text, on: day).outcome == .valid)
     }

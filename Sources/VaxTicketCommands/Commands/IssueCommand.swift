@@ -102,7 +102,7 @@ struct IssueCommand: ParsableCommand {
     func run() throws {
         let ring = try keyring.load()
         guard let key = ring.activeKey else { throw KeyringError.noActiveKey(keyring.path) }
-        let signer = TicketSigner(key: key, vaccines: try keyring.vaccineTable())
+        let signer = TicketSigner(key: key, vaccines: try keyring.vaccineTable(), maxValidityDays: ring.maxValidityDays)
         if let csv, let outDir {
             try issueBatch(csv: csv, outDir: outDir, signer: signer)
         } else {
@@ -148,7 +148,7 @@ struct IssueCommand: ParsableCommand {
         let manifest = try AppendingFile(path: manifestPath, truncate: force || issued.isEmpty, header: IssueManifest.header)
         let textFileName = "tickets.txt"
         let texts = format == .text
-            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: force || issued.isEmpty)
+            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: force || issued.isEmpty, privateFile: true)
             : nil
         let today = clockOptions.today
         let days = days
@@ -190,9 +190,11 @@ struct IssueCommand: ParsableCommand {
         progress.finish()
         try manifest.close()
         try texts?.close()
-        let summary = "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed"
+        // Issued, skipped, failed and blank add up to the lines after the header.
+        let blank = IssueCSV.blankLines(in: content)
+        let summary = "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed, \(blank) blank lines"
         if json {
-            printJSON(IssueBatchReport(issued: written, skipped: plan.skipped, failed: failures, manifest: manifestPath))
+            printJSON(IssueBatchReport(issued: written, skipped: plan.skipped, failed: failures, blank: blank, manifest: manifestPath))
         } else {
             printError(summary)
         }

@@ -25,10 +25,20 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "A note stored in the keyring file.")
         var note: String?
 
+        @Option(name: .customLong("max-validity-days"), help: "The programme's longest ticket validity in days; longer tickets are neither issued nor accepted.")
+        var maxValidityDays: Int = Keyring.defaultMaxValidityDays
+
+        func validate() throws {
+            if let note, let problem = FreeText.problem(in: note) { throw ValidationError("--note \(problem).") }
+            guard (1...Keyring.maxValidityDaysLimit).contains(maxValidityDays) else {
+                throw ValidationError("--max-validity-days must be 1 to \(Keyring.maxValidityDaysLimit).")
+            }
+        }
+
         func run() throws {
             let path = keyring.path
             guard !FileManager.default.fileExists(atPath: path) else { throw KeyringError.alreadyExists(path) }
-            var ring = Keyring(note: note)
+            var ring = Keyring(note: note, maxValidityDays: maxValidityDays)
             let key = try ring.rotate(newID: id)
             try ring.save(to: path)
             print("created keyring \(path) (mode 0600) with active key \(key.id)")
@@ -66,10 +76,9 @@ struct KeysCommand: ParsableCommand {
         var id: String?
 
         func run() throws {
-            var ring = try keyring.load()
-            let previous = ring.activeKey?.id
-            let key = try ring.rotate(newID: id)
-            try ring.save(to: keyring.path)
+            let (previous, key) = try Keyring.update(at: keyring.path) { (ring: inout Keyring) throws(KeyringError) in
+                (ring.activeKey?.id, try ring.rotate(newID: id))
+            }
             print("\(key.id) is now the active key" + (previous.map { "; \($0) verifies only" } ?? ""))
         }
     }
@@ -83,9 +92,10 @@ struct KeysCommand: ParsableCommand {
         var id: String
 
         func run() throws {
-            var ring = try keyring.load()
-            try ring.retire(id: id)
-            try ring.save(to: keyring.path)
+            let ring = try Keyring.update(at: keyring.path) { (ring: inout Keyring) throws(KeyringError) in
+                try ring.retire(id: id)
+                return ring
+            }
             print("retired key \(id)")
             if ring.activeKey == nil { printError("warning: no active key is left; run `vaxticket keys rotate` before issuing") }
         }

@@ -70,6 +70,10 @@ struct RecordCommand: ParsableCommand {
         if let lot, lot.isEmpty { throw ValidationError("--lot must not be empty.") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        if let problem = ScanContext.problem(administeredAt: clockOptions.instant) { throw ValidationError("--at \(problem).") }
+        for (name, value) in [("--officer", officer), ("--station", station), ("--lot", lot), ("--site", site)] {
+            if let value, let problem = FreeText.problem(in: value) { throw ValidationError("\(name) \(problem).") }
+        }
     }
 
     func run() throws {
@@ -90,14 +94,9 @@ struct RecordCommand: ParsableCommand {
         let zone = clockOptions.zone
         let verifier = try keyring.verifier(timeZone: zone)
         let rules = RecordingRules(policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
-        let administeredAt: Date? =
-            switch clockOptions.at.flatMap({ ValidityClock(parsing: $0, timeZone: zone) }) {
-            case .day(let day): LocalDay.start(of: day.iso, in: zone)
-            case .instant(let date): date
-            case nil: nil
-            }
         let context = ScanContext(
-            officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site, lot: lot, administeredAt: administeredAt)
+            officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site, lot: lot,
+            administeredAt: clockOptions.instant)
         let store = try database.open(timeZone: zone)
         return TicketRecorder(verifier: verifier, store: store, rules: rules, context: context, jobs: batch.jobs)
     }
@@ -109,17 +108,21 @@ struct RecordCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        var lineNumber = 0
+        // A read error ends the input; what was read before it is recorded, then it is reported.
+        var readError: LineReaderError?
         try recorder.recordInOrder(
             next: { () -> ([Int], [ScanInput])? in
                 var lines: [Int] = []
                 var texts: [String] = []
-                while texts.count < batchSize, let line = reader.nextLine() {
-                    lineNumber += 1
-                    let text = line.trimmingCharacters(in: .whitespaces)
-                    if text.isEmpty { continue }
-                    lines.append(lineNumber)
-                    texts.append(text)
+                do throws(LineReaderError) {
+                    while readError == nil, texts.count < batchSize, let line = try reader.nextLine() {
+                        let text = line.trimmingCharacters(in: .whitespaces)
+                        if text.isEmpty { continue }
+                        lines.append(reader.lineNumber)
+                        texts.append(text)
+                    }
+                } catch {
+                    readError = error
                 }
                 return texts.isEmpty ? nil : (lines, recorder.verify(texts))
             },
@@ -127,6 +130,7 @@ struct RecordCommand: ParsableCommand {
                 for (line, result) in zip(lines, results) { output.report(RecordReport(result, line: line)) }
             }
         )
+        if let readError { throw readError }
     }
 
     private func recordImages(recorder: TicketRecorder, output: inout RecordOutput) throws {

@@ -55,9 +55,9 @@ struct SimulatePhotoCommand: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
-        guard strength >= 0 else { throw ValidationError("--strength must not be negative.") }
+        if let problem = CameraSimulator.checkStrength(strength, isBlurSigma: kind == .blur) { throw ValidationError("--strength \(problem).") }
         if let quality, !(1...100).contains(quality) { throw ValidationError("--quality must be 1 to 100.") }
-        guard modulePixels > 0 else { throw ValidationError("--module-px must be positive.") }
+        if let problem = CameraSimulator.checkModulePixels(modulePixels) { throw ValidationError("--module-px \(problem).") }
     }
 
     func run() throws {

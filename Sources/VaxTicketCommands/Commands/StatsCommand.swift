@@ -1,4 +1,5 @@
 import ArgumentParser
+import CSVFiles
 import Foundation
 import Recording
 import Reports
@@ -62,8 +63,7 @@ struct StatsCommand: ParsableCommand {
         if json {
             printJSON(StatsReport(statistics, query: query))
         } else if csv {
-            print("\(by.rawValue),count")
-            for row in statistics.rows { print("\(Self.csvField(row.key)),\(row.count)") }
+            print(CSVFile.text(header: [by.rawValue, "count"], rows: statistics.rows.map { [$0.key, String($0.count)] }), terminator: "")
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
         }
@@ -99,9 +99,5 @@ struct StatsCommand: ParsableCommand {
             out.append(digit)
         }
         return out
-    }
-
-    private static func csvField(_ text: String) -> String {
-        text.contains(",") || text.contains("\"") ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Batch
+import CSVFiles
 import Foundation
 import Reports
 import TicketCodec
@@ -38,7 +39,7 @@ struct VerifyCommand: ParsableCommand {
         let verifier = try keyring.verifier(timeZone: clockOptions.zone)
         let day = clockOptions.today
         let options = batch.readerOptions
-        let reportFile = try report.map { try AppendingFile(path: $0, truncate: true, header: CSVRow.line(VerifyReport.csvHeader)) }
+        let reportFile = try report.map { try AppendingFile(path: $0, truncate: true, header: String(CSVFile.line(VerifyReport.csvHeader).dropLast())) }
         var tally = VerifyTally()
         let progress = ProgressBar(total: files.count, label: "verify")
         ParallelBatch.run(
@@ -53,7 +54,7 @@ struct VerifyCommand: ParsableCommand {
                 for line in lines {
                     tally.count(line)
                     if json { printJSON(line) } else { printLine(Self.sentence(line)) }
-                    reportFile?.append(CSVRow.line(line.csvCells) + "\n")
+                    reportFile?.append(CSVFile.line(line.csvCells))
                 }
             }
         )
@@ -69,15 +70,5 @@ struct VerifyCommand: ParsableCommand {
         else { return "\(line.file): \(line.status.rawValue): \(line.message)" }
         let fields = "serial \(serial), registrant \(registrant), dose \(dose) \(vaccine), \(group), site \(site)"
         return "\(line.file): \(line.status == .valid ? "VALID" : line.status.rawValue): \(line.message) (\(fields))"
-    }
-}
-
-/// One CSV line, cells quoted where RFC 4180 needs it.
-enum CSVRow {
-    static func line(_ cells: [String]) -> String {
-        cells.map { value in
-            guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
-            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-        }.joined(separator: ",")
     }
 }

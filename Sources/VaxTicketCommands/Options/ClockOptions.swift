@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Recording
 import TicketCodec
 
 /// The clock and time zone that decide which calendar day it is.
@@ -23,6 +24,15 @@ struct ClockOptions: ParsableArguments {
     /// The clock: `--at`, or now.
     var clock: ValidityClock {
         at.flatMap { ValidityClock(parsing: $0, timeZone: zone) } ?? .instant(Date())
+    }
+
+    /// `--at` as an instant (a day given alone is its first moment), or `nil` without `--at`.
+    var instant: Date? {
+        switch at.flatMap({ ValidityClock(parsing: $0, timeZone: zone) }) {
+        case .day(let day): LocalDay.start(of: day.iso, in: zone)
+        case .instant(let date): date
+        case nil: nil
+        }
     }
 
     /// Today, in the programme's time zone.

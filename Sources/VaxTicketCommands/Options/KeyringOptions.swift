@@ -19,7 +19,8 @@ struct KeyringOptions: ParsableArguments {
     /// Reads the keyring, refusing one that group or others may read.
     func load() throws -> Keyring { try Keyring.load(from: path) }
 
-    /// Reads the revocation list (empty when there is none).
+    /// Reads an old revoked.txt beside the keyring (empty when there is none); it only adds to
+    /// the revocations kept in the keyring.
     func loadRevocations() throws -> RevocationList { try RevocationList.load(from: revocationPath) }
 
     /// A verifier with this keyring, its revocation list and the vaccine table, judging days in `timeZone`.

@@ -43,14 +43,17 @@ final class AppendingFile {
     private var lines = 0
 
     /// Opens `path` for appending; creates it (or empties it when `truncate`) and writes `header` into a new file.
-    init(path: String, truncate: Bool, header: String? = nil) throws {
+    /// With `privateFile`, the file is made mode 0600 before anything is written into it.
+    init(path: String, truncate: Bool, header: String? = nil, privateFile: Bool = false) throws {
         let manager = FileManager.default
         let isNew = truncate || !manager.fileExists(atPath: path)
         if isNew {
-            guard manager.createFile(atPath: path, contents: Data()) else {
+            guard manager.createFile(atPath: path, contents: Data(), attributes: privateFile ? [.posixPermissions: 0o600] : nil) else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
             }
         }
+        // An existing file (from an older run) is tightened too, before new tickets go in.
+        if privateFile { try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
         if isNew, let header { append(header + "\n") }
