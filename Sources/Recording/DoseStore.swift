@@ -123,7 +123,7 @@ public struct RecordingResult: Hashable, Sendable {
 
     private static func format(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
-        formatter.timeZone = LocalDay.jakarta
+        formatter.timeZone = .programmeDefault
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
     }

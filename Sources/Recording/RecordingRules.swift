@@ -1,3 +1,5 @@
+import TicketCodec
+
 /// What the store knows about a registrant when a ticket is scanned.
 public struct RegistrantHistory: Hashable, Sendable {
     /// The dose already recorded under the scanned serial, if any.
@@ -47,10 +49,10 @@ public struct RecordingRules: Sendable {
             let previous = history.doses.first { $0.dose == ticket.dose - 1 }
             if let previous {
                 let minimum = minimumDaysAfter(previous.vaccine) ?? 0
-                if let elapsed = LocalDay.days(from: previous.administeredDay, to: day), elapsed < minimum,
-                    let earliest = LocalDay.adding(minimum, to: previous.administeredDay)
+                if let previousDay = CalendarDate(iso: previous.administeredDay), let today = CalendarDate(iso: day),
+                    previousDay.days(to: today) < minimum
                 {
-                    return .tooEarly(previousDay: previous.administeredDay, earliestDay: earliest)
+                    return .tooEarly(previousDay: previous.administeredDay, earliestDay: previousDay.adding(days: minimum).iso)
                 }
             } else if (history.roster?.dosesElsewhere ?? 0) < ticket.dose - 1 {
                 return .doseOutOfOrder(missingDose: ticket.dose - 1)

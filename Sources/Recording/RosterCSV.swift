@@ -110,7 +110,7 @@ public enum RosterCSV {
         }
         guard !name.isEmpty else { return .failure(Reason(text: "name is empty")) }
         if let problem = FreeText.problem(in: name) { return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)")) }
-        guard LocalDay.isValid(birthDate) else {
+        guard CalendarDate(iso: birthDate) != nil else {
             return .failure(Reason(text: "birth date \"\(FreeText.excerpt(birthDate))\" is not a date like 1980-04-30"))
         }
         let group = group.uppercased()

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 import SystemPackage
+import TicketCodec
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,7 +96,7 @@ public final class SQLiteDoseStore: DoseStore {
             identifier = try pool.write { db in
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO programme_setting (name, value) VALUES ('time_zone', ?)",
-                    arguments: [(given ?? LocalDay.jakarta).identifier])
+                    arguments: [(given ?? .programmeDefault).identifier])
                 return try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") ?? ""
             }
         }
@@ -163,7 +164,7 @@ public final class SQLiteDoseStore: DoseStore {
             let now = Date()
             let at = context.administeredAt ?? now
             if at.timeIntervalSince(now) > ScanContext.maximumClockSkew { throw StoreError.administeredInFuture(claimed: at, now: now) }
-            let day = LocalDay.of(at, in: timeZone)
+            let day = CalendarDate(at, in: timeZone).iso
             var results: [RecordingResult] = []
             results.reserveCapacity(scans.count)
             for scan in scans {

@@ -68,6 +68,14 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// The first instant of this day in `timeZone`.
+    public func start(in timeZone: TimeZone) -> Date {
+        let midnightUTC = Date(timeIntervalSince1970: Double(daysSince1970) * 86_400)
+        // The zone's offset at local midnight; asking twice settles a daylight-saving change.
+        let guess = midnightUTC.addingTimeInterval(-Double(timeZone.secondsFromGMT(for: midnightUTC)))
+        return midnightUTC.addingTimeInterval(-Double(timeZone.secondsFromGMT(for: guess)))
+    }
+
     /// The date `days` days later (earlier when negative).
     public func adding(days: Int) -> CalendarDate { CalendarDate(daysSince1970: daysSince1970 + days) }
 

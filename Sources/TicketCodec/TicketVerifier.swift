@@ -80,8 +80,6 @@ public struct TicketVerification: Hashable, Sendable {
 
 /// Checks tickets against a keyring, a revocation list and a day in the programme's time zone.
 public struct TicketVerifier: Sendable {
-    /// The time zone of Indonesia's western provinces, the programme's default.
-    public static let jakarta = TimeZone(identifier: "Asia/Jakarta")!
 
     /// The keys tickets may be signed with.
     public let keyring: Keyring
@@ -93,8 +91,8 @@ public struct TicketVerifier: Sendable {
     public let vaccines: VaccineTable
     private let keysByID: [String: Key]
 
-    /// A verifier; `timeZone` defaults to Asia/Jakarta.
-    public init(keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = TicketVerifier.jakarta, vaccines: VaccineTable = .builtIn) {
+    /// A verifier; `timeZone` defaults to the programme's, Asia/Jakarta.
+    public init(keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = .programmeDefault, vaccines: VaccineTable = .builtIn) {
         self.keyring = keyring
         // The keyring's own revocations always count; `revocations` can only add to them.
         self.revocations = RevocationList(revocations.serials.union(keyring.revocations.map(\.serial)))

@@ -21,7 +21,7 @@ struct ToolkitFlowTests {
 
         // Issue: a key, a ticket, its signed text, and a print-ready PNG.
         let key = try Key.generate(id: "K1")
-        let today = CalendarDate(Date(), in: TicketVerifier.jakarta)
+        let today = CalendarDate(Date(), in: .programmeDefault)
         let ticket = Ticket(
             serial: TicketSerial.random(), registrant: "2108230000012345", dose: 1, vaccine: "CORONAVAC", group: .general,
             site: "JKT01", validFrom: today, validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29), keyID: key.id)

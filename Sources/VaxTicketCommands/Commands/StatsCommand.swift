@@ -3,6 +3,7 @@ import CSVFiles
 import Foundation
 import Recording
 import Reports
+import TicketCodec
 
 /// The `--by` values, one per statistics dimension.
 enum Breakdown: String, CaseIterable, ExpressibleByArgument {
@@ -50,7 +51,7 @@ struct StatsCommand: ParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, !LocalDay.isValid(value) { throw ValidationError("\(name) must be a date like 2021-08-23, got \"\(value)\".") }
+            if let value, CalendarDate(iso: value) == nil { throw ValidationError("\(name) must be a date like 2021-08-23, got \"\(value)\".") }
         }
         if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
         if json && csv { throw ValidationError("--json and --csv cannot be combined.") }

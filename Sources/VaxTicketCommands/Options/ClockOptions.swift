@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Recording
 import TicketCodec
 
 /// The clock and time zone that decide which calendar day it is.
@@ -9,7 +8,7 @@ struct ClockOptions: ParsableArguments {
     var at: String?
 
     @Option(name: .customLong("time-zone"), help: "The programme's time zone, whose calendar days count.")
-    var timeZone: String = "Asia/Jakarta"
+    var timeZone: String = TimeZone.programmeDefault.identifier
 
     func validate() throws {
         guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("Unknown time zone '\(timeZone)'.") }
@@ -19,7 +18,7 @@ struct ClockOptions: ParsableArguments {
     }
 
     /// The programme's time zone.
-    var zone: TimeZone { TimeZone(identifier: timeZone) ?? TicketVerifier.jakarta }
+    var zone: TimeZone { TimeZone(identifier: timeZone) ?? .programmeDefault }
 
     /// The clock: `--at`, or now.
     var clock: ValidityClock {
@@ -29,7 +28,7 @@ struct ClockOptions: ParsableArguments {
     /// `--at` as an instant (a day given alone is its first moment), or `nil` without `--at`.
     var instant: Date? {
         switch at.flatMap({ ValidityClock(parsing: $0, timeZone: zone) }) {
-        case .day(let day): LocalDay.start(of: day.iso, in: zone)
+        case .day(let day): day.start(in: zone)
         case .instant(let date): date
         case nil: nil
         }

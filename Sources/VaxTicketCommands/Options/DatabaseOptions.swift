@@ -16,7 +16,7 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the store; `create` false refuses a missing file instead of creating an empty one.
-    func open(create: Bool = true, timeZone: TimeZone = TicketVerifier.jakarta) throws(StoreError) -> SQLiteDoseStore {
+    func open(create: Bool = true, timeZone: TimeZone = .programmeDefault) throws(StoreError) -> SQLiteDoseStore {
         try SQLiteDoseStore(path: resolvedPath, timeZone: timeZone, create: create)
     }
 }
