@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
+        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
         // libpng's classic writer reports errors with longjmp; this C target keeps setjmp and
         // every longjmp inside C so none can cross a Swift frame.
         .target(name: "CPNGWriter", dependencies: ["CPNG"]),
@@ -30,6 +31,7 @@ let package = Package(
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGWriter", "Imaging"]),
         .target(name: "JPEGCodec", dependencies: ["CTurboJPEG", "Imaging"]),
         .target(name: "ZBarScanner", dependencies: ["CZBar", "Imaging"]),
+        .target(name: "CairoGraphics", dependencies: ["CPangoCairo", "Imaging", .product(name: "SystemPackage", package: "swift-system")]),
         // The photo pipeline: format sniffing, scaled decoding, the retry cascade.
         .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         // Simulated phone-camera damage, for tests and benchmarks.
@@ -40,11 +42,13 @@ let package = Package(
         .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The recording core: verified scans become dose records, with rules and statistics.
         .target(name: "Recording", dependencies: ["TicketCodec", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Printable ticket cards (PNG) and A4 sheets (PDF), laid out in Swift, drawn by CairoGraphics.
+        .target(name: "TicketCards", dependencies: ["TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch"]),
 
         .executableTarget(
             name: "VaxTicketCLI",
             dependencies: [
-                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording", "CameraSimulation",
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording", "CameraSimulation", "TicketCards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec"]),
+        .testTarget(name: "TicketCardsTests", dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "ZBarScanner", "Imaging"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

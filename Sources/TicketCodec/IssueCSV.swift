@@ -14,11 +14,15 @@ public struct IssueRequest: Hashable, Sendable {
     public var validFrom: CalendarDate?
     /// The last valid day; `nil` means `validFrom` plus the default validity.
     public var validUntil: CalendarDate?
+    /// The registrant's name, for a printed card only: never part of the ticket.
+    public var name: String?
+    /// The site's name, for a printed card only.
+    public var siteName: String?
 
     /// A request with every field given.
     public init(
         registrant: String, dose: Int, vaccine: String, site: String, group: PriorityGroup? = nil,
-        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil
+        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil, name: String? = nil, siteName: String? = nil
     ) {
         self.registrant = registrant
         self.dose = dose
@@ -27,6 +31,8 @@ public struct IssueRequest: Hashable, Sendable {
         self.group = group
         self.validFrom = validFrom
         self.validUntil = validUntil
+        self.name = name
+        self.siteName = siteName
     }
 
     /// The ticket for this request: valid from `validFrom` or `today`, for `validityDays` days
@@ -57,9 +63,14 @@ public struct IssueRow: Hashable, Sendable {
 }
 
 /// Registrants CSV: header `registrant,dose,vaccine,site,group,valid_from,valid_until`, the last three optional.
+/// Optional `name` and `site_name` columns, anywhere in the header, are printed on cards only.
 public enum IssueCSV {
     /// The columns, in the required order.
     public static let columns = ["registrant", "dose", "vaccine", "site", "group", "valid_from", "valid_until"]
+    /// Optional columns printed on cards, never signed into tickets, in any position.
+    public static let cardColumns = ["name", "site_name"]
+    /// The longest name or site name a card prints, in characters.
+    public static let maxNameLength = 100
 
     /// Parses a whole file. Throws when the header is wrong; bad data rows come back as failures.
     public static func parse(_ text: String, vaccines: VaccineTable = .builtIn) throws(IssueRowError) -> [IssueRow] {
@@ -68,14 +79,34 @@ public enum IssueCSV {
         var lines = body.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let header = lines.first else { throw IssueRowError(line: 1, reason: "the file is empty") }
-        let names = fields(of: header).map { $0.lowercased() }
+        let headerNames = fields(of: header).map { $0.lowercased() }
+        let nameColumn = headerNames.firstIndex(of: "name")
+        let siteNameColumn = headerNames.firstIndex(of: "site_name")
+        let cardColumnIndices = [nameColumn, siteNameColumn].compactMap { $0 }.sorted(by: >)
+        var names = headerNames
+        for index in cardColumnIndices { names.remove(at: index) }
         guard names.count >= 4, names.count <= columns.count, names == Array(columns.prefix(names.count)) else {
             throw IssueRowError(line: 1, reason: "the header must be \(columns.joined(separator: ",")) (the last three optional)")
         }
         var rows: [IssueRow] = []
         for (offset, line) in lines.enumerated().dropFirst() where !line.allSatisfy(\.isWhitespace) {
             let number = offset + 1
-            rows.append(IssueRow(line: number, request: request(fields(of: line), line: number, vaccines: vaccines)))
+            var cells = fields(of: line)
+            let name = nameColumn.flatMap { $0 < cells.count ? cells[$0] : nil }
+            let siteName = siteNameColumn.flatMap { $0 < cells.count ? cells[$0] : nil }
+            for index in cardColumnIndices where index < cells.count { cells.remove(at: index) }
+            var result = request(cells, line: number, vaccines: vaccines)
+            if case .success(var parsed) = result {
+                switch (cardText(name, column: "name", line: number), cardText(siteName, column: "site_name", line: number)) {
+                case (.success(let name), .success(let siteName)):
+                    parsed.name = name
+                    parsed.siteName = siteName
+                    result = .success(parsed)
+                case (.failure(let error), _), (_, .failure(let error)):
+                    result = .failure(error)
+                }
+            }
+            rows.append(IssueRow(line: number, request: result))
         }
         return rows
     }
@@ -87,6 +118,18 @@ public enum IssueCSV {
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             return value
         }
+    }
+
+    /// A name cell: empty is `nil`; control characters and overlong names are refused.
+    static func cardText(_ cell: String?, column: String, line: Int) -> Result<String?, IssueRowError> {
+        guard let cell, !cell.isEmpty else { return .success(nil) }
+        guard cell.count <= maxNameLength else {
+            return .failure(IssueRowError(line: line, reason: "\(column) is longer than \(maxNameLength) characters"))
+        }
+        guard !cell.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return .failure(IssueRowError(line: line, reason: "\(column) holds a control character"))
+        }
+        return .success(cell)
     }
 
     static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<IssueRequest, IssueRowError> {
