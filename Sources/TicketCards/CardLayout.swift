@@ -154,6 +154,12 @@ extension CardLayout {
             fieldScale: fields.scale, instructionScale: instructions.scale)
     }
 
+    /// Room inside a text box for glyphs whose ink reaches past their advance, like the tail of a J.
+    private static func inset(_ box: Rectangle) -> Rectangle {
+        let side = 0.4
+        return Rectangle(x: box.x + side, y: box.y, width: box.width - 2 * side, height: box.height)
+    }
+
     private struct Field {
         var label: String
         var value: String?
@@ -184,9 +190,10 @@ extension CardLayout {
     }
 
     private static func column(
-        _ fields: [Field], scale: Double, in box: Rectangle, on canvas: Canvas, truncating: Bool
+        _ fields: [Field], scale: Double, in outer: Rectangle, on canvas: Canvas, truncating: Bool
     ) -> (texts: [Text], nameLine: Rectangle?)? {
         let g = CardGeometry.self
+        let box = inset(outer)
         var texts: [Text] = []
         var nameLine: Rectangle?
         var y = box.y
@@ -222,7 +229,8 @@ extension CardLayout {
     }
 
     /// The instruction lines, shrunk together until they fit their box.
-    private static func instructions(_ lines: [String], in box: Rectangle, on canvas: Canvas) -> (texts: [Text], scale: Double) {
+    private static func instructions(_ lines: [String], in outer: Rectangle, on canvas: Canvas) -> (texts: [Text], scale: Double) {
+        let box = inset(outer)
         var scale = 1.0
         while true {
             var texts: [Text] = []

@@ -54,7 +54,7 @@ struct CardTests {
         #expect(image.width == Int((CardGeometry.width * Double(dpi) / 25.4).rounded()))
     }
 
-    static let names = [
+    static let sampleNames = [
         "Siti Rahmawati",
         "Ni Luh Putu Ayu Wulandari Kusumadewi",
         "Nguyễn Thị Minh Khai",
@@ -64,8 +64,8 @@ struct CardTests {
         "A",
     ]
 
-    @Test("long and non-ASCII names wrap or shrink inside the text box, never clipped or over the code", arguments: names)
-    func names(name: String) throws {
+    @Test("long and non-ASCII names wrap or shrink inside the text box, never clipped or over the code", arguments: sampleNames)
+    func fitting(name: String) throws {
         for language in CardLanguage.allCases {
             let card = try CardFixtures.card(name: name, siteName: "Puskesmas Kecamatan Sukajadi Kota Bandung")
             let layout = try CardRenderer(language: language).layout(card)
