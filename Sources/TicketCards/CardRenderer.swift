@@ -80,9 +80,8 @@ public final class CardRenderer {
         canvas.fill()
 
         // Each row's runs of dark modules, filled as one path: crisp in a PNG, one vector shape
-        // without seams in a PDF.
+        // without seams in a PDF. Drawn in module units, so the PDF holds small whole numbers.
         let code = layout.code
-        let module = layout.moduleSize
         var runs: [Rectangle] = []
         for y in 0..<code.size {
             var x = 0
@@ -90,15 +89,16 @@ public final class CardRenderer {
                 guard code.isDark(x, y) else { x += 1; continue }
                 let start = x
                 while x < code.size, code.isDark(x, y) { x += 1 }
-                runs.append(Rectangle(
-                    x: layout.symbol.x + Double(start) * module, y: layout.symbol.y + Double(y) * module,
-                    width: Double(x - start) * module, height: module))
+                runs.append(Rectangle(x: Double(start), y: Double(y), width: Double(x - start), height: 1))
             }
         }
-        canvas.setGray(0)
-        canvas.setAntialiased(false)
-        canvas.fill(runs)
-        canvas.setAntialiased(true)
+        canvas.saving {
+            canvas.translate(x: layout.symbol.x, y: layout.symbol.y)
+            canvas.scale(x: layout.moduleSize, y: layout.moduleSize)
+            canvas.setGray(0)
+            canvas.setAntialiased(false)
+            canvas.fill(runs)
+        }
 
         canvas.setGray(0.78)
         let rule = layout.instructionBox
