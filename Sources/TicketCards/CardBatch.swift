@@ -3,7 +3,7 @@ public import TicketCodec
 
 /// A card or sheet slot that was issued.
 public struct IssuedCard: Hashable, Sendable {
-    /// The row's line number in the CSV.
+    /// The row's line number in the CSV; 0 for a card issued on its own.
     public var line: Int
     /// The registrant.
     public var registrant: String
@@ -61,7 +61,8 @@ public enum CardBatch {
     /// - Parameter fileName: the file name for a row's line number and registrant.
     public static func writeCards(
         _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings, folder: String,
-        fileName: @escaping @Sendable (Int, String) -> String, emit: (Int, Result<IssuedCard, CardError>) -> Void
+        fileName: @escaping @Sendable (Int, String) -> String, progress: () -> Void = {},
+        emit: (Int, Result<IssuedCard, CardError>) -> Void
     ) throws(CardError) {
         // Refuse up front when fonts are missing, rather than failing every row.
         _ = try CardRenderer(language: settings.language)
@@ -78,7 +79,10 @@ public enum CardBatch {
                     return .failure(error)
                 }
             },
-            emit: emit
+            emit: { index, result in
+                progress()
+                emit(index, result)
+            }
         )
     }
 
@@ -103,11 +107,14 @@ public enum CardBatch {
 
     /// Signs every row on all cores, then draws the cards eight to an A4 page into the PDF at
     /// `path`, page by page, so memory holds the signed texts but never more than one page.
-    /// `emit` gets each row's result in row order.
+    ///
+    /// The PDF is whole or nothing: `emit` gets each row's result, in row order, only once the
+    /// file is finished, so a failure part way leaves no row marked as issued. `progress` is
+    /// called for each row as it is signed or drawn. No rows, or none signed, write no file.
     /// - Parameter batch: the batch's name in every page's footer.
     public static func writeSheets(
         _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings, path: String, batch: String,
-        emit: (Int, Result<IssuedCard, CardError>) -> Void
+        progress: () -> Void = {}, emit: (Int, Result<IssuedCard, CardError>) -> Void
     ) throws(CardError) {
         var cards: [Result<TicketCard, CardError>] = []
         cards.reserveCapacity(pending.count)
@@ -120,21 +127,33 @@ public enum CardBatch {
         )
         // Only signed cards take a slot, so "page N of M" is known before the first page.
         let signed = cards.reduce(0) { count, card in if case .success = card { count + 1 } else { count } }
-        let sheet = try SheetWriter(path: path, cardCount: signed, batch: batch, language: settings.language)
-        let file = path.split(separator: "/").last.map(String.init) ?? path
-        for (index, card) in cards.enumerated() {
-            switch card {
-            case .failure(let error):
-                emit(index, .failure(error))
-            case .success(let card):
-                let page = sheet.nextPage
-                try sheet.add(card)
-                let row = pending[index]
-                emit(index, .success(IssuedCard(
-                    line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text, file: "\(file)#page=\(page)")))
+        var results: [Result<IssuedCard, CardError>] = []
+        results.reserveCapacity(cards.count)
+        if signed > 0 {
+            let sheet = try SheetWriter(path: path, cardCount: signed, batch: batch, language: settings.language)
+            let file = path.split(separator: "/").last.map(String.init) ?? path
+            for (index, card) in cards.enumerated() {
+                progress()
+                switch card {
+                case .failure(let error):
+                    results.append(.failure(error))
+                case .success(let card):
+                    let page = sheet.nextPage
+                    try sheet.add(card)
+                    let row = pending[index]
+                    results.append(.success(IssuedCard(
+                        line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text,
+                        file: "\(file)#page=\(page)")))
+                }
+            }
+            try sheet.finish()
+        } else {
+            for card in cards {
+                progress()
+                if case .failure(let error) = card { results.append(.failure(error)) }
             }
         }
-        try sheet.finish()
+        for (index, result) in results.enumerated() { emit(index, result) }
     }
 }
 

@@ -134,11 +134,11 @@ extension CardLayout {
         // Header: the title on the left, the dose in a white badge on the right, both centred
         // on the band's middle line.
         let dose = TextLayout(on: canvas, text: words.dose(card.ticket.dose), family: g.family, weight: .bold, size: 3.0)
-        let doseInk = dose.logicalExtents
+        let doseSize = dose.logicalExtents
         let badgeHeight = g.headerHeight - 3.2
         let doseBadge = Rectangle(
-            x: right + 0.5 - doseInk.width - 4, y: header.y + (g.headerHeight - badgeHeight) / 2, width: doseInk.width + 4, height: badgeHeight)
-        texts.append(Text(role: .dose, layout: dose, x: doseBadge.x + 2, y: header.y + (g.headerHeight - doseInk.height) / 2))
+            x: right + 0.5 - doseSize.width - 4, y: header.y + (g.headerHeight - badgeHeight) / 2, width: doseSize.width + 4, height: badgeHeight)
+        texts.append(Text(role: .dose, layout: dose, x: doseBadge.x + 2, y: header.y + (g.headerHeight - doseSize.height) / 2))
         let titleWidth = doseBadge.x - 2 - (frame.x + g.padding)
         let title = TextLayout(on: canvas, text: words.title, family: g.family, weight: .bold, size: 3.4, width: titleWidth)
         texts.append(Text(role: .title, layout: title, x: frame.x + g.padding, y: header.y + (g.headerHeight - title.logicalExtents.height) / 2))

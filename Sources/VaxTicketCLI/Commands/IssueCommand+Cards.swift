@@ -51,7 +51,6 @@ extension IssueCommand {
         var written = 0
         var failures = plan.errors.count
         let emit = { (index: Int, result: Result<IssuedCard, CardError>) in
-            progress.advance()
             switch result {
             case .success(let card):
                 manifest.append(IssueManifest.line(row: card.line, registrant: card.registrant, serial: card.serial, file: card.file) + "\n")
@@ -66,10 +65,13 @@ extension IssueCommand {
             // A re-run adds its cards to a new file instead of replacing sheets not yet printed.
             let path = SheetWriter.freePath(in: outDir, replacing: force || issued.isEmpty)
             let batch = "\((csv as NSString).lastPathComponent) \(settings.today.iso)"
-            try CardBatch.writeSheets(pending, names: names, settings: settings, path: path, batch: batch, emit: emit)
-            pdf = path
+            try CardBatch.writeSheets(
+                pending, names: names, settings: settings, path: path, batch: batch, progress: progress.advance, emit: emit)
+            if written > 0 { pdf = path }
         } else {
-            try CardBatch.writeCards(pending, names: names, settings: settings, folder: outDir, fileName: TicketFileName.fileName, emit: emit)
+            try CardBatch.writeCards(
+                pending, names: names, settings: settings, folder: outDir, fileName: TicketFileName.fileName, progress: progress.advance,
+                emit: emit)
         }
         progress.finish()
         try manifest.close()
