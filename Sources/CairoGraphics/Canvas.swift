@@ -81,6 +81,32 @@ public struct Rectangle: Hashable, Sendable {
         unsafe cairo_paint(context)
     }
 
+    /// A canvas that records what is drawn on it, `width` by `height` user units, for painting
+    /// onto another canvas later (see ``Recording``): drawing can then be done on other threads
+    /// than the one writing the PDF.
+    public static func recording(width: Double, height: Double) throws(GraphicsError) -> Canvas {
+        var extents = cairo_rectangle_t(x: 0, y: 0, width: width, height: height)
+        let surface = unsafe cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, &extents)
+        return try unsafe Canvas(surface: surface, raster: false)
+    }
+
+    /// What has been drawn on this recording canvas, to paint elsewhere; the canvas should not be
+    /// drawn on afterwards.
+    public func recorded() throws(GraphicsError) -> Recording {
+        try check()
+        unsafe cairo_surface_flush(surface)
+        return unsafe Recording(surface: surface)
+    }
+
+    /// Paints `recording` with its origin at this canvas's origin. In a PDF, a recording becomes a
+    /// form of vector drawing and text, not pixels.
+    public func paint(_ recording: Recording) {
+        unsafe cairo_set_source_surface(context, recording.surface, 0, 0)
+        unsafe cairo_paint(context)
+        // Drop the source's reference to the recording and go back to plain colour.
+        setGray(0)
+    }
+
     /// Takes over `surface` (one reference), checking its status first.
     init(surface: OpaquePointer?, raster: Bool) throws(GraphicsError) {
         guard let surface = unsafe surface else { throw GraphicsError(library: "cairo", message: "no surface") }
@@ -235,4 +261,17 @@ public struct Rectangle: Hashable, Sendable {
         }
         return GrayImage(width: width, height: height, pixels: pixels)
     }
+}
+
+/// Drawing recorded on one thread for painting on another: a Cairo recording surface, no longer
+/// drawn on once made, so painting it from any one thread at a time is safe.
+@safe public final class Recording: @unchecked Sendable {
+    /// The recording `cairo_surface_t`; one reference owned, released in `deinit`.
+    let surface: OpaquePointer
+
+    init(surface: OpaquePointer) {
+        unsafe self.surface = unsafe cairo_surface_reference(surface)
+    }
+
+    deinit { unsafe cairo_surface_destroy(surface) }
 }

@@ -129,35 +129,67 @@ public enum CardBatch {
         let signed = cards.reduce(0) { count, card in if case .success = card { count + 1 } else { count } }
         var results: [Result<IssuedCard, CardError>] = []
         results.reserveCapacity(cards.count)
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        var signedCards: [TicketCard] = []
+        signedCards.reserveCapacity(signed)
+        for (index, card) in cards.enumerated() {
+            switch card {
+            case .failure(let error):
+                results.append(.failure(error))
+                progress()
+            case .success(let card):
+                let row = pending[index]
+                let page = signedCards.count / SheetGeometry.cardsPerPage + 1
+                results.append(.success(IssuedCard(
+                    line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text, file: "\(file)#page=\(page)")))
+                signedCards.append(card)
+            }
+        }
         if signed > 0 {
-            let sheet = try SheetWriter(path: path, cardCount: signed, batch: batch, language: settings.language)
-            let file = path.split(separator: "/").last.map(String.init) ?? path
-            for (index, card) in cards.enumerated() {
-                progress()
-                switch card {
-                case .failure(let error):
-                    results.append(.failure(error))
-                case .success(let card):
-                    let page = sheet.nextPage
-                    try sheet.add(card)
-                    let row = pending[index]
-                    results.append(.success(IssuedCard(
-                        line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text,
-                        file: "\(file)#page=\(page)")))
-                }
-            }
-            try sheet.finish()
-        } else {
-            for card in cards {
-                progress()
-                if case .failure(let error) = card { results.append(.failure(error)) }
-            }
+            try drawSheets(signedCards, settings: settings, path: path, batch: batch, progress: progress)
         }
         for (index, result) in results.enumerated() { emit(index, result) }
     }
 }
 
 extension CardBatch {
+    /// Draws the pages on all cores, each into a recording, and adds them to the PDF in order
+    /// on one thread: at most a page per core waits in memory.
+    private static func drawSheets(
+        _ cards: [TicketCard], settings: CardBatchSettings, path: String, batch: String, progress: () -> Void
+    ) throws(CardError) {
+        let sheet = try SheetWriter(path: path, cardCount: cards.count, batch: batch, language: settings.language)
+        let pages = SheetGeometry.pages(for: cards.count)
+        var failure: CardError?
+        ParallelBatch.run(
+            count: pages, jobs: settings.jobs,
+            makeState: { () -> Result<CardRenderer, CardError> in
+                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch { return .failure(error) }
+            },
+            work: { renderer, index -> Result<SheetPage, CardError> in
+                let first = index * SheetGeometry.cardsPerPage
+                let slice = Array(cards[first..<min(first + SheetGeometry.cardsPerPage, cards.count)])
+                do throws(CardError) {
+                    return .success(try SheetWriter.page(slice, number: index + 1, of: pages, batch: batch, renderer: try renderer.get()))
+                } catch {
+                    return .failure(error)
+                }
+            },
+            emit: { _, page in
+                guard failure == nil else { return }
+                do throws(CardError) {
+                    let page = try page.get()
+                    try sheet.add(page)
+                    for _ in 0..<page.cards { progress() }
+                } catch {
+                    failure = error
+                }
+            }
+        )
+        if let failure { throw failure }
+        try sheet.finish()
+    }
+
     /// Signs one card and writes it as a PNG at `path` (mode 0600).
     public static func writeCard(
         _ request: IssueRequest, names: [String: String] = [:], settings: CardBatchSettings, to path: String

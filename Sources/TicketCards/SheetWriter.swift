@@ -30,6 +30,13 @@ public enum SheetGeometry {
     public static func pages(for cards: Int) -> Int { (max(0, cards) + cardsPerPage - 1) / cardsPerPage }
 }
 
+/// One A4 page of cards drawn ahead of time, in millimetres, ready to add to a ``SheetWriter``.
+public struct SheetPage: Sendable {
+    let recording: Recording
+    /// The cards on it.
+    public let cards: Int
+}
+
 /// Writes cards onto A4 pages of a PDF, eight a page with cut marks and a footer, streaming:
 /// each page goes to the file when it is full, so memory does not grow with the batch.
 public final class SheetWriter {
@@ -40,6 +47,8 @@ public final class SheetWriter {
     /// Cards written so far.
     public private(set) var count = 0
     private let pages: Int
+    /// Whether cards were drawn on the current page since it was last written out.
+    private var pageOpen = false
 
     /// Creates the PDF at `path` (mode 0600: cards carry names) for exactly `cardCount` cards,
     /// so every footer can say "page N of M".
@@ -67,15 +76,12 @@ public final class SheetWriter {
     public func add(_ card: TicketCard) throws(CardError) {
         guard count < expected else { throw .tooManyCards(expected: expected) }
         let slot = count % SheetGeometry.cardsPerPage
-        if slot == 0 { drawPageFurniture(page: nextPage) }
-        let canvas = document.canvas
-        let rectangle = SheetGeometry.cardRectangle(slot: slot)
-        try canvas.saving { () throws(CardError) in
-            canvas.translate(x: rectangle.x, y: rectangle.y)
-            try renderer.drawCard(card, on: canvas)
-        }
+        if slot == 0 { Self.drawFurniture(on: document.canvas, page: nextPage, of: pages, batch: batch, renderer: renderer) }
+        pageOpen = true
+        try Self.draw(card, slot: slot, on: document.canvas, renderer: renderer)
         count += 1
         if count % SheetGeometry.cardsPerPage == 0 {
+            pageOpen = false
             do { try document.showPage() } catch { throw .graphics(error) }
         }
     }
@@ -83,15 +89,52 @@ public final class SheetWriter {
     /// Ends the last page and closes the file.
     public func finish() throws(CardError) {
         do {
-            if count % SheetGeometry.cardsPerPage != 0 { try document.showPage() }
+            if pageOpen { try document.showPage() }
             try document.finish()
         } catch {
             throw .graphics(error)
         }
     }
 
-    private func drawPageFurniture(page: Int) {
-        let canvas = document.canvas
+    /// Adds a page drawn ahead of time by ``page(_:number:of:batch:renderer:)``, at a page
+    /// boundary, and writes it out.
+    public func add(_ page: SheetPage) throws(CardError) {
+        guard count % SheetGeometry.cardsPerPage == 0, count + page.cards <= expected else { throw .tooManyCards(expected: expected) }
+        document.canvas.saving { document.canvas.paint(page.recording) }
+        count += page.cards
+        do { try document.showPage() } catch { throw .graphics(error) }
+    }
+
+    /// Draws up to eight cards as page `number` of `pages`, with cut marks and footer, into a
+    /// recording: call it on any thread with that thread's renderer, then ``add(_:)-(SheetPage)``
+    /// the pages in order on one.
+    public static func page(
+        _ cards: [TicketCard], number: Int, of pages: Int, batch: String, renderer: CardRenderer
+    ) throws(CardError) -> SheetPage {
+        guard cards.count <= SheetGeometry.cardsPerPage else { throw .tooManyCards(expected: SheetGeometry.cardsPerPage) }
+        do {
+            let canvas = try Canvas.recording(width: SheetGeometry.width, height: SheetGeometry.height)
+            drawFurniture(on: canvas, page: number, of: pages, batch: batch, renderer: renderer)
+            for (slot, card) in cards.enumerated() { try draw(card, slot: slot, on: canvas, renderer: renderer) }
+            return SheetPage(recording: try canvas.recorded(), cards: cards.count)
+        } catch let error as CardError {
+            throw error
+        } catch let error as GraphicsError {
+            throw .graphics(error)
+        } catch {
+            throw .graphics(GraphicsError(library: "cairo", message: "\(error)"))
+        }
+    }
+
+    private static func draw(_ card: TicketCard, slot: Int, on canvas: Canvas, renderer: CardRenderer) throws(CardError) {
+        let rectangle = SheetGeometry.cardRectangle(slot: slot)
+        try canvas.saving { () throws(CardError) in
+            canvas.translate(x: rectangle.x, y: rectangle.y)
+            try renderer.drawCard(card, on: canvas)
+        }
+    }
+
+    private static func drawFurniture(on canvas: Canvas, page: Int, of pages: Int, batch: String, renderer: CardRenderer) {
         let g = SheetGeometry.self
         let left = g.gridOrigin.x, top = g.gridOrigin.y
         let right = left + Double(g.columns) * CardGeometry.width

@@ -16,7 +16,7 @@ struct HelpTests {
         arguments: [
             (["qr"], ["--out", "--ecc", "--module-px", "--quiet-zone", "--dpi", "--texts"]),
             (["scan"], ["--json", "--jobs", "--max-pixels", "--full-resolution"]),
-            (["issue"], ["--registrant", "--csv", "--out-dir", "--format", "--force", "--keyring"]),
+            (["issue"], ["--registrant", "--csv", "--out-dir", "--format", "--force", "--keyring", "--lang", "--name", "--site-name"]),
             (["verify"], ["--json", "--report", "--at", "--time-zone"]),
             (["keys", "new"], ["--keyring", "--id"]),
             (["record"], ["--officer", "--payloads", "--lot", "--station", "--db", "--policy"]),

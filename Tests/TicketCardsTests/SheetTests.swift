@@ -65,6 +65,35 @@ struct SheetTests {
         #expect(Set(found) == Set(cards.map(\.text)))
     }
 
+    @Test("a batch draws its pages on all cores and adds them in order: page N of M, manifest pages, codes verify")
+    func parallelBatch() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until,name\n"
+        for index in 1...17 { csv += "\(7000 + index),1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,Warga \(index)\n" }
+        let plan = IssuePlan(rows: try IssueCSV.parse(csv), issued: [])
+        let settings = CardBatchSettings(
+            signer: TicketSigner(key: try CardFixtures.key()), today: try CardFixtures.date("2021-08-23"), validityDays: 30, jobs: 2)
+        let path = folder.path("tickets.pdf")
+        var issued: [IssuedCard] = []
+        var ticks = 0
+        try CardBatch.writeSheets(plan.pending, settings: settings, path: path, batch: "b.csv", progress: { ticks += 1 }) { _, result in
+            if case .success(let card) = result { issued.append(card) }
+        }
+        #expect(ticks == 17)
+        #expect(issued.map(\.line) == Array(2...18))
+        #expect(issued.first?.file == "tickets.pdf#page=1")
+        #expect(issued.last?.file == "tickets.pdf#page=3")
+        let info = String(decoding: try poppler("pdfinfo", [path]), as: UTF8.self)
+        #expect(info.contains("Pages:           3"))
+        let text = String(decoding: try poppler("pdftotext", [path, "-"]), as: UTF8.self)
+        #expect(text.contains("halaman 3 dari 3"))
+        #expect(text.contains("Warga 17"))
+        _ = try poppler("pdftoppm", ["-r", "150", "-gray", "-png", "-f", "3", "-l", "3", "-singlefile", path, folder.path("last")])
+        let image = try PNG.decode([UInt8](try Data(contentsOf: folder.url.appendingPathComponent("last.png"))), maxPixels: 100_000_000)
+        #expect(CardFixtures.texts(in: image) == [issued[16].text])
+    }
+
     @Test("a sheet refuses more cards than it was opened for")
     func tooMany() throws {
         let folder = try TemporaryFolder()
