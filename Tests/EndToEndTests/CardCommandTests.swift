@@ -108,6 +108,7 @@ struct CardCommandTests {
         (["--format", "pdf", "--out", "x.png"], "--format pdf needs --csv FILE --out-dir DIR."),
         (["--format", "card", "--dpi", "72", "--out", "x.png"], "--dpi for cards must be 150 to 1200."),
         (["--lang", "en", "--out", "x.png"], "--lang, --name, --site-name and --db are for --format card or pdf."),
+        (["--format", "card", "--module-px", "8", "--out", "x.png"], "--module-px is for bare QR codes"),
     ])
     func validation(arguments: [String], message: String) throws {
         let setup = try Setup()

@@ -83,7 +83,7 @@ struct IssueCommand: ParsableCommand {
     }
 
     func validate() throws {
-        try cards.validate(format: format, batch: csv != nil, dpi: printing.dpi)
+        try cards.validate(format: format, batch: csv != nil, dpi: printing.dpi, modulePixels: printing.modulePixels)
         guard (1...3650).contains(days) else { throw ValidationError("--days must be 1 to 3650.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         if csv != nil {

@@ -21,10 +21,13 @@ struct CardOptions: ParsableArguments {
     /// Card PNGs print at 300 dpi unless `--dpi` says otherwise.
     static let defaultDPI = 300
 
-    func validate(format: IssueCommand.OutputFormat, batch: Bool, dpi: Int?) throws {
+    func validate(format: IssueCommand.OutputFormat, batch: Bool, dpi: Int?, modulePixels: Int) throws {
         let forCards = format == .card || format == .pdf
         guard forCards || (name == nil && siteName == nil && rosterDatabase == nil && lang == .indonesian) else {
             throw ValidationError("--lang, --name, --site-name and --db are for --format card or pdf.")
+        }
+        if forCards, modulePixels != 4 {  // 4 is PrintOptions' default
+            throw ValidationError("--module-px is for bare QR codes; a card's code is sized to print at least 30 mm wide.")
         }
         if format == .pdf, !batch { throw ValidationError("--format pdf needs --csv FILE --out-dir DIR.") }
         if batch, name != nil || siteName != nil {
