@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
+        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
         // libpng's classic writer reports errors with longjmp; this C target keeps setjmp and
         // every longjmp inside C so none can cross a Swift frame.
         .target(name: "CPNGWriter", dependencies: ["CPNG"]),
@@ -37,6 +38,7 @@ let package = Package(
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGWriter", "Imaging"]),
         .target(name: "JPEGCodec", dependencies: ["CTurboJPEG", "Imaging"]),
         .target(name: "ZBarScanner", dependencies: ["CZBar", "Imaging"]),
+        .target(name: "CairoGraphics", dependencies: ["CPangoCairo", "Imaging", .product(name: "SystemPackage", package: "swift-system")]),
         // The photo pipeline: format sniffing, scaled decoding, the retry cascade.
         .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         // Simulated phone-camera damage, for tests and benchmarks.
@@ -58,13 +60,15 @@ let package = Package(
         ]),
         // What front ends print and answer: Codable reports and the JSON line writer.
         .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
+        // Printable ticket cards (PNG) and A4 sheets (PDF), laid out in Swift, drawn by CairoGraphics.
+        .target(name: "TicketCards", dependencies: ["TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch"]),
 
         // Every command, as a library; the executable is a three-line main.
         .target(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "Reports", "CameraSimulation", "CSVFiles",
+                "Recording", "Reports", "CameraSimulation", "CSVFiles", "TicketCards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,6 +91,7 @@ let package = Package(
         // The toolkit through its public API alone, as a city's own service would use it.
         .testTarget(name: "PublicAPITests", dependencies: ["TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports", "CameraSimulation"]),
         .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
+        .testTarget(name: "TicketCardsTests", dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "ZBarScanner", "Imaging"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

@@ -36,6 +36,25 @@ public struct IssuedTicketReport: Encodable, Hashable, Sendable {
     }
 }
 
+/// One `issue --format card --json` line for a single card.
+public struct IssuedCardReport: Encodable, Hashable, Sendable {
+    /// The card PNG written.
+    public var file: String
+    /// The ticket's serial.
+    public var serial: String
+    /// The ticket text in the code.
+    public var text: String
+    /// Always `card`.
+    public var format = "card"
+
+    /// The report of a card for the ticket `serial`, signed as `text`, written to `file`.
+    public init(file: String, serial: String, text: String) {
+        self.file = file
+        self.serial = serial
+        self.text = text
+    }
+}
+
 /// The `issue --csv --json` summary.
 public struct IssueBatchReport: Encodable, Hashable, Sendable {
     /// Tickets written.
@@ -48,6 +67,10 @@ public struct IssueBatchReport: Encodable, Hashable, Sendable {
     public var blank: Int
     /// The manifest's path.
     public var manifest: String
+    /// For `--format pdf`, the sheets' PDF, when any ticket was written.
+    public var pdf: String?
+    /// For `--format pdf`, its page count.
+    public var pages: Int?
 
     /// A summary with every field given.
     public init(issued: Int, skipped: Int, failed: Int, blank: Int, manifest: String) {

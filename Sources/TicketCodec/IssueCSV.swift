@@ -16,11 +16,15 @@ public struct IssueRequest: Hashable, Sendable {
     public var validFrom: CalendarDate?
     /// The last valid day; `nil` means `validFrom` plus the default validity.
     public var validUntil: CalendarDate?
+    /// The registrant's name, for a printed card only: never part of the ticket.
+    public var name: String?
+    /// The site's name, for a printed card only.
+    public var siteName: String?
 
     /// A request with every field given.
     public init(
         registrant: String, dose: Int, vaccine: String, site: String, group: PriorityGroup? = nil,
-        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil
+        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil, name: String? = nil, siteName: String? = nil
     ) {
         self.registrant = registrant
         self.dose = dose
@@ -29,6 +33,8 @@ public struct IssueRequest: Hashable, Sendable {
         self.group = group
         self.validFrom = validFrom
         self.validUntil = validUntil
+        self.name = name
+        self.siteName = siteName
     }
 
     /// The ticket for this request: valid from `validFrom` or `today`, for `validityDays` days
@@ -59,9 +65,14 @@ public struct IssueRow: Hashable, Sendable {
 }
 
 /// Registrants CSV: header `registrant,dose,vaccine,site,group,valid_from,valid_until`, the last three optional.
+/// Optional `name` and `site_name` columns, anywhere in the header, are printed on cards only.
 public enum IssueCSV {
     /// The columns, in the required order.
     public static let columns = ["registrant", "dose", "vaccine", "site", "group", "valid_from", "valid_until"]
+    /// Optional columns printed on cards, never signed into tickets, in any position.
+    public static let cardColumns = ["name", "site_name"]
+    /// The longest name or site name a card prints, in characters.
+    public static let maxNameLength = 100
 
     /// Parses a whole file with the CSV library (quoted commas, doubled quotes, CRLF, a BOM).
     /// Throws when the header is wrong; every other line comes back as a row or a failure with
@@ -72,19 +83,40 @@ public enum IssueCSV {
         guard case .success(let headerCells) = header.fields else {
             throw IssueRowError(line: 1, reason: "the header cannot be read as CSV")
         }
-        let names = headerCells.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let headerNames = headerCells.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let nameColumn = headerNames.firstIndex(of: "name")
+        let siteNameColumn = headerNames.firstIndex(of: "site_name")
+        let cardColumnIndices = [nameColumn, siteNameColumn].compactMap { $0 }.sorted(by: >)
+        var names = headerNames
+        for index in cardColumnIndices { names.remove(at: index) }
         guard names.count >= 4, names.count <= columns.count, names == Array(columns.prefix(names.count)) else {
             throw IssueRowError(line: 1, reason: "the header must be \(columns.joined(separator: ",")) (the last three optional)")
         }
         var rows: [IssueRow] = []
         for line in lines.dropFirst() where !line.isBlank {
-            switch line.fields {
-            case .success(let cells):
-                let trimmed = cells.map { $0.trimmingCharacters(in: .whitespaces) }
-                rows.append(IssueRow(line: line.number, request: request(trimmed, line: line.number, vaccines: vaccines)))
-            case .failure(let error):
-                rows.append(IssueRow(line: line.number, request: .failure(IssueRowError(line: line.number, reason: error.description))))
+            let number = line.number
+            guard case .success(let allCells) = line.fields else {
+                if case .failure(let error) = line.fields {
+                    rows.append(IssueRow(line: number, request: .failure(IssueRowError(line: number, reason: error.description))))
+                }
+                continue
             }
+            var cells = allCells.map { $0.trimmingCharacters(in: .whitespaces) }
+            let name = nameColumn.flatMap { $0 < cells.count ? cells[$0] : nil }
+            let siteName = siteNameColumn.flatMap { $0 < cells.count ? cells[$0] : nil }
+            for index in cardColumnIndices where index < cells.count { cells.remove(at: index) }
+            var result = request(cells, line: number, vaccines: vaccines)
+            if case .success(var parsed) = result {
+                switch (cardText(name, column: "name", line: number), cardText(siteName, column: "site_name", line: number)) {
+                case (.success(let name), .success(let siteName)):
+                    parsed.name = name
+                    parsed.siteName = siteName
+                    result = .success(parsed)
+                case (.failure(let error), _), (_, .failure(let error)):
+                    result = .failure(error)
+                }
+            }
+            rows.append(IssueRow(line: number, request: result))
         }
         return rows
     }
@@ -92,6 +124,18 @@ public enum IssueCSV {
     /// How many lines after the header are blank, so a summary can account for every line.
     public static func blankLines(in text: String) -> Int {
         CSVFile.lines(of: text).dropFirst().filter(\.isBlank).count
+    }
+
+    /// A name cell: empty is `nil`; control characters and overlong names are refused.
+    static func cardText(_ cell: String?, column: String, line: Int) -> Result<String?, IssueRowError> {
+        guard let cell, !cell.isEmpty else { return .success(nil) }
+        guard cell.count <= maxNameLength else {
+            return .failure(IssueRowError(line: line, reason: "\(column) is longer than \(maxNameLength) characters"))
+        }
+        guard !cell.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            return .failure(IssueRowError(line: line, reason: "\(column) holds a control character"))
+        }
+        return .success(cell)
     }
 
     static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<IssueRequest, IssueRowError> {

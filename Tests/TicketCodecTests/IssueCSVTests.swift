@@ -60,6 +60,32 @@ struct IssueCSVTests {
         #expect(try rows[4].request.get().registrant == "A5")
     }
 
+    @Test("optional name and site_name columns, anywhere, fill the card fields and not the ticket")
+    func cardColumns() throws {
+        let text = "name,registrant,dose,vaccine,site,site_name\n"
+            + "Nguyễn Thị Minh Khai,2108230000000001,1,CORONAVAC,BDG001,Puskesmas Sukajadi\n"
+            + ",2108230000000002,2,PFIZER,BDG002\n"
+        let rows = try IssueCSV.parse(text)
+        let first = try rows[0].request.get()
+        #expect(first.name == "Nguyễn Thị Minh Khai")
+        #expect(first.siteName == "Puskesmas Sukajadi")
+        #expect(first.registrant == "2108230000000001")
+        let ticket = first.ticket(serial: 1, keyID: "K1", today: CalendarDate(iso: "2021-08-23")!, validityDays: 30)
+        #expect(ticket.registrant == "2108230000000001")
+        let second = try rows[1].request.get()
+        #expect(second.name == nil)
+        #expect(second.siteName == nil)
+        #expect(second.site == "BDG002")
+    }
+
+    @Test("an overlong name or one with control characters is refused with its line")
+    func badNames() throws {
+        let long = String(repeating: "a", count: IssueCSV.maxNameLength + 1)
+        let rows = try IssueCSV.parse("registrant,dose,vaccine,site,name\n1,1,CORONAVAC,S1,\(long)\n2,1,CORONAVAC,S1,A\u{7}B\n")
+        #expect(rows[0].request == .failure(IssueRowError(line: 2, reason: "name is longer than 100 characters")))
+        #expect(rows[1].request == .failure(IssueRowError(line: 3, reason: "name holds a control character")))
+    }
+
     @Test("a wrong header is refused")
     func header() {
         #expect(throws: IssueRowError(line: 1, reason: "the header must be registrant,dose,vaccine,site,group,valid_from,valid_until (the last three optional)")) {

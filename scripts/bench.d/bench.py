@@ -741,6 +741,83 @@ class Bench:
             log("record: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
         shutil.rmtree(folder, ignore_errors=True)
 
+    def timed_with_rss(self, cmd):
+        """One run of `cmd`: wall and CPU seconds and the child's own peak resident memory (os.wait4)."""
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise CommandFailed(f"exit {proc.returncode}: {' '.join(cmd)[:200]}: {err.decode('utf-8', 'replace')[-300:]}")
+        return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss}
+
+    def write_card_csv(self, path, count):
+        """A registrants CSV with the card columns: names (some long, some non-ASCII) and site names."""
+        names = ["Siti Rahmawati", "Agus Setiawan", "Ni Luh Putu Ayu Wulandari Kusumadewi", "Nguyễn Thị Minh Khai",
+                 "Budi Santoso", "Raden Mas Muhammad Abdurrahman Wahyudiningrat", "Sri Wahyuni", "I Gede Made Oka"]
+        vaccines = ["CORONAVAC", "ASTRAZENECA", "PFIZER", "MODERNA", "SINOPHARM", "BIOFARMA"]
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("registrant,dose,vaccine,site,group,valid_from,valid_until,name,site_name\n")
+            for i in range(count):
+                reg = f"3273{self.rng.randrange(10**12):012d}"
+                f.write(f"{reg},{1 + i % 2},{vaccines[i % len(vaccines)]},BDG{i % 40:03d},GENERAL,,,"
+                        f"{names[i % len(names)]},Puskesmas Kelurahan {i % 40}\n")
+
+    def section_cards(self):
+        if not self.has_option("issue", "card"):
+            self.skip("cards", "`vaxticket issue --format card` does not exist in this build yet")
+            return
+        n = 400 if self.quick else 10000
+        small = n // 10
+        res = {"rows": n, "dpi": 300, "jobs": self.nproc}
+        self.results["sections"]["cards"] = res
+        folder = self.path("cards")
+        fresh_dir(folder)
+        csv = os.path.join(folder, "rows.csv")
+        self.write_card_csv(csv, n)
+        csv_small = os.path.join(folder, "rows-small.csv")
+        with open(csv) as f, open(csv_small, "w") as g:
+            g.writelines(f.readlines()[: small + 1])
+        keyring = self.keyring()
+
+        def issue(rows_csv, fmt, out):
+            fresh_dir(out)
+            return self.timed_with_rss([self.bin, "issue", "--csv", rows_csv, "--out-dir", out, "--format", fmt,
+                                        "--jobs", str(self.nproc), "--keyring", keyring])
+        try:
+            out = os.path.join(folder, "png")
+            r = issue(csv, "card", out)
+            files = [x for x in os.listdir(out) if x.endswith(".png")]
+            if len(files) != n:
+                raise CommandFailed(f"wrote {len(files)} card PNGs for {n} rows")
+            r["rate"] = n / r["wall"]
+            r["png_bytes"] = sum(os.path.getsize(os.path.join(out, x)) for x in files) / n
+            res["png"] = r
+            log(f"cards: {r['rate']:.1f} card PNGs/s on {self.nproc} cores, {r['png_bytes'] / 1024:.0f} KiB each")
+            shutil.rmtree(out, ignore_errors=True)
+        except Exception as error:
+            self.skip("cards, PNG", str(error))
+        for name, rows_csv, rows in (("pdf", csv, n), ("pdf_small", csv_small, small)):
+            try:
+                out = os.path.join(folder, name)
+                r = issue(rows_csv, "pdf", out)
+                pdf = os.path.join(out, "tickets.pdf")
+                pages = (rows + 7) // 8
+                info = subprocess.run(["pdfinfo", pdf], capture_output=True, text=True)
+                found = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+                if found and int(found.group(1)) != pages:
+                    raise CommandFailed(f"the PDF has {found.group(1)} pages for {rows} rows")
+                r.update({"rows": rows, "pages": pages, "rate": pages / r["wall"], "bytes": os.path.getsize(pdf),
+                          "bytes_per_page": os.path.getsize(pdf) / pages})
+                res[name] = r
+                log(f"cards {name}: {r['rate']:.1f} pages/s, {r['bytes_per_page'] / 1024:.1f} KiB/page, "
+                    f"peak RSS {r['rss_kb'] / 1024:.0f} MiB")
+                shutil.rmtree(out, ignore_errors=True)
+            except Exception as error:
+                self.skip(f"cards, {name}", str(error))
+
     def run(self, only):
         self.results["loadavg_start"] = os.getloadavg()
         self.results["started"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -748,7 +825,7 @@ class Bench:
         self.results["commit"] = git.stdout.strip() or "?"
         sections = [("encode", self.section_encode), ("photos", self.section_photos),
                     ("simulated", self.section_simulated), ("large", self.section_large),
-                    ("tickets", self.section_tickets), ("record", self.section_record)]
+                    ("tickets", self.section_tickets), ("record", self.section_record), ("cards", self.section_cards)]
         for name, fn in sections:
             if only and name not in only:
                 continue

@@ -20,6 +20,10 @@ struct IssueCommand: ParsableCommand {
             unless --force. A bad row is reported with its line number and skipped; the exit status \
             is then 1.
             Without dates a ticket is valid from today (see --at, --time-zone) for --days days.
+            --format card writes a printable ticket card instead of a bare QR code (one PNG, or one \
+            per row); --format pdf writes a batch as A4 sheets of 8 cards with cut marks in \
+            DIR/tickets.pdf. Cards print the name from the CSV's optional name column (or the \
+            roster in --db), never putting it in the QR code, and an optional site_name column.
             """
     )
 
@@ -56,8 +60,10 @@ struct IssueCommand: ParsableCommand {
     @Option(name: .customLong("out-dir"), help: "The folder for a batch's tickets and manifest.csv.")
     var outDir: String?
 
-    @Option(help: "Batch output: png (one file per ticket) or text (tickets.txt, one ticket per line).")
+    @Option(help: "png (QR code), text (tickets.txt, batch only), card (ticket card PNG) or pdf (A4 sheets, batch only).")
     var format: OutputFormat = .png
+
+    @OptionGroup var cards: CardOptions
 
     @Flag(help: "Re-issue rows already in the manifest.")
     var force = false
@@ -74,10 +80,11 @@ struct IssueCommand: ParsableCommand {
     @OptionGroup var clockOptions: ClockOptions
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case png, text
+        case png, text, card, pdf
     }
 
     func validate() throws {
+        try cards.validate(format: format, batch: csv != nil, dpi: printing.dpi, modulePixels: printing.modulePixels)
         guard (1...3650).contains(days) else { throw ValidationError("--days must be 1 to 3650.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         if csv != nil {
@@ -103,7 +110,9 @@ struct IssueCommand: ParsableCommand {
         let ring = try keyring.load()
         guard let key = ring.activeKey else { throw KeyringError.noActiveKey(keyring.path) }
         let signer = TicketSigner(key: key, vaccines: try keyring.vaccineTable(), maxValidityDays: ring.maxValidityDays)
-        if let csv, let outDir {
+        if format == .card || format == .pdf {
+            try issueCards(signer: signer)
+        } else if let csv, let outDir {
             try issueBatch(csv: csv, outDir: outDir, signer: signer)
         } else {
             try issueOne(signer: signer)

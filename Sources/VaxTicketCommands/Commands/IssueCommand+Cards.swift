@@ -1,0 +1,107 @@
+import ArgumentParser
+import Batch
+import Foundation
+import Recording
+import Reports
+import TicketCards
+import TicketCodec
+
+/// `issue --format card|pdf`: printable ticket cards, one PNG each or A4 sheets in one PDF.
+extension IssueCommand {
+    func issueCards(signer: TicketSigner) throws {
+        let settings = CardBatchSettings(
+            signer: signer, today: clockOptions.today, validityDays: days, language: cards.lang,
+            dpi: printing.dpi ?? CardOptions.defaultDPI, jobs: jobs)
+        if let csv, let outDir {
+            try issueCardBatch(csv: csv, outDir: outDir, settings: settings)
+            return
+        }
+        guard let registrant, let dose, let vaccine, let site, let out else { return }
+        let request = IssueRequest(
+            registrant: registrant, dose: dose, vaccine: vaccine, site: site, group: PriorityGroup(rawValue: group),
+            validFrom: validFrom.flatMap(CalendarDate.init(iso:)), validUntil: validUntil.flatMap(CalendarDate.init(iso:)),
+            name: cards.name, siteName: cards.siteName)
+        let names = try rosterNames(for: cards.name == nil ? [registrant] : [])
+        let issued = try CardBatch.writeCard(request, names: names, settings: settings, to: out)
+        if json {
+            printJSON(IssuedCardReport(file: out, serial: TicketSerial.text(issued.serial), text: issued.text))
+        } else {
+            print("\(out): ticket card, serial \(groupedSerial(issued.serial)), \(settings.dpi) dpi")
+        }
+    }
+
+    private func issueCardBatch(csv: String, outDir: String, settings: CardBatchSettings) throws {
+        guard let content = try? String(contentsOfFile: csv, encoding: .utf8) else {
+            throw ValidationError("Cannot read the CSV file \(csv).")
+        }
+        let rows: [IssueRow]
+        do {
+            rows = try IssueCSV.parse(content, vaccines: settings.signer.vaccines)
+        } catch {
+            throw ValidationError("\(csv): \(error)")
+        }
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let manifestPath = (outDir as NSString).appendingPathComponent("manifest.csv")
+        let issued = force ? [] : IssueManifest.issuedRows(in: (try? String(contentsOfFile: manifestPath, encoding: .utf8)) ?? "")
+        let plan = IssuePlan(rows: rows, issued: issued)
+        for error in plan.errors { printError("\(csv): \(error)") }
+        let names = try rosterNames(for: plan.pending.filter { $0.request.name == nil }.map(\.request.registrant))
+        let manifest = try AppendingFile(path: manifestPath, truncate: force || issued.isEmpty, header: IssueManifest.header)
+        let pending = plan.pending
+        let progress = ProgressBar(total: pending.count, label: "issue")
+        var written = 0
+        var failures = plan.errors.count
+        let emit = { (index: Int, result: Result<IssuedCard, CardError>) in
+            switch result {
+            case .success(let card):
+                manifest.append(IssueManifest.line(row: card.line, registrant: card.registrant, serial: card.serial, file: card.file) + "\n")
+                written += 1
+            case .failure(let error):
+                printError("\(csv): line \(pending[index].line): \(error)")
+                failures += 1
+            }
+        }
+        var pdf: String?
+        if format == .pdf {
+            // A re-run adds its cards to a new file instead of replacing sheets not yet printed.
+            let path = SheetWriter.freePath(in: outDir, replacing: force || issued.isEmpty)
+            let batch = "\((csv as NSString).lastPathComponent) \(settings.today.iso)"
+            try CardBatch.writeSheets(
+                pending, names: names, settings: settings, path: path, batch: batch, progress: progress.advance, emit: emit)
+            if written > 0 { pdf = path }
+        } else {
+            try CardBatch.writeCards(
+                pending, names: names, settings: settings, folder: outDir, fileName: TicketFileName.fileName, progress: progress.advance,
+                emit: emit)
+        }
+        progress.finish()
+        try manifest.close()
+        if json {
+            var report = IssueBatchReport(
+                issued: written, skipped: plan.skipped, failed: failures, blank: IssueCSV.blankLines(in: content), manifest: manifestPath)
+            report.pdf = pdf
+            report.pages = pdf.map { _ in SheetGeometry.pages(for: written) }
+            printJSON(report)
+        } else {
+            let into = pdf.map { "\($0) (\(SheetGeometry.pages(for: written)) pages)" } ?? outDir
+            printError("issued \(written) ticket cards into \(into), skipped \(plan.skipped) already in the manifest, \(failures) rows failed")
+        }
+        if failures > 0 { throw ExitCode.failure }
+    }
+
+    /// Names from the roster in `--db` for `registrants`; empty without `--db`.
+    private func rosterNames(for registrants: [String]) throws -> [String: String] {
+        guard let path = cards.rosterDatabase, !registrants.isEmpty else { return [:] }
+        let store: SQLiteDoseStore
+        do {
+            store = try SQLiteDoseStore(path: path, create: false)
+        } catch {
+            throw ValidationError("--db \(path): \(error)")
+        }
+        var names: [String: String] = [:]
+        for registrant in Set(registrants) {
+            if let entry = try store.rosterEntry(registrant: registrant) { names[registrant] = entry.name }
+        }
+        return names
+    }
+}
