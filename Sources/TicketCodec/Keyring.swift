@@ -287,6 +287,8 @@ public struct Keyring: Sendable, Hashable {
     /// so two `keys rotate`, `keys retire` or `revoke` at once cannot lose an update.
     @discardableResult
     public static func update<T>(at path: String, _ change: (inout Keyring) throws(KeyringError) -> T) throws(KeyringError) -> T {
+        // A missing keyring is reported as such, before a lock file is made beside it.
+        guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path) }
         let lockPath = path + ".lock"
         let lock: FileDescriptor
         do {

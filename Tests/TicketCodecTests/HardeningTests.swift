@@ -136,6 +136,9 @@ struct KeyHardeningTests {
         #expect(ring.revocations.count == count - (0..<count).filter { $0 % 3 == 0 }.count)
         #expect(ring.keys.count == 1 + (0..<count).filter { $0 % 3 == 0 }.count)
         #expect(try permissions(path + ".lock") & 0o777 == 0o600)
+        // A missing keyring is reported as missing, and no lock file is left for it.
+        let missing = scratch.path("none/keyring.json")
+        #expect(throws: KeyringError.notFound(missing)) { try Keyring.update(at: missing) { (ring: inout Keyring) throws(KeyringError) in ring.note = "x" } }
     }
 
     @Test("issue 9 item 12: a huge value is cut, and its control characters escaped, in ticket and key errors")

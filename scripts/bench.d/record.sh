@@ -67,7 +67,8 @@ PY
 read -r d1 d2 d3 < mix.txt
 say "mix: dose 1 $d1, dose 2 $d2, dose 3 $d3 (total $doses)"
 
-"$bin" keys new --keyring "$VAXTICKET_KEYRING" >&2
+# The tickets are valid all of 2021, longer than the default 90-day cap.
+"$bin" keys new --keyring "$VAXTICKET_KEYRING" --max-validity-days 366 >&2
 issue_ns=0
 for dose in 1 2 3; do
   start=$(now_ns)
