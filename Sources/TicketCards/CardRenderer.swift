@@ -29,7 +29,7 @@ public final class CardRenderer {
     /// `card` drawn at `dpi` as 8-bit gray pixels.
     public func image(_ card: TicketCard, dpi: Int = 300) throws(CardError) -> GrayImage {
         let (canvas, layout) = try raster(card, dpi: dpi)
-        draw(layout, on: canvas)
+        try draw(layout, on: canvas, vector: false)
         do { return try canvas.grayImage() } catch { throw .graphics(error) }
     }
 
@@ -60,10 +60,13 @@ public final class CardRenderer {
     /// in millimetres.
     func drawCard(_ card: TicketCard, on canvas: Canvas) throws(CardError) {
         let layout = try CardLayout.make(card, words: language.texts, on: canvas, pixelsPerMillimetre: nil)
-        draw(layout, on: canvas)
+        try draw(layout, on: canvas, vector: true)
     }
 
-    private func draw(_ layout: CardLayout, on canvas: Canvas) {
+    /// - Parameter vector: for PDF pages, the QR code is recorded on its own in module units and
+    ///   painted scaled, so the PDF holds it as a form of small whole numbers, a third the size of
+    ///   the same rectangles in page coordinates.
+    private func draw(_ layout: CardLayout, on canvas: Canvas, vector: Bool) throws(CardError) {
         let radius = 2.5
         canvas.saving {
             canvas.addRoundedRectangle(layout.frame, radius: radius)
@@ -92,12 +95,29 @@ public final class CardRenderer {
                 runs.append(Rectangle(x: Double(start), y: Double(y), width: Double(x - start), height: 1))
             }
         }
+        let symbol: Recording?
+        if vector {
+            do {
+                let recording = try Canvas.recording(width: Double(code.size), height: Double(code.size))
+                recording.setGray(0)
+                recording.fill(runs)
+                symbol = try recording.recorded()
+            } catch {
+                throw .graphics(error)
+            }
+        } else {
+            symbol = nil
+        }
         canvas.saving {
             canvas.translate(x: layout.symbol.x, y: layout.symbol.y)
             canvas.scale(x: layout.moduleSize, y: layout.moduleSize)
-            canvas.setGray(0)
-            canvas.setAntialiased(false)
-            canvas.fill(runs)
+            if let symbol {
+                canvas.paint(symbol)
+            } else {
+                canvas.setGray(0)
+                canvas.setAntialiased(false)
+                canvas.fill(runs)
+            }
         }
 
         canvas.setGray(0.78)

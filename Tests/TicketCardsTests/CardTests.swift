@@ -76,6 +76,21 @@ struct CardTests {
         }
     }
 
+    @Test("the longest ticket and long names still fit at the lowest and highest density", arguments: [150, 1200])
+    func longestTicket(dpi: Int) throws {
+        let ticket = Ticket(
+            serial: .max, registrant: "ZZZZZZZZZZZZZZZZZZZZ", dose: 9, vaccine: "ASTRAZENECA", group: .pregnant, site: "ZZZZZZZZ",
+            validFrom: try CardFixtures.date("2021-08-23"), validUntil: try CardFixtures.date("2021-11-20"), keyID: "K1")
+        let card = try TicketCard(
+            signing: ticket, with: TicketSigner(key: try CardFixtures.key()), name: "Ni Luh Putu Ayu Wulandari Kusumadewi",
+            siteName: "Rumah Sakit Umum Daerah Kota Bandung")
+        let layout = try CardRenderer().layout(card, dpi: dpi)
+        #expect(layout.code.version >= 5)
+        #expect(layout.symbol.width >= CardGeometry.minimumQRWidth)
+        #expect(!layout.isTruncated)
+        try expectInside(layout)
+    }
+
     @Test("an absurdly long name is cut with an ellipsis and still stays in its box")
     func absurdName() throws {
         let name = String(repeating: "Wulandari Kusumadewi ", count: 12)
