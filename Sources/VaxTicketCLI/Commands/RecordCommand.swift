@@ -145,7 +145,7 @@ struct RecordCommand: ParsableCommand {
 
     private func recordImages(recorder: TicketRecorder, output: inout RecordOutput) throws {
         let files = try batch.collect(paths)
-        let options = PhotoReaderOptions(maxPixels: batch.maxPixels)
+        let options = batch.readerOptions
         let verifier = recorder.verifier
         let at = recorder.context.administeredAt ?? Date()
         // Images are read and verified in parallel; their scans are then recorded in batches.

@@ -37,7 +37,7 @@ struct VerifyCommand: ParsableCommand {
             keyring: try keyring.load(), revocations: try keyring.loadRevocations(), timeZone: clockOptions.zone,
             vaccines: try keyring.vaccineTable())
         let day = clockOptions.today
-        let options = PhotoReaderOptions(maxPixels: batch.maxPixels)
+        let options = batch.readerOptions
         let reportFile = try report.map { try AppendingFile(path: $0, truncate: true, header: VerifyReport.csvHeader) }
         var tally = VerifyTally()
         let progress = ProgressBar(total: files.count, label: "verify")

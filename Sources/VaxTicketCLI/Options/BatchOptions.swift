@@ -1,5 +1,6 @@
 import ArgumentParser
 import Batch
+import PhotoReader
 
 /// Options shared by every command that reads many images.
 struct BatchOptions: ParsableArguments {
@@ -8,6 +9,23 @@ struct BatchOptions: ParsableArguments {
 
     @Option(name: .customLong("max-pixels"), help: "Refuse images whose header claims more pixels than this.")
     var maxPixels: Int = 100_000_000
+
+    @Option(
+        help: """
+            How hard to try on a photo that does not read at once: low, normal (a photo that cannot \
+            be read costs at most a few times one that can) or high (no limit; for re-reading \
+            what failed, offline).
+            """,
+        transform: { text in
+            guard let effort = ReadEffort(rawValue: text) else {
+                throw ValidationError("--effort must be low, normal or high, not \(text).")
+            }
+            return effort
+        })
+    var effort: ReadEffort = .normal
+
+    /// The photo reader's settings these options ask for.
+    var readerOptions: PhotoReaderOptions { PhotoReaderOptions(maxPixels: maxPixels, effort: effort) }
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
