@@ -55,8 +55,9 @@ struct Point2D {
 /// bottom-right alignment pattern when found), for codes whose keystone defeats zbar.
 struct PerspectiveRectifier {
     /// Pixels per module of the upright image, fewer for codes so large that it would pass
-    /// `maxSide`.
-    var modulePixels = 8
+    /// `maxSide`: enough for zbar on a clean upright grid, and few enough that rectifying a
+    /// small photo costs about what looking at it does.
+    var modulePixels = 6
     /// The upright image's largest side: at most 400 x 400 pixels, which bounds the work a
     /// rectifying step may cost before it runs.
     var maxSide = 400

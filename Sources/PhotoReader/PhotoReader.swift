@@ -225,7 +225,7 @@ public final class PhotoReader {
                 // all rules out the costly steps; three that fit together mark the region the
                 // steps at the first look's scale need to work on.
                 if !session.checkedFinders { checkFinders(&session) }
-                if attempt.needsFinders && (session.finders ?? []).isEmpty { continue }
+                if attempt.needsFinders && !session.plausibleFinders { continue }
                 if plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = session.region }
                 guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session)) else {
                     session.work.skippedForBudget += 1
@@ -253,6 +253,9 @@ public final class PhotoReader {
         var finders: [PerspectiveRectifier.Finder]?
         /// Whether the finder check has been made (or found unaffordable).
         var checkedFinders = false
+        /// Whether the check found a finder candidate confirmed on more than one row: noise
+        /// makes single-row ones.
+        var plausibleFinders: Bool { finders?.contains { $0.count >= 2 } ?? false }
         /// The part of the first look's image holding the likeliest code, when three finder
         /// candidates fit together and leave out a good part of the image.
         var region: Region?
@@ -327,7 +330,7 @@ public final class PhotoReader {
         let finders = PerspectiveRectifier.finders(in: image)
         session.charge(checkCost)
         session.finders = finders
-        session.work.noFinderCandidates = finders.isEmpty
+        session.work.noFinderCandidates = !session.plausibleFinders
         session.region = Self.region(around: finders, width: width, height: height)
     }
 
@@ -506,7 +509,7 @@ public final class PhotoReader {
         return options.steps.enumerated().map { step, attempt in
             let start = ContinuousClock.now
             guard var plan = plan(attempt, on: source, base: base),
-                step == 0 || !attempt.needsFinders || !(shared.finders ?? []).isEmpty
+                step == 0 || !attempt.needsFinders || shared.plausibleFinders
             else {
                 return AttemptReport(step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
             }

@@ -36,8 +36,8 @@ public struct ReadWork: Hashable, Sendable, Codable {
     public var steps: [Int] = []
     /// Attempts left out because they would have gone over the budget.
     public var skippedForBudget: Int = 0
-    /// Whether the cheap finder-pattern check ran and found no candidate at all, ruling out
-    /// the upscaling and rectifying steps.
+    /// Whether the cheap finder-pattern check ran and found no plausible candidate (none seen
+    /// on more than one row), ruling out the upscaling and rectifying steps.
     public var noFinderCandidates: Bool = false
 
     /// An empty count with a budget.

@@ -97,11 +97,15 @@ struct LocationTests {
         let code = try renderedCode("VT1.tiny", modulePixels: 3, quietZone: 4).downscaled(by: 2)
         var canvas = GrayImage(width: 120, height: 90, filledWith: 255)
         paste(code, onto: &canvas, x: 40, y: 14)
-        let reading = PhotoReader().reading(canvas)
+        // Only the upscaling step, which works on the region of the code when the finder
+        // check marks one: corners go back through the magnification and the crop.
+        var options = PhotoReaderOptions()
+        options.cascade = [ReadAttempt([.upscale(2)])]
+        let reading = PhotoReader(options: options).reading(canvas)
         let symbol = try #require(reading.symbols.first)
         let outcome = try #require(reading.outcome)
         #expect(outcome.attempt.enhancements.contains(.upscale(2)))
-        #expect(outcome.scannedWidth == 240)
+        #expect(outcome.scannedWidth <= 240 && outcome.scannedWidth % 2 == 0)
         // The quiet zone is 4 modules of 1.5 pixels.
         let size = Double(try renderedCode("VT1.tiny", modulePixels: 1, quietZone: 0).width) * 1.5
         let expected = [
