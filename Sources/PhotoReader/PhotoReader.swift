@@ -226,7 +226,7 @@ public final class PhotoReader {
                 // steps at the first look's scale need to work on.
                 if !session.checkedFinders { checkFinders(&session) }
                 if attempt.needsFinders && !session.plausibleFinders { continue }
-                if plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = session.region }
+                if plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = cropRegion(session) }
                 guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session)) else {
                     session.work.skippedForBudget += 1
                     continue
@@ -317,6 +317,19 @@ public final class PhotoReader {
         return Plan(denominator: denominator, width: width, height: height)
     }
 
+    /// The region steps at the first look's scale work on, `nil` for the whole image. Without a
+    /// budget (effort high) there is no reason to risk a region that three stray finder
+    /// candidates put in the wrong place.
+    private func cropRegion(_ session: Session) -> Region? {
+        options.effort == .high ? nil : session.region
+    }
+
+    /// The rectifier for this effort: at high, as fine and as large as it likes; else an
+    /// upright image of 6 px a module at most 400 px square, whose cost is known in advance.
+    private var rectifier: PerspectiveRectifier {
+        options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
+    }
+
     /// The cheap failure check after the first look: finder pattern candidates on the first
     /// look's image, and the region three of them mark. Left out when even it does not fit in
     /// the budget.
@@ -369,7 +382,7 @@ public final class PhotoReader {
                 var output = WorkCost.rectifiedEstimate
                 if untouched && plan.denominator == session.base, let finders = session.finders {
                     // The finders are known: so is the size of the upright image, if any.
-                    guard let side = PerspectiveRectifier().uprightSide(for: finders) else { return Int.max / 4 }
+                    guard let side = rectifier.uprightSide(for: finders) else { return Int.max / 4 }
                     output = side * side
                 } else {
                     cost += WorkCost.finderCheck(pixels)
@@ -420,7 +433,7 @@ public final class PhotoReader {
                 finders = PerspectiveRectifier.finders(in: image)
                 session.charge(WorkCost.finderCheck(image.pixelCount))
             }
-            var rectifier = PerspectiveRectifier()
+            var rectifier = self.rectifier
             if let side = rectifier.uprightSide(for: finders) { rectifier.maxSide = side }
             guard unwarp == nil, let rectified = rectifier.rectified(image, finders: finders) else {
                 session.charge(0)
@@ -513,7 +526,7 @@ public final class PhotoReader {
             else {
                 return AttemptReport(step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
             }
-            if step > 0 && plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = shared.region }
+            if step > 0 && plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = cropRegion(shared) }
             // Each step on its own: a fresh count, the source's decoding at its scale charged
             // to the step that first needs it.
             let decoded = source.work
