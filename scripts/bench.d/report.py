@@ -297,7 +297,7 @@ def large_section(doc, lg):
         names = {"vaxticket": "vaxticket scan (effort normal)", "high": "vaxticket scan --effort high",
                  "before": "vaxticket scan, before bounded effort", "full": "vaxticket scan --full-resolution",
                  "idle": "vaxticket scan --help (no image: the process alone)"}
-        doc.p("Peak memory (resident set, from `wait4`) of one `vaxticket scan` process reading one 12 MP JPEG, the "
+        doc.p("Peak memory (resident set, from `/usr/bin/time`) of one `vaxticket scan` process reading one 12 MP JPEG, the "
               "largest over the photos:")
         doc.table(["process", "peak MiB"], [[names.get(k, k), f"{v:.0f}"] for k, v in peak.items()])
 
