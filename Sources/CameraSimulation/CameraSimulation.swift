@@ -189,6 +189,31 @@ public struct CameraSimulator: Sendable {
         return shot
     }
 
+    /// A poor small photo: every kind of damage at once and all of them firmly present (mild
+    /// perspective, any rotation, uneven light, blur, a code shrunk to two or three photo pixels
+    /// a module, noise, low JPEG quality), the code filling about half of a frame of a few
+    /// hundred pixels. At strength 0.7 about half are readable by a good reader, and few by zbar.
+    /// - Parameter modulePixels: the size of one module in the source, in pixels.
+    public mutating func combinedShot(strength: Double = 0.7, modulePixels: Double) -> CameraShot {
+        let s = min(max(strength, 0), 1)
+        var shot = CameraShot()
+        shot.rotationDegrees = (generator.unit() * 2 - 1) * 180
+        shot.cornerShifts = randomCornerShifts(maximum: 0.03 + 0.09 * s)
+        shot.lightGradient = 0.2 + 0.6 * s * generator.unit()
+        shot.lightAngleDegrees = generator.unit() * 360
+        shot.vignette = 0.1 + 0.4 * s * generator.unit()
+        shot.contrast = 1 - 0.6 * s * generator.unit()
+        shot.midLevel = 0.4 + 0.2 * generator.unit()
+        shot.blurModules = 0.15 + 0.45 * s * generator.unit()
+        // Photo pixels per module: 3 down to 1 at full strength.
+        let photoModule = 3 - 2 * s * (0.5 + 0.5 * generator.unit())
+        shot.scale = photoModule / max(modulePixels, 0.1)
+        shot.margin = 0.6 + 0.6 * generator.unit()
+        shot.noiseSigma = 5 + 20 * s * generator.unit()
+        shot.jpegQuality = Int((80 - 50 * s * generator.unit()).rounded())
+        return shot
+    }
+
     private mutating func randomCornerShifts(maximum: Double) -> [Point2] {
         (0..<4).map { _ in
             Point2(x: (generator.unit() * 2 - 1) * maximum, y: (generator.unit() * 2 - 1) * maximum)

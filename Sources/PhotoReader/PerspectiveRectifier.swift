@@ -55,18 +55,40 @@ struct Point2D {
 /// bottom-right alignment pattern when found), for codes whose keystone defeats zbar.
 struct PerspectiveRectifier {
     /// Pixels per module of the upright image, fewer for codes so large that it would pass
-    /// `maxSide`.
-    var modulePixels = 8
-    /// The upright image's largest side.
-    var maxSide = 1200
+    /// `maxSide`: enough for zbar on a clean upright grid, and few enough that rectifying a
+    /// small photo costs about what looking at it does.
+    var modulePixels = 6
+    /// The upright image's largest side: at most 400 x 400 pixels, which bounds the work a
+    /// rectifying step may cost before it runs.
+    var maxSide = 400
     /// Light modules added around the code on each side.
     var marginModules = 4
 
     /// An upright image of the code in `image`, with the map from its continuous coordinates
     /// back to `image`'s; `nil` when no plausible three finder patterns are found.
     func rectified(_ image: GrayImage) -> (image: GrayImage, toSource: (Point2D) -> Point2D)? {
-        let binary = image.adaptivelyBinarized(radius: max(2, min(image.width, image.height) / 16))
-        let finders = Self.finderCandidates(in: binary)
+        rectified(image, finders: Self.finders(in: image))
+    }
+
+    /// The side of the upright image `rectified(_:finders:)` makes from these finders, `nil`
+    /// when no three of them fit together; it never makes a larger one.
+    func uprightSide(for finders: [Finder]) -> Int? {
+        guard let (a, b, c) = Self.bestTriple(finders) else { return nil }
+        let across = (Self.modules(from: a, to: b) + Self.modules(from: a, to: c)) / 2 + 7
+        guard across.isFinite, across > 0 else { return nil }
+        // The version fit may pick one larger than the estimate: four modules to spare.
+        let modules = Int(min(across, 200).rounded(.up)) + 4 + 2 * marginModules
+        return min(maxSide, modules * modulePixels)
+    }
+
+    /// Finder pattern candidates in `image`, binarised first: also the reader's cheap check
+    /// for whether a photo may hold a code at all.
+    static func finders(in image: GrayImage) -> [Finder] {
+        finderCandidates(in: image.adaptivelyBinarized(radius: max(2, min(image.width, image.height) / 16)))
+    }
+
+    /// The upright image of the code in `image` whose finder candidates are `finders`.
+    func rectified(_ image: GrayImage, finders: [Finder]) -> (image: GrayImage, toSource: (Point2D) -> Point2D)? {
         guard let (topLeft, topRight, bottomLeft) = Self.bestTriple(finders) else { return nil }
         let corners = [topLeft.centre, topRight.centre, bottomLeft.centre]
         let module = (topLeft.module + topRight.module + bottomLeft.module) / 3

@@ -52,54 +52,74 @@ public struct PhotoReaderOptions: Sendable {
     /// skipped, so a hard photo costs bounded time whatever its size.
     public var retryPixels: Int = 3_000_000
     /// The retry cascade, tried in order after the first look finds nothing, stopping at the
-    /// first attempt that finds a code.
+    /// first attempt that finds a code, or when the effort's work budget allows no more.
     public var cascade: [ReadAttempt] = PhotoReader.defaultCascade
+    /// Steps tried after the cascade at effort high only: costly, and rarely of use.
+    public var highEffortSteps: [ReadAttempt] = PhotoReader.highEffortSteps
+    /// How hard to try on a photo the first look does not read.
+    public var effort: ReadEffort = .normal
 
-    /// The defaults: a 100 MP cap.
-    public init(maxPixels: Int = 100_000_000) {
+    /// The defaults: a 100 MP cap, effort normal.
+    public init(maxPixels: Int = 100_000_000, effort: ReadEffort = .normal) {
         self.maxPixels = maxPixels
+        self.effort = effort
+    }
+
+    /// The attempts tried, first look first.
+    var steps: [ReadAttempt] {
+        [ReadAttempt()] + cascade + (effort == .high ? highEffortSteps : [])
     }
 }
 
 /// Finds every QR code in a PNG or JPEG photo, retrying with image enhancements when a first
-/// pass finds nothing. Holds a zbar scanner and a JPEG decoder for reuse: one reader per thread.
+/// pass finds nothing, within a budget of work per photo set by the effort. Holds a zbar scanner
+/// and a JPEG decoder for reuse: one reader per thread.
 public final class PhotoReader {
     /// The settings in force.
     public let options: PhotoReaderOptions
     private let scanner = QRScanner()
     private let jpegDecoder: JPEGDecoder?
 
-    /// How the codes of the last photo read were found, `nil` when none were.
-    public private(set) var lastOutcome: ReadOutcome?
-
-    /// The retry cascade used unless the options name another, cheap and often useful steps
-    /// first. Chosen by measuring candidates one by one on 97 real handheld photos and on
-    /// simulated ones of every kind of damage (see `scripts/photo-eval`):
+    /// The retry cascade used unless the options name another, ordered by what each step reads
+    /// per unit of work, measured step by step on 97 real handheld photos and on simulated ones
+    /// of every kind of damage, combined damage included (see `scripts/photo-eval` and
+    /// docs/benchmarks.md). After the first look fails the reader looks for finder patterns
+    /// once; steps at the first look's scale then work on the region of the likeliest code only,
+    /// which makes magnifying cheap:
     /// - a half-scale look is cheap and undoes sensor noise and print texture;
+    /// - 2x upscaling, sharpened, plain or binarised, reads small and blurred codes, the
+    ///   commonest failure of small poor photos (combined damage);
+    /// - resampling the code upright from its finder and alignment patterns reads codes seen
+    ///   at a steep slant, and small blurred ones;
+    /// - unsharp masking at three pixel scales undoes blur of up to about half a module;
     /// - adaptive binarisation rescues low contrast and uneven light; a light blur, alone or
     ///   before binarising, noise;
-    /// - strong unsharp masking at three pixel scales undoes blur of up to about half a module;
-    /// - 2x upscaling, plain, sharpened or binarised, reads small codes in small photos, a
-    ///   finer scale small codes in large photos;
-    /// - resampling the code upright from its finder and alignment patterns reads codes seen
-    ///   at a steep slant (strong keystone), which zbar misses about a third of the time;
-    /// - inversion reads light-on-dark codes.
+    /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
     /// Mild unsharp masking, local contrast normalisation, contrast stretching and 3x upscaling
     /// read nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt(scaleShift: 1),
-        ReadAttempt([.binarize(fraction: 20)]),
-        ReadAttempt([.blur(radius: 1)]),
-        ReadAttempt(scaleShift: 1, [.unsharp(radius: 3, amount: 4)]),
-        ReadAttempt([.unsharp(radius: 2, amount: 3)]),
-        ReadAttempt([.blur(radius: 1), .binarize(fraction: 10)]),
-        ReadAttempt([.upscale(2)]),
+        ReadAttempt([.rectify]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
+        ReadAttempt([.unsharp(radius: 2, amount: 3)]),
+        ReadAttempt([.binarize(fraction: 20)]),
         ReadAttempt([.upscale(2), .binarize(fraction: 20)]),
         ReadAttempt([.unsharp(radius: 6, amount: 4)]),
+        ReadAttempt([.upscale(2)]),
+        ReadAttempt(scaleShift: 1, [.unsharp(radius: 3, amount: 4)]),
+        ReadAttempt([.blur(radius: 1)]),
+        ReadAttempt([.blur(radius: 1), .binarize(fraction: 10)]),
         ReadAttempt(scaleShift: -1),
-        ReadAttempt([.rectify]),
         ReadAttempt([.invert]),
+    ]
+
+    /// Steps added after the cascade at effort high: rectifying a small code after magnifying
+    /// it, and sharpening at a finer scale.
+    public static let highEffortSteps: [ReadAttempt] = [
+        ReadAttempt([.upscale(2), .rectify]),
+        ReadAttempt([.upscale(3)]),
+        ReadAttempt(scaleShift: -1, [.unsharp(radius: 3, amount: 3)]),
+        ReadAttempt([.upscale(2), .invert]),
     ]
 
     /// A reader with the given settings.
@@ -111,20 +131,33 @@ public final class PhotoReader {
     /// Reads the file at `path` and returns every symbol found, corners in the file's pixel
     /// coordinates.
     public func read(contentsOf path: String) throws(PhotoReadError) -> [ScannedSymbol] {
-        try read(Self.contents(of: path))
+        try reading(contentsOf: path).symbols
     }
 
     /// Reads an encoded PNG or JPEG, the format judged by content.
     public func read(_ bytes: [UInt8]) throws(PhotoReadError) -> [ScannedSymbol] {
-        lastOutcome = nil
-        guard !bytes.isEmpty else { throw .empty }
-        return read(try decode(bytes))
+        try reading(bytes).symbols
     }
 
     /// Reads a decoded image.
     public func read(_ image: GrayImage) -> [ScannedSymbol] {
-        lastOutcome = nil
-        guard image.width > 0, image.height > 0 else { return [] }
+        reading(image).symbols
+    }
+
+    /// Reads the file at `path`: the symbols, which attempt found them and the work spent.
+    public func reading(contentsOf path: String) throws(PhotoReadError) -> PhotoReading {
+        try reading(Self.contents(of: path))
+    }
+
+    /// Reads an encoded PNG or JPEG, the format judged by content, with how it was read.
+    public func reading(_ bytes: [UInt8]) throws(PhotoReadError) -> PhotoReading {
+        guard !bytes.isEmpty else { throw .empty }
+        return read(try decode(bytes))
+    }
+
+    /// Reads a decoded image, with how it was read.
+    public func reading(_ image: GrayImage) -> PhotoReading {
+        guard image.width > 0, image.height > 0 else { return PhotoReading(symbols: [], outcome: nil, work: ReadWork()) }
         return read(ScaledSource(image: image))
     }
 
@@ -142,7 +175,8 @@ public final class PhotoReader {
     private func decode(_ bytes: [UInt8]) throws(PhotoReadError) -> ScaledSource {
         do {
             if PNG.isPNG(bytes) {
-                return ScaledSource(image: try PNG.decode(bytes, maxPixels: options.maxPixels))
+                let image = try PNG.decode(bytes, maxPixels: options.maxPixels)
+                return ScaledSource(image: image, work: WorkCost.decode(pixels: image.pixelCount, fullPixels: image.pixelCount))
             }
             guard JPEG.isJPEG(bytes) else { throw PhotoReadError.unknownFormat }
             return try decodeJPEG(bytes)
@@ -178,26 +212,99 @@ public final class PhotoReader {
         JPEG.scaleDenominators.first { source.pixelCount(atDenominator: $0) <= options.firstLookPixels } ?? 8
     }
 
-    private func read(_ source: ScaledSource) -> [ScannedSymbol] {
+    private func read(_ source: ScaledSource) -> PhotoReading {
         let base = firstLookDenominator(for: source)
-        for (step, attempt) in ([ReadAttempt()] + options.cascade).enumerated() {
-            guard let (found, scanned) = run(attempt, on: source, base: base) else { continue }
+        let (baseWidth, baseHeight) = JPEG.scaledSize(width: source.width, height: source.height, denominator: base)
+        let firstLook = WorkCost.perPhoto + source.makingCost(atDenominator: base) + WorkCost.scan(baseWidth * baseHeight)
+        let budget = options.effort.budgetFactor.map { Int((Double(firstLook) * $0).rounded()) }
+        var session = Session(source: source, base: base, work: ReadWork(budget: budget), overhead: WorkCost.perPhoto)
+        for (step, attempt) in options.steps.enumerated() {
+            guard var plan = plan(attempt, on: source, base: base) else { continue }
+            if step > 0 {
+                // The first look found nothing: look for finder patterns once, cheaply. None at
+                // all rules out the costly steps; three that fit together mark the region the
+                // steps at the first look's scale need to work on.
+                if !session.checkedFinders { checkFinders(&session) }
+                if attempt.needsFinders && !session.plausibleFinders { continue }
+                if plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = cropRegion(session) }
+                guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session)) else {
+                    session.work.skippedForBudget += 1
+                    continue
+                }
+            }
+            session.work.steps.append(step)
+            let (found, scanned) = run(attempt, plan: plan, session: &session)
             if !found.isEmpty {
-                lastOutcome = ReadOutcome(
+                let outcome = ReadOutcome(
                     attempt: attempt, step: step, denominator: scanned.denominator,
                     scannedWidth: scanned.width, scannedHeight: scanned.height)
-                return found
+                return PhotoReading(symbols: found, outcome: outcome, work: session.finished)
             }
         }
-        return []
+        return PhotoReading(symbols: [], outcome: nil, work: session.finished)
     }
 
-    /// The symbols one attempt finds, corners in full-size coordinates, and the image it
-    /// scanned; `nil` when the attempt does not apply to this photo (or, for a JPEG that
-    /// decoded at the first look's scale, does not decode at the attempt's).
-    private func run(
-        _ attempt: ReadAttempt, on source: ScaledSource, base: Int
-    ) -> ([ScannedSymbol], (denominator: Int, width: Int, height: Int))? {
+    /// The state of one read: the photo, its work count and what the finder check found.
+    private struct Session {
+        let source: ScaledSource
+        let base: Int
+        var work: ReadWork
+        /// Finder candidates of the first look's image, once checked.
+        var finders: [PerspectiveRectifier.Finder]?
+        /// Whether the finder check has been made (or found unaffordable).
+        var checkedFinders = false
+        /// Whether the check found a finder candidate confirmed on more than one row: noise
+        /// makes single-row ones.
+        var plausibleFinders: Bool { finders?.contains { $0.count >= 2 } ?? false }
+        /// The part of the first look's image holding the likeliest code, when three finder
+        /// candidates fit together and leave out a good part of the image.
+        var region: Region?
+        /// Work spent outside the source's decoding.
+        var units = 0
+
+        init(source: ScaledSource, base: Int, work: ReadWork, overhead: Int = 0) {
+            self.source = source
+            self.base = base
+            self.work = work
+            self.units = overhead
+        }
+
+        /// Charges `cost` units.
+        mutating func charge(_ cost: Int) {
+            units += cost
+            work.units = units + source.work
+        }
+
+        /// The work count with the source's decoding in it.
+        var finished: ReadWork {
+            var done = work
+            done.units = units + source.work
+            return done
+        }
+    }
+
+    /// Where an attempt would run: its scale and the size it scans. `nil` when it does not
+    /// apply to this photo.
+    private struct Plan {
+        var denominator: Int
+        var width: Int
+        var height: Int
+        /// The part of the image the attempt works on, `nil` for all of it.
+        var crop: Region?
+
+        /// The size the attempt's filters start from.
+        var pixels: Int { crop.map { $0.width * $0.height } ?? width * height }
+    }
+
+    /// A rectangle of an image, in pixels.
+    struct Region: Hashable {
+        var x: Int
+        var y: Int
+        var width: Int
+        var height: Int
+    }
+
+    private func plan(_ attempt: ReadAttempt, on source: ScaledSource, base: Int) -> Plan? {
         guard let denominator = attempt.denominator(base: base) else { return nil }
         let magnification = attempt.magnification
         // Upscaling is for photos seen at full size; a scaled first look has real pixels to go
@@ -207,29 +314,147 @@ public final class PhotoReader {
         // A coarser look that leaves too few pixels for a code is pointless.
         if denominator > base && min(width, height) < 100 { return nil }
         if attempt != ReadAttempt() && width * height * magnification * magnification > options.retryPixels { return nil }
-        guard var image = try? source.image(atDenominator: denominator) else { return nil }
+        return Plan(denominator: denominator, width: width, height: height)
+    }
+
+    /// The region steps at the first look's scale work on, `nil` for the whole image. Without a
+    /// budget (effort high) there is no reason to risk a region that three stray finder
+    /// candidates put in the wrong place.
+    private func cropRegion(_ session: Session) -> Region? {
+        options.effort == .high ? nil : session.region
+    }
+
+    /// The rectifier for this effort: at high, as fine and as large as it likes; else an
+    /// upright image of 6 px a module at most 400 px square, whose cost is known in advance.
+    private var rectifier: PerspectiveRectifier {
+        options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
+    }
+
+    /// The cheap failure check after the first look: finder pattern candidates on the first
+    /// look's image, and the region three of them mark. Left out when even it does not fit in
+    /// the budget.
+    private func checkFinders(_ session: inout Session) {
+        session.checkedFinders = true
+        let (width, height) = JPEG.scaledSize(width: session.source.width, height: session.source.height, denominator: session.base)
+        let checkCost = WorkCost.finderCheck(width * height)
+        guard session.work.allows(checkCost), let image = try? session.source.image(atDenominator: session.base) else {
+            return
+        }
+        let finders = PerspectiveRectifier.finders(in: image)
+        session.charge(checkCost)
+        session.finders = finders
+        session.work.noFinderCandidates = !session.plausibleFinders
+        session.region = Self.region(around: finders, width: width, height: height)
+    }
+
+    /// The bounding box of the code three fitting finder candidates belong to, with its quiet
+    /// zone and room for perspective; `nil` when there are no such three or the box would
+    /// cover most of the image anyway.
+    static func region(around finders: [PerspectiveRectifier.Finder], width: Int, height: Int) -> Region? {
+        guard let (a, b, c) = PerspectiveRectifier.bestTriple(finders) else { return nil }
+        let d = b.centre + c.centre - a.centre
+        let corners = [a.centre, b.centre, c.centre, d]
+        let module = (a.module + b.module + c.module) / 3
+        let span = max((b.centre - a.centre).length, (c.centre - a.centre).length)
+        // Finder centres sit 3.5 modules inside the code, and zbar wants a little of the quiet
+        // zone beyond; a slanted code's far corner strays from the parallelogram.
+        let margin = 6 * module + 0.1 * span
+        let xs = corners.map(\.x), ys = corners.map(\.y)
+        guard let minX = xs.min(), let maxX = xs.max(), let minY = ys.min(), let maxY = ys.max() else { return nil }
+        let left = max(0, Int((minX - margin).rounded(.down)))
+        let top = max(0, Int((minY - margin).rounded(.down)))
+        let right = min(width, Int((maxX + margin).rounded(.up)))
+        let bottom = min(height, Int((maxY + margin).rounded(.up)))
+        guard right - left >= 21, bottom - top >= 21 else { return nil }
+        let region = Region(x: left, y: top, width: right - left, height: bottom - top)
+        return region.width * region.height * 10 < width * height * 7 ? region : nil
+    }
+
+    /// What `attempt` will cost, by the same model it is charged by; a rectifying step is
+    /// counted at its largest upright image.
+    private func estimatedCost(of attempt: ReadAttempt, plan: Plan, session: Session) -> Int {
+        var cost = session.source.cost(ofMaking: plan.denominator)
+        var pixels = plan.pixels
+        if plan.crop != nil { cost += WorkCost.crop(pixels) }
+        var untouched = true
+        for enhancement in attempt.enhancements {
+            if enhancement == .rectify {
+                var output = WorkCost.rectifiedEstimate
+                if untouched && plan.denominator == session.base, let finders = session.finders {
+                    // The finders are known: so is the size of the upright image, if any.
+                    guard let side = rectifier.uprightSide(for: finders) else { return Int.max / 4 }
+                    output = side * side
+                } else {
+                    cost += WorkCost.finderCheck(pixels)
+                }
+                cost += WorkCost.rectify(output: output)
+                pixels = output
+            } else {
+                pixels *= enhancement.magnification * enhancement.magnification
+                cost += WorkCost.enhance(enhancement, output: pixels)
+            }
+            untouched = false
+        }
+        return cost + WorkCost.scan(pixels)
+    }
+
+    /// The symbols one attempt finds, corners in full-size coordinates, and the image it
+    /// scanned, its work charged to `session`.
+    private func run(
+        _ attempt: ReadAttempt, plan: Plan, session: inout Session
+    ) -> ([ScannedSymbol], (denominator: Int, width: Int, height: Int)) {
+        let source = session.source
+        let denominator = plan.denominator
+        guard var image = try? source.image(atDenominator: denominator) else {
+            session.charge(0)
+            return ([], (denominator, plan.width, plan.height))
+        }
+        let (scaledWidth, scaledHeight) = (image.width, image.height)
+        let crop = plan.crop ?? Region(x: 0, y: 0, width: image.width, height: image.height)
+        if plan.crop != nil {
+            image = image.cropped(to: crop)
+            session.charge(WorkCost.crop(image.pixelCount))
+        }
         // Rectification changes the geometry: keep the size it started from and its map back.
         var frameWidth = image.width, frameHeight = image.height
         var unwarp: (map: (Point2D) -> Point2D, width: Int)?
+        var untouched = true
         for enhancement in attempt.enhancements {
+            defer { untouched = false }
             guard enhancement == .rectify else {
                 image = enhancement.apply(to: image)
+                session.charge(WorkCost.enhance(enhancement, output: image.pixelCount))
                 continue
             }
-            guard unwarp == nil, let rectified = PerspectiveRectifier().rectified(image) else {
+            let finders: [PerspectiveRectifier.Finder]
+            if untouched, denominator == session.base, let known = session.finders {
+                finders = known
+            } else {
+                finders = PerspectiveRectifier.finders(in: image)
+                session.charge(WorkCost.finderCheck(image.pixelCount))
+            }
+            var rectifier = self.rectifier
+            if let side = rectifier.uprightSide(for: finders) { rectifier.maxSide = side }
+            guard unwarp == nil, let rectified = rectifier.rectified(image, finders: finders) else {
+                session.charge(0)
                 return ([], (denominator, image.width, image.height))
             }
+            session.charge(WorkCost.rectify(output: rectified.image.pixelCount))
             (frameWidth, frameHeight) = (image.width, image.height)
             image = rectified.image
             unwarp = (rectified.toSource, image.width)
         }
         let found = scanner.scan(image)
+        session.charge(WorkCost.scan(image.pixelCount))
         let scanned = (denominator, image.width, image.height)
         guard !found.isEmpty else { return ([], scanned) }
-        // Scanned coordinates are full-size ones scaled by the image's size over the source's,
-        // after undoing any rectification (in continuous coordinates, pixel centres at +0.5).
-        let xFactor = Double(source.width) / Double(unwarp == nil ? image.width : frameWidth)
-        let yFactor = Double(source.height) / Double(unwarp == nil ? image.height : frameHeight)
+        // Scanned coordinates, in continuous coordinates (pixel centres at +0.5): undo any
+        // rectification, then the magnification of the crop, then the crop, then the scale.
+        if unwarp == nil { (frameWidth, frameHeight) = (image.width, image.height) }
+        let xMagnified = Double(crop.width) / Double(frameWidth)
+        let yMagnified = Double(crop.height) / Double(frameHeight)
+        let xFactor = Double(source.width) / Double(scaledWidth)
+        let yFactor = Double(source.height) / Double(scaledHeight)
         // Enhancements after rectification may have magnified the upright image further.
         let upright = Double(unwarp?.width ?? image.width) / Double(image.width)
         let mapped = found.map { symbol in
@@ -238,7 +463,9 @@ public final class PhotoReader {
                 corners: symbol.corners.map { corner in
                     var p = Point2D(x: (corner.x + 0.5) * upright, y: (corner.y + 0.5) * upright)
                     if let unwarp { p = unwarp.map(p) }
-                    return Point(x: p.x * xFactor - 0.5, y: p.y * yFactor - 0.5)
+                    let x = (p.x * xMagnified + Double(crop.x)) * xFactor
+                    let y = (p.y * yMagnified + Double(crop.y)) * yFactor
+                    return Point(x: x - 0.5, y: y - 0.5)
                 })
         }
         return (Self.deduplicated(mapped), scanned)
@@ -282,12 +509,26 @@ public final class PhotoReader {
         guard !bytes.isEmpty else { throw .empty }
         let source = try decode(bytes)
         let base = firstLookDenominator(for: source)
-        return ([ReadAttempt()] + options.cascade).enumerated().map { step, attempt in
+        // The finder check as the cascade makes it, once, its cost charged to no step.
+        var shared = Session(source: source, base: base, work: ReadWork())
+        checkFinders(&shared)
+        return options.steps.enumerated().map { step, attempt in
             let start = ContinuousClock.now
-            let found = run(attempt, on: source, base: base)
+            guard var plan = plan(attempt, on: source, base: base),
+                step == 0 || !attempt.needsFinders || shared.plausibleFinders
+            else {
+                return AttemptReport(step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
+            }
+            if step > 0 && plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = cropRegion(shared) }
+            // Each step on its own: a fresh count, the source's decoding at its scale charged
+            // to the step that first needs it.
+            let decoded = source.work
+            var session = Session(source: source, base: base, work: ReadWork())
+            if step > 0 { session.finders = shared.finders }
+            let (found, _) = run(attempt, plan: plan, session: &session)
             return AttemptReport(
-                step: step, attempt: attempt, ran: found != nil, symbols: found?.0 ?? [],
-                duration: ContinuousClock.now - start)
+                step: step, attempt: attempt, ran: true, symbols: found, duration: ContinuousClock.now - start,
+                work: session.units + source.work - decoded)
         }
     }
 }
@@ -304,4 +545,18 @@ public struct AttemptReport: Sendable {
     public var symbols: [ScannedSymbol]
     /// The time it took.
     public var duration: Duration
+    /// The work units it spent (see `ReadWork`).
+    public var work: Int
+}
+
+extension GrayImage {
+    /// The pixels of `region`, which lies inside the image.
+    fileprivate func cropped(to region: PhotoReader.Region) -> GrayImage {
+        var out = [UInt8](repeating: 0, count: region.width * region.height)
+        for row in 0..<region.height {
+            let from = (region.y + row) * width + region.x
+            out[(row * region.width)..<((row + 1) * region.width)] = pixels[from..<(from + region.width)]
+        }
+        return GrayImage(width: region.width, height: region.height, pixels: out)
+    }
 }

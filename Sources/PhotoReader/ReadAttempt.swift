@@ -85,6 +85,12 @@ public struct ReadAttempt: Hashable, Sendable, CustomStringConvertible {
 
     /// The magnification of all filters together.
     var magnification: Int { enhancements.reduce(1) { $0 * $1.magnification } }
+
+    /// Whether the attempt upscales or rectifies: steps that are pointless on a photo with no
+    /// finder pattern candidates at all.
+    var needsFinders: Bool {
+        enhancements.contains { $0 == .rectify || $0.magnification > 1 }
+    }
 }
 
 /// How the codes of a photo were found: which attempt, on what image.

@@ -12,13 +12,16 @@ final class ScaledSource {
     let height: Int
     private var cache: [Int: GrayImage] = [:]
     private let jpeg: (bytes: [UInt8], decoder: JPEGDecoder, maxPixels: Int)?
+    /// Work units spent decoding and shrinking so far (see `WorkCost`).
+    private(set) var work = 0
 
-    /// A decoded image.
-    init(image: GrayImage) {
+    /// A decoded image; `work` is what decoding it cost.
+    init(image: GrayImage, work: Int = 0) {
         width = image.width
         height = image.height
         cache[1] = image
         jpeg = nil
+        self.work = work
     }
 
     /// A JPEG not decoded yet, its full size read from the header.
@@ -37,6 +40,18 @@ final class ScaledSource {
         return w * h
     }
 
+    /// The work units making the photo at 1/`denominator` costs, made already or not.
+    func makingCost(atDenominator denominator: Int) -> Int {
+        let pixels = pixelCount(atDenominator: denominator)
+        if jpeg != nil { return WorkCost.decode(pixels: pixels, fullPixels: pixelCount) }
+        return denominator > 1 ? WorkCost.downscale(pixelCount) : 0
+    }
+
+    /// The work units getting the photo at 1/`denominator` costs now: none when made already.
+    func cost(ofMaking denominator: Int) -> Int {
+        cache[denominator] == nil ? makingCost(atDenominator: denominator) : 0
+    }
+
     /// The photo at 1/`denominator` of its size (1, 2, 4 or 8).
     func image(atDenominator denominator: Int) throws(ImageDecodingError) -> GrayImage {
         if let image = cache[denominator] { return image }
@@ -50,6 +65,7 @@ final class ScaledSource {
         } else {
             preconditionFailure("a source is either decoded or a JPEG")
         }
+        work += makingCost(atDenominator: denominator)
         cache[denominator] = image
         return image
     }

@@ -41,6 +41,22 @@ struct QRScanCommandTests {
         #expect(error["code"] as? String == "unknown_format")
     }
 
+    @Test("scan --effort reads at every effort, and refuses an unknown one as a usage error")
+    func effort() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let png = folder.path("code.png")
+        #expect(try runVaxticket(["qr", "EFFORT", "--out", png]).status == 0)
+        for effort in ["low", "normal", "high"] {
+            let result = try runVaxticket(["scan", "--effort", effort, png])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("EFFORT"))
+        }
+        let bad = try runVaxticket(["scan", "--effort", "extreme", png])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--effort must be low, normal or high"))
+    }
+
     @Test("scan of a missing path is a usage error")
     func missingPath() throws {
         let result = try runVaxticket(["scan", "/nonexistent/vaxticket/photo.png"])

@@ -10,19 +10,19 @@ import Testing
 struct CascadeTests {
     @Test("an easy photo is read by the first look, without the cascade")
     func easyPhotoFirstLook() throws {
-        let reader = PhotoReader()
-        let symbols = try reader.read(JPEGEncoder().encodeAsColor(renderedCode("VT1.easy", modulePixels: 4), quality: 85))
-        #expect(symbols.count == 1)
-        #expect(reader.lastOutcome?.step == 0)
-        #expect(reader.lastOutcome?.attempt == ReadAttempt())
+        let reading = try PhotoReader().reading(JPEGEncoder().encodeAsColor(renderedCode("VT1.easy", modulePixels: 4), quality: 85))
+        #expect(reading.symbols.count == 1)
+        #expect(reading.outcome?.step == 0)
+        #expect(reading.outcome?.attempt == ReadAttempt())
+        #expect(reading.work.steps == [0])
     }
 
     @Test("a light-on-dark code is read by the inverting step")
     func inverted() throws {
-        let reader = PhotoReader()
-        let symbols = reader.read(try renderedCode("VT1.dark mode", modulePixels: 3).inverted)
-        #expect(symbols.map { PayloadText.decode($0.bytes) } == ["VT1.dark mode"])
-        #expect(reader.lastOutcome?.attempt.enhancements == [.invert])
+        let reading = PhotoReader(options: PhotoReaderOptions(effort: .high)).reading(
+            try renderedCode("VT1.dark mode", modulePixels: 3).inverted)
+        #expect(reading.symbols.map { PayloadText.decode($0.bytes) } == ["VT1.dark mode"])
+        #expect(reading.outcome?.attempt.enhancements == [.invert])
     }
 
     @Test("a noisy photo the first look misses is read by a later step")
@@ -39,16 +39,18 @@ struct CascadeTests {
         let photo = simulator.photograph(try renderedCode(text, modulePixels: 2), modulePixels: 2, shot: shot)
         let jpeg = try JPEGEncoder().encodeAsColor(photo, quality: 90)
         #expect(try single.read(jpeg).isEmpty)
-        #expect(try full.read(jpeg).map { PayloadText.decode($0.bytes) } == [text])
-        #expect((full.lastOutcome?.step ?? 0) > 0)
+        let reading = try full.reading(jpeg)
+        #expect(reading.symbols.map { PayloadText.decode($0.bytes) } == [text])
+        #expect((reading.outcome?.step ?? 0) > 0)
     }
 
-    @Test("a photo with no code goes through the whole cascade and finds nothing")
+    @Test("a photo with no code goes through the whole cascade at effort high and finds nothing")
     func nothing() throws {
         var image = GrayImage(width: 400, height: 300, filledWith: 200)
         for y in 0..<300 { for x in 0..<400 where (x / 7 + y / 5) % 3 == 0 { image[x, y] = 40 } }
-        let reader = PhotoReader()
-        #expect(reader.read(image).isEmpty)
-        #expect(reader.lastOutcome == nil)
+        let reading = PhotoReader(options: PhotoReaderOptions(effort: .high)).reading(image)
+        #expect(reading.symbols.isEmpty)
+        #expect(reading.outcome == nil)
+        #expect(reading.work.budget == nil && reading.work.skippedForBudget == 0)
     }
 }

@@ -75,8 +75,8 @@ struct LocationTests {
         let origin = (1100, 1500)
         paste(code, onto: &canvas, x: origin.0, y: origin.1)
         let jpeg = try JPEGEncoder().encodeAsColor(canvas, quality: 85)
-        let reader = PhotoReader()
-        let symbols = try reader.read(jpeg)
+        let reading = try PhotoReader().reading(jpeg)
+        let symbols = reading.symbols
         #expect(symbols.count == 1)
         let symbol = try #require(symbols.first)
         #expect(PayloadText.decode(symbol.bytes) == text)
@@ -86,7 +86,7 @@ struct LocationTests {
             modules: modules, modulePixels: modulePixels)
         // Found at 1/4 scale: within a module of the truth in full-size pixels.
         #expect(Self.near(symbol.corners, expected, tolerance: Double(modulePixels)), "\(symbol.corners)")
-        let outcome = try #require(reader.lastOutcome)
+        let outcome = try #require(reading.outcome)
         #expect(outcome.denominator == 4)
         #expect(outcome.scannedWidth == 750)
     }
@@ -97,12 +97,15 @@ struct LocationTests {
         let code = try renderedCode("VT1.tiny", modulePixels: 3, quietZone: 4).downscaled(by: 2)
         var canvas = GrayImage(width: 120, height: 90, filledWith: 255)
         paste(code, onto: &canvas, x: 40, y: 14)
-        let reader = PhotoReader()
-        let symbols = reader.read(canvas)
-        let symbol = try #require(symbols.first)
-        let outcome = try #require(reader.lastOutcome)
+        // Only the upscaling step, which works on the region of the code when the finder
+        // check marks one: corners go back through the magnification and the crop.
+        var options = PhotoReaderOptions()
+        options.cascade = [ReadAttempt([.upscale(2)])]
+        let reading = PhotoReader(options: options).reading(canvas)
+        let symbol = try #require(reading.symbols.first)
+        let outcome = try #require(reading.outcome)
         #expect(outcome.attempt.enhancements.contains(.upscale(2)))
-        #expect(outcome.scannedWidth == 240)
+        #expect(outcome.scannedWidth <= 240 && outcome.scannedWidth % 2 == 0)
         // The quiet zone is 4 modules of 1.5 pixels.
         let size = Double(try renderedCode("VT1.tiny", modulePixels: 1, quietZone: 0).width) * 1.5
         let expected = [

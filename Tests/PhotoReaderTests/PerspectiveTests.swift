@@ -25,8 +25,9 @@ struct PerspectiveTests {
 
         // Then only the cascade with the rectifying step reads it
         #expect(without.read(photo).isEmpty)
-        #expect(full.read(photo).map { PayloadText.decode($0.bytes) } == [text])
-        #expect(full.lastOutcome?.attempt.enhancements == [.rectify])
+        let reading = full.reading(photo)
+        #expect(reading.symbols.map { PayloadText.decode($0.bytes) } == [text])
+        #expect(reading.outcome?.attempt.enhancements == [.rectify])
     }
 
     @Test("corners found on the rectified image are mapped back onto the photo")

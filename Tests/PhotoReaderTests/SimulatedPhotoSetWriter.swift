@@ -70,6 +70,25 @@ struct SimulatedPhotoSetWriter {
         }
     }
 
+    @Test("writes the combined-damage set", .enabled(if: folder != nil))
+    func writeCombined() throws {
+        let root = URL(fileURLWithPath: try #require(Self.folder))
+        let encoder = try JPEGEncoder()
+        // Small poor photos with every kind of damage firmly present, as `simulate-photo
+        // --kind combined` makes them: about half readable.
+        for index in 0..<60 {
+            let seed = UInt64(9000 + index)
+            var simulator = CameraSimulator(seed: seed)
+            let shot = simulator.combinedShot(strength: 0.6, modulePixels: 4)
+            let text = ticketText(seed: seed, length: 60 + index % 3 * 20)
+            let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
+            let url = root.appendingPathComponent("combined/\(index)")
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(encoder.encodeAsColor(photo, quality: shot.jpegQuality ?? 80)).write(to: url.appendingPathExtension("jpg"))
+            try Data(text.utf8).write(to: url.appendingPathExtension("txt"))
+        }
+    }
+
     private func writePhoto(
         named name: String, seed: UInt64, size: Int, shot: inout CameraShot,
         simulator: inout CameraSimulator, encoder: JPEGEncoder, root: URL

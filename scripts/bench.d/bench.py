@@ -26,8 +26,11 @@ import time
 import traceback
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
-KINDS = ["rotation", "perspective", "blur", "noise", "light", "contrast", "jpeg", "small", "mixed"]
-DECODERS = ["vaxticket", "pyzbar", "zbarimg", "zxingcpp"]
+KINDS = ["rotation", "perspective", "blur", "noise", "light", "contrast", "jpeg", "small", "mixed", "combined"]
+# "before" is the reader this branch started from (BENCH_BASELINE_BIN), "high" ours at
+# --effort high; both are measured only when available.
+DECODERS = ["vaxticket", "before", "high", "pyzbar", "zbarimg", "zxingcpp"]
+OURS = ("vaxticket", "before", "high")
 
 
 def log(message):
@@ -157,6 +160,8 @@ class Bench:
         self.results = {"quick": self.quick, "sections": {}, "not_measured": []}
         self.rng = random.Random(20210823)
         self.commands = self._vaxticket_commands()
+        self.baseline = args.baseline if args.baseline and os.access(args.baseline, os.X_OK) else None
+        self.efforts = self.has_option("scan", "--effort")
 
     # ---------------------------------------------------------------- helpers
 
@@ -187,10 +192,20 @@ class Bench:
                 body = body[:-1] + self.rng.choice(BASE45[:36])
                 f.write(prefix + body + "\n")
 
-    def vaxticket_scan(self, paths, jobs, out_file, extra=()):
+    def vaxticket_scan(self, paths, jobs, out_file, extra=(), binary=None):
         """One timed `vaxticket scan --json` run (exit 1 only means some image had no code)."""
-        cmd = [self.bin, "scan", "--json", "--jobs", str(jobs), *extra, *paths]
+        cmd = [binary or self.bin, "scan", "--json", "--jobs", str(jobs), *extra, *paths]
         return self.runner.once(cmd, ok_codes=(0, 1), stdout=out_file)
+
+    def our_scans(self, images, jobs, out):
+        """The timed scans of ours: this build at the default effort, the baseline build and
+        this build at --effort high when there are such."""
+        tasks = {"vaxticket": lambda: self.vaxticket_scan(images, jobs, out["vaxticket"])}
+        if self.baseline:
+            tasks["before"] = lambda: self.vaxticket_scan(images, jobs, out["before"], binary=self.baseline)
+        if self.efforts:
+            tasks["high"] = lambda: self.vaxticket_scan(images, jobs, out["high"], extra=["--effort", "high"])
+        return tasks
 
     def read_jsonl(self, path):
         rows = {}
@@ -211,7 +226,7 @@ class Bench:
             if not o:
                 continue
             symbols = o.get("symbols") or []
-            if decoder == "vaxticket":
+            if decoder in OURS:
                 texts = {s.get("text") for s in symbols}
             else:
                 texts = set().union(*(text_candidates(s) for s in symbols)) if symbols else set()
@@ -255,7 +270,7 @@ class Bench:
         with open(list_file, "w", encoding="utf-8") as f:
             f.write("\n".join(images) + "\n")
         out = {d: self.path(f"{tag}.{d}.out") for d in DECODERS}
-        tasks = {"vaxticket": lambda: self.vaxticket_scan(images, jobs, out["vaxticket"])}
+        tasks = self.our_scans(images, jobs, out)
         if shutil.which("zbarimg"):
             tasks["zbarimg"] = lambda: self.zbarimg_once(images, out["zbarimg"])
         else:
@@ -508,6 +523,9 @@ class Bench:
         if kind == "blur":  # sigma in pixels of the 4 px/module ticket: a quarter to half a module
             values = [1.0, 2.0] if self.quick else [1.0, 1.5, 2.0]
             return [(f"sigma {v:g} px", v, None) for v in values]
+        if kind == "combined":  # about half readable by the reader before issue 10
+            values = [0.6, 0.8] if self.quick else [0.6, 0.7, 0.8]
+            return [(f"strength {v:g}", v, None) for v in values]
         if kind == "jpeg":  # JPEG quality 30-70
             values = [30, 60] if self.quick else [30, 50, 70]
             return [(f"quality {q}", None, q) for q in values]
@@ -541,7 +559,10 @@ class Bench:
             res["levels"][k] = [label for label, _, _ in levels]
             for i, (label, strength, quality) in enumerate(levels):
                 try:
-                    self.simulate(inputs, os.path.join(sim, f"{k}-{i}"), k, strength=strength, quality=quality, seed=7 + i)
+                    # Combined damage reads about half the time: more photos, for rates worth quoting.
+                    count = (1 if self.quick else 3) if k == "combined" else 1
+                    self.simulate(inputs, os.path.join(sim, f"{k}-{i}"), k, strength=strength, quality=quality,
+                                  seed=7 + i, count=count)
                 except Exception as error:
                     self.skip(f"simulated kind {k} ({label})", f"simulate-photo failed: {error}")
         expected = self.expected_in(sim)
@@ -550,7 +571,7 @@ class Bench:
             return
         images = sorted(expected)
         res["images"] = len(images)
-        rates = self.rates_for(images, expected, "sim", jobs=1, runs=1)
+        rates = self.rates_for(images, expected, "sim", jobs=1, runs=self.runner.runs - 1)
         res["decoders"] = {d: {k: v for k, v in r.items() if k != "read"} for d, r in rates.items()}
         for decoder, r in rates.items():
             read = set(r["read"])
@@ -633,7 +654,122 @@ class Bench:
             res["modes"]["full"] = {"wall": r["wall"], "cpu": r["cpu"], "ok": len(ok), "total": n}
         for mode, r in res["modes"].items():
             log(f"12 MP {mode}: {r['ok']}/{n} read, {r['wall'] / n * 1000:.0f} ms/photo")
+        res["peak_mib"] = self.large_memory(images)
         res["peers"] = {d: {k: v for k, v in r.items() if k != "read"} for d, r in rates.items()}
+
+    def peak_rss(self, cmd):
+        """The peak resident memory of one process, in MiB, as /usr/bin/time reports it (a
+        child's own rusage from here would include this Python process's memory at fork)."""
+        timer = shutil.which("time") or "/usr/bin/time"
+        proc = subprocess.run([timer, "-f", "peak_kb=%M", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              text=True)
+        if proc.returncode not in (0, 1):
+            raise CommandFailed(f"exit {proc.returncode}: {' '.join(map(str, cmd))[:200]}")
+        m = re.search(r"peak_kb=(\d+)", proc.stderr)
+        if not m:
+            raise CommandFailed(f"no peak memory from {timer}: {proc.stderr.strip()[-200:]}")
+        return int(m.group(1)) / 1024
+
+    def large_memory(self, images):
+        """Peak memory of `vaxticket scan` reading one 12 MP JPEG, each image its own process;
+        the largest over the images, per variant."""
+        variants = {"vaxticket": [self.bin, "scan", "--jobs", "1"]}
+        if self.efforts:
+            variants["high"] = [self.bin, "scan", "--jobs", "1", "--effort", "high"]
+        if self.baseline:
+            variants["before"] = [self.baseline, "scan", "--jobs", "1"]
+        if self.has_option("scan", "--full-resolution"):
+            variants["full"] = [self.bin, "scan", "--jobs", "1", "--full-resolution"]
+        # The floor: the same binary printing its help, no image read at all.
+        memory = {"idle": self.peak_rss([self.bin, "scan", "--help"])}
+        for name, cmd in variants.items():
+            try:
+                memory[name] = max(self.peak_rss(cmd + [image]) for image in images)
+            except Exception as error:
+                self.skip(f"12 MP peak memory, {name}", str(error))
+        for name, mib in memory.items():
+            log(f"12 MP peak memory {name}: {mib:.0f} MiB")
+        return memory
+
+    def traced_costs(self, binary, images, expected, extra=()):
+        """Per-image cost on one core from `scan --trace outcome` (best of the runs per image),
+        with whether the image read: {"read": [ms...], "unread": [ms...], "work_read",
+        "work_unread"}; work units only where the build reports them."""
+        list_args = [binary, "scan", "--json", "--jobs", "1", "--trace", "outcome", *extra, *images]
+        best, work = {}, {}
+        out_file = self.path("effort-trace.out")
+        for _ in range(2):
+            with open(out_file, "wb") as out:
+                proc = subprocess.run(list_args, stdout=out, stderr=subprocess.PIPE)
+            if proc.returncode not in (0, 1):
+                raise CommandFailed(f"exit {proc.returncode}: {proc.stderr.decode('utf-8', 'replace')[-300:]}")
+            for line in proc.stderr.decode("utf-8", "replace").splitlines():
+                fields = line.split("\t")
+                if fields[0] != "photo-trace" or len(fields) < 5:
+                    continue
+                path = os.path.realpath(fields[1])
+                ms = float(fields[4])
+                best[path] = min(ms, best.get(path, ms))
+                if len(fields) >= 6:
+                    work[path] = int(fields[5])
+        read = set(os.path.realpath(p) for p in self.score("vaxticket", self.read_jsonl(out_file), expected))
+        result = {"read": [], "unread": [], "work_read": [], "work_unread": []}
+        for path in (os.path.realpath(p) for p in expected):
+            if path not in best:
+                continue
+            kind = "read" if path in read else "unread"
+            result[kind].append(best[path])
+            if path in work:
+                result["work_" + kind].append(work[path])
+        return result
+
+    def section_effort(self):
+        """Issue 10: what one image costs on one core, read or not, before this branch's work and
+        after, at each effort; images from the real photos and the simulated sets (run
+        `simulated` first, or in the same run)."""
+        sets = {}
+        photos = self.args.photos
+        if photos and os.path.isdir(photos):
+            expected = {}
+            for root, _, files in os.walk(photos):
+                for name in sorted(files):
+                    if name.lower().endswith((".png", ".jpg", ".jpeg")):
+                        txt = os.path.join(root, os.path.splitext(name)[0] + ".txt")
+                        if os.path.exists(txt):
+                            with open(txt, encoding="utf-8", newline="") as f:
+                                expected[os.path.join(root, name)] = f.read()
+            sets["real photos"] = expected
+        sim = self.expected_in(self.path("sim-photos")) if os.path.isdir(self.path("sim-photos")) else {}
+        if sim:
+            sets["simulated, all kinds"] = sim
+            combined = {p: t for p, t in sim.items() if ".combined." in os.path.basename(p)}
+            if combined:
+                sets["simulated, combined damage"] = combined
+        if not sets:
+            self.skip("effort", "no images (needs the real photos or the simulated set from the same run)")
+            return
+        variants = {}
+        if self.baseline:
+            variants["before"] = (self.baseline, ())
+        if self.efforts:
+            for effort in ("low", "normal", "high"):
+                variants[effort] = (self.bin, ("--effort", effort))
+        else:
+            variants["vaxticket"] = (self.bin, ())
+        res = {"sets": {}}
+        self.results["sections"]["effort"] = res
+        for name, expected in sets.items():
+            res["sets"][name] = {"images": len(expected), "variants": {}}
+            for variant, (binary, extra) in variants.items():
+                try:
+                    costs = self.traced_costs(binary, sorted(expected), expected, extra)
+                except Exception as error:
+                    self.skip(f"effort {name} {variant}", str(error))
+                    continue
+                res["sets"][name]["variants"][variant] = costs
+                med = lambda xs: sorted(xs)[len(xs) // 2] if xs else None
+                log(f"effort {name} {variant}: {len(costs['read'])} read, median {med(costs['read'])} ms; "
+                    f"{len(costs['unread'])} unread, median {med(costs['unread'])} ms")
 
     def section_tickets(self):
         if "issue" not in self.commands or "keys" not in self.commands:
@@ -824,7 +960,8 @@ class Bench:
         git = subprocess.run(["git", "-C", self.repo, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
         self.results["commit"] = git.stdout.strip() or "?"
         sections = [("encode", self.section_encode), ("photos", self.section_photos),
-                    ("simulated", self.section_simulated), ("large", self.section_large),
+                    ("simulated", self.section_simulated), ("effort", self.section_effort),
+                    ("large", self.section_large),
                     ("tickets", self.section_tickets), ("record", self.section_record), ("cards", self.section_cards)]
         for name, fn in sections:
             if only and name not in only:
@@ -848,6 +985,7 @@ def main():
     p.add_argument("--bin", required=True)
     p.add_argument("--cref", required=True)
     p.add_argument("--photos")
+    p.add_argument("--baseline", help="an earlier vaxticket build to measure side by side as \"before\"")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--only", default="")
     p.add_argument("--results", required=True)

@@ -15,12 +15,15 @@ import subprocess
 
 LABELS = {
     "vaxticket": "vaxticket scan",
+    "before": "vaxticket scan, before bounded effort",
+    "high": "vaxticket scan --effort high",
     "pyzbar": "zbar alone (pyzbar + PIL loop)",
     "zbarimg": "zbarimg CLI (one process, binary)",
     "zxingcpp": "zxing-cpp (Python + PIL loop)",
 }
-SHORT = {"vaxticket": "vaxticket", "pyzbar": "pyzbar", "zbarimg": "zbarimg", "zxingcpp": "zxing-cpp"}
-ORDER = ["vaxticket", "pyzbar", "zbarimg", "zxingcpp"]
+SHORT = {"vaxticket": "vaxticket", "before": "before", "high": "high", "pyzbar": "pyzbar", "zbarimg": "zbarimg",
+         "zxingcpp": "zxing-cpp"}
+ORDER = ["vaxticket", "before", "high", "pyzbar", "zbarimg", "zxingcpp"]
 
 
 def sh(cmd):
@@ -246,7 +249,8 @@ def plot_blur(blur, path):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     # Peers often coincide: different dashes and marker sizes keep every line visible.
-    styles = {"vaxticket": ("#d62728", "o", 2.6, "-", 7), "pyzbar": ("#1f77b4", "s", 1.8, "-", 8),
+    styles = {"vaxticket": ("#d62728", "o", 2.6, "-", 7), "before": ("#ff9896", "v", 1.6, "--", 6),
+              "high": ("#9467bd", "x", 1.6, ":", 6), "pyzbar": ("#1f77b4", "s", 1.8, "-", 8),
               "zbarimg": ("#17becf", "^", 1.8, "--", 6), "zxingcpp": ("#2ca02c", "D", 1.8, ":", 5)}
     for d in ORDER:
         ys = blur["decoders"].get(d)
@@ -288,6 +292,49 @@ def large_section(doc, lg):
     if "scaled" in modes and base:
         doc.p(f"- Scaled decoding is **{base['wall'] / modes['scaled']['wall']:.1f}x** faster than full-resolution decoding "
               "on 12 MP JPEGs.")
+    peak = lg.get("peak_mib")
+    if peak:
+        names = {"vaxticket": "vaxticket scan (effort normal)", "high": "vaxticket scan --effort high",
+                 "before": "vaxticket scan, before bounded effort", "full": "vaxticket scan --full-resolution",
+                 "idle": "vaxticket scan --help (no image: the process alone)"}
+        doc.p("Peak memory (resident set, from `/usr/bin/time`) of one `vaxticket scan` process reading one 12 MP JPEG, the "
+              "largest over the photos:")
+        doc.table(["process", "peak MiB"], [[names.get(k, k), f"{v:.0f}"] for k, v in peak.items()])
+
+
+def median(xs):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def effort_figures(costs):
+    """(median ms of a read, median and largest ms of an unread image, the same in work units)."""
+    return {"read": median(costs["read"]), "unread": median(costs["unread"]),
+            "unread_max": max(costs["unread"]) if costs["unread"] else None,
+            "work_read": median(costs.get("work_read", [])), "work_unread": median(costs.get("work_unread", [])),
+            "work_unread_max": max(costs.get("work_unread") or [0]) or None}
+
+
+def effort_section(doc, ef):
+    doc.h("Scan: cost per image, read or not (bounded effort)")
+    doc.p("Each image's time inside one `vaxticket scan --jobs 1 --trace outcome` process (file read, decoding and "
+          "the cascade; best of 2 runs per image), split by whether it read. *before* is the reader before the work "
+          "budget (the build named by BENCH_BASELINE_BIN), *low / normal / high* this build at each `--effort`. "
+          "Work units are the reader's own deterministic count of pixel work (see `ReadWork` in the photo reader). "
+          "Issue 10's target: an unreadable image at effort normal costs at most 3x the median image that reads.")
+    rows = []
+    for name, st in ef["sets"].items():
+        for variant, costs in st["variants"].items():
+            f = effort_figures(costs)
+            fmt = lambda v, d=1: f"{v:.{d}f}" if v is not None else "-"
+            rows.append([name, variant, f"{len(costs['read'])}/{st['images']}", fmt(f["read"]), fmt(f["unread"]),
+                         fmt(f["unread_max"]), ratio(f["unread"], f["read"]), ratio(f["unread_max"], f["read"]),
+                         fmt(f["work_read"] and f["work_read"] / 1e6, 2), fmt(f["work_unread_max"] and f["work_unread_max"] / 1e6, 2)])
+    doc.table(["images", "reader", "read", "median ms, read", "median ms, unread", "max ms, unread",
+               "unread / read (median)", "unread max / read", "Mwork, read (median)", "Mwork, unread (max)"], rows)
 
 
 def tickets_section(doc, tk, nproc):
@@ -408,6 +455,43 @@ def summary(doc, sections, nproc, load, quick=False):
         if "pyzbar" in ph:
             r = o["wall"] / ph["pyzbar"]["wall"]
             add("real photos, 1-core time vs pyzbar loop", "at most 1.00x", f"{r:.2f}x", r <= 1.0)
+    sim = sections.get("simulated", {}).get("decoders", {})
+    for d in ("vaxticket", "high"):
+        if d in ph and "before" in ph:
+            add(f"real photos read, {'effort normal' if d == 'vaxticket' else 'effort high'}, vs before",
+                "at least as many", f"{ph[d]['ok']} vs {ph['before']['ok']}", ph[d]["ok"] >= ph["before"]["ok"])
+        if d in sim and "before" in sim:
+            add(f"simulated photos read, {'effort normal' if d == 'vaxticket' else 'effort high'}, vs before",
+                "at least as many", f"{sim[d]['ok']} vs {sim['before']['ok']}", sim[d]["ok"] >= sim["before"]["ok"])
+    kinds = sections.get("simulated", {}).get("kinds", {})
+    for kind, counts in kinds.items():
+        if "before" in counts and "vaxticket" in counts and counts["vaxticket"] < counts["before"]:
+            add(f"simulated {kind} read vs before", "at least as many", f"{counts['vaxticket']} vs {counts['before']}", False)
+    if "combined" in kinds and "vaxticket" in kinds["combined"]:
+        c = kinds["combined"]
+        add(f"combined damage read (of {c['total']})", "more than before",
+            f"{c['vaxticket']}" + (f" vs {c['before']}" if "before" in c else ""), c["vaxticket"] > c.get("before", 0))
+    for d in ("vaxticket", "before"):
+        if d in ph and d in sim and "pyzbar" in ph and "pyzbar" in sim:
+            r = (ph[d]["wall"] + sim[d]["wall"]) / (ph["pyzbar"]["wall"] + sim["pyzbar"]["wall"])
+            add(f"all photos (real + simulated), 1-core time vs pyzbar{'' if d == 'vaxticket' else ', before'}",
+                "at most 1.50x", f"{r:.2f}x", r <= 1.5)
+    if "before" in ph and "pyzbar" in ph:
+        r = ph["before"]["wall"] / ph["pyzbar"]["wall"]
+        add("real photos, 1-core time vs pyzbar loop, before", "at most 1.00x", f"{r:.2f}x", r <= 1.0)
+    for name, st in sections.get("effort", {}).get("sets", {}).items():
+        for variant in ("normal", "vaxticket", "before"):
+            costs = st["variants"].get(variant)
+            if not costs or not costs["unread"] or not costs["read"]:
+                continue
+            f = effort_figures(costs)
+            r = f["unread"] / f["read"]
+            add(f"{name}: unread / read cost{', before' if variant == 'before' else ''}",
+                "at most 3x", f"{f['unread']:.1f} / {f['read']:.1f} ms = {r:.2f}x", r <= 3)
+    peak = sections.get("large", {}).get("peak_mib", {})
+    if "vaxticket" in peak:
+        add("12 MP JPEG, peak memory of one scan process", "bounded", f"{peak['vaxticket']:.0f} MiB"
+            + (f" (before {peak['before']:.0f})" if "before" in peak else ""), True)
     tk = sections.get("tickets", {})
     if tk.get("c_1") and tk.get(f"ours_{nproc}"):
         r = tk[f"ours_{nproc}"]["rate"] / tk["c_1"]["rate"]
@@ -492,6 +576,8 @@ def main():
             res.setdefault("not_measured", []).append(f"blur plot: not drawn: {error}")
     if "simulated" in sections:
         simulated_section(doc, sections["simulated"], blur, plot_path, args.markdown)
+    if "effort" in sections:
+        effort_section(doc, sections["effort"])
     if "large" in sections:
         large_section(doc, sections["large"])
     if "tickets" in sections:

@@ -53,9 +53,9 @@ struct ScanCommand: ParsableCommand {
             makeState: { PhotoReader(options: options) },
             work: { reader, index in
                 let start = ContinuousClock.now
-                let result = Result { () throws(PhotoReadError) in try reader.read(contentsOf: files[index]) }
-                if let trace { Self.write(trace, reader: reader, file: files[index], result: result, since: start) }
-                return result
+                let reading = Result { () throws(PhotoReadError) in try reader.reading(contentsOf: files[index]) }
+                if let trace { Self.write(trace, reader: reader, file: files[index], reading: reading, since: start) }
+                return reading.map(\.symbols)
             },
             emit: { index, result in
                 progress.advance()
@@ -68,21 +68,23 @@ struct ScanCommand: ParsableCommand {
     }
 
     private static func write(
-        _ trace: Trace, reader: PhotoReader, file: String, result: Result<[ScannedSymbol], PhotoReadError>,
+        _ trace: Trace, reader: PhotoReader, file: String, reading: Result<PhotoReading, PhotoReadError>,
         since start: ContinuousClock.Instant
     ) {
         switch trace {
         case .outcome:
-            let step = reader.lastOutcome.map { "\($0.step):\($0.attempt)" } ?? "none"
-            let count = (try? result.get().count) ?? 0
-            printError(["photo-trace", file, step, "\(count)", milliseconds(ContinuousClock.now - start)].joined(separator: "\t"))
+            let read = try? reading.get()
+            let step = read?.outcome.map { "\($0.step):\($0.attempt)" } ?? "none"
+            let work = read.map { ["\($0.work.units)", "\($0.work.attempts)"] } ?? ["0", "0"]
+            let fields = ["photo-trace", file, step, "\(read?.symbols.count ?? 0)", milliseconds(ContinuousClock.now - start)]
+            printError((fields + work).joined(separator: "\t"))
         case .steps:
             guard let bytes = try? PhotoReader.contents(of: file), let reports = try? reader.eachAttempt(of: bytes) else { return }
             for report in reports {
                 let texts = report.symbols.map { PayloadText.decode($0.bytes) ?? "" }
                 let json = (try? JSONSerialization.data(withJSONObject: texts)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
                 let fields = ["photo-step", file, "\(report.step):\(report.attempt)", report.ran ? "ran" : "skipped",
-                              milliseconds(report.duration), json]
+                              milliseconds(report.duration), json, "\(report.work)"]
                 printError(fields.joined(separator: "\t"))
             }
         }

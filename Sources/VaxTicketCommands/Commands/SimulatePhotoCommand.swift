@@ -12,7 +12,8 @@ struct SimulatePhotoCommand: ParsableCommand {
         abstract: "Turn clean QR images into simulated handheld phone photos (JPEG), for testing scanners.",
         discussion: """
             Kinds: rotation, perspective, blur, noise, light (uneven light), contrast (low \
-            contrast), jpeg (low quality), small (small modules), mixed (a little of everything).
+            contrast), jpeg (low quality), small (small modules), mixed (a little of everything), \
+            combined (small poor photos with every kind of damage firmly present at once).
             --strength is 0 (none) to 1 (severe); for --kind blur it is the Gaussian sigma in \
             pixels of the input image instead.
             For each input X.png, writes DIR/X.KIND.I.jpg for I in 1...count, and copies X.txt \
@@ -23,7 +24,7 @@ struct SimulatePhotoCommand: ParsableCommand {
 
     /// The damage to simulate.
     enum Kind: String, ExpressibleByArgument, CaseIterable {
-        case rotation, perspective, blur, noise, light, contrast, jpeg, small, mixed
+        case rotation, perspective, blur, noise, light, contrast, jpeg, small, mixed, combined
     }
 
     @Argument(help: "Clean PNG or JPEG images of QR codes.")
@@ -110,6 +111,7 @@ struct SimulatePhotoCommand: ParsableCommand {
             // At strength 1 a module shrinks to about 1.5 photo pixels.
             shot.scale = max(0.2, 1 - (1 - 1.5 / modulePixels) * min(strength, 1))
         case .mixed: shot = simulator.handheldShot(strength: min(strength, 1))
+        case .combined: shot = simulator.combinedShot(strength: min(strength, 1), modulePixels: modulePixels)
         }
         let photo = simulator.photograph(source, modulePixels: modulePixels, shot: shot)
         let jpeg = try JPEGEncoder().encodeAsColor(photo, quality: quality ?? shot.jpegQuality ?? 85)

@@ -11,15 +11,29 @@ struct BatchOptions: ParsableArguments {
     @Option(name: .customLong("max-pixels"), help: "Refuse images whose header claims more pixels than this (at most 250000000).")
     var maxPixels: Int = 100_000_000
 
+    @Option(
+        help: """
+            How hard to try on a photo that does not read at once: low, normal (a photo that cannot \
+            be read costs at most a few times one that can) or high (no limit; for re-reading \
+            what failed, offline).
+            """,
+        transform: { text in
+            guard let effort = ReadEffort(rawValue: text) else {
+                throw ValidationError("--effort must be low, normal or high, not \(text).")
+            }
+            return effort
+        })
+    var effort: ReadEffort = .normal
+
+    /// The photo reader's settings these options ask for.
+    var readerOptions: PhotoReaderOptions { PhotoReaderOptions(maxPixels: maxPixels, effort: effort) }
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         guard (1...PixelBudget.ceiling).contains(maxPixels) else {
             throw ValidationError("--max-pixels must be 1 to \(PixelBudget.ceiling).")
         }
     }
-
-    /// The photo reader's settings these options ask for.
-    var readerOptions: PhotoReaderOptions { PhotoReaderOptions(maxPixels: maxPixels) }
 
     /// The image files named by `paths`, folders expanded.
     func collect(_ paths: [String]) throws -> [String] {
