@@ -35,7 +35,7 @@ public struct CameraShot: Hashable, Sendable {
     public var rotationDegrees: Double = 0
     /// Projective warp: how far each of the source's four corners moves (top-left, top-right,
     /// bottom-right, bottom-left), in fractions of the source's size.
-    public var cornerShifts: [Point2] = []
+    public var cornerShifts: [Point] = []
     /// Gaussian blur sigma, in modules of the code (see `photograph(_:modulePixels:)`).
     /// Blur beyond about half a module is what defeats classic decoders.
     public var blurModules: Double = 0
@@ -57,20 +57,6 @@ public struct CameraShot: Hashable, Sendable {
 
     /// A clean shot; set the fields for damage.
     public init() {}
-}
-
-/// A 2-D offset or point with real coordinates.
-public struct Point2: Hashable, Sendable {
-    /// Horizontal component.
-    public var x: Double
-    /// Vertical component.
-    public var y: Double
-
-    /// The point (`x`, `y`).
-    public init(x: Double, y: Double) {
-        self.x = x
-        self.y = y
-    }
 }
 
 /// A small, fast, seedable random number generator (SplitMix64): the same seed gives the same
@@ -214,9 +200,9 @@ public struct CameraSimulator: Sendable {
         return shot
     }
 
-    private mutating func randomCornerShifts(maximum: Double) -> [Point2] {
+    private mutating func randomCornerShifts(maximum: Double) -> [Point] {
         (0..<4).map { _ in
-            Point2(x: (generator.unit() * 2 - 1) * maximum, y: (generator.unit() * 2 - 1) * maximum)
+            Point(x: (generator.unit() * 2 - 1) * maximum, y: (generator.unit() * 2 - 1) * maximum)
         }
     }
 
@@ -246,7 +232,7 @@ public struct CameraSimulator: Sendable {
     /// The positions in the photo of the source's four corners (top-left, top-right,
     /// bottom-right, bottom-left), where the code's corners land when the source is just the
     /// code and its quiet zone.
-    public static func corners(ofSourceWidth width: Int, height: Int, in shot: CameraShot) -> [Point2] {
+    public static func corners(ofSourceWidth width: Int, height: Int, in shot: CameraShot) -> [Point] {
         Geometry(sourceWidth: width, sourceHeight: height, shot: shot).destinationCorners
     }
 
@@ -345,7 +331,7 @@ public struct CameraSimulator: Sendable {
 private struct Geometry {
     let photoWidth: Int
     let photoHeight: Int
-    let destinationCorners: [Point2]
+    let destinationCorners: [Point]
     /// Row-major 3x3 homography from photo to source coordinates.
     let photoToSource: [Double]
 
@@ -364,18 +350,18 @@ private struct Geometry {
         let cx = Double(photoWidth) / 2, cy = Double(photoHeight) / 2
         let angle = -shot.rotationDegrees * Double.pi / 180
         let cosA = cos(angle), sinA = sin(angle)
-        let source = [Point2(x: 0, y: 0), Point2(x: sw, y: 0), Point2(x: sw, y: sh), Point2(x: 0, y: sh)]
+        let source = [Point(x: 0, y: 0), Point(x: sw, y: 0), Point(x: sw, y: sh), Point(x: 0, y: sh)]
         destinationCorners = source.enumerated().map { index, corner in
-            let shift = index < shot.cornerShifts.count ? shot.cornerShifts[index] : Point2(x: 0, y: 0)
+            let shift = index < shot.cornerShifts.count ? shot.cornerShifts[index] : Point(x: 0, y: 0)
             let x = (corner.x + shift.x * sw - sw / 2) * shot.scale
             let y = (corner.y + shift.y * sh - sh / 2) * shot.scale
-            return Point2(x: cx + x * cosA - y * sinA, y: cy + x * sinA + y * cosA)
+            return Point(x: cx + x * cosA - y * sinA, y: cy + x * sinA + y * cosA)
         }
         photoToSource = Self.homography(from: destinationCorners, to: source)
     }
 
     /// The projective map taking each `from` point to the matching `to` point.
-    static func homography(from: [Point2], to: [Point2]) -> [Double] {
+    static func homography(from: [Point], to: [Point]) -> [Double] {
         // Eight equations in h0...h7 (h8 = 1), solved by Gaussian elimination with pivoting.
         var a = [[Double]]()
         for (p, q) in zip(from, to) {

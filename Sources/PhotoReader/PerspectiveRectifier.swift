@@ -6,7 +6,7 @@ struct Homography {
     private let m: [Double]
 
     /// The map sending each of four points to its partner, or `nil` when they are degenerate.
-    init?(from source: [Point2D], to target: [Point2D]) {
+    init?(from source: [Point], to target: [Point]) {
         guard source.count == 4, target.count == 4 else { return nil }
         // Eight equations in the eight unknowns h0...h7, h8 fixed at 1, as rows of nine.
         var a = [Double](repeating: 0, count: 72)
@@ -34,23 +34,13 @@ struct Homography {
     }
 
     /// The image of `p`.
-    func callAsFunction(_ p: Point2D) -> Point2D {
+    func callAsFunction(_ p: Point) -> Point {
         let w = m[6] * p.x + m[7] * p.y + m[8]
-        return Point2D(x: (m[0] * p.x + m[1] * p.y + m[2]) / w, y: (m[3] * p.x + m[4] * p.y + m[5]) / w)
+        return Point(x: (m[0] * p.x + m[1] * p.y + m[2]) / w, y: (m[3] * p.x + m[4] * p.y + m[5]) / w)
     }
 }
 
 /// A point with real coordinates, pixel centres at half-integers.
-struct Point2D {
-    var x: Double
-    var y: Double
-
-    static func + (a: Self, b: Self) -> Self { Self(x: a.x + b.x, y: a.y + b.y) }
-    static func - (a: Self, b: Self) -> Self { Self(x: a.x - b.x, y: a.y - b.y) }
-    static func * (a: Self, k: Double) -> Self { Self(x: a.x * k, y: a.y * k) }
-    var length: Double { (x * x + y * y).squareRoot() }
-}
-
 /// A QR code seen at an angle, resampled upright from its three finder patterns (and its
 /// bottom-right alignment pattern when found), for codes whose keystone defeats zbar.
 struct PerspectiveRectifier {
@@ -66,7 +56,7 @@ struct PerspectiveRectifier {
 
     /// An upright image of the code in `image`, with the map from its continuous coordinates
     /// back to `image`'s; `nil` when no plausible three finder patterns are found.
-    func rectified(_ image: GrayImage) -> (image: GrayImage, toSource: (Point2D) -> Point2D)? {
+    func rectified(_ image: GrayImage) -> (image: GrayImage, toSource: (Point) -> Point)? {
         rectified(image, finders: Self.finders(in: image))
     }
 
@@ -88,7 +78,7 @@ struct PerspectiveRectifier {
     }
 
     /// The upright image of the code in `image` whose finder candidates are `finders`.
-    func rectified(_ image: GrayImage, finders: [Finder]) -> (image: GrayImage, toSource: (Point2D) -> Point2D)? {
+    func rectified(_ image: GrayImage, finders: [Finder]) -> (image: GrayImage, toSource: (Point) -> Point)? {
         guard let (topLeft, topRight, bottomLeft) = Self.bestTriple(finders) else { return nil }
         let corners = [topLeft.centre, topRight.centre, bottomLeft.centre]
         let module = (topLeft.module + topRight.module + bottomLeft.module) / 3
@@ -107,19 +97,19 @@ struct PerspectiveRectifier {
         var pixels = [UInt8](repeating: 255, count: side * side)
         for y in 0..<side {
             for x in 0..<side {
-                let p = toSource(Point2D(x: (Double(x) + 0.5) / scale - margin, y: (Double(y) + 0.5) / scale - margin))
+                let p = toSource(Point(x: (Double(x) + 0.5) / scale - margin, y: (Double(y) + 0.5) / scale - margin))
                 pixels[y * side + x] = Self.sample(image, at: p)
             }
         }
         return (
             GrayImage(width: side, height: side, pixels: pixels),
-            { p in toSource(Point2D(x: p.x / scale - margin, y: p.y / scale - margin)) }
+            { p in toSource(Point(x: p.x / scale - margin, y: p.y / scale - margin)) }
         )
     }
 
     /// The bilinear sample at `p`, white off the image or where a near-degenerate map sends
     /// a point to infinity.
-    private static func sample(_ image: GrayImage, at p: Point2D) -> UInt8 {
+    private static func sample(_ image: GrayImage, at p: Point) -> UInt8 {
         guard abs(p.x) < 1e6, abs(p.y) < 1e6 else { return 255 }
         return image.sample(p.x, p.y)
     }
@@ -137,16 +127,16 @@ struct PerspectiveRectifier {
     /// finder centres and the alignment pattern (a parallelogram's fourth corner when there is
     /// none or it does not show), with how clearly the fixed patterns show through it.
     private static func fit(
-        version: Int, corners: [Point2D], module: Double, in image: GrayImage
+        version: Int, corners: [Point], module: Double, in image: GrayImage
     ) -> (size: Int, map: Homography, score: Double)? {
         let size = 17 + 4 * version
         let far = Double(size) - 3.5
-        let fixed = [Point2D(x: 3.5, y: 3.5), Point2D(x: far, y: 3.5), Point2D(x: 3.5, y: far)]
-        let parallelogram = Point2D(x: far, y: far)
+        let fixed = [Point(x: 3.5, y: 3.5), Point(x: far, y: 3.5), Point(x: 3.5, y: far)]
+        let parallelogram = Point(x: far, y: far)
         if version > 1 {
             // The alignment pattern's centre is three modules in from where a fourth finder's
             // would be; it carries the keystone, which a parallelogram cannot.
-            let at = Point2D(x: Double(size) - 6.5, y: Double(size) - 6.5)
+            let at = Point(x: Double(size) - 6.5, y: Double(size) - 6.5)
             let k = (Double(size) - 10) / (Double(size) - 7)
             let guess = corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
             let reach = max(module * 4, ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
@@ -172,8 +162,8 @@ struct PerspectiveRectifier {
         var dark = 0.0, light = 0.0
         for i in 8..<(size - 8) {
             let along = Double(i) + 0.5
-            let row = map(Point2D(x: along, y: 6.5))
-            let column = map(Point2D(x: 6.5, y: along))
+            let row = map(Point(x: along, y: 6.5))
+            let column = map(Point(x: 6.5, y: along))
             let value = Double(sample(image, at: row)) + Double(sample(image, at: column))
             if i % 2 == 0 { dark += value } else { light += value }
         }
@@ -182,11 +172,11 @@ struct PerspectiveRectifier {
 
     /// The mean grey level of the light ring of an alignment pattern centred at module `at`
     /// through `map` less that of its dark ring and centre.
-    private static func alignmentContrast(_ map: Homography, at: Point2D, in image: GrayImage) -> Double {
+    private static func alignmentContrast(_ map: Homography, at: Point, in image: GrayImage) -> Double {
         var dark = 0.0, light = 0.0
         for dy in -2...2 {
             for dx in -2...2 {
-                let p = map(Point2D(x: at.x + Double(dx), y: at.y + Double(dy)))
+                let p = map(Point(x: at.x + Double(dx), y: at.y + Double(dy)))
                 let value = Double(sample(image, at: p))
                 if max(abs(dx), abs(dy)) == 1 { light += value } else { dark += value }
             }
@@ -197,10 +187,10 @@ struct PerspectiveRectifier {
     /// The best-scoring image position within `reach` of `guess`, searched on a grid of `step`
     /// and then ever finer around the best so far.
     private static func bestFourth(
-        near guess: Point2D, reach: Double, step: Double,
-        scored: (Point2D) -> (map: Homography, score: Double)?
+        near guess: Point, reach: Double, step: Double,
+        scored: (Point) -> (map: Homography, score: Double)?
     ) -> (map: Homography, score: Double)? {
-        var best: (centre: Point2D, map: Homography, score: Double)?
+        var best: (centre: Point, map: Homography, score: Double)?
         var step = step
         var centre = guess
         var radius = reach
@@ -208,7 +198,7 @@ struct PerspectiveRectifier {
             let n = Int(radius / step)
             for j in -n...n {
                 for i in -n...n {
-                    let candidate = centre + Point2D(x: Double(i) * step, y: Double(j) * step)
+                    let candidate = centre + Point(x: Double(i) * step, y: Double(j) * step)
                     guard let (map, score) = scored(candidate) else { continue }
                     if score > best?.score ?? -.infinity { best = (candidate, map, score) }
                 }
@@ -223,7 +213,7 @@ struct PerspectiveRectifier {
 
     /// A finder pattern candidate: its centre, module size and how many rows confirmed it.
     struct Finder {
-        var centre: Point2D
+        var centre: Point
         var module: Double
         var count: Int
     }
@@ -298,7 +288,7 @@ struct PerspectiveRectifier {
                     let row = crossRuns(binary, x: cx, y: Int(column.centre), vertical: false, limit: limit),
                     let hUnit = matches(row.runs, ratios)
                 else { continue }
-                let centre = Point2D(x: row.centre, y: column.centre)
+                let centre = Point(x: row.centre, y: column.centre)
                 let module = (hUnit + vUnit) / 2
                 if let index = found.firstIndex(where: { ($0.centre - centre).length < max($0.module, module) * 2 }) {
                     let n = Double(found[index].count)

@@ -417,7 +417,7 @@ public final class PhotoReader {
         }
         // Rectification changes the geometry: keep the size it started from and its map back.
         var frameWidth = image.width, frameHeight = image.height
-        var unwarp: (map: (Point2D) -> Point2D, width: Int)?
+        var unwarp: (map: (Point) -> Point, width: Int)?
         var untouched = true
         for enhancement in attempt.enhancements {
             defer { untouched = false }
@@ -461,7 +461,7 @@ public final class PhotoReader {
             ScannedSymbol(
                 bytes: symbol.bytes,
                 corners: symbol.corners.map { corner in
-                    var p = Point2D(x: (corner.x + 0.5) * upright, y: (corner.y + 0.5) * upright)
+                    var p = Point(x: (corner.x + 0.5) * upright, y: (corner.y + 0.5) * upright)
                     if let unwarp { p = unwarp.map(p) }
                     let x = (p.x * xMagnified + Double(crop.x)) * xFactor
                     let y = (p.y * yMagnified + Double(crop.y)) * yFactor

@@ -1,20 +1,6 @@
 import CZBar
 public import Imaging
 
-/// A point in image coordinates.
-public struct Point: Hashable, Sendable {
-    /// Column.
-    public var x: Double
-    /// Row.
-    public var y: Double
-
-    /// A point at (`x`, `y`).
-    public init(x: Double, y: Double) {
-        self.x = x
-        self.y = y
-    }
-}
-
 /// One QR code found in an image: its exact payload bytes and where it lies.
 public struct ScannedSymbol: Hashable, Sendable {
     /// The payload bytes exactly as stored in the symbol.

@@ -39,7 +39,7 @@ struct CameraSimulationTests {
         #expect(photo[0, 0] == 128)
         #expect(photo[30 + 5, 30 + 5] == 255)
         #expect(photo[30 + 30, 30 + 30] == 0)
-        #expect(CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: shot)[0] == Point2(x: 30, y: 30))
+        #expect(CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: shot)[0] == Point(x: 30, y: 30))
     }
 
     @Test("rotation by 90 degrees and perspective move the corners where reported")
@@ -47,7 +47,7 @@ struct CameraSimulationTests {
         var simulator = CameraSimulator(seed: 1)
         var shot = CameraShot()
         shot.rotationDegrees = 90
-        shot.cornerShifts = [Point2(x: 0.1, y: 0), Point2(x: 0, y: 0), Point2(x: 0, y: 0), Point2(x: 0, y: 0)]
+        shot.cornerShifts = [Point(x: 0.1, y: 0), Point(x: 0, y: 0), Point(x: 0, y: 0), Point(x: 0, y: 0)]
         let photo = simulator.photograph(Self.square, modulePixels: 4, shot: shot)
         let corners = CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: shot)
         #expect(corners.count == 4)
@@ -116,7 +116,7 @@ struct CameraSimulationTests {
         for kind in CameraDamage.allCases {
             #expect(simulator.shot(kind, strength: 1) != CameraShot(), "\(kind)")
             let none = simulator.shot(kind, strength: 0)
-            #expect(none.rotationDegrees == 0 && none.cornerShifts.allSatisfy { $0 == Point2(x: 0, y: 0) })
+            #expect(none.rotationDegrees == 0 && none.cornerShifts.allSatisfy { $0 == Point(x: 0, y: 0) })
             #expect(none.blurModules == 0 && none.noiseSigma == 0 && none.lightGradient == 0 && none.vignette == 0)
             #expect(none.contrast == 1 && (none.jpegQuality ?? 95) == 95)
         }

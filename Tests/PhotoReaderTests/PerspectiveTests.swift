@@ -18,7 +18,7 @@ struct PerspectiveTests {
         var simulator = CameraSimulator(seed: 4)
         var shot = CameraShot()
         shot.cornerShifts = [
-            Point2(x: -0.03, y: 0.17), Point2(x: 0.16, y: 0), Point2(x: -0.05, y: 0.04), Point2(x: 0.19, y: -0.02),
+            Point(x: -0.03, y: 0.17), Point(x: 0.16, y: 0), Point(x: -0.05, y: 0.04), Point(x: 0.19, y: -0.02),
         ]
         let text = ticketText(seed: 7, length: 60)
         let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
@@ -34,7 +34,7 @@ struct PerspectiveTests {
     func cornersMappedBack() throws {
         var simulator = CameraSimulator(seed: 11)
         var shot = CameraShot()
-        shot.cornerShifts = [Point2(x: 0.06, y: 0), Point2(x: -0.04, y: 0.03), Point2(x: 0, y: 0), Point2(x: 0.02, y: -0.05)]
+        shot.cornerShifts = [Point(x: 0.06, y: 0), Point(x: -0.04, y: 0.03), Point(x: 0, y: 0), Point(x: 0.02, y: -0.05)]
         let text = ticketText(seed: 11, length: 60)
         let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
         let reports = try PhotoReader().eachAttempt(of: JPEGEncoder().encodeAsColor(photo, quality: 90))

@@ -174,7 +174,7 @@ struct CardTests {
 
 /// zbar's corner points of every symbol in an image.
 enum QRScannerProbe {
-    static func corners(in image: GrayImage) -> [ZBarScanner.Point] {
+    static func corners(in image: GrayImage) -> [Imaging.Point] {
         QRScanner().scan(image).flatMap(\.corners)
     }
 }
