@@ -31,22 +31,9 @@ extension IssueCommand {
     }
 
     private func issueCardBatch(csv: String, outDir: String, settings: CardBatchSettings) throws {
-        guard let content = try? String(contentsOfFile: csv, encoding: .utf8) else {
-            throw ValidationError("Cannot read the CSV file \(csv).")
-        }
-        let rows: [IssueRow]
-        do {
-            rows = try IssueCSV.parse(content, vaccines: settings.signer.vaccines)
-        } catch {
-            throw ValidationError("\(csv): \(error)")
-        }
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        let manifestPath = (outDir as NSString).appendingPathComponent("manifest.csv")
-        let issued = force ? [] : IssueManifest.issuedRows(in: (try? String(contentsOfFile: manifestPath, encoding: .utf8)) ?? "")
-        let plan = IssuePlan(rows: rows, issued: issued)
-        for error in plan.errors { printError("\(csv): \(error)") }
+        let (content, plan, manifestPath, fresh) = try batchPlan(csv: csv, outDir: outDir, vaccines: settings.signer.vaccines)
         let names = try rosterNames(for: plan.pending.filter { $0.request.name == nil }.map(\.request.registrant))
-        let manifest = try AppendingFile(path: manifestPath, truncate: force || issued.isEmpty, header: IssueManifest.header)
+        let manifest = try AppendingFile(path: manifestPath, truncate: fresh, header: IssueManifest.header)
         let pending = plan.pending
         let progress = ProgressBar(total: pending.count, label: "issue")
         var written = 0
@@ -64,7 +51,7 @@ extension IssueCommand {
         var pdf: String?
         if format == .pdf {
             // A re-run adds its cards to a new file instead of replacing sheets not yet printed.
-            let path = SheetWriter.freePath(in: outDir, replacing: force || issued.isEmpty)
+            let path = SheetWriter.freePath(in: outDir, replacing: fresh)
             let batch = "\((csv as NSString).lastPathComponent) \(settings.today.iso)"
             try CardBatch.writeSheets(
                 pending, names: names, settings: settings, path: path, batch: batch, progress: progress.advance, emit: emit)

@@ -137,27 +137,40 @@ struct IssueCommand: ParsableCommand {
         }
     }
 
-    private func issueBatch(csv: String, outDir: String, signer: TicketSigner) throws {
+    /// A batch's CSV read and checked (its bad rows reported), less the rows its manifest lists
+    /// as issued; `fresh` when the manifest starts anew (no earlier run, or `--force`).
+    func batchPlan(csv: String, outDir: String, vaccines: VaccineTable) throws
+        -> (content: String, plan: IssuePlan, manifestPath: String, fresh: Bool)
+    {
         guard let content = try? String(contentsOfFile: csv, encoding: .utf8) else {
             throw ValidationError("Cannot read the CSV file \(csv).")
         }
         let rows: [IssueRow]
         do {
-            rows = try IssueCSV.parse(content, vaccines: signer.vaccines)
+            rows = try IssueCSV.parse(content, vaccines: vaccines)
         } catch {
             throw ValidationError("\(csv): \(error)")
         }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let manifestPath = (outDir as NSString).appendingPathComponent("manifest.csv")
-        let issued = force ? [] : IssueManifest.issuedRows(in: (try? String(contentsOfFile: manifestPath, encoding: .utf8)) ?? "")
+        var issued = Set<IssueManifest.IssuedRow>()
+        if !force, FileManager.default.fileExists(atPath: manifestPath) {
+            // A manifest that exists but cannot be read would re-issue every row: refuse instead.
+            issued = IssueManifest.issuedRows(in: try String(contentsOfFile: manifestPath, encoding: .utf8))
+        }
         let plan = IssuePlan(rows: rows, issued: issued)
         for error in plan.errors { printError("\(csv): \(error)") }
+        return (content, plan, manifestPath, force || issued.isEmpty)
+    }
+
+    private func issueBatch(csv: String, outDir: String, signer: TicketSigner) throws {
+        let (content, plan, manifestPath, fresh) = try batchPlan(csv: csv, outDir: outDir, vaccines: signer.vaccines)
         var failures = plan.errors.count
 
-        let manifest = try AppendingFile(path: manifestPath, truncate: force || issued.isEmpty, header: IssueManifest.header)
+        let manifest = try AppendingFile(path: manifestPath, truncate: fresh, header: IssueManifest.header)
         let textFileName = "tickets.txt"
         let texts = format == .text
-            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: force || issued.isEmpty, privateFile: true)
+            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: fresh, privateFile: true)
             : nil
         let today = clockOptions.today
         let days = days
