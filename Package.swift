@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -40,11 +43,32 @@ let package = Package(
         .target(name: "TicketCodec", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The recording core: verified scans become dose records, with rules and statistics.
         .target(name: "Recording", dependencies: ["TicketCodec", .product(name: "GRDB", package: "GRDB.swift")]),
+        // FHIR R4 resources as Codable types, the dose -> Immunization mapping, and exports.
+        .target(name: "FHIR", dependencies: ["Recording", "TicketCodec"]),
+        // Sends recorded doses to the national registry exactly once (OAuth2, transaction Bundles).
+        .target(
+            name: "RegistrySync",
+            dependencies: [
+                "FHIR", "Recording",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // A small FHIR-like registry with injectable faults, for tests and scripts/bench only.
+        .target(
+            name: "FHIRReceiver",
+            dependencies: [
+                "FHIR",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "fhir-receiver", dependencies: ["FHIRReceiver"]),
 
         .executableTarget(
             name: "VaxTicketCLI",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "Batch", "ZBarScanner", "Recording", "CameraSimulation",
+                "FHIR", "RegistrySync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +81,7 @@ let package = Package(
         .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec"]),
+        .testTarget(name: "SyncTests", dependencies: ["TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )
