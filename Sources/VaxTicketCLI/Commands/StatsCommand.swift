@@ -24,7 +24,7 @@ struct StatsCommand: ParsableCommand {
         discussion: """
             Days are the local days doses were given on, in the time zone they were recorded \
             with (record --time-zone, default Asia/Jakarta). --json prints one object: {"total", "byDose", \
-            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to"}. --csv prints \
+            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to", "sync": {"synced", "waiting", "refused"}}. --csv prints \
             the requested breakdown as key,count rows.
             """
     )
@@ -57,8 +57,10 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         let store = try database.open(create: false)
         let statistics: Statistics
+        let sync: SyncCounts
         do {
             statistics = try store.statistics(StatisticsQuery(dimension: by.dimension, from: from, to: to))
+            sync = try store.syncCounts(from: from, to: to)
         } catch {
             printError("error: \(error)")
             throw ExitCode.failure
@@ -73,12 +75,14 @@ struct StatsCommand: ParsableCommand {
                 "refusals": statistics.refusals,
                 "from": from ?? NSNull(),
                 "to": to ?? NSNull(),
+                "sync": ["synced": sync.synced, "waiting": sync.waiting, "refused": sync.refused],
             ])
         } else if csv {
             print("\(by.rawValue),count")
             for row in statistics.rows { print("\(Self.csvField(row.key)),\(row.count)") }
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
+            print(Self.syncReport(sync), terminator: "")
         }
     }
 
@@ -101,6 +105,12 @@ struct StatsCommand: ParsableCommand {
         lines.append("refused scans: \(grouped(refusals.map(\.value).reduce(0, +)))")
         for (code, count) in refusals { lines.append("  \(code)  \(grouped(count))") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The registry line: how many doses are synced and how many wait.
+    static func syncReport(_ sync: SyncCounts) -> String {
+        "\nregistry: \(grouped(sync.synced)) synced, \(grouped(sync.waiting)) waiting"
+            + (sync.refused > 0 ? " (\(grouped(sync.refused)) refused last time)" : "") + "\n"
     }
 
     /// `1205265` as `1,205,265`.
