@@ -14,7 +14,8 @@ public final class StreamedFile {
     public init(path: String, privateToOwner: Bool) throws(FileOutputError) {
         self.path = path
         let url = URL(fileURLWithPath: path)
-        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        temporaryPath =
+            url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
         let attributes: [FileAttributeKey: Any] = [.posixPermissions: privateToOwner ? 0o600 : 0o644]
         guard FileManager.default.createFile(atPath: temporaryPath, contents: nil, attributes: attributes),
             let handle = FileHandle(forWritingAtPath: temporaryPath)
@@ -39,8 +40,12 @@ public final class StreamedFile {
         do {
             try handle.synchronize()
             try handle.close()
-            if FileManager.default.fileExists(atPath: path) { _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporaryPath)) }
-            else { try FileManager.default.moveItem(atPath: temporaryPath, toPath: path) }
+            if FileManager.default.fileExists(atPath: path) {
+                _ = try FileManager.default.replaceItemAt(
+                    URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporaryPath))
+            } else {
+                try FileManager.default.moveItem(atPath: temporaryPath, toPath: path)
+            }
         } catch {
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw FileOutputError(path: path, reason: error.localizedDescription)

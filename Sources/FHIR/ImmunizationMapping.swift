@@ -55,7 +55,8 @@ public enum HoldBackReason: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noNIK(let registrant): "registrant \(registrant) has no NIK in the roster (import the roster entry, then sync again)"
+        case .noNIK(let registrant):
+            "registrant \(registrant) has no NIK in the roster (import the roster entry, then sync again)"
         case .unknownVaccine(let code): "vaccine \(code) is not in the vaccine table (give --vaccines with it)"
         }
     }
@@ -98,7 +99,9 @@ public struct ImmunizationMapping: Sendable {
             lotNumber: record.lot,
             performer: [
                 Immunization.Performer(
-                    function: CodeableConcept(coding: [Coding(system: RegistryCoding.performerFunctionSystem, code: "AP", display: "Administering Provider")]),
+                    function: CodeableConcept(coding: [
+                        Coding(system: RegistryCoding.performerFunctionSystem, code: "AP", display: "Administering Provider")
+                    ]),
                     actor: Reference(identifier: Identifier(system: coding.officerSystem, value: record.officer)))
             ],
             protocolApplied: [Immunization.ProtocolApplied(doseNumberPositiveInt: record.dose)]
@@ -125,7 +128,8 @@ public struct ImmunizationMapping: Sendable {
                 return FHIRBundle<Immunization>.Entry(
                     fullUrl: "urn:uuid:\(UUID().uuidString.lowercased())",
                     resource: immunization,
-                    request: FHIRBundle<Immunization>.Request(method: "POST", url: "Immunization", ifNoneExist: ifNoneExist(serial: serial)))
+                    request: FHIRBundle<Immunization>.Request(
+                        method: "POST", url: "Immunization", ifNoneExist: ifNoneExist(serial: serial)))
             })
     }
 
@@ -153,7 +157,8 @@ public enum FHIRDateTime {
         let (year, month, day) = civil(fromDays: days)
         let sign = offset < 0 ? "-" : "+"
         let magnitude = abs(offset) / 60
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
+        return
+            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))"
             + "\(sign)\(pad(Int64(magnitude / 60), 2)):\(pad(Int64(magnitude % 60), 2))"
     }
 

@@ -74,7 +74,9 @@ public struct RegistryExport: Sendable {
 
     /// Writes every dose given on or after `since` (a local day), synced or not, through `write`.
     /// Doses that cannot be mapped are left out and listed in the summary.
-    public func export(from store: any DoseStore, format: ExportFormat, since: String?, write: (Data) throws -> Void) throws(ExportError) -> ExportSummary {
+    public func export(from store: any DoseStore, format: ExportFormat, since: String?, write: (Data) throws -> Void)
+        throws(ExportError) -> ExportSummary
+    {
         var summary = ExportSummary(exported: 0, heldBack: [])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -83,7 +85,8 @@ public struct RegistryExport: Sendable {
         while true {
             let page: [RegistryDose]
             do {
-                page = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: false, since: since, after: after, limit: pageSize))
+                page = try store.registryDoses(
+                    RegistryDoseQuery(unsyncedOnly: false, since: since, after: after, limit: pageSize))
             } catch {
                 throw .store(error)
             }
@@ -133,7 +136,8 @@ public struct RegistryExport: Sendable {
         let kfa = immunization.vaccineCode.coding?.first { $0.system == RegistryCoding.kfaSystem }?.code ?? ""
         return [
             dose.registrant?.nik ?? "", dose.registrant?.name ?? "", dose.registrant?.birthDate ?? "", date, time,
-            immunization.vaccineCode.text ?? record.vaccine, kfa, String(record.dose), record.lot ?? "", record.site, record.officer,
+            immunization.vaccineCode.text ?? record.vaccine, kfa, String(record.dose), record.lot ?? "", record.site,
+            record.officer,
             record.serial,
         ]
     }

@@ -101,7 +101,9 @@ public final class FHIRReceiver: Sendable {
             return Self.json(.badRequest, Data(#"{"error":"unsupported_grant_type"}"#.utf8), type: "application/json")
         }
         guard form["client_id"] == clientID, form["client_secret"] == clientSecret else {
-            return Self.json(.unauthorized, Data(#"{"error":"invalid_client","error_description":"unknown client or wrong secret"}"#.utf8), type: "application/json")
+            return Self.json(
+                .unauthorized, Data(#"{"error":"invalid_client","error_description":"unknown client or wrong secret"}"#.utf8),
+                type: "application/json")
         }
         let token = await state.issueToken(lifetime: TimeInterval(tokenLifetime))
         let answer = #"{"access_token":"\#(token)","token_type":"Bearer","expires_in":\#(tokenLifetime)}"#
@@ -127,7 +129,9 @@ public final class FHIRReceiver: Sendable {
         default:
             break
         }
-        guard let bundle = try? JSONDecoder().decode(FHIRBundle<Immunization>.self, from: Data(body.readableBytesView)), bundle.type == .transaction else {
+        guard let bundle = try? JSONDecoder().decode(FHIRBundle<Immunization>.self, from: Data(body.readableBytesView)),
+            bundle.type == .transaction
+        else {
             return Self.outcome(.badRequest, code: "structure", "not a FHIR transaction Bundle of Immunization resources")
         }
         let entries = bundle.entry ?? []
@@ -140,7 +144,9 @@ public final class FHIRReceiver: Sendable {
         }
         if atomic, problems.contains(where: { $0 != nil }) {
             let issues = problems.enumerated().compactMap { index, problem in
-                problem.map { OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: "entry \(index): \($0)") }
+                problem.map {
+                    OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: "entry \(index): \($0)")
+                }
             }
             for _ in issues { await state.countRefusal() }
             return Self.json(.badRequest, try JSONEncoder().encode(OperationOutcome(issue: issues)))
@@ -149,16 +155,26 @@ public final class FHIRReceiver: Sendable {
         for (problem, parsed) in zip(problems, checked) {
             if let problem {
                 await state.countRefusal()
-                let outcome = OperationOutcome(issue: [OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: problem)])
-                responses.append(FHIRBundle<ResourceHeader>.Entry(response: FHIRBundle<ResourceHeader>.Response(status: "422 Unprocessable Entity", outcome: outcome)))
+                let outcome = OperationOutcome(issue: [
+                    OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: problem)
+                ])
+                responses.append(
+                    FHIRBundle<ResourceHeader>.Entry(
+                        response: FHIRBundle<ResourceHeader>.Response(status: "422 Unprocessable Entity", outcome: outcome)))
             } else if let parsed {
                 let immunization = parsed.0
                 if let existing = await state.find(system: parsed.system, value: parsed.value) {
                     await state.countMatch()
-                    responses.append(FHIRBundle<ResourceHeader>.Entry(response: FHIRBundle<ResourceHeader>.Response(status: "200 OK", location: "Immunization/\(existing + 1)/_history/1")))
+                    responses.append(
+                        FHIRBundle<ResourceHeader>.Entry(
+                            response: FHIRBundle<ResourceHeader>.Response(
+                                status: "200 OK", location: "Immunization/\(existing + 1)/_history/1")))
                 } else {
                     let index = await state.store(immunization)
-                    responses.append(FHIRBundle<ResourceHeader>.Entry(response: FHIRBundle<ResourceHeader>.Response(status: "201 Created", location: "Immunization/\(index + 1)/_history/1")))
+                    responses.append(
+                        FHIRBundle<ResourceHeader>.Entry(
+                            response: FHIRBundle<ResourceHeader>.Response(
+                                status: "201 Created", location: "Immunization/\(index + 1)/_history/1")))
                 }
             }
         }
@@ -184,11 +200,14 @@ public final class FHIRReceiver: Sendable {
     }
 
     /// The problem with an entry, if any, else the immunization and its conditional-create key.
-    private func check(_ entry: FHIRBundle<Immunization>.Entry) async -> (String?, (Immunization, system: String, value: String)?) {
+    private func check(_ entry: FHIRBundle<Immunization>.Entry) async -> (String?, (Immunization, system: String, value: String)?)
+    {
         guard let request = entry.request, request.method == "POST", request.url == "Immunization" else {
             return ("the entry must be a POST to Immunization", nil)
         }
-        guard let immunization = entry.resource, immunization.resourceType == "Immunization" else { return ("the entry has no Immunization", nil) }
+        guard let immunization = entry.resource, immunization.resourceType == "Immunization" else {
+            return ("the entry has no Immunization", nil)
+        }
         guard let condition = request.ifNoneExist, let (system, value) = Self.identifierSearch(condition) else {
             return ("the entry has no ifNoneExist=identifier=system|value condition", nil)
         }
@@ -213,7 +232,8 @@ public final class FHIRReceiver: Sendable {
     static func identifierSearch(_ query: String) -> (String, String)? {
         guard query.hasPrefix("identifier=") else { return nil }
         let parts = query.dropFirst("identifier=".count).split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let system = String(parts[0]).removingPercentEncoding, let value = String(parts[1]).removingPercentEncoding,
+        guard parts.count == 2, let system = String(parts[0]).removingPercentEncoding,
+            let value = String(parts[1]).removingPercentEncoding,
             !value.isEmpty
         else { return nil }
         return (system, value)
@@ -224,7 +244,9 @@ public final class FHIRReceiver: Sendable {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
-            let decode = { (text: Substring) in String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            let decode = { (text: Substring) in
+                String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
             fields[decode(parts[0])] = decode(parts[1])
         }
         return fields

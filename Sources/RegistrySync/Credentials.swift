@@ -48,7 +48,9 @@ public struct ClientCredentials: Hashable, Sendable, CustomStringConvertible, Cu
         }
         let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0o777
         guard mode & 0o077 == 0 else {
-            throw .credentials("\(path) can be read by others (mode \(String(mode, radix: 8))); run chmod 600 \(path), and change the secret if it may have leaked")
+            throw .credentials(
+                "\(path) can be read by others (mode \(String(mode, radix: 8))); run chmod 600 \(path), and change the secret if it may have leaked"
+            )
         }
         struct File: Decodable {
             var client_id: String

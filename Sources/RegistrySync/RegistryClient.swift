@@ -25,7 +25,10 @@ final class RegistryClient: Sendable {
     /// The biggest answer read, so that a broken server cannot exhaust memory.
     static let maxAnswerBytes = 64 * 1024 * 1024
 
-    init(endpoint: String, tokenURL: String, credentials: ClientCredentials, timeout: TimeInterval, retry: RetryPolicy, report: @escaping @Sendable (SyncEvent) -> Void) {
+    init(
+        endpoint: String, tokenURL: String, credentials: ClientCredentials, timeout: TimeInterval, retry: RetryPolicy,
+        report: @escaping @Sendable (SyncEvent) -> Void
+    ) {
         var configuration = HTTPClient.Configuration()
         let amount = TimeAmount.milliseconds(Int64(min(max(timeout, 0.001), 86_400) * 1000))
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: amount, read: amount)
@@ -105,7 +108,8 @@ final class RegistryClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
-        let form = "grant_type=client_credentials&client_id=\(Self.formEncoded(credentials.clientID))&client_secret=\(Self.formEncoded(credentials.clientSecret))"
+        let form =
+            "grant_type=client_credentials&client_id=\(Self.formEncoded(credentials.clientID))&client_secret=\(Self.formEncoded(credentials.clientSecret))"
         request.body = .bytes(ByteBuffer(string: form))
         let answer: RegistryAnswer
         do {
@@ -119,7 +123,10 @@ final class RegistryClient: Sendable {
         case 429, 500...599:
             throw SyncError.unreachable(attempts: 1, lastProblem: "token endpoint: HTTP \(answer.status)")
         default:
-            let detail = (try? JSONDecoder().decode(TokenError.self, from: answer.body)).map { [$0.error, $0.error_description].compactMap { $0 }.joined(separator: ": ") } ?? ""
+            let detail =
+                (try? JSONDecoder().decode(TokenError.self, from: answer.body)).map {
+                    [$0.error, $0.error_description].compactMap { $0 }.joined(separator: ": ")
+                } ?? ""
             throw SyncError.authenticationRefused(status: answer.status, detail: String(detail.prefix(200)))
         }
         guard let grant = try? JSONDecoder().decode(TokenGrant.self, from: answer.body), !grant.access_token.isEmpty else {
@@ -135,7 +142,9 @@ final class RegistryClient: Sendable {
         let deadline = NIODeadline.now() + amount
         let response = try await http.execute(request, deadline: deadline)
         let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
-        return RegistryAnswer(status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"), body: Data(body.readableBytesView))
+        return RegistryAnswer(
+            status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+            body: Data(body.readableBytesView))
     }
 
     private static func describe(_ error: any Error) -> String {

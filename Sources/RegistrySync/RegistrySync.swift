@@ -143,7 +143,8 @@ public struct RegistrySync: Sendable {
     public func run(store: any DoseStore, report: @escaping @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncSummary {
         var summary = SyncSummary()
         for url in [configuration.endpoint, configuration.tokenURL] {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil else {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil
+            else {
                 summary.stoppedBy = .badURL(url)
                 return summary
             }
@@ -180,7 +181,10 @@ private struct Run {
         return encoder
     }()
 
-    init(configuration: SyncConfiguration, store: any DoseStore, client: RegistryClient, report: @escaping @Sendable (SyncEvent) -> Void, total: Int) {
+    init(
+        configuration: SyncConfiguration, store: any DoseStore, client: RegistryClient,
+        report: @escaping @Sendable (SyncEvent) -> Void, total: Int
+    ) {
         self.configuration = configuration
         self.store = store
         self.client = client

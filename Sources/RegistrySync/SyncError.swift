@@ -30,9 +30,12 @@ public enum SyncError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .credentials(let reason): "credentials: \(reason)"
-        case .authenticationRefused(let status, let detail): "the token endpoint refused the client credentials (HTTP \(status))\(detail.isEmpty ? "" : ": \(detail)")"
-        case .forbidden(let status): "the registry refused access with a fresh token (HTTP \(status)); check the client's permissions"
-        case .unreachable(let attempts, let lastProblem): "the registry did not answer usefully in \(attempts) attempts (last: \(lastProblem)); the rest waits for the next run"
+        case .authenticationRefused(let status, let detail):
+            "the token endpoint refused the client credentials (HTTP \(status))\(detail.isEmpty ? "" : ": \(detail)")"
+        case .forbidden(let status):
+            "the registry refused access with a fresh token (HTTP \(status)); check the client's permissions"
+        case .unreachable(let attempts, let lastProblem):
+            "the registry did not answer usefully in \(attempts) attempts (last: \(lastProblem)); the rest waits for the next run"
         case .badURL(let url): "not an http(s) URL: \(url)"
         case .store(let error): "\(error)"
         }

@@ -14,7 +14,8 @@ let port: Int = {
 }()
 let environment = ProcessInfo.processInfo.environment
 let receiver = FHIRReceiver(
-    clientID: environment["VAXTICKET_SYNC_CLIENT_ID"] ?? "bench", clientSecret: environment["VAXTICKET_SYNC_CLIENT_SECRET"] ?? "bench-secret")
+    clientID: environment["VAXTICKET_SYNC_CLIENT_ID"] ?? "bench",
+    clientSecret: environment["VAXTICKET_SYNC_CLIENT_SECRET"] ?? "bench-secret")
 let bound = try await receiver.start(port: port)
 FileHandle.standardOutput.write(Data("http://127.0.0.1:\(bound)/fhir http://127.0.0.1:\(bound)/token\n".utf8))
 while true { try await Task.sleep(nanoseconds: 3_600_000_000_000) }

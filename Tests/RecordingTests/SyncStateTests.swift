@@ -9,8 +9,11 @@ struct SyncStateTests {
     static func store(_ kind: StoreKind, in folder: TemporaryFolder) throws -> any DoseStore {
         let store = try kind.make(in: folder)
         _ = try store.importRoster([Fixture.roster("R1"), Fixture.roster("R3", nik: "3171012345678903", name: "Budi")])
-        _ = try store.record([.ticket(Fixture.ticket("S1", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2"))], context: Fixture.context(), rules: Fixture.rules)
-        _ = try store.record([.ticket(Fixture.ticket("S3", registrant: "R3"))], context: Fixture.context(day: 1), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2"))],
+            context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S3", registrant: "R3"))], context: Fixture.context(day: 1), rules: Fixture.rules)
         return store
     }
 
@@ -28,7 +31,9 @@ struct SyncStateTests {
         #expect(first.last?.registrant == nil)
         #expect(second.map(\.record.serial) == ["S3"])
         #expect(second.first?.registrant?.name == "Budi")
-        #expect(try store.registryDoses(RegistryDoseQuery(unsyncedOnly: false, since: "2021-08-24", limit: 10)).map(\.record.serial) == ["S3"])
+        #expect(
+            try store.registryDoses(RegistryDoseQuery(unsyncedOnly: false, since: "2021-08-24", limit: 10)).map(\.record.serial)
+                == ["S3"])
     }
 
     @Test("marking synced and storing refusals change what waits and the counts", arguments: StoreKind.allCases)

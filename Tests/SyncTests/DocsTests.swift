@@ -22,7 +22,9 @@ struct DocsTests {
 
     static func exampleImmunization() throws -> Immunization {
         let table = try VaccineTable([
-            Vaccine(code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28, kfaCode: "KFA-EXAMPLE", kfaName: "Vaksin CoronaVac")
+            Vaccine(
+                code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28, kfaCode: "KFA-EXAMPLE",
+                kfaName: "Vaksin CoronaVac")
         ])
         return try ImmunizationMapping(vaccines: table).immunization(for: MappingTests.dose())
     }
@@ -35,7 +37,8 @@ struct DocsTests {
 
     @Test("the example Bundle carries that Immunization as a conditional create")
     func exampleBundle() throws {
-        let documented = try JSONDecoder().decode(FHIRBundle<Immunization>.self, from: try Self.block(after: "<!-- example-bundle -->"))
+        let documented = try JSONDecoder().decode(
+            FHIRBundle<Immunization>.self, from: try Self.block(after: "<!-- example-bundle -->"))
         let made = ImmunizationMapping().transaction([try Self.exampleImmunization()])
         #expect(documented.type == made.type)
         #expect(documented.entry?.first?.resource == made.entry?.first?.resource)

@@ -24,7 +24,9 @@ private func validate(_ files: [String]) throws -> (Int32, String) {
     return (process.terminationStatus, output)
 }
 
-@Suite("Generated resources validate against FHIR R4 (fhir.resources R4B models)", .enabled(if: python != nil, "set VAXTICKET_FHIR_PYTHON (scripts/test does)"))
+@Suite(
+    "Generated resources validate against FHIR R4 (fhir.resources R4B models)",
+    .enabled(if: python != nil, "set VAXTICKET_FHIR_PYTHON (scripts/test does)"))
 struct FHIRValidationTests {
     @Test("exported Immunizations, a transaction Bundle and a transaction-response with an OperationOutcome are valid")
     func generatedResourcesAreValid() throws {
@@ -38,14 +40,22 @@ struct FHIRValidationTests {
         let doses = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 5))
         let bundle = mapping.transaction(try doses.map { try mapping.immunization(for: $0) })
         try JSONEncoder().encode(bundle).write(to: URL(fileURLWithPath: folder.path("bundle.json")))
-        let outcome = OperationOutcome(issue: [OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: "refused")])
-        let response = FHIRBundle<ResourceHeader>(type: .transactionResponse, entry: [
-            FHIRBundle<ResourceHeader>.Entry(response: FHIRBundle<ResourceHeader>.Response(status: "201 Created", location: "Immunization/1/_history/1")),
-            FHIRBundle<ResourceHeader>.Entry(response: FHIRBundle<ResourceHeader>.Response(status: "422 Unprocessable Entity", outcome: outcome)),
+        let outcome = OperationOutcome(issue: [
+            OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: "refused")
         ])
+        let response = FHIRBundle<ResourceHeader>(
+            type: .transactionResponse,
+            entry: [
+                FHIRBundle<ResourceHeader>.Entry(
+                    response: FHIRBundle<ResourceHeader>.Response(status: "201 Created", location: "Immunization/1/_history/1")),
+                FHIRBundle<ResourceHeader>.Entry(
+                    response: FHIRBundle<ResourceHeader>.Response(status: "422 Unprocessable Entity", outcome: outcome)),
+            ])
         try JSONEncoder().encode(response).write(to: URL(fileURLWithPath: folder.path("response.json")))
 
-        let (status, output) = try validate([folder.path("immunizations.ndjson"), folder.path("bundle.json"), folder.path("response.json")])
+        let (status, output) = try validate([
+            folder.path("immunizations.ndjson"), folder.path("bundle.json"), folder.path("response.json"),
+        ])
 
         #expect(status == 0, "\(output)")
         #expect(output.contains("checked 22 resources, 0 invalid"))
@@ -55,7 +65,8 @@ struct FHIRValidationTests {
     func validatorCatchesErrors() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let bad = #"{"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"x"},"occurrenceDateTime":"2021-08-23","protocolApplied":[{"doseNumberPositiveInt":0}]}"#
+        let bad =
+            #"{"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"x"},"occurrenceDateTime":"2021-08-23","protocolApplied":[{"doseNumberPositiveInt":0}]}"#
         try Data(bad.utf8).write(to: URL(fileURLWithPath: folder.path("bad.json")))
 
         let (status, output) = try validate([folder.path("bad.json")])

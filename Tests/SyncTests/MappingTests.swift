@@ -10,7 +10,9 @@ struct MappingTests {
     static let kfaTable: VaccineTable = {
         do {
             return try VaccineTable([
-                Vaccine(code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28, kfaCode: "KFA-TEST-1", kfaName: "Vaksin CoronaVac")
+                Vaccine(
+                    code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28, kfaCode: "KFA-TEST-1",
+                    kfaName: "Vaksin CoronaVac")
             ])
         } catch {
             fatalError("the test table is valid: \(error)")
@@ -19,10 +21,14 @@ struct MappingTests {
 
     static func dose(lot: String? = "LOT42", roster: Bool = true, vaccine: String = "CORONAVAC") -> RegistryDose {
         let record = DoseRecord(
-            serial: "00000000A0000001", registrant: "R00001", dose: 2, vaccine: vaccine, lot: lot, site: "JKT01", ticketSite: "JKT01",
-            priorityGroup: "GENERAL", officer: "OFC7", station: "ST1", administeredAt: SyncFixture.at, administeredDay: "2021-08-23",
+            serial: "00000000A0000001", registrant: "R00001", dose: 2, vaccine: vaccine, lot: lot, site: "JKT01",
+            ticketSite: "JKT01",
+            priorityGroup: "GENERAL", officer: "OFC7", station: "ST1", administeredAt: SyncFixture.at,
+            administeredDay: "2021-08-23",
             recordedAt: SyncFixture.at.addingTimeInterval(5))
-        let entry = RosterEntry(registrant: "R00001", nik: "3171012345678901", name: "Siti, \"Rahma\"", birthDate: "1980-04-30", priorityGroup: "GENERAL", phone: "")
+        let entry = RosterEntry(
+            registrant: "R00001", nik: "3171012345678901", name: "Siti, \"Rahma\"", birthDate: "1980-04-30",
+            priorityGroup: "GENERAL", phone: "")
         return RegistryDose(id: 1, record: record, registrant: roster ? entry : nil, lastRefusal: nil)
     }
 
@@ -33,8 +39,12 @@ struct MappingTests {
         #expect(immunization.resourceType == "Immunization")
         #expect(immunization.status == "completed")
         #expect(immunization.identifier == [Identifier(system: "urn:vaxticket:ticket-serial", value: "00000000A0000001")])
-        #expect(immunization.vaccineCode.coding == [Coding(system: "http://sys-ids.kemkes.go.id/kfa", code: "KFA-TEST-1", display: "Vaksin CoronaVac")])
-        #expect(immunization.patient.identifier == Identifier(system: "https://fhir.kemkes.go.id/id/nik", value: "3171012345678901"))
+        #expect(
+            immunization.vaccineCode.coding == [
+                Coding(system: "http://sys-ids.kemkes.go.id/kfa", code: "KFA-TEST-1", display: "Vaksin CoronaVac")
+            ])
+        #expect(
+            immunization.patient.identifier == Identifier(system: "https://fhir.kemkes.go.id/id/nik", value: "3171012345678901"))
         #expect(immunization.occurrenceDateTime == "2021-08-23T09:15:30+07:00")
         #expect(immunization.lotNumber == "LOT42")
         #expect(immunization.performer?.first?.function?.coding?.first?.code == "AP")
@@ -52,7 +62,10 @@ struct MappingTests {
 
         let immunization = try mapping.immunization(for: Self.dose())
 
-        #expect(immunization.vaccineCode.coding == [Coding(system: "https://example.org/vaccines", code: "CORONAVAC", display: "CoronaVac (Sinovac)")])
+        #expect(
+            immunization.vaccineCode.coding == [
+                Coding(system: "https://example.org/vaccines", code: "CORONAVAC", display: "CoronaVac (Sinovac)")
+            ])
         #expect(immunization.identifier?.first?.system == "https://example.org/serial")
         #expect(mapping.ifNoneExist(serial: "00000000A0000001") == "identifier=https://example.org/serial|00000000A0000001")
     }
@@ -61,7 +74,9 @@ struct MappingTests {
     func holdsBack() {
         let mapping = ImmunizationMapping()
         #expect(throws: HoldBackReason.noNIK(registrant: "R00001")) { try mapping.immunization(for: Self.dose(roster: false)) }
-        #expect(throws: HoldBackReason.unknownVaccine(code: "NOSUCH")) { try mapping.immunization(for: Self.dose(vaccine: "NOSUCH")) }
+        #expect(throws: HoldBackReason.unknownVaccine(code: "NOSUCH")) {
+            try mapping.immunization(for: Self.dose(vaccine: "NOSUCH"))
+        }
     }
 
     @Test("a dose without a lot number leaves lotNumber out of the JSON")
@@ -72,13 +87,15 @@ struct MappingTests {
         #expect(!json.contains("null"))
     }
 
-    @Test("FHIR dateTime text carries the zone's offset", arguments: [
-        (0.0, "UTC", "1970-01-01T00:00:00+00:00"),
-        (1_629_684_930.9, "Asia/Jakarta", "2021-08-23T09:15:30+07:00"),
-        (951_782_400, "Asia/Jakarta", "2000-02-29T07:00:00+07:00"),
-        (-1.0, "UTC", "1969-12-31T23:59:59+00:00"),
-        (1_629_684_930, "America/St_Johns", "2021-08-22T23:45:30-02:30"),
-    ])
+    @Test(
+        "FHIR dateTime text carries the zone's offset",
+        arguments: [
+            (0.0, "UTC", "1970-01-01T00:00:00+00:00"),
+            (1_629_684_930.9, "Asia/Jakarta", "2021-08-23T09:15:30+07:00"),
+            (951_782_400, "Asia/Jakarta", "2000-02-29T07:00:00+07:00"),
+            (-1.0, "UTC", "1969-12-31T23:59:59+00:00"),
+            (1_629_684_930, "America/St_Johns", "2021-08-22T23:45:30-02:30"),
+        ])
     func dateTimes(seconds: Double, zone: String, expected: String) throws {
         let timeZone = try #require(TimeZone(identifier: zone))
         #expect(FHIRDateTime.string(Date(timeIntervalSince1970: seconds), in: timeZone) == expected)
@@ -93,7 +110,10 @@ struct MappingTests {
 
         #expect(decoded.type == .transaction)
         #expect(decoded.entry?.count == 1)
-        #expect(decoded.entry?.first?.request == FHIRBundle<Immunization>.Request(method: "POST", url: "Immunization", ifNoneExist: "identifier=urn:vaxticket:ticket-serial|00000000A0000001"))
+        #expect(
+            decoded.entry?.first?.request
+                == FHIRBundle<Immunization>.Request(
+                    method: "POST", url: "Immunization", ifNoneExist: "identifier=urn:vaxticket:ticket-serial|00000000A0000001"))
         #expect(decoded.entry?.first?.fullUrl?.hasPrefix("urn:uuid:") == true)
     }
 
@@ -112,11 +132,19 @@ struct MappingTests {
         let later = try export.export(from: store, format: .fhirNDJSON, since: "2021-08-24") { none.append($0) }
 
         let lines = String(decoding: csv, as: UTF8.self).split(separator: "\r\n").map(String.init)
-        #expect(lines.first == "nik,name,birth_date,vaccination_date,vaccination_time,vaccine,kfa_code,dose,lot,site,officer,serial")
-        #expect(lines.dropFirst().first == "317100000000000" + "0,Person 0,1980-04-30,2021-08-23,09:15,CoronaVac (Sinovac),,1,LOT42,JKT01,OFC1,00000000A0000000")
+        #expect(
+            lines.first == "nik,name,birth_date,vaccination_date,vaccination_time,vaccine,kfa_code,dose,lot,site,officer,serial")
+        #expect(
+            lines.dropFirst().first == "317100000000000"
+                + "0,Person 0,1980-04-30,2021-08-23,09:15,CoronaVac (Sinovac),,1,LOT42,JKT01,OFC1,00000000A0000000")
         #expect(lines.count == 5)
-        #expect(csvSummary == ExportSummary(exported: 4, heldBack: [HeldBackDose(serial: SyncFixture.serial(3), reason: .noNIK(registrant: "R00003"))]))
-        let resources = try String(decoding: ndjson, as: UTF8.self).split(separator: "\n").map { try JSONDecoder().decode(Immunization.self, from: Data($0.utf8)) }
+        #expect(
+            csvSummary
+                == ExportSummary(
+                    exported: 4, heldBack: [HeldBackDose(serial: SyncFixture.serial(3), reason: .noNIK(registrant: "R00003"))]))
+        let resources = try String(decoding: ndjson, as: UTF8.self).split(separator: "\n").map {
+            try JSONDecoder().decode(Immunization.self, from: Data($0.utf8))
+        }
         #expect(resources.compactMap { $0.identifier?.first?.value } == [0, 1, 2, 4].map(SyncFixture.serial))
         #expect(ndjsonSummary.exported == 4)
         #expect(later.exported == 0 && none.isEmpty)

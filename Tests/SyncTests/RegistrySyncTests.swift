@@ -25,7 +25,9 @@ struct RegistrySyncTests {
         defer { folder.remove() }
         let store = try SyncFixture.store(in: folder, doses: 200)
         let receiver = try await SyncFixture.receiver()
-        await receiver.inject([.serverError, .tooManyRequests(retryAfter: 1), .stall(seconds: 1.5), .dropAfterStore, .expireToken, .serverError])
+        await receiver.inject([
+            .serverError, .tooManyRequests(retryAfter: 1), .stall(seconds: 1.5), .dropAfterStore, .expireToken, .serverError,
+        ])
         let refusedSerial = SyncFixture.serial(57)
         await receiver.refuse(serial: refusedSerial, because: "Patient 3171000000000057 not found in the registry")
         let events = EventLog()
@@ -94,7 +96,10 @@ struct RegistrySyncTests {
         let summary = await SyncFixture.sync(receiver).run(store: store) { events.add($0) }
 
         #expect(summary.sent == 9 && summary.heldBack == 1 && !summary.isComplete)
-        #expect(events.all.contains("held back \(SyncFixture.serial(4)): registrant R00004 has no NIK in the roster (import the roster entry, then sync again)"))
+        #expect(
+            events.all.contains(
+                "held back \(SyncFixture.serial(4)): registrant R00004 has no NIK in the roster (import the roster entry, then sync again)"
+            ))
         #expect(await receiver.identifierCounts(system: RegistryCoding.standard.serialSystem)[SyncFixture.serial(4)] == nil)
         #expect(try store.dose(serial: SyncFixture.serial(4))?.syncState == .pending)
         await receiver.stop()
@@ -123,9 +128,12 @@ struct RegistrySyncTests {
         let store = try SyncFixture.store(in: folder, doses: 5)
         let receiver = try await SyncFixture.receiver()
 
-        let summary = await SyncFixture.sync(receiver, credentials: ClientCredentials(clientID: SyncFixture.clientID, clientSecret: "wrong")).run(store: store)
+        let summary = await SyncFixture.sync(
+            receiver, credentials: ClientCredentials(clientID: SyncFixture.clientID, clientSecret: "wrong")
+        ).run(store: store)
 
-        #expect(summary.stoppedBy == .authenticationRefused(status: 401, detail: "invalid_client: unknown client or wrong secret"))
+        #expect(
+            summary.stoppedBy == .authenticationRefused(status: 401, detail: "invalid_client: unknown client or wrong secret"))
         #expect(summary.unsent == 5)
         #expect(try store.syncCounts(from: nil, to: nil).waiting == 5)
         #expect(await receiver.counts().immunizations == 0)

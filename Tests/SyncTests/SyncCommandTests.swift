@@ -17,7 +17,9 @@ private let vaxticket: String? = {
 }()
 
 /// Starts `vaxticket` with `arguments`, output to files in `folder`.
-private func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String], name: String) throws -> Process {
+private func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String], name: String) throws
+    -> Process
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try #require(vaxticket, "vaxticket binary not found; run swift build first"))
     process.arguments = arguments
@@ -59,10 +61,13 @@ struct SyncCommandTests {
         let receiver = try await SyncFixture.receiver()
         await receiver.slowDown(seconds: 0.1)
         let arguments = [
-            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", await receiver.baseURL(), "--token-url", await receiver.tokenURL(),
+            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", await receiver.baseURL(), "--token-url",
+            await receiver.tokenURL(),
             "--batch", "10", "--json",
         ]
-        let environment = ["VAXTICKET_SYNC_CLIENT_ID": SyncFixture.clientID, "VAXTICKET_SYNC_CLIENT_SECRET": SyncFixture.clientSecret]
+        let environment = [
+            "VAXTICKET_SYNC_CLIENT_ID": SyncFixture.clientID, "VAXTICKET_SYNC_CLIENT_SECRET": SyncFixture.clientSecret,
+        ]
 
         // When: the first run is killed once some bundles went through.
         let first = try launch(arguments, in: folder, environment: environment, name: "first")
@@ -98,7 +103,8 @@ struct SyncCommandTests {
         }
 
         // And stats shows them synced.
-        let stats = try launch(["stats", "--json", "--db", folder.path("doses.sqlite")], in: folder, environment: [:], name: "stats")
+        let stats = try launch(
+            ["stats", "--json", "--db", folder.path("doses.sqlite")], in: folder, environment: [:], name: "stats")
         #expect(await finish(stats) == 0)
         let statsJSON = try JSONSerialization.jsonObject(with: Data(read(folder.path("stats.out")).utf8)) as? [String: Any]
         #expect(statsJSON?["sync"] as? [String: Int] == ["synced": count, "waiting": 0, "refused": 0])
@@ -110,7 +116,10 @@ struct SyncCommandTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         _ = try SyncFixture.store(in: folder, doses: 1)
-        let base = ["sync", "--db", folder.path("doses.sqlite"), "--endpoint", "http://127.0.0.1:9/fhir", "--token-url", "http://127.0.0.1:9/token"]
+        let base = [
+            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", "http://127.0.0.1:9/fhir", "--token-url",
+            "http://127.0.0.1:9/token",
+        ]
         let empty = ["VAXTICKET_SYNC_CLIENT_ID": "", "VAXTICKET_SYNC_CLIENT_SECRET": ""]
 
         let missing = try launch(base, in: folder, environment: empty, name: "missing")
@@ -132,7 +141,9 @@ struct SyncCommandTests {
         _ = try SyncFixture.store(in: folder, doses: 3, withoutRoster: [1])
         let out = folder.path("export.csv")
 
-        let process = try launch(["export", "--format", "csv", "--out", out, "--db", folder.path("doses.sqlite")], in: folder, environment: [:], name: "export")
+        let process = try launch(
+            ["export", "--format", "csv", "--out", out, "--db", folder.path("doses.sqlite")], in: folder, environment: [:],
+            name: "export")
 
         #expect(await finish(process) == 1)
         let text = read(out)

@@ -21,10 +21,14 @@ enum SyncFixture {
 
     /// A store in `folder` with `count` first doses; registrants in `withoutRoster` have no
     /// roster entry (and so no NIK).
-    static func store(in folder: TemporaryFolder, doses count: Int, withoutRoster: Set<Int> = [], name: String = "doses.sqlite") throws -> SQLiteDoseStore {
+    static func store(in folder: TemporaryFolder, doses count: Int, withoutRoster: Set<Int> = [], name: String = "doses.sqlite")
+        throws -> SQLiteDoseStore
+    {
         let store = try SQLiteDoseStore(path: folder.path(name))
         let roster = (0..<count).filter { !withoutRoster.contains($0) }.map { index in
-            RosterEntry(registrant: registrant(index), nik: nik(index), name: "Person \(index)", birthDate: "1980-04-30", priorityGroup: "GENERAL", phone: "")
+            RosterEntry(
+                registrant: registrant(index), nik: nik(index), name: "Person \(index)", birthDate: "1980-04-30",
+                priorityGroup: "GENERAL", phone: "")
         }
         _ = try store.importRoster(roster)
         let rules = RecordingRules(policy: .default2021, vaccines: .builtIn)
@@ -33,7 +37,10 @@ enum SyncFixture {
         while index < count {
             let end = min(index + 1000, count)
             let scans = (index..<end).map { i in
-                ScanInput.ticket(TicketFacts(serial: serial(i), registrant: registrant(i), dose: 1, vaccine: "CORONAVAC", group: "GENERAL", site: "JKT01"))
+                ScanInput.ticket(
+                    TicketFacts(
+                        serial: serial(i), registrant: registrant(i), dose: 1, vaccine: "CORONAVAC", group: "GENERAL",
+                        site: "JKT01"))
             }
             _ = try store.record(scans, context: context, rules: rules)
             index = end
@@ -49,10 +56,13 @@ enum SyncFixture {
     }
 
     /// A sync against `receiver` with fast retries and the given timeout.
-    static func sync(_ receiver: FHIRReceiver, batch: Int = 20, timeout: TimeInterval = 5, credentials: ClientCredentials = credentials) async -> RegistrySync {
+    static func sync(
+        _ receiver: FHIRReceiver, batch: Int = 20, timeout: TimeInterval = 5, credentials: ClientCredentials = credentials
+    ) async -> RegistrySync {
         RegistrySync(
             configuration: SyncConfiguration(
-                endpoint: await receiver.baseURL(), tokenURL: await receiver.tokenURL(), credentials: credentials, batchSize: batch,
+                endpoint: await receiver.baseURL(), tokenURL: await receiver.tokenURL(), credentials: credentials,
+                batchSize: batch,
                 timeout: timeout, retry: RetryPolicy(maxAttempts: 8, baseDelay: 0.01, maxDelay: 0.1, maxRetryAfter: 5)))
     }
 }

@@ -43,7 +43,9 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
-        if let since, !LocalDay.isValid(since) { throw ValidationError("--since must be a date like 2021-08-23, got \"\(since)\".") }
+        if let since, !LocalDay.isValid(since) {
+            throw ValidationError("--since must be a date like 2021-08-23, got \"\(since)\".")
+        }
     }
 
     func run() throws {
@@ -56,14 +58,17 @@ struct ExportCommand: ParsableCommand {
                 summary = try export.export(from: store, format: format.format, since: since) { try file.write($0) }
                 try file.commit()
             } else {
-                summary = try export.export(from: store, format: format.format, since: since) { FileHandle.standardOutput.write($0) }
+                summary = try export.export(from: store, format: format.format, since: since) {
+                    FileHandle.standardOutput.write($0)
+                }
             }
         } catch {
             printError("error: \(error)")
             throw ExitCode.failure
         }
         for held in summary.heldBack { printError("held back \(held.serial): \(held.reason)") }
-        printError("exported \(summary.exported) doses" + (summary.heldBack.isEmpty ? "" : ", held back \(summary.heldBack.count)"))
+        printError(
+            "exported \(summary.exported) doses" + (summary.heldBack.isEmpty ? "" : ", held back \(summary.heldBack.count)"))
         if !summary.heldBack.isEmpty { throw ExitCode.failure }
     }
 }

@@ -53,9 +53,13 @@ struct SyncCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...1000).contains(batch) else { throw ValidationError("--batch must be from 1 to 1000, got \(batch).") }
-        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds.") }
+        guard timeout > 0, timeout <= 3600 else {
+            throw ValidationError("--timeout must be more than 0 and at most 3600 seconds.")
+        }
         guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be from 1 to 100.") }
-        guard retryBaseDelay >= 0, retryBaseDelay <= 60 else { throw ValidationError("--retry-base-delay must be from 0 to 60 seconds.") }
+        guard retryBaseDelay >= 0, retryBaseDelay <= 60 else {
+            throw ValidationError("--retry-base-delay must be from 0 to 60 seconds.")
+        }
     }
 
     func run() throws {
@@ -66,7 +70,8 @@ struct SyncCommand: ParsableCommand {
             } else if let fromEnvironment = try ClientCredentials.fromEnvironment(ProcessInfo.processInfo.environment) {
                 clientCredentials = fromEnvironment
             } else {
-                throw SyncError.credentials("set \(ClientCredentials.idVariable) and \(ClientCredentials.secretVariable), or give --credentials FILE")
+                throw SyncError.credentials(
+                    "set \(ClientCredentials.idVariable) and \(ClientCredentials.secretVariable), or give --credentials FILE")
             }
         } catch {
             printError("error: \(error)")
@@ -78,7 +83,8 @@ struct SyncCommand: ParsableCommand {
         retry.baseDelay = retryBaseDelay
         let sync = RegistrySync(
             configuration: SyncConfiguration(
-                endpoint: endpoint, tokenURL: tokenURL, credentials: clientCredentials, batchSize: batch, timeout: timeout, retry: retry,
+                endpoint: endpoint, tokenURL: tokenURL, credentials: clientCredentials, batchSize: batch, timeout: timeout,
+                retry: retry,
                 mapping: try registry.mapping()))
         let progress = SyncProgress()
         let summary = waitFor { await sync.run(store: store) { progress.show($0) } }
@@ -88,12 +94,17 @@ struct SyncCommand: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             if let data = try? encoder.encode(summary) { FileHandle.standardOutput.write(data + Data("\n".utf8)) }
         } else {
-            print("sent \(summary.sent), already there \(summary.alreadyThere), refused \(summary.refused), held back \(summary.heldBack), unsent \(summary.unsent)")
+            print(
+                "sent \(summary.sent), already there \(summary.alreadyThere), refused \(summary.refused), held back \(summary.heldBack), unsent \(summary.unsent)"
+            )
         }
         if let stop = summary.stoppedBy { printError("error: \(stop)") }
         if timings {
             let t = summary.timings
-            printError(String(format: "timings: database %.3f s, mapping %.3f s, json %.3f s, http %.3f s", t.database, t.mapping, t.json, t.http))
+            printError(
+                String(
+                    format: "timings: database %.3f s, mapping %.3f s, json %.3f s, http %.3f s", t.database, t.mapping, t.json,
+                    t.http))
         }
         if !summary.isComplete { throw ExitCode.failure }
     }

@@ -42,9 +42,13 @@ struct RegistryOptions: ParsableArguments {
     }
 
     func validate() throws {
-        for (name, value) in [("--serial-system", serialSystem), ("--vaccine-system", vaccineSystem), ("--officer-system", officerSystem), ("--site-system", siteSystem)] {
+        for (name, value) in [
+            ("--serial-system", serialSystem), ("--vaccine-system", vaccineSystem), ("--officer-system", officerSystem),
+            ("--site-system", siteSystem),
+        ] {
             guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "|" }), value.contains(":") else {
-                throw ValidationError("\(name) must be a URI without spaces or '|', like urn:example:serial or https://example.org/id/serial.")
+                throw ValidationError(
+                    "\(name) must be a URI without spaces or '|', like urn:example:serial or https://example.org/id/serial.")
             }
         }
     }
