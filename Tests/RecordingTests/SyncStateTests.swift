@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Recording
 import TestSupport
 import Testing
@@ -58,5 +59,34 @@ struct SyncStateTests {
         try store.recordSyncRefusals(["S1": "late"])
         #expect(try store.syncCounts(from: nil, to: nil).refused == 1)
         #expect(try store.statistics(StatisticsQuery()).total == 3, "the tallies are untouched by sync state")
+    }
+
+    @Test("a database from before \"v2 sync\" is upgraded on open; its doses wait, unrefused")
+    func upgradesOldDatabase() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("old.sqlite")
+        do {
+            let store = try SQLiteDoseStore(path: path)
+            _ = try store.importRoster([Fixture.roster("R1")])
+            _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        }
+        // Given: the file as the v1 schema left it.
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX dose_unsynced; DROP INDEX dose_unsynced_day; ALTER TABLE dose DROP COLUMN sync_refusal;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v2 sync';
+                    """)
+        }
+        try queue.close()
+
+        let store = try SQLiteDoseStore(path: path)
+
+        let waiting = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10))
+        #expect(waiting.map(\.record.serial) == ["S1"])
+        #expect(waiting.first?.lastRefusal == nil)
+        #expect(try store.syncCounts(from: nil, to: nil) == SyncCounts(synced: 0, waiting: 1, refused: 0))
     }
 }
