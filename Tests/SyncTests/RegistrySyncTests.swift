@@ -51,7 +51,10 @@ struct RegistrySyncTests {
         #expect(waiting.first?.lastRefusal?.contains("not found in the registry") == true)
         #expect(try store.syncCounts(from: nil, to: nil) == SyncCounts(synced: 199, waiting: 1, refused: 1))
         #expect(events.all.contains { $0.contains("refused \(refusedSerial)") })
-        #expect(events.all.contains { $0.contains("retrying") })
+        // Each fault was met: a 500, the 429, the stall (timeout), the dropped answer.
+        for problem in ["HTTP 500", "HTTP 429", "timed out", "stream ended at an unexpected time"] {
+            #expect(events.all.contains { $0.hasPrefix("retrying") && $0.hasSuffix(problem) }, "no retry after \(problem)")
+        }
         #expect(events.all.contains { $0.contains("fetched a new one") })
         #expect(!events.all.joined().contains("3171000000000057"), "no NIK in the events")
         #expect(!events.all.joined().contains(SyncFixture.clientSecret))
