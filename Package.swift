@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -62,13 +65,33 @@ let package = Package(
         .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
         // Printable ticket cards (PNG) and A4 sheets (PDF), laid out in Swift, drawn by CairoGraphics.
         .target(name: "TicketCards", dependencies: ["TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch"]),
+        // FHIR R4 resources as Codable types, the dose -> Immunization mapping, and exports.
+        .target(name: "FHIR", dependencies: ["Recording", "TicketCodec"]),
+        // Sends recorded doses to the national registry exactly once (OAuth2, transaction Bundles).
+        .target(
+            name: "RegistrySync",
+            dependencies: [
+                "FHIR", "Recording",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        // A small FHIR-like registry with injectable faults, for tests and scripts/bench only.
+        .target(
+            name: "FHIRReceiver",
+            dependencies: [
+                "FHIR",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "fhir-receiver", dependencies: ["FHIRReceiver"]),
 
         // Every command, as a library; the executable is a three-line main.
         .target(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "Reports", "CameraSimulation", "CSVFiles", "TicketCards",
+                "Recording", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -92,6 +115,7 @@ let package = Package(
         .testTarget(name: "PublicAPITests", dependencies: ["TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports", "CameraSimulation"]),
         .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
         .testTarget(name: "TicketCardsTests", dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "PNGCodec", "ZBarScanner", "Imaging"]),
+        .testTarget(name: "SyncTests", dependencies: ["TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

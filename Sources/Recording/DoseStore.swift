@@ -164,4 +164,13 @@ public protocol DoseStore: Sendable {
     func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry?
     /// The scan log, oldest first.
     func scanLog() throws(StoreError) -> [ScanLogEntry]
+    /// One page of doses for the registry, with their roster entries, by row number.
+    func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose]
+    /// Marks the doses with these serials as confirmed by the registry, in one transaction.
+    func markSynced(serials: [String]) throws(StoreError)
+    /// Stores the registry's refusal text per serial; the doses stay pending for the next run.
+    func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError)
+    /// How many doses given between `from` and `to` (local days, inclusive; `nil` for open)
+    /// are synced and how many wait.
+    func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts
 }

@@ -11,6 +11,7 @@ enum Schema {
         migrator.registerMigration("v1 scan log", migrate: createScanLog)
         migrator.registerMigration("v1 tallies", migrate: createTallies)
         migrator.registerMigration("v2 hardening", migrate: harden)
+        migrator.registerMigration("v2 sync", migrate: addSyncState)
         return migrator
     }
 
@@ -133,6 +134,16 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
             CREATE TRIGGER scan_log_check_time BEFORE INSERT ON scan_log WHEN NOT (\(logTime))
             BEGIN SELECT RAISE(ABORT, 'CHECK: the scan log time must be a timestamp'); END;
+            """)
+    }
+
+    /// What the registry sync needs: the last refusal per dose, and an index of the doses that
+    /// still wait, small however many doses are synced.
+    private static func addSyncState(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE dose ADD COLUMN sync_refusal TEXT;
+            CREATE INDEX dose_unsynced ON dose (id) WHERE sync_state = 'pending';
+            CREATE INDEX dose_unsynced_day ON dose (administered_day) WHERE sync_state = 'pending';
             """)
     }
 }

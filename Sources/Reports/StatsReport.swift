@@ -26,9 +26,12 @@ public struct StatsReport: Encodable, Hashable, Sendable {
     public var from: String?
     /// The last day counted, or `nil` for no bound.
     public var to: String?
+    /// Doses the national registry confirmed, and those still waiting (refused ones included).
+    public var sync: SyncCounts
 
-    /// The report of `statistics` for `query`.
-    public init(_ statistics: Statistics, query: StatisticsQuery) {
+    /// The report of `statistics` and the registry's `sync` counts for `query`.
+    public init(_ statistics: Statistics, query: StatisticsQuery, sync: SyncCounts) {
+        self.sync = sync
         total = statistics.total
         byDose = Dictionary(uniqueKeysWithValues: statistics.byDose.map { (String($0.key), $0.value) })
         by = statistics.dimension.rawValue
@@ -49,7 +52,8 @@ public struct StatsReport: Encodable, Hashable, Sendable {
         try container.encode(refusals, forKey: .refusals)
         try container.encode(from, forKey: .from)
         try container.encode(to, forKey: .to)
+        try container.encode(sync, forKey: .sync)
     }
 
-    private enum CodingKeys: String, CodingKey { case total, byDose, by, breakdown, scans, refusals, from, to }
+    private enum CodingKeys: String, CodingKey { case total, byDose, by, breakdown, scans, refusals, from, to, sync }
 }

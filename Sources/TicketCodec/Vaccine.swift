@@ -11,19 +11,28 @@ public struct Vaccine: Hashable, Sendable, Codable {
     /// The vaccine's number in the binary form, 1 to 255; a number is never reused for another
     /// vaccine. Built-in vaccines keep theirs when `id` is omitted.
     public var id: Int
+    /// The product's code in the Ministry of Health's KFA terminology (Kamus Farmasi dan Alat
+    /// Kesehatan), when known; the registry sync then codes the vaccine in KFA.
+    public var kfaCode: String?
+    /// The KFA display name for `kfaCode`; `displayName` when omitted.
+    public var kfaName: String?
 
     /// A vaccine; `id` defaults to the built-in number of `code`, or 0 (not issuable) for a new code.
-    public init(code: String, displayName: String, minimumDaysBeforeNextDose: Int, id: Int? = nil) {
+    public init(code: String, displayName: String, minimumDaysBeforeNextDose: Int, id: Int? = nil, kfaCode: String? = nil, kfaName: String? = nil) {
         self.code = code
         self.displayName = displayName
         self.minimumDaysBeforeNextDose = minimumDaysBeforeNextDose
         self.id = id ?? VaccineTable.builtInIDs[code] ?? 0
+        self.kfaCode = kfaCode
+        self.kfaName = kfaName
     }
 
     enum CodingKeys: String, CodingKey {
         case code, id
         case displayName = "name"
         case minimumDaysBeforeNextDose = "minimum_days_before_next_dose"
+        case kfaCode = "kfa_code"
+        case kfaName = "kfa_name"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -33,7 +42,9 @@ public struct Vaccine: Hashable, Sendable, Codable {
             code: code,
             displayName: try container.decode(String.self, forKey: .displayName),
             minimumDaysBeforeNextDose: try container.decode(Int.self, forKey: .minimumDaysBeforeNextDose),
-            id: try container.decodeIfPresent(Int.self, forKey: .id)
+            id: try container.decodeIfPresent(Int.self, forKey: .id),
+            kfaCode: try container.decodeIfPresent(String.self, forKey: .kfaCode),
+            kfaName: try container.decodeIfPresent(String.self, forKey: .kfaName)
         )
     }
 }
@@ -77,7 +88,7 @@ public struct VaccineTable: Sendable, Hashable {
         try self.init(vaccines, path: "(in memory)")
     }
 
-    /// Reads a table from a JSON file: `{"vaccines": [{"code", "name", "minimum_days_before_next_dose", "id"}]}`.
+    /// Reads a table from a JSON file: `{"vaccines": [{"code", "name", "minimum_days_before_next_dose", "id", "kfa_code", "kfa_name"}]}`.
     /// The file replaces the built-in table; `id` may be omitted for built-in codes.
     public init(contentsOf path: String) throws(VaccineTableError) {
         struct File: Decodable { var vaccines: [Vaccine] }
@@ -108,6 +119,9 @@ public struct VaccineTable: Sendable, Hashable {
             }
             guard vaccine.minimumDaysBeforeNextDose >= 0 else {
                 throw VaccineTableError(path: path, reason: "\(vaccine.code) has a negative minimum interval")
+            }
+            if let kfaCode = vaccine.kfaCode, kfaCode.isEmpty || kfaCode.count > 64 || kfaCode.contains(where: { $0.isWhitespace }) {
+                throw VaccineTableError(path: path, reason: "\(vaccine.code) has a KFA code that is empty, too long or contains spaces")
             }
             guard codes.insert(vaccine.code).inserted else { throw VaccineTableError(path: path, reason: "code \(vaccine.code) appears twice") }
             guard ids.insert(vaccine.id).inserted else { throw VaccineTableError(path: path, reason: "id \(vaccine.id) appears twice") }

@@ -45,7 +45,7 @@ struct ReportTests {
             jsonObject(VerifyReport(file: "a.png", unreadable: .noCode)),
             jsonObject(RecordReport(recorded, line: 3)),
             jsonObject(RecordReport(given, file: "a.png")),
-            jsonObject(StatsReport(statistics, query: StatisticsQuery(dimension: .site, from: "2021-08-01"))),
+            jsonObject(StatsReport(statistics, query: StatisticsQuery(dimension: .site, from: "2021-08-01"), sync: SyncCounts(synced: 1, waiting: 2, refused: 1))),
             jsonObject(IssuedTicketReport(file: "t.png", ticket: ticket, text: "VT1:X", qrVersion: 5, modules: 37)),
             jsonObject(IssueBatchReport(issued: 1, skipped: 0, failed: 0, blank: 0, manifest: "m.csv")),
             jsonObject(QRImageReport(file: "q.png", version: 1, modules: 21, pixels: 116, bytes: 300)),

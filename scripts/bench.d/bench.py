@@ -954,6 +954,27 @@ class Bench:
             except Exception as error:
                 self.skip(f"cards, {name}", str(error))
 
+    def section_sync(self):
+        script = os.path.join(self.here, "sync.sh")
+        folder = self.path("sync")
+        # Full and quick alike: 100,000 doses to the loopback FHIR receiver (quick: 20,000).
+        args = ["bash", script, "--bin-dir", os.path.dirname(self.bin), "--work", folder] + (["--doses", "20000"] if self.quick else [])
+        start = time.perf_counter()
+        proc = subprocess.run(args, capture_output=True, text=True)
+        res = {"wall": time.perf_counter() - start, "exit": proc.returncode, "output": proc.stdout.strip()}
+        self.results["sections"]["sync"] = res
+        if proc.returncode != 0:
+            self.skip("registry sync", f"sync.sh exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
+        metrics = {}
+        for line in proc.stdout.splitlines():
+            m = re.match(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+?)\s*$", line)
+            if m:
+                metrics[m.group(1)] = m.group(2)
+        res["metrics"] = metrics
+        if metrics:
+            log("sync: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+        shutil.rmtree(folder, ignore_errors=True)
+
     def run(self, only):
         self.results["loadavg_start"] = os.getloadavg()
         self.results["started"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
@@ -962,7 +983,8 @@ class Bench:
         sections = [("encode", self.section_encode), ("photos", self.section_photos),
                     ("simulated", self.section_simulated), ("effort", self.section_effort),
                     ("large", self.section_large),
-                    ("tickets", self.section_tickets), ("record", self.section_record), ("cards", self.section_cards)]
+                    ("tickets", self.section_tickets), ("record", self.section_record), ("cards", self.section_cards),
+                    ("sync", self.section_sync)]
         for name, fn in sections:
             if only and name not in only:
                 continue

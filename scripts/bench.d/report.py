@@ -434,6 +434,17 @@ def cards_section(doc, cd):
               "beyond the signed ticket texts.")
 
 
+def sync_section(doc, rec):
+    doc.h("Registry sync: vaxticket sync to the loopback FHIR receiver")
+    metrics = rec.get("metrics") or {}
+    doc.p("Measured by `scripts/bench.d/sync.sh` (recorded doses sent as transaction Bundles of conditional "
+          "creates to `fhir-receiver` on 127.0.0.1; `http` includes the receiver's own work on the same cores):")
+    if metrics:
+        doc.table(["measure", "value"], [[key, value] for key, value in metrics.items()])
+    else:
+        doc.p("```\n" + (rec.get("output") or "no output")[-2000:] + "\n```")
+
+
 def summary(doc, sections, nproc, load, quick=False):
     """The issues' targets next to this run's figures."""
     rows = []
@@ -586,6 +597,8 @@ def main():
         record_section(doc, sections["record"])
     if "cards" in sections:
         cards_section(doc, sections["cards"])
+    if "sync" in sections:
+        sync_section(doc, sections["sync"])
     if res.get("not_measured"):
         doc.h("Not measured in this run")
         doc.p("\n".join(f"- {m}" for m in res["not_measured"]))

@@ -27,7 +27,7 @@ struct StatsCommand: ParsableCommand {
         discussion: """
             Days are the local days doses were given on, in the time zone they were recorded \
             with (record --time-zone, default Asia/Jakarta). --json prints one object: {"total", "byDose", \
-            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to"}. --csv prints \
+            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to", "sync": {"synced", "waiting", "refused"}}. --csv prints \
             the requested breakdown as key,count rows.
             """
     )
@@ -61,12 +61,14 @@ struct StatsCommand: ParsableCommand {
         let store = try database.open(create: false)
         let query = StatisticsQuery(dimension: by.dimension, from: from, to: to)
         let statistics = try store.statistics(query)
+        let sync = try store.syncCounts(from: from, to: to)
         if json {
-            printJSON(StatsReport(statistics, query: query))
+            printJSON(StatsReport(statistics, query: query, sync: sync))
         } else if csv {
             print(CSVFile.text(header: [by.rawValue, "count"], rows: statistics.rows.map { [$0.key, String($0.count)] }), terminator: "")
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
+            print(Self.syncReport(sync), terminator: "")
         }
     }
 
@@ -89,6 +91,12 @@ struct StatsCommand: ParsableCommand {
         lines.append("refused scans: \(grouped(refusals.map(\.value).reduce(0, +)))")
         for (code, count) in refusals { lines.append("  \(code)  \(grouped(count))") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The registry line: how many doses are synced and how many wait.
+    static func syncReport(_ sync: SyncCounts) -> String {
+        "\nregistry: \(grouped(sync.synced)) synced, \(grouped(sync.waiting)) waiting"
+            + (sync.refused > 0 ? " (\(grouped(sync.refused)) refused last time)" : "") + "\n"
     }
 
     /// `1205265` as `1,205,265`.
