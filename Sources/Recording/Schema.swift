@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v1 dose", migrate: createDose)
         migrator.registerMigration("v1 scan log", migrate: createScanLog)
         migrator.registerMigration("v1 tallies", migrate: createTallies)
+        migrator.registerMigration("v2 officers", migrate: createOfficers)
         return migrator
     }
 
@@ -103,5 +104,16 @@ enum Schema {
                 ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1;
             END;
             """)
+    }
+
+    /// The scanning server's officers: only a SHA-256 of each token is kept.
+    private static func createOfficers(_ db: Database) throws {
+        try db.create(table: "officer") { t in
+            t.primaryKey("name", .text).check(sql: "name <> '' AND length(name) <= 64")
+            t.column("site", .text).check(sql: "site <> '' AND length(site) <= 64")
+            t.column("token_hash", .text).notNull().unique().check(sql: "length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'")
+            t.column("created_at", .datetime).notNull()
+            t.column("revoked_at", .datetime)
+        }
     }
 }
