@@ -213,6 +213,8 @@ def main():
         f"keep-alive connection, for {args.seconds:.0f} s per mode, against one `vaxticket serve` (release build, SQLite,",
         f"{cores} cores shared with the clients). Each mode walks a list of tickets in a shared order, so every ticket is",
         "sent again by other clients (re-scans, and the same ticket from several phones at once).",
+        f"The photos are `simulate-photo --kind mixed` shots of printed tickets, {sum(map(len, images)) / max(1, len(images)) / 1024:.0f} KB JPEGs on",
+        "average (not 12 MP camera files, which cost more to decode); the machine was shared with other builds while measuring.",
         "",
         "| mode | scans/s | doses recorded/s | p50 | p99 | server peak RSS | requests | non-200 | transport errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
