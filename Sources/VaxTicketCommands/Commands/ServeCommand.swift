@@ -40,7 +40,7 @@ struct ServeCommand: ParsableCommand {
     var burst: Int = 20
 
     @Option(help: "Threads decoding photos and writing doses (default: all cores).")
-    var workers: Int = ServerConfiguration.cores
+    var workers: Int?
 
     @Option(help: "Requests that may wait for a worker (503 with Retry-After beyond).")
     var queue: Int = 64
@@ -65,7 +65,7 @@ struct ServeCommand: ParsableCommand {
         guard (1...1024).contains(maxBodyMB) else { throw ValidationError("--max-body-mb must be 1 to 1024.") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more.") }
         guard burst >= 1 else { throw ValidationError("--burst must be at least 1.") }
-        guard (1...256).contains(workers) else { throw ValidationError("--workers must be 1 to 256.") }
+        if let workers, !(1...256).contains(workers) { throw ValidationError("--workers must be 1 to 256.") }
         guard (0...100_000).contains(queue) else { throw ValidationError("--queue must be 0 to 100000.") }
         guard maxPixels >= 1 else { throw ValidationError("--max-pixels must be at least 1.") }
         guard TimeZone(identifier: timeZone) != nil else { throw ValidationError("Unknown time zone '\(timeZone)'.") }
@@ -81,7 +81,7 @@ struct ServeCommand: ParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024, rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
-            workers: workers, queueLimit: queue)
+            workers: workers ?? ServerConfiguration.cores, queueLimit: queue)
         let scanner = ScanRecorder(verifier: verifier, store: store, rules: rules, readerOptions: PhotoReaderOptions(maxPixels: maxPixels))
         let server = ScanServer(configuration: configuration, scanner: scanner, officers: store, logger: logger)
         let host = host
