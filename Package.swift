@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -86,12 +89,29 @@ let package = Package(
         ),
         .executableTarget(name: "fhir-receiver", dependencies: ["FHIRReceiver"]),
 
+        // The scanning server: HTTP API and phone page on Hummingbird, officers and their tokens.
+        .target(
+            name: "ScanServer",
+            dependencies: [
+                "TicketCodec", "TicketScanning", "Recording", "Reports",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+
         // Every command, as a library; the executable is a three-line main.
         .target(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync",
+                "Recording", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync", "ScanServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,6 +136,16 @@ let package = Package(
         .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
         .testTarget(name: "TicketCardsTests", dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "PNGCodec", "ZBarScanner", "Imaging"]),
         .testTarget(name: "SyncTests", dependencies: ["TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec"]),
+        // The server over loopback with a real HTTP client, and the phone page in headless Chromium.
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "TestSupport", "ScanServer", "Recording", "Reports", "TicketCodec", "QREncoding", "PNGCodec", "JPEGCodec", "CameraSimulation", "Imaging",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )

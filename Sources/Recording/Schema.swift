@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v1 tallies", migrate: createTallies)
         migrator.registerMigration("v2 hardening", migrate: harden)
         migrator.registerMigration("v2 sync", migrate: addSyncState)
+        migrator.registerMigration("v2 officers", migrate: createOfficers)
         return migrator
     }
 
@@ -145,5 +146,16 @@ enum Schema {
             CREATE INDEX dose_unsynced ON dose (id) WHERE sync_state = 'pending';
             CREATE INDEX dose_unsynced_day ON dose (administered_day) WHERE sync_state = 'pending';
             """)
+    }
+
+    /// The scanning server's officers: only a SHA-256 of each token is kept.
+    private static func createOfficers(_ db: Database) throws {
+        try db.create(table: "officer") { t in
+            t.primaryKey("name", .text).check(sql: "name <> '' AND length(name) <= 64")
+            t.column("site", .text).check(sql: "site <> '' AND length(site) <= 64")
+            t.column("token_hash", .text).notNull().unique().check(sql: "length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'")
+            t.column("created_at", .datetime).notNull()
+            t.column("revoked_at", .datetime)
+        }
     }
 }

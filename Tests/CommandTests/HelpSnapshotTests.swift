@@ -13,7 +13,8 @@ struct HelpSnapshotTests {
     /// Every command and subcommand, as typed after `vaxticket`.
     static let commands: [[String]] = [
         [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"], ["keys", "list"], ["keys", "rotate"],
-        ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"], ["export"], ["sync"],
+        ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"], ["export"], ["sync"], ["serve"],
+        ["officers"], ["officers", "add"], ["officers", "list"], ["officers", "revoke"],
     ]
 
     static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/help.txt")

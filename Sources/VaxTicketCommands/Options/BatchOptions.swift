@@ -3,6 +3,20 @@ import Batch
 import Imaging
 import PhotoReader
 
+/// `--effort`, shared by the commands that read photos.
+enum EffortArgument {
+    static let help: ArgumentHelp = """
+        How hard to try on a photo that does not read at once: low, normal (a photo that cannot \
+        be read costs at most a few times one that can) or high (no limit; for re-reading what \
+        failed, offline).
+        """
+
+    static func parse(_ text: String) throws -> ReadEffort {
+        guard let effort = ReadEffort(rawValue: text) else { throw ValidationError("--effort must be low, normal or high, not \(text).") }
+        return effort
+    }
+}
+
 /// Options shared by every command that reads many images.
 struct BatchOptions: ParsableArguments {
     @Option(help: "Parallel jobs (default: all cores).")
@@ -11,18 +25,7 @@ struct BatchOptions: ParsableArguments {
     @Option(name: .customLong("max-pixels"), help: "Refuse images whose header claims more pixels than this (at most 250000000).")
     var maxPixels: Int = 100_000_000
 
-    @Option(
-        help: """
-            How hard to try on a photo that does not read at once: low, normal (a photo that cannot \
-            be read costs at most a few times one that can) or high (no limit; for re-reading \
-            what failed, offline).
-            """,
-        transform: { text in
-            guard let effort = ReadEffort(rawValue: text) else {
-                throw ValidationError("--effort must be low, normal or high, not \(text).")
-            }
-            return effort
-        })
+    @Option(help: EffortArgument.help, transform: EffortArgument.parse)
     var effort: ReadEffort = .normal
 
     /// The photo reader's settings these options ask for.

@@ -1,0 +1,55 @@
+public import Foundation
+public import GRDB
+
+extension SQLiteDoseStore: OfficerStore {
+    public func addOfficer(_ officer: Officer) throws(OfficerError) {
+        try OfficerError.check(officer.name, field: "name")
+        if let site = officer.site { try OfficerError.check(site, field: "site") }
+        let inserted: Bool
+        do {
+            inserted = try write { db in
+                if try Officer.fetchOne(db, key: officer.name) != nil { return false }
+                try officer.insert(db)
+                return true
+            }
+        } catch {
+            throw .store(error)
+        }
+        if !inserted { throw .nameTaken(officer.name) }
+    }
+
+    public func officers() throws(StoreError) -> [Officer] {
+        try read { db in try Officer.order(Column("name")).fetchAll(db) }
+    }
+
+    public func activeOfficer(tokenHash: String) throws(StoreError) -> Officer? {
+        try read { db in try Officer.filter(Column("token_hash") == tokenHash && Column("revoked_at") == nil).fetchOne(db) }
+    }
+
+    public func revokeOfficer(name: String, at: Date) throws(OfficerError) {
+        enum Found { case revoked, unknown, already }
+        let found: Found
+        do {
+            found = try write { db in
+                guard var officer = try Officer.fetchOne(db, key: name) else { return .unknown }
+                guard officer.isActive else { return .already }
+                officer.revokedAt = at
+                try officer.update(db)
+                return .revoked
+            }
+        } catch {
+            throw .store(error)
+        }
+        switch found {
+        case .revoked: return
+        case .unknown: throw .unknownOfficer(name)
+        case .already: throw .alreadyRevoked(name)
+        }
+    }
+}
+
+extension Officer: FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "officer"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+}
