@@ -18,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -48,6 +52,15 @@ let package = Package(
         .target(name: "TicketScanning", dependencies: ["PhotoReader", "TicketCodec", "ZBarScanner"]),
         // The recording core: verified scans become dose records, with rules and statistics.
         .target(name: "Recording", dependencies: ["TicketCodec", "TicketScanning", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The same store on PostgreSQL, for a city-wide deployment with many writers.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Recording", "TicketCodec",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // What front ends print and answer: Codable reports and the JSON line writer.
         .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
 
@@ -56,20 +69,20 @@ let package = Package(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "Reports", "CameraSimulation",
+                "Recording", "PostgresStore", "Reports", "CameraSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "VaxTicketCLI", dependencies: ["VaxTicketCommands"]),
 
         // Helpers shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresStore"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
         .testTarget(name: "BatchTests", dependencies: ["TestSupport", "Batch"]),
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
-        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec", "TicketScanning"]),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning"]),
         .testTarget(name: "TicketScanningTests", dependencies: ["TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
         .testTarget(
@@ -78,7 +91,7 @@ let package = Package(
             exclude: ["Snapshots"]),
         // The toolkit through its public API alone, as a city's own service would use it.
         .testTarget(name: "PublicAPITests", dependencies: ["TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports", "CameraSimulation"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation", "Recording"]),
     ]
 )
 

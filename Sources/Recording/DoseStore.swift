@@ -149,4 +149,8 @@ public protocol DoseStore: Sendable {
     func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry?
     /// The scan log, oldest first.
     func scanLog() throws(StoreError) -> [ScanLogEntry]
+    /// Brings a station's doses and scan log in, in one transaction, each record exactly once:
+    /// a record an earlier merge brought in is skipped, and a station dose that clashes with one
+    /// the database holds (same serial, or same registrant and dose) is kept as a conflict.
+    func merge(_ source: MergeSource) throws(StoreError) -> MergeResult
 }

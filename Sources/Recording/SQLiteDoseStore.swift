@@ -197,7 +197,7 @@ public final class SQLiteDoseStore: DoseStore {
     // MARK: - Transactions and errors
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction, retried whole while the database is busy.
-    private func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         let pool = pool
         return try Self.retryingBusy(path: path) { () throws(StoreError) in
             try Self.mapErrors(path: path) {
@@ -214,7 +214,7 @@ public final class SQLiteDoseStore: DoseStore {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         let pool = pool
         return try Self.retryingBusy(path: path) { () throws(StoreError) in
             try Self.mapErrors(path: path) { try pool.read(body) }

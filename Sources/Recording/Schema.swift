@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v1 dose", migrate: createDose)
         migrator.registerMigration("v1 scan log", migrate: createScanLog)
         migrator.registerMigration("v1 tallies", migrate: createTallies)
+        migrator.registerMigration("v2 merge origins", migrate: createMergeOrigins)
         return migrator
     }
 
@@ -102,6 +103,38 @@ enum Schema {
                 INSERT INTO scan_tally (day, outcome, count) VALUES (NEW.day, NEW.outcome, 1)
                 ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1;
             END;
+            """)
+    }
+
+    /// Offline stations merge into a central database exactly once: each database gets an
+    /// identity, merged doses and scan log lines keep where they were first written (unique, so
+    /// a second merge adds nothing), and a station's dose that clashes with one already held is
+    /// kept in `merge_conflict`, never dropped.
+    private static func createMergeOrigins(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE store_identity (id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''));
+            INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(16))));
+            ALTER TABLE dose ADD COLUMN origin TEXT;
+            ALTER TABLE dose ADD COLUMN origin_id INTEGER;
+            CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id);
+            ALTER TABLE scan_log ADD COLUMN origin TEXT;
+            ALTER TABLE scan_log ADD COLUMN origin_id INTEGER;
+            CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id);
+            CREATE TABLE merge_conflict (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                origin TEXT NOT NULL, origin_id INTEGER NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('same_serial', 'same_dose')),
+                existing_serial TEXT NOT NULL,
+                serial TEXT NOT NULL, registrant TEXT NOT NULL, dose INTEGER NOT NULL, vaccine TEXT NOT NULL, lot TEXT,
+                site TEXT NOT NULL, ticket_site TEXT NOT NULL, priority_group TEXT NOT NULL, officer TEXT NOT NULL,
+                station TEXT NOT NULL, administered_at DATETIME NOT NULL, administered_day TEXT NOT NULL,
+                recorded_at DATETIME NOT NULL, merged_at DATETIME NOT NULL,
+                UNIQUE (origin, origin_id)
+            );
+            CREATE TRIGGER merge_conflict_no_update BEFORE UPDATE ON merge_conflict
+            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+            CREATE TRIGGER merge_conflict_no_delete BEFORE DELETE ON merge_conflict
+            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
             """)
     }
 }

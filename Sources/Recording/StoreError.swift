@@ -12,6 +12,10 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case newerSchema(path: String, unknownMigrations: [String])
     /// Any other SQLite error, with SQLite's code and message.
     case sqlite(code: Int32, message: String)
+    /// Any other PostgreSQL error, with the server's SQLSTATE code and message.
+    case postgres(sqlState: String, message: String)
+    /// A station database was to be merged into itself.
+    case mergeIntoItself(path: String)
 
     /// A stable machine code for scripts.
     public var code: String {
@@ -22,6 +26,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .readOnly: "db_read_only"
         case .newerSchema: "db_newer_schema"
         case .sqlite: "db_error"
+        case .postgres: "db_error"
+        case .mergeIntoItself: "db_merge_into_itself"
         }
     }
 
@@ -39,6 +45,10 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "the database \(path) was written by a newer vaxticket (unknown migrations: \(unknown.joined(separator: ", ")))"
         case .sqlite(let code, let message):
             "SQLite error \(code): \(message)"
+        case .postgres(let sqlState, let message):
+            "PostgreSQL error \(sqlState): \(message)"
+        case .mergeIntoItself(let path):
+            "\(path) is the database being merged into; merge a station's own file"
         }
     }
 }
