@@ -8,7 +8,7 @@ public struct VaxTicket: ParsableCommand {
         abstract: "Signed QR vaccination tickets: print them, read them from phone photos, record doses.",
         subcommands: [
             QRCommand.self, ScanCommand.self, SimulatePhotoCommand.self, IssueCommand.self, VerifyCommand.self, KeysCommand.self,
-            RevokeCommand.self, RosterCommand.self, RecordCommand.self, StatsCommand.self,
+            RevokeCommand.self, RosterCommand.self, RecordCommand.self, StatsCommand.self, DatabaseCommand.self,
         ]
     )
 

@@ -13,7 +13,7 @@ struct HelpSnapshotTests {
     /// Every command and subcommand, as typed after `vaxticket`.
     static let commands: [[String]] = [
         [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"], ["keys", "list"], ["keys", "rotate"],
-        ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"],
+        ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"], ["db"], ["db", "merge"],
     ]
 
     static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/help.txt")

@@ -6,7 +6,7 @@ struct HelpTests {
     func topLevel() throws {
         let result = try runVaxticket(["--help"])
         #expect(result.status == 0)
-        for command in ["qr", "scan", "simulate-photo", "issue", "verify", "keys", "revoke", "roster", "record", "stats"] {
+        for command in ["qr", "scan", "simulate-photo", "issue", "verify", "keys", "revoke", "roster", "record", "stats", "db"] {
             #expect(result.stdout.contains("\n  \(command) "), "help does not list \(command)")
         }
     }
@@ -22,6 +22,7 @@ struct HelpTests {
             (["record"], ["--officer", "--payloads", "--lot", "--station", "--db", "--policy"]),
             (["roster", "import"], ["--db"]),
             (["stats"], ["--by", "--from", "--to", "--json", "--csv"]),
+            (["db", "merge"], ["--db", "--json", "postgres://"]),
         ])
     func command(words: [String], options: [String]) throws {
         let result = try runVaxticket(words + ["--help"])
