@@ -163,7 +163,7 @@ public final class PostgresDoseStore: DoseStore {
             """)
     }
 
-    private static let doseColumns = """
+    static let doseColumns = """
         serial, registrant, dose, vaccine, lot, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at, sync_state
         """
 
@@ -177,6 +177,16 @@ public final class PostgresDoseStore: DoseStore {
     private static func decodeDose(_ row: PostgresRow) throws -> DoseRecord {
         let (serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station, administeredAt, administeredDay, recordedAt, sync) =
             try row.decode((String, String, Int, String, String?, String, String, String, String, String, Date, String, Date, String).self)
+        return try doseRecord(
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite, group: group,
+            officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay, recordedAt: recordedAt, sync: sync)
+    }
+
+    /// A dose record from its columns; an unknown sync state is an error, not a guess.
+    static func doseRecord(
+        serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String, ticketSite: String, group: String,
+        officer: String, station: String, administeredAt: Date, administeredDay: String, recordedAt: Date, sync: String
+    ) throws -> DoseRecord {
         guard let syncState = SyncState(rawValue: sync) else { throw StoreError.postgres(sqlState: "", message: "unknown sync_state \(sync) for serial \(serial)") }
         return DoseRecord(
             serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite,
@@ -274,7 +284,7 @@ public final class PostgresDoseStore: DoseStore {
     }
 
     /// The roster entries of any of `registrants` or holding any of `niks`.
-    private static func rosterEntries(on connection: PostgresConnection, registrants: [String], niks: [String]) throws -> [RosterEntry] {
+    static func rosterEntries(on connection: PostgresConnection, registrants: [String], niks: [String]) throws -> [RosterEntry] {
         try connection.run(
             """
             SELECT registrant, nik, name, birth_date, priority_group, phone, doses_elsewhere FROM roster

@@ -10,6 +10,7 @@ enum PostgresSchema {
         ("v1 dose", dose),
         ("v1 scan log", scanLog),
         ("v1 tallies", tallies),
+        ("v2 sync", sync),
         ("v2 merge origins", mergeOrigins),
     ]
 
@@ -169,6 +170,14 @@ enum PostgresSchema {
         END $$;
         CREATE TRIGGER scan_tally_insert AFTER INSERT ON scan_log REFERENCING NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION scan_tally_add();
+        """
+
+    /// The registry sync's state: the last refusal per dose, and indexes of the doses that still
+    /// wait, small however many doses are synced (see the SQLite migration of the same name).
+    private static let sync = """
+        ALTER TABLE dose ADD COLUMN sync_refusal TEXT;
+        CREATE INDEX dose_unsynced ON dose (id) WHERE sync_state = 'pending';
+        CREATE INDEX dose_unsynced_day ON dose (administered_day) WHERE sync_state = 'pending';
         """
 
     /// Offline stations merge in exactly once: see the SQLite migration of the same name.

@@ -149,6 +149,15 @@ public protocol DoseStore: Sendable {
     func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry?
     /// The scan log, oldest first.
     func scanLog() throws(StoreError) -> [ScanLogEntry]
+    /// One page of doses for the registry, with their roster entries, by row number.
+    func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose]
+    /// Marks the doses with these serials as confirmed by the registry, in one transaction.
+    func markSynced(serials: [String]) throws(StoreError)
+    /// Stores the registry's refusal text per serial; the doses stay pending for the next run.
+    func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError)
+    /// How many doses given between `from` and `to` (local days, inclusive; `nil` for open)
+    /// are synced and how many wait.
+    func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts
     /// Brings a station's doses and scan log in, in one transaction, each record exactly once:
     /// a record an earlier merge brought in is skipped, and a station dose that clashes with one
     /// the database holds (same serial, or same registrant and dose) is kept as a conflict.

@@ -194,6 +194,65 @@ public final class SQLiteDoseStore: DoseStore {
         try read { db in try ScanLogEntry.order(Column("id")).fetchAll(db) }
     }
 
+    public func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose] {
+        var conditions = ["dose.id > ?"]
+        var arguments: StatementArguments = [query.after ?? 0]
+        if query.unsyncedOnly { conditions.append("dose.sync_state = 'pending'") }
+        if let since = query.since {
+            conditions.append("dose.administered_day >= ?")
+            arguments += [since]
+        }
+        arguments += [max(query.limit, 0)]
+        let sql = """
+            SELECT dose.*, roster.registrant AS roster_registrant, roster.nik AS roster_nik, roster.name AS roster_name,
+                   roster.birth_date AS roster_birth_date, roster.priority_group AS roster_priority_group,
+                   roster.phone AS roster_phone, roster.doses_elsewhere AS roster_doses_elsewhere
+            FROM dose LEFT JOIN roster ON roster.registrant = dose.registrant
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY dose.id LIMIT ?
+            """
+        return try read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+                var registrant: RosterEntry?
+                if let nik: String = row["roster_nik"] {
+                    registrant = RosterEntry(
+                        registrant: row["roster_registrant"], nik: nik, name: row["roster_name"], birthDate: row["roster_birth_date"],
+                        priorityGroup: row["roster_priority_group"], phone: row["roster_phone"], dosesElsewhere: row["roster_doses_elsewhere"])
+                }
+                return RegistryDose(id: row["id"], record: try DoseRecord(row: row), registrant: registrant, lastRefusal: row["sync_refusal"])
+            }
+        }
+    }
+
+    public func markSynced(serials: [String]) throws(StoreError) {
+        guard !serials.isEmpty else { return }
+        try write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ?")
+            for serial in serials { try statement.execute(arguments: [serial]) }
+        }
+    }
+
+    public func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError) {
+        guard !refusals.isEmpty else { return }
+        try write { db in
+            let statement = try db.cachedStatement(sql: "UPDATE dose SET sync_refusal = ? WHERE serial = ? AND sync_state = 'pending'")
+            for (serial, text) in refusals { try statement.execute(arguments: [text, serial]) }
+        }
+    }
+
+    public func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts {
+        let range: StatementArguments = [from ?? "0000-01-01", to ?? "9999-12-31"]
+        return try read { db in
+            // The tallies give the total cheaply; the pending ones are few and have their own index.
+            let total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?", arguments: range) ?? 0
+            let row = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*), COUNT(sync_refusal) FROM dose WHERE sync_state = 'pending' AND administered_day BETWEEN ? AND ?",
+                arguments: range)
+            let waiting: Int = row?[0] ?? 0
+            let refused: Int = row?[1] ?? 0
+            return SyncCounts(synced: max(total - waiting, 0), waiting: waiting, refused: refused)
+        }
+    }
+
     // MARK: - Transactions and errors
 
     /// Runs `body` in a `BEGIN IMMEDIATE` transaction, retried whole while the database is busy.

@@ -10,6 +10,7 @@ enum Schema {
         migrator.registerMigration("v1 dose", migrate: createDose)
         migrator.registerMigration("v1 scan log", migrate: createScanLog)
         migrator.registerMigration("v1 tallies", migrate: createTallies)
+        migrator.registerMigration("v2 sync", migrate: addSyncState)
         migrator.registerMigration("v2 merge origins", migrate: createMergeOrigins)
         return migrator
     }
@@ -135,6 +136,16 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
             CREATE TRIGGER merge_conflict_no_delete BEFORE DELETE ON merge_conflict
             BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+            """)
+    }
+
+    /// What the registry sync needs: the last refusal per dose, and an index of the doses that
+    /// still wait, small however many doses are synced.
+    private static func addSyncState(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE dose ADD COLUMN sync_refusal TEXT;
+            CREATE INDEX dose_unsynced ON dose (id) WHERE sync_state = 'pending';
+            CREATE INDEX dose_unsynced_day ON dose (administered_day) WHERE sync_state = 'pending';
             """)
     }
 }
