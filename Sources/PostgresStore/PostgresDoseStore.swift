@@ -59,7 +59,10 @@ public final class PostgresDoseStore: DoseStore {
         let location = location
         try transaction { connection in
             try connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
-            try connection.run(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable))
+            // Created only when missing, so a role without CREATE can still open a migrated database.
+            if try connection.run("SELECT to_regclass('vaxticket_migrations') IS NULL").first?.decode(Bool.self) ?? true {
+                try connection.run(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable))
+            }
             let applied = try connection.run("SELECT identifier FROM vaxticket_migrations").map { try $0.decode(String.self) }
             let unknown = Set(applied).subtracting(known)
             if !unknown.isEmpty { throw StoreError.newerSchema(path: location.description, unknownMigrations: unknown.sorted()) }
