@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -64,6 +66,15 @@ let package = Package(
             "TicketCodec", "TicketScanning", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // The same store on PostgreSQL, for a city-wide deployment with many writers.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "Recording", "TicketCodec",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // What front ends print and answer: Codable reports and the JSON line writer.
         .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
         // Printable ticket cards (PNG) and A4 sheets (PDF), laid out in Swift, drawn by CairoGraphics.
@@ -110,7 +121,7 @@ let package = Package(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync", "ScanServer",
+                "Recording", "PostgresStore", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync", "ScanServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -118,13 +129,13 @@ let package = Package(
         .executableTarget(name: "VaxTicketCLI", dependencies: ["VaxTicketCommands"]),
 
         // Helpers shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresStore"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
         .testTarget(name: "BatchTests", dependencies: ["TestSupport", "Batch"]),
         .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
         .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
-        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "TicketCodec", "TicketScanning"]),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning"]),
         .testTarget(name: "TicketScanningTests", dependencies: ["TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
         .testTarget(

@@ -173,4 +173,8 @@ public protocol DoseStore: Sendable {
     /// How many doses given between `from` and `to` (local days, inclusive; `nil` for open)
     /// are synced and how many wait.
     func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts
+    /// Brings a station's doses and scan log in, in one transaction, each record exactly once:
+    /// a record an earlier merge brought in is skipped, and a station dose that clashes with one
+    /// the database holds (same serial, or same registrant and dose) is kept as a conflict.
+    func merge(_ source: MergeSource) throws(StoreError) -> MergeResult
 }

@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("v2 hardening", migrate: harden)
         migrator.registerMigration("v2 sync", migrate: addSyncState)
         migrator.registerMigration("v2 officers", migrate: createOfficers)
+        migrator.registerMigration("v2 merge origins", migrate: createMergeOrigins)
         return migrator
     }
 
@@ -157,5 +158,37 @@ enum Schema {
             t.column("created_at", .datetime).notNull()
             t.column("revoked_at", .datetime)
         }
+    }
+
+    /// Offline stations merge into a central database exactly once: each database gets an
+    /// identity, merged doses and scan log lines keep where they were first written (unique, so
+    /// a second merge adds nothing), and a station's dose that clashes with one already held is
+    /// kept in `merge_conflict`, never dropped.
+    private static func createMergeOrigins(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE store_identity (id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''));
+            INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(16))));
+            ALTER TABLE dose ADD COLUMN origin TEXT;
+            ALTER TABLE dose ADD COLUMN origin_id INTEGER;
+            CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id);
+            ALTER TABLE scan_log ADD COLUMN origin TEXT;
+            ALTER TABLE scan_log ADD COLUMN origin_id INTEGER;
+            CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id);
+            CREATE TABLE merge_conflict (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                origin TEXT NOT NULL, origin_id INTEGER NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('same_serial', 'same_dose')),
+                existing_serial TEXT NOT NULL,
+                serial TEXT NOT NULL, registrant TEXT NOT NULL, dose INTEGER NOT NULL, vaccine TEXT NOT NULL, lot TEXT,
+                site TEXT NOT NULL, ticket_site TEXT NOT NULL, priority_group TEXT NOT NULL, officer TEXT NOT NULL,
+                station TEXT NOT NULL, administered_at DATETIME NOT NULL, administered_day TEXT NOT NULL,
+                recorded_at DATETIME NOT NULL, merged_at DATETIME NOT NULL,
+                UNIQUE (origin, origin_id)
+            );
+            CREATE TRIGGER merge_conflict_no_update BEFORE UPDATE ON merge_conflict
+            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+            CREATE TRIGGER merge_conflict_no_delete BEFORE DELETE ON merge_conflict
+            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+            """)
     }
 }

@@ -24,6 +24,10 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case administeredInFuture(claimed: Date, now: Date)
     /// Any other SQLite error, with SQLite's code and message.
     case sqlite(code: Int32, message: String)
+    /// Any other PostgreSQL error, with the server's SQLSTATE code and message.
+    case postgres(sqlState: String, message: String)
+    /// A station database was to be merged into itself.
+    case mergeIntoItself(path: String)
 
     /// A stable machine code for scripts.
     public var code: String {
@@ -38,6 +42,8 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .timeZoneMismatch: "db_time_zone_mismatch"
         case .administeredInFuture: "at_in_future"
         case .sqlite: "db_error"
+        case .postgres: "db_error"
+        case .mergeIntoItself: "db_merge_into_itself"
         }
     }
 
@@ -63,6 +69,10 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
             "the administration time \(claimed.formatted(.iso8601)) lies in the future (this station's clock says \(now.formatted(.iso8601))); nothing was recorded"
         case .sqlite(let code, let message):
             "SQLite error \(code): \(message)"
+        case .postgres(let sqlState, let message):
+            "PostgreSQL error \(sqlState): \(message)"
+        case .mergeIntoItself(let path):
+            "\(path) is the database being merged into; merge a station's own file"
         }
     }
 }

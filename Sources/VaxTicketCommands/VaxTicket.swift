@@ -9,7 +9,7 @@ public struct VaxTicket: ParsableCommand {
         subcommands: [
             QRCommand.self, ScanCommand.self, SimulatePhotoCommand.self, IssueCommand.self, VerifyCommand.self, KeysCommand.self,
             RevokeCommand.self, RosterCommand.self, RecordCommand.self, StatsCommand.self, ExportCommand.self, SyncCommand.self,
-            ServeCommand.self, OfficersCommand.self,
+            ServeCommand.self, OfficersCommand.self, DatabaseCommand.self,
         ]
     )
 

@@ -14,7 +14,7 @@ struct HelpSnapshotTests {
     static let commands: [[String]] = [
         [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"], ["keys", "list"], ["keys", "rotate"],
         ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"], ["export"], ["sync"], ["serve"],
-        ["officers"], ["officers", "add"], ["officers", "list"], ["officers", "revoke"],
+        ["officers"], ["officers", "add"], ["officers", "list"], ["officers", "revoke"], ["db"], ["db", "merge"],
     ]
 
     static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/help.txt")

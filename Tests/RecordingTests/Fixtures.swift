@@ -1,18 +1,24 @@
 import Foundation
+import PostgresStore
 import Recording
 import TestSupport
 import Testing
 
-/// The stores every store test runs against; a PostgreSQL store joins this list.
+/// The stores every store test runs against: SQLite always, PostgreSQL when
+/// `VAXTICKET_TEST_POSTGRES_URL` names a server (scripts/test starts one).
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
+    case postgres
+
+    static var allCases: [StoreKind] { TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite] }
 
     var testDescription: String { rawValue }
 
-    /// A fresh, empty store in `folder`.
+    /// A fresh, empty store in `folder` (SQLite) or in a new database on the test server.
     func make(in folder: TemporaryFolder) throws -> any DoseStore {
         switch self {
         case .sqlite: try SQLiteDoseStore(path: folder.path("test.sqlite"))
+        case .postgres: try PostgresDoseStore(url: try TestPostgres.freshDatabase())
         }
     }
 }

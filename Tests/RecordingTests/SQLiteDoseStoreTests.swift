@@ -19,7 +19,7 @@ struct SQLiteDoseStoreTests {
         let journalMode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         let migrations = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
         #expect(journalMode == "wal")
-        #expect(migrations == ["v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync", "v2 officers"])
+        #expect(migrations == ["v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync", "v2 officers", "v2 merge origins"])
         let insert = """
             INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
             VALUES (?, ?, ?, 'CORONAVAC', 'JKT01', 'JKT01', 'GENERAL', 'OFC1', 'ST1', '2021-08-23 02:00:00.000', '2021-08-23', '2021-08-23 02:00:00.000')

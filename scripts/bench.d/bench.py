@@ -13,6 +13,7 @@ cores" claims can be checked. Ratios are computed from figures of this run only.
 
 import argparse
 import base64
+import glob
 import json
 import os
 import random
@@ -860,6 +861,11 @@ class Bench:
         folder = self.path("record")
         # Full: a whole city's 1,205,265 doses (record.sh's default); quick: a small batch.
         args = ["bash", script, "--bin", self.bin, "--work", folder] + (["--doses", "20000"] if self.quick else [])
+        # PostgreSQL side by side when its server can be had (installed, or installable as root).
+        if glob.glob("/usr/lib/postgresql/*/bin/initdb") or os.geteuid() == 0:
+            args.append("--postgres")
+        else:
+            self.skip("record/stats on PostgreSQL", "PostgreSQL is not installed and this is not root")
         start = time.perf_counter()
         proc = subprocess.run(args, capture_output=True, text=True)
         res = {"wall": time.perf_counter() - start, "exit": proc.returncode, "output": proc.stdout.strip()}

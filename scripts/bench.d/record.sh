@@ -5,25 +5,31 @@
 # then dose 3), into one fresh SQLite database. Then `stats` is timed on the full database and
 # the database size per record is reported.
 #
-# Usage: scripts/bench.d/record.sh [--bin PATH] [--work DIR] [--quick] [--doses N]
-#   --bin    a release vaxticket (default: build one with swift build -c release in .build-bench/)
-#   --work   the folder for generated files (default: .build-bench/record; emptied first)
-#   --quick  100,000 doses instead of 1,205,265
-#   --doses  any number of doses, split in the same proportions
+# With --postgres, the same tickets are then recorded the same way into a fresh PostgreSQL
+# database on a throwaway local cluster (scripts/pg-cluster, removed afterwards), and the same
+# figures are reported with a `pg_` prefix, side by side with SQLite's.
+#
+# Usage: scripts/bench.d/record.sh [--bin PATH] [--work DIR] [--quick] [--doses N] [--postgres]
+#   --bin       a release vaxticket (default: build one with swift build -c release in .build-bench/)
+#   --work      the folder for generated files (default: .build-bench/record; emptied first)
+#   --quick     100,000 doses instead of 1,205,265
+#   --doses     any number of doses, split in the same proportions
+#   --postgres  also measure PostgreSQL (installs the postgresql package when missing and root)
 # Prints `name = value` lines (records_per_s, stats_ms_median, db_bytes_per_record, ...) on
 # stdout, progress on stderr. Nothing is written outside the work folder and the build folder.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 
-bin="" work="$repo/.build-bench/record" doses=1205265
+bin="" work="$repo/.build-bench/record" doses=1205265 postgres=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --bin) bin=${2:?--bin needs a path}; shift ;;
     --work) work=${2:?--work needs a folder}; shift ;;
     --quick) doses=100000 ;;
     --doses) doses=${2:?--doses needs a number}; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --postgres) postgres=1 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "record.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -78,45 +84,64 @@ for dose in 1 2 3; do
 done
 say "issued $doses ticket texts in $((issue_ns / 1000000)) ms"
 
-# --- Record: three phases, each at its own date --------------------------------------------------
-record_ns=0
-for phase in "1 2021-06-01T09:00:00" "2 2021-09-01T09:00:00" "3 2021-12-15T09:00:00"; do
-  set -- $phase
-  start=$(now_ns)
-  "$bin" record --payloads "tickets$1/tickets.txt" --officer BENCH --station BENCH1 --lot LOT2021 --at "$2" --quiet \
-    >"record$1.out" 2>"record$1.err" || { say "record dose $1 failed: $(tail -3 "record$1.err")"; exit 1; }
-  elapsed=$(( $(now_ns) - start ))
-  record_ns=$((record_ns + elapsed))
-  say "dose $1: $(tail -1 "record$1.err") in $((elapsed / 1000000)) ms"
-done
+# --- Record and stats into one database ($VAXTICKET_DB), figures prefixed with $1 -----------------
+measure() {
+  local prefix=$1 record_ns=0 phase elapsed start times stats_us stats_best_us stats_day_us recorded scans db_bytes
+  for phase in "1 2021-06-01T09:00:00" "2 2021-09-01T09:00:00" "3 2021-12-15T09:00:00"; do
+    set -- $phase
+    start=$(now_ns)
+    "$bin" record --payloads "tickets$1/tickets.txt" --officer BENCH --station BENCH1 --lot LOT2021 --at "$2" --quiet \
+      >"${prefix}record$1.out" 2>"${prefix}record$1.err" || { say "${prefix}record dose $1 failed: $(tail -3 "${prefix}record$1.err")"; exit 1; }
+    elapsed=$(( $(now_ns) - start ))
+    record_ns=$((record_ns + elapsed))
+    say "${prefix}dose $1: $(tail -1 "${prefix}record$1.err") in $((elapsed / 1000000)) ms"
+  done
 
-# --- Stats on the full database ------------------------------------------------------------------
-"$bin" stats --json >stats.json
-recorded=$(python3 -c 'import json; print(json.load(open("stats.json"))["total"])')
-[ "$recorded" = "$doses" ] || { say "expected $doses doses recorded, stats says $recorded"; exit 1; }
-times=()
-for _ in 1 2 3 4 5 6 7; do
-  start=$(now_ns)
-  "$bin" stats --by site --json >/dev/null
-  times+=($(( ($(now_ns) - start) / 1000 )))
-done
-stats_us=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 4p)
-stats_best_us=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
-start=$(now_ns); "$bin" stats --by day --from 2021-06-01 --to 2021-09-30 >/dev/null; stats_day_us=$(( ($(now_ns) - start) / 1000 ))
+  "$bin" stats --json >"${prefix}stats.json"
+  recorded=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["total"])' "${prefix}stats.json")
+  [ "$recorded" = "$doses" ] || { say "expected $doses doses recorded, ${prefix}stats says $recorded"; exit 1; }
+  times=()
+  for _ in 1 2 3 4 5 6 7; do
+    start=$(now_ns)
+    "$bin" stats --by site --json >/dev/null
+    times+=($(( ($(now_ns) - start) / 1000 )))
+  done
+  stats_us=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 4p)
+  stats_best_us=$(printf '%s\n' "${times[@]}" | sort -n | head -1)
+  start=$(now_ns); "$bin" stats --by day --from 2021-06-01 --to 2021-09-30 >/dev/null; stats_day_us=$(( ($(now_ns) - start) / 1000 ))
 
-db_bytes=$(( $(stat -c %s "$VAXTICKET_DB") + $( [ -f "$VAXTICKET_DB-wal" ] && stat -c %s "$VAXTICKET_DB-wal" || echo 0) ))
-scans=$(python3 -c 'import json; print(sum(json.load(open("stats.json"))["scans"].values()))')
+  if [ -n "$prefix" ]; then
+    db_bytes=$(psql "${VAXTICKET_DB}" -Atc 'SELECT pg_database_size(current_database())' 2>/dev/null || echo 0)
+  else
+    db_bytes=$(( $(stat -c %s "$VAXTICKET_DB") + $( [ -f "$VAXTICKET_DB-wal" ] && stat -c %s "$VAXTICKET_DB-wal" || echo 0) ))
+  fi
+  scans=$(python3 -c 'import json, sys; print(sum(json.load(open(sys.argv[1]))["scans"].values()))' "${prefix}stats.json")
+
+  echo "${prefix}record_seconds = $(python3 -c "print(f'{$record_ns / 1e9:.1f}')")"
+  echo "${prefix}records_per_s = $(( doses * 1000000000 / record_ns ))"
+  echo "${prefix}stats_ms_median = $(python3 -c "print(f'{$stats_us / 1000:.1f}')")"
+  echo "${prefix}stats_ms_best = $(python3 -c "print(f'{$stats_best_us / 1000:.1f}')")"
+  echo "${prefix}stats_by_day_ms = $(python3 -c "print(f'{$stats_day_us / 1000:.1f}')")"
+  echo "${prefix}db_bytes = $db_bytes"
+  echo "${prefix}db_bytes_per_record = $(( db_bytes / doses ))"
+  echo "${prefix}scan_log_rows = $scans"
+  echo "${prefix}stats: $(tr -d '\n' < "${prefix}stats.json" | cut -c1-300)"
+  say "${prefix}stats times (us, whole process): ${times[*]}"
+}
 
 echo "doses = $doses"
 echo "dose_mix = $d1/$d2/$d3"
 echo "issue_per_s = $(( doses * 1000000000 / issue_ns ))"
-echo "record_seconds = $(python3 -c "print(f'{$record_ns / 1e9:.1f}')")"
-echo "records_per_s = $(( doses * 1000000000 / record_ns ))"
-echo "stats_ms_median = $(python3 -c "print(f'{$stats_us / 1000:.1f}')")"
-echo "stats_ms_best = $(python3 -c "print(f'{$stats_best_us / 1000:.1f}')")"
-echo "stats_by_day_ms = $(python3 -c "print(f'{$stats_day_us / 1000:.1f}')")"
-echo "db_bytes = $db_bytes"
-echo "db_bytes_per_record = $(( db_bytes / doses ))"
-echo "scan_log_rows = $scans"
-echo "stats: $(tr -d '\n' < stats.json | cut -c1-300)"
-say "stats times (us, whole process): ${times[*]}"
+measure ""
+
+# --- The same into PostgreSQL, on a throwaway cluster -----------------------------------------------
+if [ "$postgres" = 1 ]; then
+  cluster="$work/pg-cluster"
+  trap '"$repo/scripts/pg-cluster" stop "$cluster"' EXIT
+  "$repo/scripts/pg-cluster" start "$cluster"
+  # shellcheck disable=SC1091
+  . "$cluster/env"
+  export VAXTICKET_DB="$VAXTICKET_TEST_POSTGRES_URL"
+  echo "pg_server = $(psql "$VAXTICKET_DB" -Atc 'SHOW server_version' 2>/dev/null || echo '?')"
+  measure pg_
+fi

@@ -390,18 +390,27 @@ RECORD_LABELS = {
 def record_section(doc, rec):
     doc.h("Recording: record --payloads and stats at city scale")
     metrics = rec.get("metrics") or {}
+    postgres = any(key.startswith("pg_") for key in metrics)
     doc.p("Measured by `scripts/bench.d/record.sh` (ticket texts issued and signed, then recorded in three phases "
-          "into one fresh SQLite database, then `stats` timed on it):")
+          "into one fresh SQLite database, then `stats` timed on it"
+          + ("; then the same tickets the same way into a fresh PostgreSQL database on a local throwaway cluster, "
+             f"server {metrics.get('pg_server', '?')}" if postgres else "") + "):")
     if metrics:
+        def shown(value):
+            return f"{int(value):,}" if value and re.fullmatch(r"[0-9]+", value) else (value or "")
         rows = []
         for key, value in metrics.items():
             label, target = RECORD_LABELS.get(key, (key, None))
-            if key == "stats":
+            if key == "stats" or key.startswith("pg_"):
                 continue
-            if re.fullmatch(r"[0-9]+", value):
-                value = f"{int(value):,}"
-            rows.append([label, value, target or ""])
-        doc.table(["measure", "value", "target"], rows)
+            if postgres:
+                pg = metrics.get("pg_" + key)
+                if pg is None and key in ("doses", "dose_mix", "issue_per_s"):
+                    pg = value
+                rows.append([label, shown(value), shown(pg), target or ""])
+            else:
+                rows.append([label, shown(value), target or ""])
+        doc.table(["measure", "SQLite", "PostgreSQL", "target"] if postgres else ["measure", "value", "target"], rows)
         if "records_per_s" in metrics and "doses" in metrics:
             per_s = float(metrics["records_per_s"])
             doc.p(f"- 1.2 million doses at this rate: {1.2e6 / per_s / 60:.1f} minutes.")
@@ -523,6 +532,12 @@ def summary(doc, sections, nproc, load, quick=False):
         if "stats_ms_median" in m:
             add(f"stats on {int(m.get('doses', 0)):,} records", "under 200 ms", f"{float(m['stats_ms_median']):.0f} ms",
                 float(m["stats_ms_median"]) < 200)
+        if "pg_records_per_s" in m:
+            add(f"record --payloads into PostgreSQL, {int(m.get('doses', 0)):,} doses", "at least 5,000/s",
+                f"{int(m['pg_records_per_s']):,}/s", int(m["pg_records_per_s"]) >= 5000)
+        if "pg_stats_ms_median" in m:
+            add(f"stats on PostgreSQL, {int(m.get('doses', 0)):,} records", "under 200 ms",
+                f"{float(m['pg_stats_ms_median']):.0f} ms", float(m["pg_stats_ms_median"]) < 200)
     except ValueError:
         pass
     if rows:

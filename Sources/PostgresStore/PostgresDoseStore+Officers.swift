@@ -1,0 +1,65 @@
+public import Foundation
+import PostgresNIO
+public import Recording
+
+extension PostgresDoseStore: OfficerStore {
+    public func addOfficer(_ officer: Officer) throws(OfficerError) {
+        try OfficerError.check(officer.name, field: "name")
+        if let site = officer.site { try OfficerError.check(site, field: "site") }
+        let inserted: Bool
+        do {
+            inserted = try transaction { connection in
+                try connection.run(
+                    """
+                    INSERT INTO officer (name, site, token_hash, created_at, revoked_at)
+                    VALUES (\(officer.name), \(officer.site), \(officer.tokenHash), \(officer.createdAt), \(officer.revokedAt))
+                    ON CONFLICT (name) DO NOTHING RETURNING name
+                    """
+                ).count == 1
+            }
+        } catch {
+            throw .store(error)
+        }
+        if !inserted { throw .nameTaken(officer.name) }
+    }
+
+    public func officers() throws(StoreError) -> [Officer] {
+        try transaction { connection in
+            try connection.run("SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name").map(Self.officer)
+        }
+    }
+
+    public func activeOfficer(tokenHash: String) throws(StoreError) -> Officer? {
+        try transaction { connection in
+            try connection.run(
+                "SELECT name, site, token_hash, created_at, revoked_at FROM officer WHERE token_hash = \(tokenHash) AND revoked_at IS NULL"
+            ).first.map(Self.officer)
+        }
+    }
+
+    public func revokeOfficer(name: String, at: Date) throws(OfficerError) {
+        enum Found { case revoked, unknown, already }
+        let found: Found
+        do {
+            found = try transaction { connection in
+                let rows = try connection.run("SELECT revoked_at FROM officer WHERE name = \(name) FOR UPDATE")
+                guard let row = rows.first else { return .unknown }
+                if try row.decode(Date?.self) != nil { return .already }
+                try connection.run("UPDATE officer SET revoked_at = \(at) WHERE name = \(name)")
+                return .revoked
+            }
+        } catch {
+            throw .store(error)
+        }
+        switch found {
+        case .revoked: return
+        case .unknown: throw .unknownOfficer(name)
+        case .already: throw .alreadyRevoked(name)
+        }
+    }
+
+    private static func officer(_ row: PostgresRow) throws -> Officer {
+        let (name, site, hash, created, revoked) = try row.decode((String, String?, String, Date, Date?).self)
+        return Officer(name: name, site: site, tokenHash: hash, createdAt: created, revokedAt: revoked)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import PostgresStore
+
+/// The PostgreSQL server the tests may use: `VAXTICKET_TEST_POSTGRES_URL` (scripts/test starts a
+/// throwaway cluster and sets it), with its password in `PGPASSWORD` or `~/.pgpass`. Tests on
+/// PostgreSQL run only when it is set; each gets a database of its own on that server.
+public enum TestPostgres {
+    /// The server's URL, when set.
+    public static var url: String? {
+        guard let url = ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
+        return url
+    }
+
+    /// Whether PostgreSQL tests run.
+    public static var isAvailable: Bool { url != nil }
+
+    /// Whether the test server offers TLS (scripts/pg-cluster turns it on when openssl is there).
+    public static var offersTLS: Bool { ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_TLS"] == "on" }
+
+    /// The URL of a new, empty database on the test server.
+    public static func freshDatabase() throws -> String {
+        guard let url else { throw TestPostgresError.notConfigured }
+        let server = try PostgresLocation(url: url)
+        let name = "vt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return try PostgresDoseStore.createDatabase(name, on: server).description
+    }
+}
+
+/// Why a PostgreSQL test database could not be made.
+public enum TestPostgresError: Error, CustomStringConvertible {
+    /// `VAXTICKET_TEST_POSTGRES_URL` is not set.
+    case notConfigured
+
+    public var description: String { "VAXTICKET_TEST_POSTGRES_URL is not set" }
+}
