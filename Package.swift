@@ -46,7 +46,9 @@ let package = Package(
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGWriter", "Imaging"]),
         .target(name: "JPEGCodec", dependencies: ["CTurboJPEG", "Imaging"]),
         .target(name: "ZBarScanner", dependencies: ["CZBar", "Imaging"]),
-        .target(name: "CairoGraphics", dependencies: ["CPangoCairo", "Imaging", .product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "CairoGraphics",
+            dependencies: ["CPangoCairo", "Imaging", .product(name: "SystemPackage", package: "swift-system")]),
         // The photo pipeline: format sniffing, scaled decoding, the retry cascade.
         .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         // Simulated phone-camera damage, for tests and benchmarks.
@@ -56,16 +58,21 @@ let package = Package(
         // CSV files read strictly line by line and written safely for spreadsheets, through yaslab/CSV.swift.
         .target(name: "CSVFiles", dependencies: [.product(name: "CSV", package: "CSV.swift")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
-        .target(name: "TicketCodec", dependencies: [
-            "CSVFiles", .product(name: "Crypto", package: "swift-crypto"), .product(name: "SystemPackage", package: "swift-system"),
-        ]),
+        .target(
+            name: "TicketCodec",
+            dependencies: [
+                "CSVFiles", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         // Images to verified tickets: what every front end reads photos with.
         .target(name: "TicketScanning", dependencies: ["PhotoReader", "TicketCodec", "ZBarScanner"]),
         // The recording core: verified scans become dose records, with rules and statistics.
-        .target(name: "Recording", dependencies: [
-            "TicketCodec", "TicketScanning", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "SystemPackage", package: "swift-system"),
-        ]),
+        .target(
+            name: "Recording",
+            dependencies: [
+                "TicketCodec", "TicketScanning", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         // The same store on PostgreSQL, for a city-wide deployment with many writers.
         .target(
             name: "PostgresStore",
@@ -78,7 +85,8 @@ let package = Package(
         // What front ends print and answer: Codable reports and the JSON line writer.
         .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
         // Printable ticket cards (PNG) and A4 sheets (PDF), laid out in Swift, drawn by CairoGraphics.
-        .target(name: "TicketCards", dependencies: ["TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch"]),
+        .target(
+            name: "TicketCards", dependencies: ["TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch"]),
         // FHIR R4 resources as Codable types, the dose -> Immunization mapping, and exports.
         .target(name: "FHIR", dependencies: ["Recording", "TicketCodec"]),
         // Sends recorded doses to the national registry exactly once (OAuth2, transaction Bundles).
@@ -120,8 +128,10 @@ let package = Package(
         .target(
             name: "VaxTicketCommands",
             dependencies: [
-                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch", "ZBarScanner",
-                "Recording", "PostgresStore", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync", "ScanServer",
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch",
+                "ZBarScanner",
+                "Recording", "PostgresStore", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync",
+                "ScanServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -132,32 +142,49 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PostgresStore"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
         .testTarget(name: "BatchTests", dependencies: ["TestSupport", "Batch"]),
-        .testTarget(name: "CodecTests", dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
-        .testTarget(name: "PhotoReaderTests", dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
+        .testTarget(
+            name: "CodecTests",
+            dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
+        .testTarget(
+            name: "PhotoReaderTests",
+            dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
-        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning"]),
-        .testTarget(name: "TicketScanningTests", dependencies: ["TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader"]),
+        .testTarget(
+            name: "RecordingTests", dependencies: ["TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning"]),
+        .testTarget(
+            name: "TicketScanningTests",
+            dependencies: ["TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
         .testTarget(
             name: "CommandTests",
             dependencies: ["VaxTicketCommands", "Batch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             exclude: ["Snapshots"]),
         // The toolkit through its public API alone, as a city's own service would use it.
-        .testTarget(name: "PublicAPITests", dependencies: ["TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports", "CameraSimulation"]),
+        .testTarget(
+            name: "PublicAPITests",
+            dependencies: [
+                "TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports",
+                "CameraSimulation",
+            ]),
         .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
-        .testTarget(name: "TicketCardsTests", dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "PNGCodec", "ZBarScanner", "Imaging"]),
-        .testTarget(name: "SyncTests", dependencies: ["TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec"]),
+        .testTarget(
+            name: "TicketCardsTests",
+            dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "PNGCodec", "ZBarScanner", "Imaging"]),
+        .testTarget(
+            name: "SyncTests", dependencies: ["TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec"]),
         // The server over loopback with a real HTTP client, and the phone page in headless Chromium.
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "TestSupport", "ScanServer", "Recording", "Reports", "TicketCodec", "QREncoding", "PNGCodec", "JPEGCodec", "CameraSimulation", "Imaging",
+                "TestSupport", "ScanServer", "Recording", "Reports", "TicketCodec", "QREncoding", "PNGCodec", "JPEGCodec",
+                "CameraSimulation", "Imaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )
 

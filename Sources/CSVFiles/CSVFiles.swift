@@ -109,7 +109,9 @@ public enum CSVFile {
             return fallbackLine(fields)
         }
         writer.stream.close()
-        guard let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else { return fallbackLine(fields) }
+        guard let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
+            return fallbackLine(fields)
+        }
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -123,7 +125,8 @@ public enum CSVFile {
     /// number such as `-3` or `+62` is left alone.
     public static func neutralised(_ cell: String) -> String {
         guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
-        let isNumber = cell.unicodeScalars.count > 1 && (first == "-" || first == "+")
+        let isNumber =
+            cell.unicodeScalars.count > 1 && (first == "-" || first == "+")
             && cell.unicodeScalars.dropFirst().allSatisfy { ("0"..."9").contains($0) || $0 == "." }
         return isNumber ? cell : "'" + cell
     }

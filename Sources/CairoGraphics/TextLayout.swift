@@ -105,7 +105,8 @@ public enum TextAlignment: Sendable {
         unsafe pango_layout_get_extents(layout, &ink, &logical)
         func user(_ r: PangoRectangle) -> Rectangle {
             let scale = Double(PANGO_SCALE)
-            return Rectangle(x: Double(r.x) / scale, y: Double(r.y) / scale, width: Double(r.width) / scale, height: Double(r.height) / scale)
+            return Rectangle(
+                x: Double(r.x) / scale, y: Double(r.y) / scale, width: Double(r.width) / scale, height: Double(r.height) / scale)
         }
         return (user(ink), user(logical))
     }

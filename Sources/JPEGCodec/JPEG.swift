@@ -113,13 +113,14 @@ public enum JPEG {
         let channels = header.isCMYK ? 4 : 1
         let format = header.isCMYK ? TJPF_CMYK : TJPF_GRAY
         guard let scaledPixels = PixelBudget.pixels(width: width, height: height),
-              let bufferSize = PixelBudget.bytes(pixels: scaledPixels, channels: channels)
+            let bufferSize = PixelBudget.bytes(pixels: scaledPixels, channels: channels)
         else { throw .tooLarge(width: header.width, height: header.height, limit: maxPixels) }
         var pixels = [UInt8](repeating: 0, count: bufferSize)
         let status = unsafe bytes.withUnsafeBufferPointer { source in
             unsafe pixels.withUnsafeMutableBufferPointer { target in
-                unsafe tjDecompress2(handle, source.baseAddress, UInt(source.count), target.baseAddress,
-                                     Int32(width), 0, Int32(height), Int32(format.rawValue), 0)
+                unsafe tjDecompress2(
+                    handle, source.baseAddress, UInt(source.count), target.baseAddress,
+                    Int32(width), 0, Int32(height), Int32(format.rawValue), 0)
             }
         }
         // A warning (a truncated scan, say) still yields pixels; only a fatal error has none.
@@ -157,34 +158,40 @@ public enum JPEG {
 
     /// Compresses a gray image as a baseline (or progressive) grayscale JPEG.
     public func encode(_ image: GrayImage, quality: Int, progressive: Bool = false) throws(JPEGError) -> [UInt8] {
-        try compress(image.pixels, width: image.width, height: image.height, format: TJPF_GRAY,
-                     subsampling: TJSAMP_GRAY, quality: quality, progressive: progressive)
+        try compress(
+            image.pixels, width: image.width, height: image.height, format: TJPF_GRAY,
+            subsampling: TJSAMP_GRAY, quality: quality, progressive: progressive)
     }
 
     /// Compresses a gray image as a colour JPEG (the way a phone stores a photo), with the
     /// given chroma subsampling: 444, 422 or 420.
-    public func encodeAsColor(_ image: GrayImage, quality: Int, subsampling: Int = 420, progressive: Bool = false) throws(JPEGError) -> [UInt8] {
+    public func encodeAsColor(_ image: GrayImage, quality: Int, subsampling: Int = 420, progressive: Bool = false)
+        throws(JPEGError) -> [UInt8]
+    {
         var rgb = [UInt8](repeating: 0, count: image.pixelCount * 3)
         for i in 0..<image.pixelCount {
             rgb[3 * i] = image.pixels[i]
             rgb[3 * i + 1] = image.pixels[i]
             rgb[3 * i + 2] = image.pixels[i]
         }
-        let samp: TJSAMP = switch subsampling {
-        case 444: TJSAMP_444
-        case 422: TJSAMP_422
-        default: TJSAMP_420
-        }
-        return try compress(rgb, width: image.width, height: image.height, format: TJPF_RGB,
-                            subsampling: samp, quality: quality, progressive: progressive)
+        let samp: TJSAMP =
+            switch subsampling {
+            case 444: TJSAMP_444
+            case 422: TJSAMP_422
+            default: TJSAMP_420
+            }
+        return try compress(
+            rgb, width: image.width, height: image.height, format: TJPF_RGB,
+            subsampling: samp, quality: quality, progressive: progressive)
     }
 
     /// Compresses a gray image as a CMYK JPEG, inks stored inverted as Adobe's encoder does.
     public func encodeAsCMYK(_ image: GrayImage, quality: Int) throws(JPEGError) -> [UInt8] {
         var cmyk = [UInt8](repeating: 255, count: image.pixelCount * 4)
         for i in 0..<image.pixelCount { cmyk[4 * i + 3] = image.pixels[i] }
-        return try compress(cmyk, width: image.width, height: image.height, format: TJPF_CMYK,
-                            subsampling: TJSAMP_444, quality: quality, progressive: false)
+        return try compress(
+            cmyk, width: image.width, height: image.height, format: TJPF_CMYK,
+            subsampling: TJSAMP_444, quality: quality, progressive: false)
     }
 
     private func compress(
@@ -194,8 +201,9 @@ public enum JPEG {
         var size: UInt = 0
         let flags = progressive ? TJFLAG_PROGRESSIVE : 0
         let status = unsafe pixels.withUnsafeBufferPointer { source in
-            unsafe tjCompress2(handle, source.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue),
-                               &output, &size, Int32(subsampling.rawValue), Int32(quality), Int32(flags))
+            unsafe tjCompress2(
+                handle, source.baseAddress, Int32(width), 0, Int32(height), Int32(format.rawValue),
+                &output, &size, Int32(subsampling.rawValue), Int32(quality), Int32(flags))
         }
         // TurboJPEG allocated the output buffer: copy it out, then free it with tjFree.
         defer { if let buffer = unsafe output { unsafe tjFree(buffer) } }

@@ -45,19 +45,21 @@ public enum PNG {
         // short for its header's size is refused before the buffer (a 201-byte PNG claiming
         // 10,000 x 10,000 pixels must not cost 100 MB).
         guard PNG.canHold(width: width, height: height, fileSize: bytes.count) else {
-            throw .corrupt(library: "libpng", message: "the file (\(bytes.count) bytes) is too short for \(width)x\(height) pixels")
+            throw .corrupt(
+                library: "libpng", message: "the file (\(bytes.count) bytes) is too short for \(width)x\(height) pixels")
         }
         // libpng turns colour into gray through 16-bit linear light, which costs more than the
         // rest of a scan. Opaque 8-bit colour is read as sRGB RGB, a plain copy, and weighted
         // into luma here; alpha, 16-bit and palette images keep libpng's exact path.
         let natural = unsafe image.format
-        let plainColour = natural & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
+        let plainColour =
+            natural & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
             && natural & UInt32(PNG_FORMAT_FLAG_ALPHA | PNG_FORMAT_FLAG_LINEAR | PNG_FORMAT_FLAG_COLORMAP) == 0
         let channels = plainColour ? 3 : 1
         // PNG_FORMAT_RGB is the colour flag alone, PNG_FORMAT_GRAY no flag.
         unsafe image.format = plainColour ? UInt32(PNG_FORMAT_FLAG_COLOR) : UInt32(PNG_FORMAT_GRAY)
         guard let bufferSize = PixelBudget.bytes(pixels: pixelCount, channels: channels),
-              let rowStride = PixelBudget.bytes(pixels: width, channels: channels), let stride = Int32(exactly: rowStride)
+            let rowStride = PixelBudget.bytes(pixels: width, channels: channels), let stride = Int32(exactly: rowStride)
         else { throw .tooLarge(width: width, height: height, limit: maxPixels) }
         var pixels = [UInt8](repeating: 255, count: bufferSize)
         // For gray output libpng composites alpha onto the green channel of this colour.
@@ -99,14 +101,16 @@ public enum PNG {
     /// Encodes a 1-bit image as a 1-bit grayscale PNG, the smallest and fastest form for a QR code.
     /// - Parameter dpi: when given, a pHYs chunk records it so the image prints at that density.
     public static func encode(_ image: BilevelImage, dpi: Int? = nil, compressionLevel: Int = 6) throws(PNGError) -> [UInt8] {
-        try encode(rows: image.bits, width: image.width, height: image.height, bitDepth: 1,
-                   rowBytes: image.rowBytes, dpi: dpi, compressionLevel: compressionLevel)
+        try encode(
+            rows: image.bits, width: image.width, height: image.height, bitDepth: 1,
+            rowBytes: image.rowBytes, dpi: dpi, compressionLevel: compressionLevel)
     }
 
     /// Encodes an 8-bit grayscale PNG.
     public static func encode(_ image: GrayImage, dpi: Int? = nil, compressionLevel: Int = 6) throws(PNGError) -> [UInt8] {
-        try encode(rows: image.pixels, width: image.width, height: image.height, bitDepth: 8,
-                   rowBytes: image.width, dpi: dpi, compressionLevel: compressionLevel)
+        try encode(
+            rows: image.pixels, width: image.width, height: image.height, bitDepth: 8,
+            rowBytes: image.width, dpi: dpi, compressionLevel: compressionLevel)
     }
 
     private static func encode(
@@ -126,7 +130,8 @@ public enum PNG {
             }
         }
         guard status == 0, let buffer = unsafe output else {
-            throw PNGError(message: String(decoding: messageBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw PNGError(
+                message: String(decoding: messageBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         // The C side malloc'd the buffer for us: copy it into Swift memory, then free it once.
         defer { unsafe vax_png_free(buffer) }

@@ -335,7 +335,8 @@ public final class PhotoReader {
     /// the budget.
     private func checkFinders(_ session: inout Session) {
         session.checkedFinders = true
-        let (width, height) = JPEG.scaledSize(width: session.source.width, height: session.source.height, denominator: session.base)
+        let (width, height) = JPEG.scaledSize(
+            width: session.source.width, height: session.source.height, denominator: session.base)
         let checkCost = WorkCost.finderCheck(width * height)
         guard session.work.allows(checkCost), let image = try? session.source.image(atDenominator: session.base) else {
             return

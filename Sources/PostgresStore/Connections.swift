@@ -55,7 +55,8 @@ final class ConnectionPool: Sendable {
             throw .cannotOpen(path: location.description, reason: "cannot set up TLS: \(error)")
         }
         var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: password, database: location.database, tls: tls)
+            host: location.host, port: location.port, username: location.user, password: password, database: location.database,
+            tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
         self.configuration = configuration
@@ -70,7 +71,10 @@ final class ConnectionPool: Sendable {
     func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         if MultiThreadedEventLoopGroup.currentEventLoop != nil {
             throw StoreError.postgres(
-                sqlState: "", message: "the PostgreSQL store was called on a SwiftNIO event-loop thread, where it cannot wait; call it from another thread")
+                sqlState: "",
+                message:
+                    "the PostgreSQL store was called on a SwiftNIO event-loop thread, where it cannot wait; call it from another thread"
+            )
         }
         let connection = try idle.withLock { $0.popLast() } ?? connect()
         do {

@@ -25,7 +25,8 @@ extension PostgresDoseStore: OfficerStore {
 
     public func officers() throws(StoreError) -> [Officer] {
         try transaction { connection in
-            try connection.run("SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name").map(Self.officer)
+            try connection.run("SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name").map(
+                Self.officer)
         }
     }
 

@@ -17,24 +17,42 @@ extension PostgresDoseStore {
                 ORDER BY id LIMIT \(limit)
                 """)
             {
-                let (id, refusal, serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station, administeredAt, administeredDay, recordedAt, sync) =
-                    try row.decode((Int64, String?, String, String, Int, String, String?, String, String, String, String, String, Date, String, Date, String).self)
-                pages.append((id, refusal, try Self.doseRecord(
-                    serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite, group: group,
-                    officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay, recordedAt: recordedAt, sync: sync)))
+                let (
+                    id, refusal, serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station,
+                    administeredAt, administeredDay, recordedAt, sync
+                ) =
+                    try row.decode(
+                        (
+                            Int64, String?, String, String, Int, String, String?, String, String, String, String, String, Date,
+                            String, Date, String
+                        ).self)
+                pages.append(
+                    (
+                        id, refusal,
+                        try Self.doseRecord(
+                            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site,
+                            ticketSite: ticketSite, group: group,
+                            officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay,
+                            recordedAt: recordedAt, sync: sync)
+                    ))
             }
             var roster: [String: RosterEntry] = [:]
-            for entry in try Self.rosterEntries(on: connection, registrants: Array(Set(pages.map { $0.dose.registrant })), niks: []) {
+            for entry in try Self.rosterEntries(
+                on: connection, registrants: Array(Set(pages.map { $0.dose.registrant })), niks: [])
+            {
                 roster[entry.registrant] = entry
             }
-            return pages.map { RegistryDose(id: $0.id, record: $0.dose, registrant: roster[$0.dose.registrant], lastRefusal: $0.refusal) }
+            return pages.map {
+                RegistryDose(id: $0.id, record: $0.dose, registrant: roster[$0.dose.registrant], lastRefusal: $0.refusal)
+            }
         }
     }
 
     public func markSynced(serials: [String]) throws(StoreError) {
         guard !serials.isEmpty else { return }
         _ = try transaction { connection in
-            try connection.run("UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ANY(\(serials)::text[])")
+            try connection.run(
+                "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ANY(\(serials)::text[])")
         }
     }
 
@@ -54,7 +72,10 @@ extension PostgresDoseStore {
         let from = from ?? "0000-01-01", to = to ?? "9999-12-31"
         return try transaction { connection in
             // The tallies give the total cheaply; the pending doses are few and have their own index.
-            guard let totals = try connection.run("SELECT COALESCE(SUM(count), 0)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to)").first,
+            guard
+                let totals = try connection.run(
+                    "SELECT COALESCE(SUM(count), 0)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to)"
+                ).first,
                 let pending = try connection.run(
                     """
                     SELECT COUNT(*)::bigint, COUNT(sync_refusal)::bigint FROM dose

@@ -49,14 +49,19 @@ public final class PostgresDoseStore: DoseStore {
 
     /// The zone stored in the database, stored first when there is none; a different `given`
     /// zone is refused, as in the SQLite store.
-    private static func programmeTimeZone(_ pool: ConnectionPool, location: PostgresLocation, given: TimeZone?) throws(StoreError) -> TimeZone {
+    private static func programmeTimeZone(_ pool: ConnectionPool, location: PostgresLocation, given: TimeZone?) throws(StoreError)
+        -> TimeZone
+    {
         let identifier = try transaction(pool, location: location) { connection in
             try connection.run(
-                "INSERT INTO programme_setting (name, value) VALUES ('time_zone', \((given ?? .programmeDefault).identifier)) ON CONFLICT (name) DO NOTHING")
-            return try connection.run("SELECT value FROM programme_setting WHERE name = 'time_zone'").first?.decode(String.self) ?? ""
+                "INSERT INTO programme_setting (name, value) VALUES ('time_zone', \((given ?? .programmeDefault).identifier)) ON CONFLICT (name) DO NOTHING"
+            )
+            return try connection.run("SELECT value FROM programme_setting WHERE name = 'time_zone'").first?.decode(String.self)
+                ?? ""
         }
         guard let zone = TimeZone(identifier: identifier) else {
-            throw StoreError.damagedRow(path: location.description, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
+            throw StoreError.damagedRow(
+                path: location.description, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
         }
         if let given, given.identifier != zone.identifier {
             throw StoreError.timeZoneMismatch(path: location.description, stored: zone.identifier, given: given.identifier)
@@ -98,7 +103,8 @@ public final class PostgresDoseStore: DoseStore {
 
     // MARK: - Recording
 
-    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult] {
+    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult]
+    {
         let timeZone = timeZone
         var registrants = Set<String>()
         var serials = Set<String>()
@@ -111,7 +117,9 @@ public final class PostgresDoseStore: DoseStore {
             try Self.lock(registrants: registrantList, on: connection)
             let now = Date()
             let at = context.administeredAt ?? now
-            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew { throw StoreError.administeredInFuture(claimed: at, now: now) }
+            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
+                throw StoreError.administeredInFuture(claimed: at, now: now)
+            }
             let day = CalendarDate(at, in: timeZone).iso
             var bySerial: [String: DoseRecord] = [:]
             var byRegistrant: [String: [DoseRecord]] = [:]
@@ -123,7 +131,9 @@ public final class PostgresDoseStore: DoseStore {
             }
             var roster: [String: RosterEntry] = [:]
             if !registrantList.isEmpty {
-                for entry in try Self.rosterEntries(on: connection, registrants: registrantList, niks: []) { roster[entry.registrant] = entry }
+                for entry in try Self.rosterEntries(on: connection, registrants: registrantList, niks: []) {
+                    roster[entry.registrant] = entry
+                }
             }
             var results: [RecordingResult] = []
             var newDoses: [DoseRecord] = []
@@ -133,7 +143,10 @@ public final class PostgresDoseStore: DoseStore {
                 let ticket: TicketFacts
                 switch scan {
                 case .refused(let outcome, let refusedTicket):
-                    log.append(ScanLogEntry(time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: refusedTicket?.serial, clockTime: now))
+                    log.append(
+                        ScanLogEntry(
+                            time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code,
+                            serial: refusedTicket?.serial, clockTime: now))
                     results.append(RecordingResult(outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil))
                     continue
                 case .ticket(let verified):
@@ -151,7 +164,8 @@ public final class PostgresDoseStore: DoseStore {
                     let record = DoseRecord(
                         serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
                         lot: context.lot, site: site, ticketSite: ticket.site, priorityGroup: ticket.group,
-                        officer: context.officer, station: context.station, administeredAt: at, administeredDay: day, recordedAt: now)
+                        officer: context.officer, station: context.station, administeredAt: at, administeredDay: day,
+                        recordedAt: now)
                     newDoses.append(record)
                     bySerial[record.serial] = record
                     byRegistrant[record.registrant, default: []].append(record)
@@ -163,7 +177,10 @@ public final class PostgresDoseStore: DoseStore {
                 default:
                     dose = nil
                 }
-                log.append(ScanLogEntry(time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: ticket.serial, clockTime: now))
+                log.append(
+                    ScanLogEntry(
+                        time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code,
+                        serial: ticket.serial, clockTime: now))
                 results.append(RecordingResult(outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name))
             }
             try Self.insert(doses: newDoses, origins: nil, on: connection)
@@ -188,29 +205,40 @@ public final class PostgresDoseStore: DoseStore {
         """
 
     /// The doses with any of `serials` or of `registrants`, by registrant and dose number.
-    private static func doses(on connection: PostgresConnection, serials: [String], registrants: [String]) throws -> [DoseRecord] {
+    private static func doses(on connection: PostgresConnection, serials: [String], registrants: [String]) throws -> [DoseRecord]
+    {
         try connection.run(
             "SELECT \(unescaped: doseColumns) FROM dose WHERE serial = ANY(\(serials)::text[]) OR registrant = ANY(\(registrants)::text[]) ORDER BY registrant, dose"
         ).map(decodeDose)
     }
 
     private static func decodeDose(_ row: PostgresRow) throws -> DoseRecord {
-        let (serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station, administeredAt, administeredDay, recordedAt, sync) =
-            try row.decode((String, String, Int, String, String?, String, String, String, String, String, Date, String, Date, String).self)
+        let (
+            serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station, administeredAt, administeredDay,
+            recordedAt, sync
+        ) =
+            try row.decode(
+                (String, String, Int, String, String?, String, String, String, String, String, Date, String, Date, String).self)
         return try doseRecord(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite, group: group,
-            officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay, recordedAt: recordedAt, sync: sync)
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite,
+            group: group,
+            officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay,
+            recordedAt: recordedAt, sync: sync)
     }
 
     /// A dose record from its columns; an unknown sync state is an error, not a guess.
     static func doseRecord(
-        serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String, ticketSite: String, group: String,
+        serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String, ticketSite: String,
+        group: String,
         officer: String, station: String, administeredAt: Date, administeredDay: String, recordedAt: Date, sync: String
     ) throws -> DoseRecord {
-        guard let syncState = SyncState(rawValue: sync) else { throw StoreError.postgres(sqlState: "", message: "unknown sync_state \(sync) for serial \(serial)") }
+        guard let syncState = SyncState(rawValue: sync) else {
+            throw StoreError.postgres(sqlState: "", message: "unknown sync_state \(sync) for serial \(serial)")
+        }
         return DoseRecord(
             serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite,
-            priorityGroup: group, officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay,
+            priorityGroup: group, officer: officer, station: station, administeredAt: administeredAt,
+            administeredDay: administeredDay,
             recordedAt: recordedAt, syncState: syncState)
     }
 
@@ -260,7 +288,8 @@ public final class PostgresDoseStore: DoseStore {
             // Roster imports are rare and whole: one at a time.
             try connection.run("LOCK TABLE roster IN SHARE ROW EXCLUSIVE MODE")
             var result = RosterImportResult(inserted: 0, updated: 0, rejected: [:])
-            let existing = try Self.rosterEntries(on: connection, registrants: entries.map(\.registrant), niks: entries.map(\.nik))
+            let existing = try Self.rosterEntries(
+                on: connection, registrants: entries.map(\.registrant), niks: entries.map(\.nik))
             var nikOwner: [String: String] = [:]
             var known = Set<String>()
             for entry in existing {
@@ -313,8 +342,11 @@ public final class PostgresDoseStore: DoseStore {
             WHERE registrant = ANY(\(registrants)::text[]) OR nik = ANY(\(niks)::text[])
             """
         ).map { row in
-            let (registrant, nik, name, birthDate, group, phone, elsewhere) = try row.decode((String, String, String, String, String, String, Int).self)
-            return RosterEntry(registrant: registrant, nik: nik, name: name, birthDate: birthDate, priorityGroup: group, phone: phone, dosesElsewhere: elsewhere)
+            let (registrant, nik, name, birthDate, group, phone, elsewhere) = try row.decode(
+                (String, String, String, String, String, String, Int).self)
+            return RosterEntry(
+                registrant: registrant, nik: nik, name: name, birthDate: birthDate, priorityGroup: group, phone: phone,
+                dosesElsewhere: elsewhere)
         }
     }
 
@@ -332,7 +364,9 @@ public final class PostgresDoseStore: DoseStore {
         let from = query.from ?? "0000-01-01", to = query.to ?? "9999-12-31"
         return try transaction { connection in
             var byDose: [Int: Int] = [:]
-            for row in try connection.run("SELECT dose, SUM(count)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY dose") {
+            for row in try connection.run(
+                "SELECT dose, SUM(count)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY dose")
+            {
                 let (dose, count) = try row.decode((Int, Int).self)
                 if count > 0 { byDose[dose] = count }
             }
@@ -347,11 +381,14 @@ public final class PostgresDoseStore: DoseStore {
                 return count > 0 ? Statistics.Row(key: key, count: count) : nil
             }
             var scans: [String: Int] = [:]
-            for row in try connection.run("SELECT outcome, SUM(count)::bigint FROM scan_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY outcome") {
+            for row in try connection.run(
+                "SELECT outcome, SUM(count)::bigint FROM scan_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY outcome")
+            {
                 let (outcome, count) = try row.decode((String, Int).self)
                 scans[outcome] = count
             }
-            return Statistics(total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
+            return Statistics(
+                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
         }
     }
 
@@ -369,14 +406,17 @@ public final class PostgresDoseStore: DoseStore {
 
     public func scanLog() throws(StoreError) -> [ScanLogEntry] {
         try transaction { connection in
-            try connection.run("SELECT id, time, day, officer, station, outcome, serial, clock_time FROM scan_log ORDER BY id").map { row in
-                let (id, time, day, officer, station, code, serial, clockTime) = try row.decode(
-                    (Int64, Date, String, String, String, String, String?, Date?).self)
-                guard let outcome = OutcomeCode(rawValue: code) else {
-                    throw StoreError.postgres(sqlState: "", message: "unknown outcome code \(code) in scan log line \(id)")
+            try connection.run("SELECT id, time, day, officer, station, outcome, serial, clock_time FROM scan_log ORDER BY id")
+                .map { row in
+                    let (id, time, day, officer, station, code, serial, clockTime) = try row.decode(
+                        (Int64, Date, String, String, String, String, String?, Date?).self)
+                    guard let outcome = OutcomeCode(rawValue: code) else {
+                        throw StoreError.postgres(sqlState: "", message: "unknown outcome code \(code) in scan log line \(id)")
+                    }
+                    return ScanLogEntry(
+                        id: id, time: time, day: day, officer: officer, station: station, outcome: outcome, serial: serial,
+                        clockTime: clockTime)
                 }
-                return ScanLogEntry(id: id, time: time, day: day, officer: officer, station: station, outcome: outcome, serial: serial, clockTime: clockTime)
-            }
         }
     }
 
@@ -401,7 +441,9 @@ public final class PostgresDoseStore: DoseStore {
             let identity = try Self.identity(on: connection, location: location)
             if source.identity == identity { throw StoreError.mergeIntoItself(path: location.description) }
             try Self.lock(registrants: registrants, on: connection)
-            var result = MergeResult(dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0, conflicts: [], conflictsAlreadyKnown: 0)
+            var result = MergeResult(
+                dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0, conflicts: [],
+                conflictsAlreadyKnown: 0)
             let now = Date()
             var added: [DoseRecord] = []
             var addedOrigins: [RecordOrigin] = []
@@ -423,12 +465,14 @@ public final class PostgresDoseStore: DoseStore {
                 }
                 var knownConflicts = Set<RecordOrigin>()
                 for row in try connection.run(
-                    "SELECT origin, origin_id FROM merge_conflict WHERE (origin, origin_id) IN (SELECT * FROM unnest(\(databases)::text[], \(rows)::bigint[]))")
-                {
+                    "SELECT origin, origin_id FROM merge_conflict WHERE (origin, origin_id) IN (SELECT * FROM unnest(\(databases)::text[], \(rows)::bigint[]))"
+                ) {
                     let (database, id) = try row.decode((String, Int64).self)
                     knownConflicts.insert(RecordOrigin(database: database, row: id))
                 }
-                for dose in try Self.doses(on: connection, serials: chunk.map { $0.dose.serial }, registrants: chunk.map { $0.dose.registrant }) {
+                for dose in try Self.doses(
+                    on: connection, serials: chunk.map { $0.dose.serial }, registrants: chunk.map { $0.dose.registrant })
+                {
                     bySerial[dose.serial] = dose
                     byDose["\(dose.registrant)/\(dose.dose)"] = dose
                 }
@@ -479,7 +523,9 @@ public final class PostgresDoseStore: DoseStore {
         }
     }
 
-    private static func keep(_ conflict: MergeConflict, origin: RecordOrigin, mergedAt: Date, on connection: PostgresConnection) throws {
+    private static func keep(_ conflict: MergeConflict, origin: RecordOrigin, mergedAt: Date, on connection: PostgresConnection)
+        throws
+    {
         let dose = conflict.incoming
         try connection.run(
             """
@@ -496,7 +542,8 @@ public final class PostgresDoseStore: DoseStore {
     /// Runs `body` in a transaction on a pooled connection, retried whole after a deadlock or a
     /// serialization failure (and, for writers that check before they insert, after a unique
     /// violation that a concurrent writer's commit caused), with a random backoff.
-    func transaction<T>(retryingUniqueViolations: Bool = false, _ body: (PostgresConnection) throws -> T) throws(StoreError) -> T {
+    func transaction<T>(retryingUniqueViolations: Bool = false, _ body: (PostgresConnection) throws -> T) throws(StoreError) -> T
+    {
         try Self.transaction(pool, location: location, retryingUniqueViolations: retryingUniqueViolations, body)
     }
 
@@ -528,7 +575,9 @@ public final class PostgresDoseStore: DoseStore {
                     Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.03) * Double(min(attempt, 10)))
                     continue
                 }
-                if case .postgres(let state, _) = mapped, ["40001", "40P01"].contains(state) { throw .busy(path: location.description) }
+                if case .postgres(let state, _) = mapped, ["40001", "40P01"].contains(state) {
+                    throw .busy(path: location.description)
+                }
                 throw mapped
             }
         }
@@ -556,11 +605,15 @@ public final class PostgresDoseStore: DoseStore {
                 }
             }
             switch error.code {
-            case .connectionError, .sslUnsupported, .failedToAddSSLHandler, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
+            case .connectionError, .sslUnsupported, .failedToAddSSLHandler, .serverClosedConnection, .clientClosedConnection,
+                .uncleanShutdown:
                 let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
-                return .cannotOpen(path: location.description, reason: error.code == .sslUnsupported ? "the server does not offer TLS" : reason)
+                return .cannotOpen(
+                    path: location.description, reason: error.code == .sslUnsupported ? "the server does not offer TLS" : reason)
             case .authMechanismRequiresPassword:
-                return .cannotOpen(path: location.description, reason: "the server wants a password: set PGPASSWORD or add it to a 0600 ~/.pgpass")
+                return .cannotOpen(
+                    path: location.description,
+                    reason: "the server wants a password: set PGPASSWORD or add it to a 0600 ~/.pgpass")
             default:
                 return .postgres(sqlState: "", message: "\(error.code)")
             }

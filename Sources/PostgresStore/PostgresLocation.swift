@@ -57,13 +57,19 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         if components.password != nil || components.percentEncodedPassword != nil {
             throw invalid("the URL must not carry a password; give it in PGPASSWORD or a 0600 ~/.pgpass")
         }
-        guard let user = components.user, !user.isEmpty else { throw invalid("the URL names no user (postgres://USER@HOST:PORT/NAME)") }
-        guard let host = components.host, !host.isEmpty else { throw invalid("the URL names no host (postgres://USER@HOST:PORT/NAME)") }
+        guard let user = components.user, !user.isEmpty else {
+            throw invalid("the URL names no user (postgres://USER@HOST:PORT/NAME)")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw invalid("the URL names no host (postgres://USER@HOST:PORT/NAME)")
+        }
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw invalid("port \(port) is out of range") }
         var database = components.path
         if database.hasPrefix("/") { database.removeFirst() }
-        guard !database.isEmpty, !database.contains("/") else { throw invalid("the URL names no database (postgres://USER@HOST:PORT/NAME)") }
+        guard !database.isEmpty, !database.contains("/") else {
+            throw invalid("the URL names no database (postgres://USER@HOST:PORT/NAME)")
+        }
         var mode = TLSMode.prefer
         for item in components.queryItems ?? [] {
             switch item.name {
@@ -81,12 +87,15 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
 
     /// The URL without any password, for messages.
     public var description: String {
-        "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" + (tlsMode == .prefer ? "" : "?sslmode=\(tlsMode.rawValue)")
+        "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+            + (tlsMode == .prefer ? "" : "?sslmode=\(tlsMode.rawValue)")
     }
 
     /// `text` with anything between `://` and `@` after a colon (a password) blanked, for error messages.
     static func redacted(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", range: scheme.upperBound..<text.endIndex) else { return text }
+        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", range: scheme.upperBound..<text.endIndex) else {
+            return text
+        }
         let userInfo = text[scheme.upperBound..<at.lowerBound]
         guard let colon = userInfo.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":***" + String(text[at.lowerBound...])
@@ -97,11 +106,13 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     /// or others may read is refused, as libpq does, but with an error rather than silently.
     public func password(environment: [String: String], home: String) throws(StoreError) -> String? {
         if let password = environment["PGPASSWORD"], !password.isEmpty { return password }
-        let file = environment["PGPASSFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? (home as NSString).appendingPathComponent(".pgpass")
+        let file =
+            environment["PGPASSFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? (home as NSString).appendingPathComponent(".pgpass")
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
         if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
             throw .cannotOpen(
-                path: description, reason: "the password file \(file) may be read by others (mode \(String(mode & 0o777, radix: 8))); chmod 0600 it")
+                path: description,
+                reason: "the password file \(file) may be read by others (mode \(String(mode & 0o777, radix: 8))); chmod 0600 it")
         }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw .cannotOpen(path: description, reason: "cannot read the password file \(file)")

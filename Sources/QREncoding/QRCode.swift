@@ -1,9 +1,10 @@
 import CQREncode
 public import Imaging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A QR code error-correction level.

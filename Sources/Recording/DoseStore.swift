@@ -96,22 +96,27 @@ public struct RecordingResult: Hashable, Sendable {
     public var message: String {
         // Names and officer or station names come from files and options: control characters in
         // them are escaped so a stored value can never rewrite the officer's terminal.
-        let who = ticket.map { ticket in rosterName.map { "\(ticket.registrant) (\(FreeText.escaped($0)))" } ?? ticket.registrant } ?? "unknown registrant"
+        let who =
+            ticket.map { ticket in rosterName.map { "\(ticket.registrant) (\(FreeText.escaped($0)))" } ?? ticket.registrant }
+            ?? "unknown registrant"
         switch outcome {
         case .recorded:
             return "recorded: dose \(ticket?.dose ?? 0) of \(ticket?.vaccine ?? "?") for \(who)"
         case .recordedAtOtherSite(let ticketSite):
-            return "recorded: dose \(ticket?.dose ?? 0) of \(ticket?.vaccine ?? "?") for \(who); warning: the ticket was issued for site \(ticketSite), recorded at site \(dose?.site ?? "?")"
+            return
+                "recorded: dose \(ticket?.dose ?? 0) of \(ticket?.vaccine ?? "?") for \(who); warning: the ticket was issued for site \(ticketSite), recorded at site \(dose?.site ?? "?")"
         case .alreadyRecorded:
             guard let dose else { return "already recorded" }
-            return "already recorded: dose \(dose.dose) for \(who) was recorded \(Self.format(dose.administeredAt)) at site \(dose.site) by officer \(FreeText.escaped(dose.officer)) (station \(FreeText.escaped(dose.station))); nothing new written"
+            return
+                "already recorded: dose \(dose.dose) for \(who) was recorded \(Self.format(dose.administeredAt)) at site \(dose.site) by officer \(FreeText.escaped(dose.officer)) (station \(FreeText.escaped(dose.station))); nothing new written"
         case .doseAlreadyGiven(let otherSerial):
             let when = dose.map { " on \($0.administeredDay) at site \($0.site)" } ?? ""
             return "\(who) already received dose \(ticket?.dose ?? 0)\(when) under serial \(otherSerial)"
         case .doseOutOfOrder(let missing):
             return "dose \(ticket?.dose ?? 0) for \(who) needs dose \(missing) first, which is not recorded"
         case .tooEarly(let previousDay, let earliestDay):
-            return "too early for dose \(ticket?.dose ?? 0) of \(who); the previous dose was on \(previousDay), the next is allowed from \(earliestDay)"
+            return
+                "too early for dose \(ticket?.dose ?? 0) of \(who); the previous dose was on \(previousDay), the next is allowed from \(earliestDay)"
         case .notEligible(let group, let doseNumber):
             return "the policy does not allow dose \(doseNumber) for group \(group)"
         case .unverified(let outcome):

@@ -31,7 +31,8 @@ public final class LineReader {
         }
         // Open first, then look at what was opened (not at the path again).
         guard let opened = FileHandle(forReadingAtPath: path) else {
-            throw .cannotOpen(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+            throw .cannotOpen(
+                path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
         guard Self.isRegularFile(opened) else { throw .notARegularFile(path: path) }
         handle = opened
@@ -115,9 +116,11 @@ public enum LineReaderError: Error, Hashable, Sendable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "cannot read \(path): \(reason)"
-        case .notARegularFile(let path): "cannot read \(path): not a regular file (give a file of ticket texts, or - for standard input)"
+        case .notARegularFile(let path):
+            "cannot read \(path): not a regular file (give a file of ticket texts, or - for standard input)"
         case .io(let path, let reason): "error reading \(path): \(reason)"
-        case .lineTooLong(let path, let line, let limit): "\(path): line \(line) is longer than \(limit) bytes; not a ticket text, stopped there"
+        case .lineTooLong(let path, let line, let limit):
+            "\(path): line \(line) is longer than \(limit) bytes; not a ticket text, stopped there"
         }
     }
 }

@@ -23,7 +23,9 @@ public struct MergeSource: Sendable {
     public var scans: [(origin: RecordOrigin, entry: ScanLogEntry)]
 
     /// A source with every field given.
-    public init(identity: String, doses: [(origin: RecordOrigin, dose: DoseRecord)], scans: [(origin: RecordOrigin, entry: ScanLogEntry)]) {
+    public init(
+        identity: String, doses: [(origin: RecordOrigin, dose: DoseRecord)], scans: [(origin: RecordOrigin, entry: ScanLogEntry)]
+    ) {
         self.identity = identity
         self.doses = doses
         self.scans = scans
@@ -71,7 +73,10 @@ public struct MergeResult: Hashable, Sendable {
     public var conflictsAlreadyKnown: Int
 
     /// A result with every field given.
-    public init(dosesAdded: Int, dosesAlreadyMerged: Int, scansAdded: Int, scansAlreadyMerged: Int, conflicts: [MergeConflict], conflictsAlreadyKnown: Int) {
+    public init(
+        dosesAdded: Int, dosesAlreadyMerged: Int, scansAdded: Int, scansAlreadyMerged: Int, conflicts: [MergeConflict],
+        conflictsAlreadyKnown: Int
+    ) {
         self.dosesAdded = dosesAdded
         self.dosesAlreadyMerged = dosesAlreadyMerged
         self.scansAdded = scansAdded

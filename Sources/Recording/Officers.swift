@@ -52,7 +52,8 @@ public enum OfficerError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Checks a name or site: 1 to 64 characters, no control characters, no surrounding spaces.
     public static func check(_ value: String, field: String) throws(OfficerError) {
-        let valid = !value.isEmpty && value.count <= 64 && value.trimmingCharacters(in: .whitespaces) == value
+        let valid =
+            !value.isEmpty && value.count <= 64 && value.trimmingCharacters(in: .whitespaces) == value
             && !value.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) }
         if !valid { throw .invalidField(field: field, value: value) }
     }

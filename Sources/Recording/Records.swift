@@ -86,7 +86,8 @@ public struct ScanLogEntry: Codable, Hashable, Sendable {
 
     /// A log entry; `id` is assigned when it is stored.
     public init(
-        id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: OutcomeCode, serial: String?, clockTime: Date? = nil
+        id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: OutcomeCode, serial: String?,
+        clockTime: Date? = nil
     ) {
         self.clockTime = clockTime
         self.id = id
@@ -117,7 +118,10 @@ public struct RosterEntry: Codable, Hashable, Sendable {
     public var dosesElsewhere: Int
 
     /// A roster entry with every field given.
-    public init(registrant: String, nik: String, name: String, birthDate: String, priorityGroup: String, phone: String, dosesElsewhere: Int = 0) {
+    public init(
+        registrant: String, nik: String, name: String, birthDate: String, priorityGroup: String, phone: String,
+        dosesElsewhere: Int = 0
+    ) {
         self.registrant = registrant
         self.nik = nik
         self.name = name

@@ -47,7 +47,9 @@ public enum RosterCSV {
     /// - Throws: `RosterFileError` when the header lacks a required column.
     public static func parse(_ text: String, groups: Set<String>) throws(RosterFileError) -> Parsed {
         let lines = CSVFile.lines(of: text)
-        guard let headerLine = lines.first, case .success(let headerFields) = headerLine.fields else { throw .missingColumns(requiredColumns) }
+        guard let headerLine = lines.first, case .success(let headerFields) = headerLine.fields else {
+            throw .missingColumns(requiredColumns)
+        }
         let names = headerFields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let missing = requiredColumns.filter { !names.contains($0) }
         guard missing.isEmpty else { throw .missingColumns(missing) }
@@ -68,21 +70,26 @@ public enum RosterCSV {
                 continue
             }
             guard record.fields.count <= names.count else {
-                parsed.errors.append(RowError(line: line.number, reason: "\(record.fields.count) fields, but the header has \(names.count)"))
+                parsed.errors.append(
+                    RowError(line: line.number, reason: "\(record.fields.count) fields, but the header has \(names.count)"))
                 continue
             }
             func field(_ name: String) -> String {
                 guard let index = column(name), index < record.fields.count else { return "" }
                 return record.fields[index].trimmingCharacters(in: .whitespaces)
             }
-            let elsewhere = elsewhereColumn.flatMap { $0 < record.fields.count ? record.fields[$0].trimmingCharacters(in: .whitespaces) : nil } ?? ""
+            let elsewhere =
+                elsewhereColumn.flatMap {
+                    $0 < record.fields.count ? record.fields[$0].trimmingCharacters(in: .whitespaces) : nil
+                } ?? ""
             switch entry(
                 registrant: field("registrant"), nik: field("nik"), name: field("name"), birthDate: field("birth_date"),
                 group: field("group"), phone: field("phone"), elsewhere: elsewhere, groups: groups
             ) {
             case .success(let entry):
                 if let earlier = seen[entry.registrant] {
-                    parsed.errors.append(RowError(line: record.line, reason: "registrant \(entry.registrant) repeats line \(earlier)"))
+                    parsed.errors.append(
+                        RowError(line: record.line, reason: "registrant \(entry.registrant) repeats line \(earlier)"))
                     continue
                 }
                 seen[entry.registrant] = record.line
@@ -99,28 +106,37 @@ public enum RosterCSV {
     }
 
     private static func entry(
-        registrant: String, nik: String, name: String, birthDate: String, group: String, phone: String, elsewhere: String, groups: Set<String>
+        registrant: String, nik: String, name: String, birthDate: String, group: String, phone: String, elsewhere: String,
+        groups: Set<String>
     ) -> Result<RosterEntry, Reason> {
         let registrant = registrant.uppercased()
-        guard (1...20).contains(registrant.utf8.count), registrant.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
-            return .failure(Reason(text: "registrant reference \"\(FreeText.excerpt(registrant))\" must be 1 to 20 letters A-Z or digits"))
+        guard (1...20).contains(registrant.utf8.count),
+            registrant.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+        else {
+            return .failure(
+                Reason(text: "registrant reference \"\(FreeText.excerpt(registrant))\" must be 1 to 20 letters A-Z or digits"))
         }
         guard nik.utf8.count == 16, nik.utf8.allSatisfy(isDigit) else {
             return .failure(Reason(text: "NIK must be 16 digits, got \"\(FreeText.excerpt(nik))\""))
         }
         guard !name.isEmpty else { return .failure(Reason(text: "name is empty")) }
-        if let problem = FreeText.problem(in: name) { return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)")) }
+        if let problem = FreeText.problem(in: name) {
+            return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)"))
+        }
         guard CalendarDate(iso: birthDate) != nil else {
             return .failure(Reason(text: "birth date \"\(FreeText.excerpt(birthDate))\" is not a date like 1980-04-30"))
         }
         let group = group.uppercased()
         guard groups.contains(group) else {
-            return .failure(Reason(text: "unknown group \"\(FreeText.excerpt(group))\" (known: \(groups.sorted().joined(separator: ", ")))"))
+            return .failure(
+                Reason(text: "unknown group \"\(FreeText.excerpt(group))\" (known: \(groups.sorted().joined(separator: ", ")))"))
         }
         guard phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+-() ".contains($0)) }) else {
             return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" may hold only digits, spaces and + - ( )"))
         }
-        guard phone.count <= 30 else { return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" is longer than 30 characters")) }
+        guard phone.count <= 30 else {
+            return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" is longer than 30 characters"))
+        }
         var dosesElsewhere = 0
         if !elsewhere.isEmpty {
             guard let count = Int(elsewhere), (0...9).contains(count) else {
@@ -129,7 +145,9 @@ public enum RosterCSV {
             dosesElsewhere = count
         }
         return .success(
-            RosterEntry(registrant: registrant, nik: nik, name: name, birthDate: birthDate, priorityGroup: group, phone: phone, dosesElsewhere: dosesElsewhere)
+            RosterEntry(
+                registrant: registrant, nik: nik, name: name, birthDate: birthDate, priorityGroup: group, phone: phone,
+                dosesElsewhere: dosesElsewhere)
         )
     }
 

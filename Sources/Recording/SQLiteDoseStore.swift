@@ -2,8 +2,9 @@ public import Foundation
 public import GRDB
 import SystemPackage
 import TicketCodec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
@@ -75,7 +76,8 @@ public final class SQLiteDoseStore: DoseStore {
                 let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 if id == applicationID { return true }
                 guard id == 0 else { return false }
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                let tables = try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
                 // A new, empty file; or one made before the id was set, known by its first migration.
                 if tables.isEmpty { return true }
                 guard tables.contains("grdb_migrations") else { return false }
@@ -88,7 +90,9 @@ public final class SQLiteDoseStore: DoseStore {
     /// The zone stored in the database, stored first when there is none; a different `given`
     /// zone is refused.
     private static func programmeTimeZone(_ pool: DatabasePool, path: String, given: TimeZone?) throws -> TimeZone {
-        let stored = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") }
+        let stored = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'")
+        }
         let identifier: String
         if let stored {
             identifier = stored
@@ -127,8 +131,8 @@ public final class SQLiteDoseStore: DoseStore {
         }
         for file in [path, path + "-wal", path + "-shm"] {
             guard let attributes = try? manager.attributesOfItem(atPath: file),
-                  let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0,
-                  (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == getuid()
+                let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0,
+                (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == getuid()
             else { continue }
             try? manager.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: file)
         }
@@ -143,7 +147,9 @@ public final class SQLiteDoseStore: DoseStore {
             do {
                 try Schema.migrator.migrate(pool)
                 return
-            } catch let error as DatabaseError where attempt < 5 && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT) {
+            } catch let error as DatabaseError
+                where attempt < 5 && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT)
+            {
                 attempt += 1
                 Thread.sleep(forTimeInterval: 0.05)
             }
@@ -157,13 +163,16 @@ public final class SQLiteDoseStore: DoseStore {
         if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted()) }
     }
 
-    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult] {
+    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult]
+    {
         let timeZone = timeZone
         return try write { db in
             // One clock reading per batch: the batch is committed as one, at one moment.
             let now = Date()
             let at = context.administeredAt ?? now
-            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew { throw StoreError.administeredInFuture(claimed: at, now: now) }
+            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
+                throw StoreError.administeredInFuture(claimed: at, now: now)
+            }
             let day = CalendarDate(at, in: timeZone).iso
             var results: [RecordingResult] = []
             results.reserveCapacity(scans.count)
@@ -174,9 +183,13 @@ public final class SQLiteDoseStore: DoseStore {
         }
     }
 
-    private static func record(_ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date, day: String, db: Database) throws -> RecordingResult {
+    private static func record(
+        _ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date, day: String, db: Database
+    ) throws -> RecordingResult {
         func log(_ outcome: RecordingOutcome, serial: String?) throws {
-            let entry = ScanLogEntry(time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: serial, clockTime: now)
+            let entry = ScanLogEntry(
+                time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: serial,
+                clockTime: now)
             try entry.insert(db)
         }
         let ticket: TicketFacts
@@ -188,9 +201,12 @@ public final class SQLiteDoseStore: DoseStore {
             ticket = verified
         }
         let history = RegistrantHistory(
-            sameSerial: try DoseRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"), arguments: [ticket.serial]),
-            doses: try DoseRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM dose WHERE registrant = ? ORDER BY dose"), arguments: [ticket.registrant]),
-            roster: try RosterEntry.fetchOne(db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"), arguments: [ticket.registrant])
+            sameSerial: try DoseRecord.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"), arguments: [ticket.serial]),
+            doses: try DoseRecord.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM dose WHERE registrant = ? ORDER BY dose"), arguments: [ticket.registrant]),
+            roster: try RosterEntry.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"), arguments: [ticket.registrant])
         )
         let site = context.site ?? ticket.site
         let outcome = rules.decide(ticket, day: day, site: site, history: history)
@@ -249,22 +265,29 @@ public final class SQLiteDoseStore: DoseStore {
         let range: StatementArguments = [query.from ?? "0000-01-01", query.to ?? "9999-12-31"]
         return try read { db in
             var byDose: [Int: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose", arguments: range) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose", arguments: range)
+            {
                 let count: Int = try row.decode(atIndex: 1)
                 if count > 0 { byDose[try row.decode(atIndex: 0)] = count }
             }
             let rows = try Row.fetchAll(
-                db, sql: "SELECT CAST(\(column) AS TEXT), SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY \(column) ORDER BY \(column)",
+                db,
+                sql:
+                    "SELECT CAST(\(column) AS TEXT), SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY \(column) ORDER BY \(column)",
                 arguments: range
             ).compactMap { row -> Statistics.Row? in
                 let count: Int = try row.decode(atIndex: 1)
                 return count > 0 ? Statistics.Row(key: try row.decode(atIndex: 0), count: count) : nil
             }
             var scans: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome", arguments: range) {
+            for row in try Row.fetchAll(
+                db, sql: "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome", arguments: range
+            ) {
                 scans[try row.decode(atIndex: 0)] = try row.decode(atIndex: 1)
             }
-            return Statistics(total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
+            return Statistics(
+                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
         }
     }
 
@@ -305,10 +328,13 @@ public final class SQLiteDoseStore: DoseStore {
                 var registrant: RosterEntry?
                 if let nik: String = row["roster_nik"] {
                     registrant = RosterEntry(
-                        registrant: row["roster_registrant"], nik: nik, name: row["roster_name"], birthDate: row["roster_birth_date"],
-                        priorityGroup: row["roster_priority_group"], phone: row["roster_phone"], dosesElsewhere: row["roster_doses_elsewhere"])
+                        registrant: row["roster_registrant"], nik: nik, name: row["roster_name"],
+                        birthDate: row["roster_birth_date"],
+                        priorityGroup: row["roster_priority_group"], phone: row["roster_phone"],
+                        dosesElsewhere: row["roster_doses_elsewhere"])
                 }
-                return RegistryDose(id: row["id"], record: try DoseRecord(row: row), registrant: registrant, lastRefusal: row["sync_refusal"])
+                return RegistryDose(
+                    id: row["id"], record: try DoseRecord(row: row), registrant: registrant, lastRefusal: row["sync_refusal"])
             }
         }
     }
@@ -316,7 +342,8 @@ public final class SQLiteDoseStore: DoseStore {
     public func markSynced(serials: [String]) throws(StoreError) {
         guard !serials.isEmpty else { return }
         try write { db in
-            let statement = try db.cachedStatement(sql: "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ?")
+            let statement = try db.cachedStatement(
+                sql: "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ?")
             for serial in serials { try statement.execute(arguments: [serial]) }
         }
     }
@@ -324,7 +351,8 @@ public final class SQLiteDoseStore: DoseStore {
     public func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError) {
         guard !refusals.isEmpty else { return }
         try write { db in
-            let statement = try db.cachedStatement(sql: "UPDATE dose SET sync_refusal = ? WHERE serial = ? AND sync_state = 'pending'")
+            let statement = try db.cachedStatement(
+                sql: "UPDATE dose SET sync_refusal = ? WHERE serial = ? AND sync_state = 'pending'")
             for (serial, text) in refusals { try statement.execute(arguments: [text, serial]) }
         }
     }
@@ -333,9 +361,13 @@ public final class SQLiteDoseStore: DoseStore {
         let range: StatementArguments = [from ?? "0000-01-01", to ?? "9999-12-31"]
         return try read { db in
             // The tallies give the total cheaply; the pending ones are few and have their own index.
-            let total = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?", arguments: range) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?", arguments: range) ?? 0
             let row = try Row.fetchOne(
-                db, sql: "SELECT COUNT(*), COUNT(sync_refusal) FROM dose WHERE sync_state = 'pending' AND administered_day BETWEEN ? AND ?",
+                db,
+                sql:
+                    "SELECT COUNT(*), COUNT(sync_refusal) FROM dose WHERE sync_state = 'pending' AND administered_day BETWEEN ? AND ?",
                 arguments: range)
             let waiting: Int = row?[0] ?? 0
             let refused: Int = row?[1] ?? 0
@@ -425,7 +457,8 @@ extension DoseRecord: FetchableRecord, PersistableRecord {
         }
         self.init(
             serial: try row.decode(forColumn: "serial"), registrant: try row.decode(forColumn: "registrant"),
-            dose: try row.decode(forColumn: "dose"), vaccine: try row.decode(forColumn: "vaccine"), lot: try row.decode(forColumn: "lot"),
+            dose: try row.decode(forColumn: "dose"), vaccine: try row.decode(forColumn: "vaccine"),
+            lot: try row.decode(forColumn: "lot"),
             site: try row.decode(forColumn: "site"), ticketSite: try row.decode(forColumn: "ticket_site"),
             priorityGroup: try row.decode(forColumn: "priority_group"), officer: try row.decode(forColumn: "officer"),
             station: try row.decode(forColumn: "station"), administeredAt: try row.decode(forColumn: "administered_at"),
@@ -473,7 +506,8 @@ extension RosterEntry: FetchableRecord, PersistableRecord {
 
     public init(row: Row) throws {
         self.init(
-            registrant: try row.decode(forColumn: "registrant"), nik: try row.decode(forColumn: "nik"), name: try row.decode(forColumn: "name"),
+            registrant: try row.decode(forColumn: "registrant"), nik: try row.decode(forColumn: "nik"),
+            name: try row.decode(forColumn: "name"),
             birthDate: try row.decode(forColumn: "birth_date"), priorityGroup: try row.decode(forColumn: "priority_group"),
             phone: try row.decode(forColumn: "phone"), dosesElsewhere: try row.decode(forColumn: "doses_elsewhere"))
     }

@@ -19,7 +19,8 @@ enum Schema {
 
     private static func createRoster(_ db: Database) throws {
         try db.create(table: "roster") { t in
-            t.primaryKey("registrant", .text).check(sql: "registrant <> '' AND registrant NOT GLOB '*[^0-9A-Z]*' AND length(registrant) <= 20")
+            t.primaryKey("registrant", .text).check(
+                sql: "registrant <> '' AND registrant NOT GLOB '*[^0-9A-Z]*' AND length(registrant) <= 20")
             t.column("nik", .text).notNull().unique().check(sql: "length(nik) = 16 AND nik NOT GLOB '*[^0-9]*'")
             t.column("name", .text).notNull().check(sql: "name <> ''")
             t.column("birth_date", .text).notNull().check(sql: "birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
@@ -43,7 +44,8 @@ enum Schema {
             t.column("officer", .text).notNull().check(sql: "officer <> ''")
             t.column("station", .text).notNull().check(sql: "station <> ''")
             t.column("administered_at", .datetime).notNull()
-            t.column("administered_day", .text).notNull().check(sql: "administered_day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
+            t.column("administered_day", .text).notNull().check(
+                sql: "administered_day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
             t.column("recorded_at", .datetime).notNull()
             t.column("sync_state", .text).notNull().defaults(to: "pending").check(sql: "sync_state IN ('pending', 'synced')")
             // One dose per registrant and dose number; also serves lookups by registrant.
@@ -62,51 +64,53 @@ enum Schema {
             t.column("serial", .text)
         }
         // The log is an audit trail: rows are added, never changed or removed.
-        try db.execute(sql: """
-            CREATE TRIGGER scan_log_no_update BEFORE UPDATE ON scan_log
-            BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
-            CREATE TRIGGER scan_log_no_delete BEFORE DELETE ON scan_log
-            BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER scan_log_no_update BEFORE UPDATE ON scan_log
+                BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
+                CREATE TRIGGER scan_log_no_delete BEFORE DELETE ON scan_log
+                BEGIN SELECT RAISE(ABORT, 'the scan log is append-only'); END;
+                """)
     }
 
     /// Running counts kept by triggers in the same transaction as the rows they count, so
     /// statistics read a few thousand tally rows instead of millions of doses.
     private static func createTallies(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE dose_tally (
-                day TEXT NOT NULL, dose INTEGER NOT NULL, site TEXT NOT NULL, vaccine TEXT NOT NULL,
-                priority_group TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
-                PRIMARY KEY (day, dose, site, vaccine, priority_group)
-            ) WITHOUT ROWID;
-            CREATE TRIGGER dose_tally_insert AFTER INSERT ON dose BEGIN
-                INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
-                VALUES (NEW.administered_day, NEW.dose, NEW.site, NEW.vaccine, NEW.priority_group, 1)
-                ON CONFLICT (day, dose, site, vaccine, priority_group) DO UPDATE SET count = count + 1;
-            END;
-            CREATE TRIGGER dose_tally_delete AFTER DELETE ON dose BEGIN
-                UPDATE dose_tally SET count = count - 1
-                WHERE day = OLD.administered_day AND dose = OLD.dose AND site = OLD.site
-                  AND vaccine = OLD.vaccine AND priority_group = OLD.priority_group;
-            END;
-            CREATE TRIGGER dose_tally_update
-            AFTER UPDATE OF administered_day, dose, site, vaccine, priority_group ON dose BEGIN
-                UPDATE dose_tally SET count = count - 1
-                WHERE day = OLD.administered_day AND dose = OLD.dose AND site = OLD.site
-                  AND vaccine = OLD.vaccine AND priority_group = OLD.priority_group;
-                INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
-                VALUES (NEW.administered_day, NEW.dose, NEW.site, NEW.vaccine, NEW.priority_group, 1)
-                ON CONFLICT (day, dose, site, vaccine, priority_group) DO UPDATE SET count = count + 1;
-            END;
-            CREATE TABLE scan_tally (
-                day TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
-                PRIMARY KEY (day, outcome)
-            ) WITHOUT ROWID;
-            CREATE TRIGGER scan_tally_insert AFTER INSERT ON scan_log BEGIN
-                INSERT INTO scan_tally (day, outcome, count) VALUES (NEW.day, NEW.outcome, 1)
-                ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1;
-            END;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE dose_tally (
+                    day TEXT NOT NULL, dose INTEGER NOT NULL, site TEXT NOT NULL, vaccine TEXT NOT NULL,
+                    priority_group TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
+                    PRIMARY KEY (day, dose, site, vaccine, priority_group)
+                ) WITHOUT ROWID;
+                CREATE TRIGGER dose_tally_insert AFTER INSERT ON dose BEGIN
+                    INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
+                    VALUES (NEW.administered_day, NEW.dose, NEW.site, NEW.vaccine, NEW.priority_group, 1)
+                    ON CONFLICT (day, dose, site, vaccine, priority_group) DO UPDATE SET count = count + 1;
+                END;
+                CREATE TRIGGER dose_tally_delete AFTER DELETE ON dose BEGIN
+                    UPDATE dose_tally SET count = count - 1
+                    WHERE day = OLD.administered_day AND dose = OLD.dose AND site = OLD.site
+                      AND vaccine = OLD.vaccine AND priority_group = OLD.priority_group;
+                END;
+                CREATE TRIGGER dose_tally_update
+                AFTER UPDATE OF administered_day, dose, site, vaccine, priority_group ON dose BEGIN
+                    UPDATE dose_tally SET count = count - 1
+                    WHERE day = OLD.administered_day AND dose = OLD.dose AND site = OLD.site
+                      AND vaccine = OLD.vaccine AND priority_group = OLD.priority_group;
+                    INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
+                    VALUES (NEW.administered_day, NEW.dose, NEW.site, NEW.vaccine, NEW.priority_group, 1)
+                    ON CONFLICT (day, dose, site, vaccine, priority_group) DO UPDATE SET count = count + 1;
+                END;
+                CREATE TABLE scan_tally (
+                    day TEXT NOT NULL, outcome TEXT NOT NULL, count INTEGER NOT NULL CHECK (count >= 0),
+                    PRIMARY KEY (day, outcome)
+                ) WITHOUT ROWID;
+                CREATE TRIGGER scan_tally_insert AFTER INSERT ON scan_log BEGIN
+                    INSERT INTO scan_tally (day, outcome, count) VALUES (NEW.day, NEW.outcome, 1)
+                    ON CONFLICT (day, outcome) DO UPDATE SET count = count + 1;
+                END;
+                """)
     }
 
     /// The timestamp form GRDB stores a `Date` in, `YYYY-MM-DD HH:MM:SS.SSS` (UTC), as an SQL
@@ -129,24 +133,26 @@ enum Schema {
         try db.alter(table: "scan_log") { t in t.add(column: "clock_time", .datetime) }
         let doseTimes = "\(isTimestamp("NEW.administered_at")) AND \(isTimestamp("NEW.recorded_at"))"
         let logTime = isTimestamp("NEW.time")
-        try db.execute(sql: """
-            CREATE TRIGGER dose_check_times_insert BEFORE INSERT ON dose WHEN NOT (\(doseTimes))
-            BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
-            CREATE TRIGGER dose_check_times_update BEFORE UPDATE OF administered_at, recorded_at ON dose WHEN NOT (\(doseTimes))
-            BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
-            CREATE TRIGGER scan_log_check_time BEFORE INSERT ON scan_log WHEN NOT (\(logTime))
-            BEGIN SELECT RAISE(ABORT, 'CHECK: the scan log time must be a timestamp'); END;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TRIGGER dose_check_times_insert BEFORE INSERT ON dose WHEN NOT (\(doseTimes))
+                BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
+                CREATE TRIGGER dose_check_times_update BEFORE UPDATE OF administered_at, recorded_at ON dose WHEN NOT (\(doseTimes))
+                BEGIN SELECT RAISE(ABORT, 'CHECK: administered_at and recorded_at must be timestamps'); END;
+                CREATE TRIGGER scan_log_check_time BEFORE INSERT ON scan_log WHEN NOT (\(logTime))
+                BEGIN SELECT RAISE(ABORT, 'CHECK: the scan log time must be a timestamp'); END;
+                """)
     }
 
     /// What the registry sync needs: the last refusal per dose, and an index of the doses that
     /// still wait, small however many doses are synced.
     private static func addSyncState(_ db: Database) throws {
-        try db.execute(sql: """
-            ALTER TABLE dose ADD COLUMN sync_refusal TEXT;
-            CREATE INDEX dose_unsynced ON dose (id) WHERE sync_state = 'pending';
-            CREATE INDEX dose_unsynced_day ON dose (administered_day) WHERE sync_state = 'pending';
-            """)
+        try db.execute(
+            sql: """
+                ALTER TABLE dose ADD COLUMN sync_refusal TEXT;
+                CREATE INDEX dose_unsynced ON dose (id) WHERE sync_state = 'pending';
+                CREATE INDEX dose_unsynced_day ON dose (administered_day) WHERE sync_state = 'pending';
+                """)
     }
 
     /// The scanning server's officers: only a SHA-256 of each token is kept.
@@ -154,7 +160,8 @@ enum Schema {
         try db.create(table: "officer") { t in
             t.primaryKey("name", .text).check(sql: "name <> '' AND length(name) <= 64")
             t.column("site", .text).check(sql: "site <> '' AND length(site) <= 64")
-            t.column("token_hash", .text).notNull().unique().check(sql: "length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'")
+            t.column("token_hash", .text).notNull().unique().check(
+                sql: "length(token_hash) = 64 AND token_hash NOT GLOB '*[^0-9a-f]*'")
             t.column("created_at", .datetime).notNull()
             t.column("revoked_at", .datetime)
         }
@@ -165,30 +172,31 @@ enum Schema {
     /// a second merge adds nothing), and a station's dose that clashes with one already held is
     /// kept in `merge_conflict`, never dropped.
     private static func createMergeOrigins(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE store_identity (id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''));
-            INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(16))));
-            ALTER TABLE dose ADD COLUMN origin TEXT;
-            ALTER TABLE dose ADD COLUMN origin_id INTEGER;
-            CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id);
-            ALTER TABLE scan_log ADD COLUMN origin TEXT;
-            ALTER TABLE scan_log ADD COLUMN origin_id INTEGER;
-            CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id);
-            CREATE TABLE merge_conflict (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                origin TEXT NOT NULL, origin_id INTEGER NOT NULL,
-                kind TEXT NOT NULL CHECK (kind IN ('same_serial', 'same_dose')),
-                existing_serial TEXT NOT NULL,
-                serial TEXT NOT NULL, registrant TEXT NOT NULL, dose INTEGER NOT NULL, vaccine TEXT NOT NULL, lot TEXT,
-                site TEXT NOT NULL, ticket_site TEXT NOT NULL, priority_group TEXT NOT NULL, officer TEXT NOT NULL,
-                station TEXT NOT NULL, administered_at DATETIME NOT NULL, administered_day TEXT NOT NULL,
-                recorded_at DATETIME NOT NULL, merged_at DATETIME NOT NULL,
-                UNIQUE (origin, origin_id)
-            );
-            CREATE TRIGGER merge_conflict_no_update BEFORE UPDATE ON merge_conflict
-            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
-            CREATE TRIGGER merge_conflict_no_delete BEFORE DELETE ON merge_conflict
-            BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE store_identity (id TEXT PRIMARY KEY NOT NULL CHECK (id <> ''));
+                INSERT INTO store_identity (id) VALUES (lower(hex(randomblob(16))));
+                ALTER TABLE dose ADD COLUMN origin TEXT;
+                ALTER TABLE dose ADD COLUMN origin_id INTEGER;
+                CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id);
+                ALTER TABLE scan_log ADD COLUMN origin TEXT;
+                ALTER TABLE scan_log ADD COLUMN origin_id INTEGER;
+                CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id);
+                CREATE TABLE merge_conflict (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    origin TEXT NOT NULL, origin_id INTEGER NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('same_serial', 'same_dose')),
+                    existing_serial TEXT NOT NULL,
+                    serial TEXT NOT NULL, registrant TEXT NOT NULL, dose INTEGER NOT NULL, vaccine TEXT NOT NULL, lot TEXT,
+                    site TEXT NOT NULL, ticket_site TEXT NOT NULL, priority_group TEXT NOT NULL, officer TEXT NOT NULL,
+                    station TEXT NOT NULL, administered_at DATETIME NOT NULL, administered_day TEXT NOT NULL,
+                    recorded_at DATETIME NOT NULL, merged_at DATETIME NOT NULL,
+                    UNIQUE (origin, origin_id)
+                );
+                CREATE TRIGGER merge_conflict_no_update BEFORE UPDATE ON merge_conflict
+                BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+                CREATE TRIGGER merge_conflict_no_delete BEFORE DELETE ON merge_conflict
+                BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+                """)
     }
 }

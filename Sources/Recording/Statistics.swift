@@ -1,4 +1,5 @@
 import TicketCodec
+
 /// A breakdown of the dose counts.
 public enum StatisticsDimension: String, CaseIterable, Hashable, Sendable {
     /// Per dose number.

@@ -121,7 +121,9 @@ extension TicketRecorder {
         let queue = DispatchQueue(label: "vaxticket.commit")
         let failed = FailureFlag()
         var inFlight: (tag: Tag, group: DispatchGroup, slot: ResultSlots<Result<[RecordingResult], StoreError>>)?
-        func finish(_ batch: (tag: Tag, group: DispatchGroup, slot: ResultSlots<Result<[RecordingResult], StoreError>>)) throws(StoreError) {
+        func finish(_ batch: (tag: Tag, group: DispatchGroup, slot: ResultSlots<Result<[RecordingResult], StoreError>>))
+            throws(StoreError)
+        {
             batch.group.wait()
             guard let result = batch.slot.values.first else { fatalError("a finished commit always sets its result") }
             emit(batch.tag, try result.get())

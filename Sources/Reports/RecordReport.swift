@@ -92,7 +92,8 @@ public struct RecordReport: Encodable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case outcome, message, refused, line, file, serial, registrant, name, dose, vaccine, group, ticketSite, lot, site, officer, station
+        case outcome, message, refused, line, file, serial, registrant, name, dose, vaccine, group, ticketSite, lot, site,
+            officer, station
         case administeredAt, recordedAt, otherSerial
     }
 }

@@ -72,14 +72,16 @@ public struct VerifyReport: Encodable, Hashable, Sendable {
 
     /// The columns of `verify --report`, in order.
     public static let csvHeader = [
-        "file", "status", "code", "message", "serial", "registrant", "dose", "vaccine", "group", "site", "validFrom", "validUntil",
+        "file", "status", "code", "message", "serial", "registrant", "dose", "vaccine", "group", "site", "validFrom",
+        "validUntil",
         "keyId",
     ]
 
     /// This line's cells, in the order of ``csvHeader``.
     public var csvCells: [String] {
         [
-            file, status.rawValue, code.rawValue, message, serial ?? "", registrant ?? "", dose.map(String.init) ?? "", vaccine ?? "",
+            file, status.rawValue, code.rawValue, message, serial ?? "", registrant ?? "", dose.map(String.init) ?? "",
+            vaccine ?? "",
             group ?? "", site ?? "", validFrom ?? "", validUntil ?? "", keyId ?? "",
         ]
     }

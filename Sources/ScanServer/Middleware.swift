@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 import Logging
 public import Recording
 
@@ -22,7 +22,8 @@ public struct ScanRequestContext: RequestContext {
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = ScanRequestContext
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         let start = ContinuousClock.now
         var status = 500
         defer {
@@ -52,7 +53,8 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = ScanRequestContext
     let server: ScanServer
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
+    {
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             return unauthorized("send Authorization: Bearer TOKEN with an officer token")
         }

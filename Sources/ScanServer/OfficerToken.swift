@@ -12,7 +12,8 @@ public enum OfficerToken {
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return prefix + Data(bytes).base64EncodedString()
+        return prefix
+            + Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -27,7 +28,9 @@ public enum OfficerToken {
     }
 
     /// Adds an officer with a new token to `store` and returns the token, which is not kept.
-    public static func addOfficer(named name: String, site: String?, to store: any OfficerStore, at: Date = Date()) throws(OfficerError) -> String {
+    public static func addOfficer(named name: String, site: String?, to store: any OfficerStore, at: Date = Date())
+        throws(OfficerError) -> String
+    {
         let token = generate()
         try store.addOfficer(Officer(name: name, site: site, tokenHash: hash(token), createdAt: at))
         return token

@@ -26,7 +26,10 @@ public final class ScanRecorder: Sendable {
     private let readers: ReaderShelf
 
     /// A scanner with every part given.
-    public init(verifier: TicketVerifier, store: any DoseStore, rules: RecordingRules, readerOptions: PhotoReaderOptions = PhotoReaderOptions()) {
+    public init(
+        verifier: TicketVerifier, store: any DoseStore, rules: RecordingRules,
+        readerOptions: PhotoReaderOptions = PhotoReaderOptions()
+    ) {
         self.verifier = verifier
         self.store = store
         self.rules = rules
@@ -36,7 +39,9 @@ public final class ScanRecorder: Sendable {
 
     /// Reads and verifies `upload`, then records what it holds as `officer` at `station`:
     /// one result per ticket found (a photo can hold several), or one refusal.
-    public func record(_ upload: ScanUpload, officer: Officer, station: String, lot: String?, now: Date = Date()) throws(StoreError) -> [RecordingResult] {
+    public func record(_ upload: ScanUpload, officer: Officer, station: String, lot: String?, now: Date = Date())
+        throws(StoreError) -> [RecordingResult]
+    {
         let context = ScanContext(officer: officer.name, station: station, site: officer.site, lot: lot, administeredAt: nil)
         let scans: [ScanInput]
         switch upload {

@@ -1,6 +1,6 @@
 import Foundation
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 public import Logging
 import MultipartKit
 import NIOCore
@@ -25,7 +25,10 @@ public final class ScanServer: Sendable {
     let logger: Logger
 
     /// A server over `scanner` and `officers`, logging to `logger`.
-    public init(configuration: ServerConfiguration, scanner: ScanRecorder, officers: any OfficerStore, logger: Logger = Logger(label: "vaxticket.server")) {
+    public init(
+        configuration: ServerConfiguration, scanner: ScanRecorder, officers: any OfficerStore,
+        logger: Logger = Logger(label: "vaxticket.server")
+    ) {
         self.configuration = configuration
         self.scanner = scanner
         self.officers = officers
@@ -38,7 +41,8 @@ public final class ScanServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(),
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "vaxticket"),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "vaxticket"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -83,7 +87,9 @@ public final class ScanServer: Sendable {
     // MARK: - Routes
 
     private func scan(_ request: Request, context: ScanRequestContext) async throws -> Response {
-        guard let officer = context.officer else { return Self.error(.unauthorized, "unauthorized", "sign in with an officer token") }
+        guard let officer = context.officer else {
+            return Self.error(.unauthorized, "unauthorized", "sign in with an officer token")
+        }
         let mediaType = MediaType(request.headers[.contentType] ?? "")
         let kind: ScanBodyKind
         switch mediaType.type {
@@ -127,7 +133,9 @@ public final class ScanServer: Sendable {
             lot = form.lot ?? lot
             station = form.station ?? station
         }
-        if let lot, !Self.isValidField(lot) { return Self.error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters") }
+        if let lot, !Self.isValidField(lot) {
+            return Self.error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters")
+        }
         if let station, !Self.isValidField(station) {
             return Self.error(.badRequest, "bad_request", "station must be 1 to 64 printable characters")
         }
@@ -142,7 +150,9 @@ public final class ScanServer: Sendable {
         } catch {
             return error.response
         }
-        guard let first = results.first else { return Self.error(.internalServerError, "store_error", "the store answered nothing") }
+        guard let first = results.first else {
+            return Self.error(.internalServerError, "store_error", "the store answered nothing")
+        }
         var logger = context.logger
         logger[metadataKey: "outcome"] = "\(first.outcome.code.rawValue)"
         logger[metadataKey: "tickets"] = "\(results.count)"
@@ -164,7 +174,9 @@ public final class ScanServer: Sendable {
         let from = parameters.get("from")
         let to = parameters.get("to")
         for (name, value) in [("from", from), ("to", to)] {
-            if let value, CalendarDate(iso: value) == nil { return Self.error(.badRequest, "bad_request", "\(name) must be a date like 2021-08-23") }
+            if let value, CalendarDate(iso: value) == nil {
+                return Self.error(.badRequest, "bad_request", "\(name) must be a date like 2021-08-23")
+            }
         }
         if let from, let to, from > to { return Self.error(.badRequest, "bad_request", "from is after to") }
         let query = StatisticsQuery(dimension: dimension, from: from, to: to)
@@ -192,7 +204,9 @@ public final class ScanServer: Sendable {
         } catch let error as StoreError {
             if case .busy = error { throw Refusal(response: Self.busy("the database is busy; try again in a second")) }
             logger.error("store failed", metadata: ["code": "\(error.code)"])
-            throw Refusal(response: Self.error(.internalServerError, "store_error", "the database failed (\(error.code)); the scan was not recorded"))
+            throw Refusal(
+                response: Self.error(
+                    .internalServerError, "store_error", "the database failed (\(error.code)); the scan was not recorded"))
         } catch {
             throw Refusal(response: Self.error(.internalServerError, "store_error", "the scan was not recorded"))
         }
@@ -221,7 +235,8 @@ public final class ScanServer: Sendable {
     }
 
     static func isValidField(_ value: String) -> Bool {
-        !value.isEmpty && value.unicodeScalars.count <= 64 && !value.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) }
+        !value.isEmpty && value.unicodeScalars.count <= 64
+            && !value.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) }
     }
 }
 

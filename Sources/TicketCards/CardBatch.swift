@@ -47,7 +47,8 @@ public struct CardBatchSettings: Sendable {
     func card(for request: IssueRequest, names: [String: String]) throws(CardError) -> TicketCard {
         let ticket = request.ticket(serial: TicketSerial.random(), keyID: signer.key.id, today: today, validityDays: validityDays)
         do {
-            return try TicketCard(signing: ticket, with: signer, name: request.name ?? names[request.registrant], siteName: request.siteName)
+            return try TicketCard(
+                signing: ticket, with: signer, name: request.name ?? names[request.registrant], siteName: request.siteName)
         } catch {
             throw .ticket(error)
         }
@@ -70,11 +71,16 @@ public enum CardBatch {
         ParallelBatch.run(
             count: pending.count, jobs: settings.jobs,
             makeState: { () -> Result<CardRenderer, CardError> in
-                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch { return .failure(error) }
+                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch {
+                    return .failure(error)
+                }
             },
             work: { renderer, index -> Result<IssuedCard, CardError> in
                 do throws(CardError) {
-                    return .success(try writeCard(pending[index], renderer: try renderer.get(), names: names, settings: settings, prefix: prefix, fileName: fileName))
+                    return .success(
+                        try writeCard(
+                            pending[index], renderer: try renderer.get(), names: names, settings: settings, prefix: prefix,
+                            fileName: fileName))
                 } catch {
                     return .failure(error)
                 }
@@ -94,7 +100,8 @@ public enum CardBatch {
         let png = try renderer.png(card, dpi: settings.dpi)
         let name = fileName(row.line, row.request.registrant)
         try write(png, to: prefix + name)
-        return IssuedCard(line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text, file: name)
+        return IssuedCard(
+            line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text, file: name)
     }
 
     static func write(_ png: [UInt8], to path: String) throws(CardError) {
@@ -121,7 +128,9 @@ public enum CardBatch {
         ParallelBatch.run(
             count: pending.count, jobs: settings.jobs, makeState: { () },
             work: { _, index -> Result<TicketCard, CardError> in
-                do throws(CardError) { return .success(try settings.card(for: pending[index].request, names: names)) } catch { return .failure(error) }
+                do throws(CardError) { return .success(try settings.card(for: pending[index].request, names: names)) } catch {
+                    return .failure(error)
+                }
             },
             emit: { _, card in cards.append(card) }
         )
@@ -140,8 +149,11 @@ public enum CardBatch {
             case .success(let card):
                 let row = pending[index]
                 let page = signedCards.count / SheetGeometry.cardsPerPage + 1
-                results.append(.success(IssuedCard(
-                    line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text, file: "\(file)#page=\(page)")))
+                results.append(
+                    .success(
+                        IssuedCard(
+                            line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text,
+                            file: "\(file)#page=\(page)")))
                 signedCards.append(card)
             }
         }
@@ -164,13 +176,16 @@ extension CardBatch {
         ParallelBatch.run(
             count: pages, jobs: settings.jobs,
             makeState: { () -> Result<CardRenderer, CardError> in
-                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch { return .failure(error) }
+                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch {
+                    return .failure(error)
+                }
             },
             work: { renderer, index -> Result<SheetPage, CardError> in
                 let first = index * SheetGeometry.cardsPerPage
                 let slice = Array(cards[first..<min(first + SheetGeometry.cardsPerPage, cards.count)])
                 do throws(CardError) {
-                    return .success(try SheetWriter.page(slice, number: index + 1, of: pages, batch: batch, renderer: try renderer.get()))
+                    return .success(
+                        try SheetWriter.page(slice, number: index + 1, of: pages, batch: batch, renderer: try renderer.get()))
                 } catch {
                     return .failure(error)
                 }

@@ -120,15 +120,18 @@ extension CardLayout {
         let module = moduleDots / dots
         let quiet = Double(g.quietZoneModules) * module
         let side = Double(code.size) * module
-        let symbol = Rectangle(x: snapUp(frame.x + g.frameLine + quiet), y: snapUp(header.maxY + quiet), width: side, height: side)
+        let symbol = Rectangle(
+            x: snapUp(frame.x + g.frameLine + quiet), y: snapUp(header.maxY + quiet), width: side, height: side)
         let quietZone = Rectangle(x: symbol.x - quiet, y: symbol.y - quiet, width: side + 2 * quiet, height: side + 2 * quiet)
 
         let right = frame.maxX - g.padding
         let instructionTop = quietZone.maxY + 0.3
         let instructionBox = Rectangle(
-            x: frame.x + g.padding, y: instructionTop, width: right - frame.x - g.padding, height: frame.maxY - 1.0 - instructionTop)
+            x: frame.x + g.padding, y: instructionTop, width: right - frame.x - g.padding,
+            height: frame.maxY - 1.0 - instructionTop)
         let textTop = header.maxY + 1.8
-        let textBox = Rectangle(x: quietZone.maxX + 0.5, y: textTop, width: right - quietZone.maxX - 0.5, height: instructionTop - 0.6 - textTop)
+        let textBox = Rectangle(
+            x: quietZone.maxX + 0.5, y: textTop, width: right - quietZone.maxX - 0.5, height: instructionTop - 0.6 - textTop)
 
         var texts: [Text] = []
         // Header: the title on the left, the dose in a white badge on the right, both centred
@@ -137,11 +140,15 @@ extension CardLayout {
         let doseSize = dose.logicalExtents
         let badgeHeight = g.headerHeight - 3.2
         let doseBadge = Rectangle(
-            x: right + 0.5 - doseSize.width - 4, y: header.y + (g.headerHeight - badgeHeight) / 2, width: doseSize.width + 4, height: badgeHeight)
+            x: right + 0.5 - doseSize.width - 4, y: header.y + (g.headerHeight - badgeHeight) / 2, width: doseSize.width + 4,
+            height: badgeHeight)
         texts.append(Text(role: .dose, layout: dose, x: doseBadge.x + 2, y: header.y + (g.headerHeight - doseSize.height) / 2))
         let titleWidth = doseBadge.x - 2 - (frame.x + g.padding)
         let title = TextLayout(on: canvas, text: words.title, family: g.family, weight: .bold, size: 3.4, width: titleWidth)
-        texts.append(Text(role: .title, layout: title, x: frame.x + g.padding, y: header.y + (g.headerHeight - title.logicalExtents.height) / 2))
+        texts.append(
+            Text(
+                role: .title, layout: title, x: frame.x + g.padding,
+                y: header.y + (g.headerHeight - title.logicalExtents.height) / 2))
 
         let fields = Self.fields(card, words: words, in: textBox, on: canvas)
         texts += fields.texts
@@ -178,13 +185,17 @@ extension CardLayout {
             Field(label: words.nameLabel, value: card.name, role: .name, maxLines: 3),
             Field(label: words.vaccineLabel, value: card.vaccineName, role: .value, maxLines: 2),
             Field(label: words.siteLabel, value: site, role: .value, maxLines: 2),
-            Field(label: words.validLabel, value: words.validity(from: ticket.validFrom, until: ticket.validUntil), role: .value, maxLines: 2),
+            Field(
+                label: words.validLabel, value: words.validity(from: ticket.validFrom, until: ticket.validUntil), role: .value,
+                maxLines: 2),
             Field(label: words.serialLabel, value: groupedSerial(ticket.serial), role: .serial, maxLines: 1),
         ]
         var scale = 1.0
         while true {
             let last = scale - 0.05 < CardGeometry.minimumScale
-            if let fitted = column(fields, scale: scale, in: box, on: canvas, truncating: last) { return (fitted.texts, fitted.nameLine, scale) }
+            if let fitted = column(fields, scale: scale, in: box, on: canvas, truncating: last) {
+                return (fitted.texts, fitted.nameLine, scale)
+            }
             scale -= 0.05
         }
     }
@@ -199,7 +210,8 @@ extension CardLayout {
         var y = box.y
         for (index, field) in fields.enumerated() {
             if index > 0 { y += 1.05 * scale }
-            let label = TextLayout(on: canvas, text: field.label, family: g.family, weight: .semibold, size: 1.75 * scale, width: box.width)
+            let label = TextLayout(
+                on: canvas, text: field.label, family: g.family, weight: .semibold, size: 1.75 * scale, width: box.width)
             texts.append(Text(role: .label, layout: label, x: box.x, y: y))
             y += label.logicalExtents.height
             let size: Double
@@ -218,7 +230,8 @@ extension CardLayout {
                 y += height
                 continue
             }
-            let value = TextLayout(on: canvas, text: text, family: family, weight: weight, size: size, width: box.width, lineSpacing: 0.95)
+            let value = TextLayout(
+                on: canvas, text: text, family: family, weight: weight, size: size, width: box.width, lineSpacing: 0.95)
             if truncating { value.limit(toLines: field.maxLines) }
             guard truncating || value.lineCount <= field.maxLines else { return nil }
             texts.append(Text(role: field.role, layout: value, x: box.x, y: y))
@@ -229,7 +242,8 @@ extension CardLayout {
     }
 
     /// The instruction lines, shrunk together until they fit their box.
-    private static func instructions(_ lines: [String], in outer: Rectangle, on canvas: Canvas) -> (texts: [Text], scale: Double) {
+    private static func instructions(_ lines: [String], in outer: Rectangle, on canvas: Canvas) -> (texts: [Text], scale: Double)
+    {
         let box = inset(outer)
         var scale = 1.0
         while true {

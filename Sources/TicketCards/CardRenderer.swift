@@ -41,13 +41,16 @@ public final class CardRenderer {
 
     private func raster(_ card: TicketCard, dpi: Int) throws(CardError) -> (canvas: Canvas, layout: CardLayout) {
         guard Self.dpiRange.contains(dpi) else {
-            throw .graphics(GraphicsError(library: "cairo", message: "\(dpi) dpi is outside \(Self.dpiRange.lowerBound)...\(Self.dpiRange.upperBound)"))
+            throw .graphics(
+                GraphicsError(
+                    library: "cairo", message: "\(dpi) dpi is outside \(Self.dpiRange.lowerBound)...\(Self.dpiRange.upperBound)"))
         }
         let perMillimetre = Double(dpi) / 25.4
         let canvas: Canvas
         do {
             canvas = try Canvas(
-                width: Int((CardGeometry.width * perMillimetre).rounded()), height: Int((CardGeometry.height * perMillimetre).rounded()))
+                width: Int((CardGeometry.width * perMillimetre).rounded()),
+                height: Int((CardGeometry.height * perMillimetre).rounded()))
         } catch {
             throw .graphics(error)
         }

@@ -1,5 +1,5 @@
-import Foundation
 public import CairoGraphics
+import Foundation
 
 /// The A4 sheet's measurements, in millimetres.
 public enum SheetGeometry {
@@ -22,7 +22,8 @@ public enum SheetGeometry {
     /// The rectangle of the card in `slot` (0 to 7, row by row) on its page.
     public static func cardRectangle(slot: Int) -> Rectangle {
         Rectangle(
-            x: gridOrigin.x + Double(slot % columns) * CardGeometry.width, y: gridOrigin.y + Double(slot / columns) * CardGeometry.height,
+            x: gridOrigin.x + Double(slot % columns) * CardGeometry.width,
+            y: gridOrigin.y + Double(slot / columns) * CardGeometry.height,
             width: CardGeometry.width, height: CardGeometry.height)
     }
 
@@ -99,7 +100,9 @@ public final class SheetWriter {
     /// Adds a page drawn ahead of time by ``page(_:number:of:batch:renderer:)``, at a page
     /// boundary, and writes it out.
     public func add(_ page: SheetPage) throws(CardError) {
-        guard count % SheetGeometry.cardsPerPage == 0, count + page.cards <= expected else { throw .tooManyCards(expected: expected) }
+        guard count % SheetGeometry.cardsPerPage == 0, count + page.cards <= expected else {
+            throw .tooManyCards(expected: expected)
+        }
         document.canvas.saving { document.canvas.paint(page.recording) }
         count += page.cards
         do { try document.showPage() } catch { throw .graphics(error) }

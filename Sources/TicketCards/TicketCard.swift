@@ -28,7 +28,9 @@ public struct TicketCard: Hashable, Sendable {
     }
 
     /// Signs `ticket` with `signer` and takes the vaccine's name from the signer's table.
-    public init(signing ticket: Ticket, with signer: TicketSigner, name: String? = nil, siteName: String? = nil) throws(TicketError) {
+    public init(signing ticket: Ticket, with signer: TicketSigner, name: String? = nil, siteName: String? = nil)
+        throws(TicketError)
+    {
         let text = try signer.sign(ticket)
         let vaccine = signer.vaccines.vaccine(code: ticket.vaccine)?.displayName ?? ticket.vaccine
         self.init(ticket: ticket, text: text, name: name, vaccineName: vaccine, siteName: siteName)

@@ -143,10 +143,16 @@ public enum IssueCSV {
         guard (4...columns.count).contains(cells.count) else { return fail("expected 4 to 7 fields, found \(cells.count)") }
         func cell(_ index: Int) -> String? { index < cells.count && !cells[index].isEmpty ? cells[index] : nil }
         let registrant = cells[0]
-        guard registrant.isCode(maxLength: 20) else { return fail("registrant \"\(FreeText.excerpt(registrant))\" is not 1 to 20 digits and uppercase letters") }
-        guard let dose = Int(cells[1]), (1...9).contains(dose) else { return fail("dose \"\(FreeText.excerpt(cells[1]))\" is not 1 to 9") }
+        guard registrant.isCode(maxLength: 20) else {
+            return fail("registrant \"\(FreeText.excerpt(registrant))\" is not 1 to 20 digits and uppercase letters")
+        }
+        guard let dose = Int(cells[1]), (1...9).contains(dose) else {
+            return fail("dose \"\(FreeText.excerpt(cells[1]))\" is not 1 to 9")
+        }
         guard vaccines.vaccine(code: cells[2]) != nil else { return fail("unknown vaccine \"\(FreeText.excerpt(cells[2]))\"") }
-        guard cells[3].isCode(maxLength: 8) else { return fail("site \"\(FreeText.excerpt(cells[3]))\" is not 1 to 8 digits and uppercase letters") }
+        guard cells[3].isCode(maxLength: 8) else {
+            return fail("site \"\(FreeText.excerpt(cells[3]))\" is not 1 to 8 digits and uppercase letters")
+        }
         var group: PriorityGroup?
         if let text = cell(4) {
             guard let value = PriorityGroup(rawValue: text) else { return fail("unknown group \"\(FreeText.excerpt(text))\"") }
@@ -154,16 +160,23 @@ public enum IssueCSV {
         }
         var from: CalendarDate?
         if let text = cell(5) {
-            guard let value = CalendarDate(iso: text) else { return fail("valid_from \"\(FreeText.excerpt(text))\" is not a YYYY-MM-DD date") }
+            guard let value = CalendarDate(iso: text) else {
+                return fail("valid_from \"\(FreeText.excerpt(text))\" is not a YYYY-MM-DD date")
+            }
             from = value
         }
         var until: CalendarDate?
         if let text = cell(6) {
-            guard let value = CalendarDate(iso: text) else { return fail("valid_until \"\(FreeText.excerpt(text))\" is not a YYYY-MM-DD date") }
+            guard let value = CalendarDate(iso: text) else {
+                return fail("valid_until \"\(FreeText.excerpt(text))\" is not a YYYY-MM-DD date")
+            }
             until = value
         }
         if let from, let until, until < from { return fail("valid_until \(until) is before valid_from \(from)") }
-        return .success(IssueRequest(registrant: registrant, dose: dose, vaccine: cells[2], site: cells[3], group: group, validFrom: from, validUntil: until))
+        return .success(
+            IssueRequest(
+                registrant: registrant, dose: dose, vaccine: cells[2], site: cells[3], group: group, validFrom: from,
+                validUntil: until))
     }
 }
 
@@ -182,7 +195,9 @@ public enum IssueManifest {
     public static func issuedRows(in text: String) -> Set<IssuedRow> {
         var rows = Set<IssuedRow>()
         for line in CSVFile.lines(of: text).dropFirst() {
-            guard case .success(let cells) = line.fields, cells.count >= 4, let row = Int(cells[0]), TicketSerial.parse(cells[2]) != nil else { continue }
+            guard case .success(let cells) = line.fields, cells.count >= 4, let row = Int(cells[0]),
+                TicketSerial.parse(cells[2]) != nil
+            else { continue }
             rows.insert(IssuedRow(row: row, registrant: cells[1]))
         }
         return rows

@@ -28,7 +28,9 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     var secret: SymmetricKey { SymmetricKey(data: secretBytes) }
 
     /// A key with a given secret (at least 16 bytes), e.g. from a test vector.
-    public init(id: String, secret: [UInt8], created: Date, state: KeyState = .active, stoppedSigning: Date? = nil) throws(KeyringError) {
+    public init(id: String, secret: [UInt8], created: Date, state: KeyState = .active, stoppedSigning: Date? = nil)
+        throws(KeyringError)
+    {
         guard id.isCode(maxLength: 8) else { throw .invalidKeyID(id) }
         guard secret.count >= 16 else { throw .shortSecret(id) }
         self.id = id
@@ -47,7 +49,9 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
 
     public var description: String { "Key(\(id), \(state.rawValue), secret hidden)" }
     public var debugDescription: String { description }
-    public var customMirror: Mirror { Mirror(self, children: ["id": id, "created": created, "state": state, "stoppedSigning": stoppedSigning as Any]) }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["id": id, "created": created, "state": state, "stoppedSigning": stoppedSigning as Any])
+    }
 
     public static func == (lhs: Key, rhs: Key) -> Bool {
         lhs.id == rhs.id && lhs.created == rhs.created && lhs.state == rhs.state && lhs.stoppedSigning == rhs.stoppedSigning

@@ -1,7 +1,8 @@
 public import Foundation
 import SystemPackage
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a keyring could not be used.
@@ -57,7 +58,8 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notFound(let path): "no keyring at \(path) (create one with `vaxticket keys new`, or pass --keyring or VAXTICKET_KEYRING)"
+        case .notFound(let path):
+            "no keyring at \(path) (create one with `vaxticket keys new`, or pass --keyring or VAXTICKET_KEYRING)"
         case .tooOpen(let path, let mode):
             "permissions \(String(mode, radix: 8)) for keyring '\(path)' are too open: it must not be readable by group or others; "
                 + "this keyring is refused (run `chmod 600 \(path)`)"
@@ -115,7 +117,9 @@ public struct Keyring: Sendable, Hashable {
     }
 
     /// The keyring path: `explicit` (the `--keyring` flag) if given, else `VAXTICKET_KEYRING`, else ``defaultPath``.
-    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> String
+    {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }
         return defaultPath
@@ -136,7 +140,9 @@ public struct Keyring: Sendable, Hashable {
     /// was already revoked (the first revocation is kept).
     @discardableResult
     public mutating func revoke(_ serial: UInt64, reason: String? = nil, now: Date = Date()) throws(KeyringError) -> Bool {
-        if let reason, let problem = FreeText.problem(in: reason) { throw .malformed(path: "(revocation)", reason: "the reason \(problem)") }
+        if let reason, let problem = FreeText.problem(in: reason) {
+            throw .malformed(path: "(revocation)", reason: "the reason \(problem)")
+        }
         guard !revocations.contains(where: { $0.serial == serial }) else { return false }
         revocations.append(Revocation(serial: serial, reason: reason, revoked: now))
         return true
@@ -227,11 +233,14 @@ public struct Keyring: Sendable, Hashable {
             }
             var stopped: Date?
             if let text = entry.stoppedSigning {
-                guard let date = parseTimestamp(text) else { throw .malformed(path: path, reason: "key \(entry.id) has a bad stoppedSigning time") }
+                guard let date = parseTimestamp(text) else {
+                    throw .malformed(path: path, reason: "key \(entry.id) has a bad stoppedSigning time")
+                }
                 stopped = date
             }
             guard !keys.contains(where: { $0.id == entry.id }) else { throw .duplicateKey(entry.id) }
-            keys.append(try Key(id: entry.id, secret: Array(secret), created: created, state: entry.state, stoppedSigning: stopped))
+            keys.append(
+                try Key(id: entry.id, secret: Array(secret), created: created, state: entry.state, stoppedSigning: stopped))
         }
         // A keyring written before stop times were kept: a key that no longer signs stopped
         // when the next key was made (rotation makes the new key and demotes the old at once);
@@ -318,10 +327,13 @@ public struct Keyring: Sendable, Hashable {
             format: Keyring.format, note: note, maxValidityDays: maxValidityDays,
             keys: keys.map { key in
                 Entry(
-                    id: key.id, secret: Data(key.secretBytes).base64EncodedString(), created: Keyring.timestamp(key.created), state: key.state,
+                    id: key.id, secret: Data(key.secretBytes).base64EncodedString(), created: Keyring.timestamp(key.created),
+                    state: key.state,
                     stoppedSigning: key.stoppedSigning.map(Keyring.timestamp))
             },
-            revoked: revocations.map { RevokedEntry(serial: TicketSerial.text($0.serial), reason: $0.reason, revoked: Keyring.timestamp($0.revoked)) })
+            revoked: revocations.map {
+                RevokedEntry(serial: TicketSerial.text($0.serial), reason: $0.reason, revoked: Keyring.timestamp($0.revoked))
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data: Data
@@ -383,7 +395,9 @@ public enum FreeText {
 
     /// What is wrong with `text`, as the end of a sentence ("contains a control character"), or `nil`.
     public static func problem(in text: String) -> String? {
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}" }) {
+        if text.unicodeScalars.contains(where: {
+            $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
+        }) {
             return "contains a control character (a line break, tab or escape)"
         }
         if text.count > maximumLength { return "is longer than \(maximumLength) characters" }

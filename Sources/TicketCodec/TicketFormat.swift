@@ -95,7 +95,8 @@ public enum TicketFormat {
         of signed: ArraySlice<UInt8>, keyID: String, fieldsStart: Int, vaccines: VaccineTable
     ) -> Result<Ticket, MalformedReason> {
         var reader = BitReader(signed[(signed.startIndex + fieldsStart)...])
-        guard let serial = reader.read(bits: 64), let alphanumeric = reader.read(bits: 1), let length = reader.read(bits: 5) else {
+        guard let serial = reader.read(bits: 64), let alphanumeric = reader.read(bits: 1), let length = reader.read(bits: 5)
+        else {
             return .failure(.truncated)
         }
         guard (1...20).contains(length) else { return .failure(.fieldOutOfRange("registrant")) }

@@ -51,7 +51,8 @@ public enum VerificationOutcome: Hashable, Sendable {
         case .notYetValid(let from): "not yet valid: valid from \(from)"
         case .expired(let until): "expired: valid until \(until)"
         case .revoked: "revoked: this ticket's serial is on the revocation list"
-        case .signedAfterRotation(let id): "key \(id) had stopped signing before this ticket's validity began: it was signed after the key was rotated"
+        case .signedAfterRotation(let id):
+            "key \(id) had stopped signing before this ticket's validity began: it was signed after the key was rotated"
         case .validityTooLong(let days, let limit): "valid for \(days) days, longer than the programme's limit of \(limit) days"
         }
     }
@@ -92,7 +93,10 @@ public struct TicketVerifier: Sendable {
     private let keysByID: [String: Key]
 
     /// A verifier; `timeZone` defaults to the programme's, Asia/Jakarta.
-    public init(keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = .programmeDefault, vaccines: VaccineTable = .builtIn) {
+    public init(
+        keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = .programmeDefault,
+        vaccines: VaccineTable = .builtIn
+    ) {
         self.keyring = keyring
         // The keyring's own revocations always count; `revocations` can only add to them.
         self.revocations = RevocationList(revocations.serials.union(keyring.revocations.map(\.serial)))

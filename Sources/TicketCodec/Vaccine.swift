@@ -18,7 +18,10 @@ public struct Vaccine: Hashable, Sendable, Codable {
     public var kfaName: String?
 
     /// A vaccine; `id` defaults to the built-in number of `code`, or 0 (not issuable) for a new code.
-    public init(code: String, displayName: String, minimumDaysBeforeNextDose: Int, id: Int? = nil, kfaCode: String? = nil, kfaName: String? = nil) {
+    public init(
+        code: String, displayName: String, minimumDaysBeforeNextDose: Int, id: Int? = nil, kfaCode: String? = nil,
+        kfaName: String? = nil
+    ) {
         self.code = code
         self.displayName = displayName
         self.minimumDaysBeforeNextDose = minimumDaysBeforeNextDose
@@ -112,7 +115,8 @@ public struct VaccineTable: Sendable, Hashable {
         var ids = Set<Int>()
         for vaccine in vaccines {
             guard vaccine.code.isCode(maxLength: 15) else {
-                throw VaccineTableError(path: path, reason: "code \"\(vaccine.code)\" is not 1 to 15 digits and uppercase letters")
+                throw VaccineTableError(
+                    path: path, reason: "code \"\(vaccine.code)\" is not 1 to 15 digits and uppercase letters")
             }
             guard (1...255).contains(vaccine.id) else {
                 throw VaccineTableError(path: path, reason: "\(vaccine.code) needs an id from 1 to 255")
@@ -120,11 +124,18 @@ public struct VaccineTable: Sendable, Hashable {
             guard vaccine.minimumDaysBeforeNextDose >= 0 else {
                 throw VaccineTableError(path: path, reason: "\(vaccine.code) has a negative minimum interval")
             }
-            if let kfaCode = vaccine.kfaCode, kfaCode.isEmpty || kfaCode.count > 64 || kfaCode.contains(where: { $0.isWhitespace }) {
-                throw VaccineTableError(path: path, reason: "\(vaccine.code) has a KFA code that is empty, too long or contains spaces")
+            if let kfaCode = vaccine.kfaCode,
+                kfaCode.isEmpty || kfaCode.count > 64 || kfaCode.contains(where: { $0.isWhitespace })
+            {
+                throw VaccineTableError(
+                    path: path, reason: "\(vaccine.code) has a KFA code that is empty, too long or contains spaces")
             }
-            guard codes.insert(vaccine.code).inserted else { throw VaccineTableError(path: path, reason: "code \(vaccine.code) appears twice") }
-            guard ids.insert(vaccine.id).inserted else { throw VaccineTableError(path: path, reason: "id \(vaccine.id) appears twice") }
+            guard codes.insert(vaccine.code).inserted else {
+                throw VaccineTableError(path: path, reason: "code \(vaccine.code) appears twice")
+            }
+            guard ids.insert(vaccine.id).inserted else {
+                throw VaccineTableError(path: path, reason: "id \(vaccine.id) appears twice")
+            }
         }
         self.init(checked: vaccines)
     }

@@ -12,7 +12,9 @@ struct BadInputTests {
     }
 
     private var validJPEG: [UInt8] {
-        get throws { try JPEGEncoder().encode(QRCode(encoding: "VALID").rendered(modulePixels: 4, quietZone: 4).grayImage, quality: 80) }
+        get throws {
+            try JPEGEncoder().encode(QRCode(encoding: "VALID").rendered(modulePixels: 4, quietZone: 4).grayImage, quality: 80)
+        }
     }
 
     @Test("a PNG header claiming 100000x100000 pixels is refused before allocating")
@@ -22,7 +24,8 @@ struct BadInputTests {
         // IHDR then mismatches, so patch it too.
         png.replaceSubrange(16..<24, with: [0x00, 0x01, 0x86, 0xA0, 0x00, 0x01, 0x86, 0xA0])
         let crc = CRC32.checksum(png[12..<29])
-        png.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
+        png.replaceSubrange(
+            29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)])
         #expect(throws: ImageDecodingError.tooLarge(width: 100_000, height: 100_000, limit: 100_000_000)) {
             try PNG.decode(png, maxPixels: 100_000_000)
         }

@@ -10,7 +10,9 @@ struct ImageHardeningTests {
     /// A valid QR PNG whose IHDR is patched to `width` x `height` and colour type `colourType`.
     private func png(width: UInt32, height: UInt32, colourType: UInt8 = 0, bitDepth: UInt8 = 8) throws -> [UInt8] {
         var png = try PNG.encode(QRCode(encoding: "VALID").rendered(modulePixels: 2, quietZone: 4))
-        func bigEndian(_ value: UInt32) -> [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+        func bigEndian(_ value: UInt32) -> [UInt8] {
+            [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)]
+        }
         png.replaceSubrange(16..<24, with: bigEndian(width) + bigEndian(height))
         png[24] = bitDepth
         png[25] = colourType
@@ -43,7 +45,8 @@ struct ImageHardeningTests {
 
     @Test("issue 9 item 2: a short JPEG claiming 65000 x 65000 pixels is refused before its buffer is allocated")
     func item2ShortJPEG() throws {
-        var jpeg = try JPEGEncoder().encode(QRCode(encoding: "VALID").rendered(modulePixels: 4, quietZone: 4).grayImage, quality: 80)
+        var jpeg = try JPEGEncoder().encode(
+            QRCode(encoding: "VALID").rendered(modulePixels: 4, quietZone: 4).grayImage, quality: 80)
         let sof = try #require((0..<jpeg.count - 1).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
         jpeg.replaceSubrange(sof + 5..<sof + 9, with: [0xFD, 0xE8, 0xFD, 0xE8])
         #expect { try JPEGDecoder().decode(jpeg, maxPixels: Int.max) } throws: { error in
@@ -51,7 +54,8 @@ struct ImageHardeningTests {
             return message.contains("too short")
         }
         // A real image still decodes.
-        let clean = try JPEGEncoder().encode(QRCode(encoding: "VALID").rendered(modulePixels: 4, quietZone: 4).grayImage, quality: 80)
+        let clean = try JPEGEncoder().encode(
+            QRCode(encoding: "VALID").rendered(modulePixels: 4, quietZone: 4).grayImage, quality: 80)
         #expect(try JPEGDecoder().decode(clean, maxPixels: 1_000_000).width > 0)
     }
 

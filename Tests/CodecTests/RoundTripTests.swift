@@ -88,8 +88,8 @@ struct PNGWriterTests {
         #expect(png[24] == 1 && png[25] == 0)
         let phys = try #require(chunk("pHYs", in: png))
         let perMetre = phys[0..<4].reduce(0) { $0 << 8 | Int($1) }
-        #expect(perMetre == 11811) // 300 / 0.0254
-        #expect(phys[8] == 1) // unit: metre
+        #expect(perMetre == 11811)  // 300 / 0.0254
+        #expect(phys[8] == 1)  // unit: metre
         #expect(try PNG.decode(png, maxPixels: 1_000_000) == image.grayImage)
     }
 

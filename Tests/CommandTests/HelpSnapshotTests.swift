@@ -12,12 +12,14 @@ import Testing
 struct HelpSnapshotTests {
     /// Every command and subcommand, as typed after `vaxticket`.
     static let commands: [[String]] = [
-        [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"], ["keys", "list"], ["keys", "rotate"],
+        [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"], ["keys", "list"],
+        ["keys", "rotate"],
         ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"], ["export"], ["sync"], ["serve"],
         ["officers"], ["officers", "add"], ["officers", "list"], ["officers", "revoke"], ["db"], ["db", "merge"],
     ]
 
-    static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots/help.txt")
+    static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots/help.txt")
 
     /// The help of every command at 100 columns; the default job count, which is this
     /// machine's number of cores, is written as `<cores>`.
@@ -37,7 +39,9 @@ struct HelpSnapshotTests {
             try help.write(to: Self.snapshotURL, atomically: true, encoding: .utf8)
         }
         let pinned = try String(contentsOf: Self.snapshotURL, encoding: .utf8)
-        #expect(help == pinned, "help text changed; rerun with VAXTICKET_UPDATE_SNAPSHOTS=1 and review the diff of Snapshots/help.txt")
+        #expect(
+            help == pinned, "help text changed; rerun with VAXTICKET_UPDATE_SNAPSHOTS=1 and review the diff of Snapshots/help.txt"
+        )
     }
 
     @Test("every subcommand the root lists has a snapshot")

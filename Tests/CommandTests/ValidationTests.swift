@@ -22,8 +22,18 @@ struct ValidationTests {
             (["issue", "--csv", "a.csv"], "--csv needs --out-dir"),
             (["issue", "--csv", "a.csv", "--out-dir", "d", "--registrant", "R1"], "--csv takes the ticket fields from the file"),
             (["issue", "--out", "x.png"], "Give --registrant, --dose, --vaccine and --site"),
-            (["issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S", "--out", "x.png", "--group", "KINGS"], "--group must be one of"),
-            (["issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S", "--out", "x.png", "--valid-from", "2021-13-01"], "--valid-from must be a YYYY-MM-DD date"),
+            (
+                [
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S", "--out", "x.png", "--group",
+                    "KINGS",
+                ], "--group must be one of"
+            ),
+            (
+                [
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S", "--out", "x.png",
+                    "--valid-from", "2021-13-01",
+                ], "--valid-from must be a YYYY-MM-DD date"
+            ),
             (["issue", "--csv", "a.csv", "--out-dir", "d", "--days", "0"], "--days must be 1 to 3650"),
             (["verify", "a.png", "--time-zone", "Mars/Olympus"], "Unknown time zone 'Mars/Olympus'"),
             (["verify", "a.png", "--at", "yesterday"], "--at must be a date"),
@@ -50,7 +60,9 @@ struct ValidationTests {
     @Test("good arguments parse into the command with its options")
     func parsed() throws {
         let record = try #require(
-            try VaxTicket.parseAsRoot(["record", "--payloads", "-", "--officer", "OFC1", "--lot", "LOT7", "--batch-size", "50", "--json"])
+            try VaxTicket.parseAsRoot([
+                "record", "--payloads", "-", "--officer", "OFC1", "--lot", "LOT7", "--batch-size", "50", "--json",
+            ])
                 as? RecordCommand)
         #expect(record.payloads == "-")
         #expect(record.officer == "OFC1")
@@ -62,7 +74,8 @@ struct ValidationTests {
         #expect(stats.by == .site)
         #expect(stats.from == "2021-08-01")
 
-        let verify = try #require(try VaxTicket.parseAsRoot(["verify", "a.png", "b", "--jobs", "3", "--at", "2021-08-23"]) as? VerifyCommand)
+        let verify = try #require(
+            try VaxTicket.parseAsRoot(["verify", "a.png", "b", "--jobs", "3", "--at", "2021-08-23"]) as? VerifyCommand)
         #expect(verify.paths == ["a.png", "b"])
         #expect(verify.batch.jobs == 3)
         #expect(verify.clockOptions.today.iso == "2021-08-23")

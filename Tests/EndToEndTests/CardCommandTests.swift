@@ -58,8 +58,10 @@ struct CardCommandTests {
         let setup = try Setup()
         defer { setup.folder.remove() }
         let roster = setup.folder.path("roster.csv")
-        try ("registrant,nik,name,birth_date,group,phone\n"
-            + "2108230000010002,3273020107900002,Agus Setiawan,1990-07-01,GENERAL,0812\n").write(toFile: roster, atomically: true, encoding: .utf8)
+        try
+            ("registrant,nik,name,birth_date,group,phone\n"
+            + "2108230000010002,3273020107900002,Agus Setiawan,1990-07-01,GENERAL,0812\n").write(
+                toFile: roster, atomically: true, encoding: .utf8)
         let database = setup.folder.path("doses.sqlite")
         #expect(try setup.run(["roster", "import", roster, "--db", database]).status == 0)
         let csv = setup.folder.path("registrants.csv")
@@ -69,7 +71,9 @@ struct CardCommandTests {
         for index in 3...9 { lines.append("21082300000100\(String(format: "%02d", index)),1,PFIZER,BDG002,,,,Warga \(index)") }
         try (lines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("sheets")
-        let first = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--format", "pdf", "--db", database, "--at", "2021-08-23"])
+        let first = try setup.run([
+            "issue", "--csv", csv, "--out-dir", out, "--format", "pdf", "--db", database, "--at", "2021-08-23",
+        ])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("issued 9 ticket cards"))
         let pdf = out + "/tickets.pdf"
@@ -94,7 +98,8 @@ struct CardCommandTests {
         let setup = try Setup()
         defer { setup.folder.remove() }
         let csv = setup.folder.path("r.csv")
-        try "registrant,dose,vaccine,site,name\n7,1,CORONAVAC,S1,Budi Santoso\n8,2,PFIZER,S1,Sri Wahyuni\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        try "registrant,dose,vaccine,site,name\n7,1,CORONAVAC,S1,Budi Santoso\n8,2,PFIZER,S1,Sri Wahyuni\n".write(
+            toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("cards")
         let run = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--format", "card", "--dpi", "200", "--jobs", "2"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -104,16 +109,19 @@ struct CardCommandTests {
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
     }
 
-    @Test("card options are checked before anything is written", arguments: [
-        (["--format", "pdf", "--out", "x.png"], "--format pdf needs --csv FILE --out-dir DIR."),
-        (["--format", "card", "--dpi", "72", "--out", "x.png"], "--dpi for cards must be 150 to 1200."),
-        (["--lang", "en", "--out", "x.png"], "--lang, --name, --site-name and --db are for --format card or pdf."),
-        (["--format", "card", "--module-px", "8", "--out", "x.png"], "--module-px is for bare QR codes"),
-    ])
+    @Test(
+        "card options are checked before anything is written",
+        arguments: [
+            (["--format", "pdf", "--out", "x.png"], "--format pdf needs --csv FILE --out-dir DIR."),
+            (["--format", "card", "--dpi", "72", "--out", "x.png"], "--dpi for cards must be 150 to 1200."),
+            (["--lang", "en", "--out", "x.png"], "--lang, --name, --site-name and --db are for --format card or pdf."),
+            (["--format", "card", "--module-px", "8", "--out", "x.png"], "--module-px is for bare QR codes"),
+        ])
     func validation(arguments: [String], message: String) throws {
         let setup = try Setup()
         defer { setup.folder.remove() }
-        let run = try setup.run(["issue", "--registrant", "7", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1"] + arguments)
+        let run = try setup.run(
+            ["issue", "--registrant", "7", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1"] + arguments)
         #expect(run.status == 64)
         #expect(run.stderr.contains(message), "\(run.stderr)")
     }

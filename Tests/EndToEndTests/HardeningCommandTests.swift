@@ -3,16 +3,19 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Regression tests for issue 9 that run the binary, one per item, named after it.
 @Suite("Issue 9 hardening: the command line")
 struct HardeningCommandTests {
-    @Test("issue 9 item 3: simulate-photo refuses a strength or module size that is infinite, NaN or out of range", arguments: [
-        ["--strength", "inf"], ["--strength", "nan"], ["--strength", "-0.5"], ["--strength", "2"], ["--kind", "blur", "--strength", "inf"],
-        ["--kind", "blur", "--strength", "1e300"], ["--module-px", "inf"], ["--module-px", "nan"], ["--module-px", "0"],
-    ])
+    @Test(
+        "issue 9 item 3: simulate-photo refuses a strength or module size that is infinite, NaN or out of range",
+        arguments: [
+            ["--strength", "inf"], ["--strength", "nan"], ["--strength", "-0.5"], ["--strength", "2"],
+            ["--kind", "blur", "--strength", "inf"],
+            ["--kind", "blur", "--strength", "1e300"], ["--module-px", "inf"], ["--module-px", "nan"], ["--module-px", "0"],
+        ])
     func item3FloatingPointOptions(options: [String]) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -41,11 +44,17 @@ struct HardeningCommandTests {
         defer { folder.remove() }
         let keyring = folder.path("keyring.json")
         try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
-        try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
-        let issued = try runVaxticket(["issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring])
+        try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(
+            toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
+        let issued = try runVaxticket([
+            "issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring,
+        ])
         try #require(issued.status == 0, "\(issued.stderr)")
         #expect(try mode(folder.path("t/tickets.txt")) == 0o600)
-        let recorded = try runVaxticket(["record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer", "OFC1"])
+        let recorded = try runVaxticket([
+            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"),
+            "--officer", "OFC1",
+        ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
         #expect(try mode(folder.path("d.sqlite")) == 0o600)
     }
@@ -57,7 +66,10 @@ struct HardeningCommandTests {
         let keyring = folder.path("keyring.json")
         try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
         try FileManager.default.createDirectory(atPath: folder.path("queue"), withIntermediateDirectories: true)
-        let result = try runVaxticket(["record", "--payloads", folder.path("queue"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer", "OFC1"])
+        let result = try runVaxticket([
+            "record", "--payloads", folder.path("queue"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer",
+            "OFC1",
+        ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("not a regular file"), "\(result.stderr)")
     }
@@ -68,7 +80,9 @@ struct HardeningCommandTests {
         defer { folder.remove() }
         var csv = "registrant,nik,name,birth_date,group,phone\r\n"
         csv += "R0,3171012345600000,\"Siti,1980-04-30,GENERAL,\r\n"
-        for index in 1...1000 { csv += "R\(index),31710123456\(String(format: "%05d", index)),\"Name, \(index)\",1980-04-30,GENERAL,\r\n" }
+        for index in 1...1000 {
+            csv += "R\(index),31710123456\(String(format: "%05d", index)),\"Name, \(index)\",1980-04-30,GENERAL,\r\n"
+        }
         csv += "R1001,3171012345601001,Dup,1980-04-30,GENERAL,\r\n"
         csv += "R1002,3171012345601001,Dup NIK,1980-04-30,GENERAL,\r\n"
         try csv.write(toFile: folder.path("roster.csv"), atomically: true, encoding: .utf8)
@@ -88,10 +102,15 @@ struct HardeningCommandTests {
         defer { folder.remove() }
         let keyring = folder.path("keyring.json")
         try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
-        try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
-        try #require(try runVaxticket(["issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring]).status == 0)
+        try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(
+            toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
+        try #require(
+            try runVaxticket([
+                "issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring,
+            ]).status == 0)
         let recorded = try runVaxticket([
-            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer", "OFC1",
+            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"),
+            "--officer", "OFC1",
             "--site", "=HYPERLINK(\"http://evil\")",
         ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
@@ -111,12 +130,16 @@ struct HardeningCommandTests {
         }
 
         func run(_ arguments: [String], keyring: String? = nil) throws -> CommandResult {
-            try runVaxticket(arguments, environment: ["VAXTICKET_KEYRING": keyring ?? self.keyring, "VAXTICKET_DB": folder.path("d.sqlite")])
+            try runVaxticket(
+                arguments, environment: ["VAXTICKET_KEYRING": keyring ?? self.keyring, "VAXTICKET_DB": folder.path("d.sqlite")])
         }
 
         func issue(_ name: String, from: String, until: String? = nil, keyring: String? = nil) throws -> CommandResult {
-            try run(["issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1", "--valid-from", from,
-                     "--out", folder.path(name), "--json"] + (until.map { ["--valid-until", $0] } ?? []), keyring: keyring)
+            try run(
+                [
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1", "--valid-from", from,
+                    "--out", folder.path(name), "--json",
+                ] + (until.map { ["--valid-until", $0] } ?? []), keyring: keyring)
         }
 
         func code(_ result: CommandResult) throws -> String? {
@@ -149,7 +172,8 @@ struct HardeningCommandTests {
         let station = try Station()
         defer { station.folder.remove() }
         let issued = try station.issue("t.png", from: "2021-08-23")
-        let serial = try #require((try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: Any])?["serial"] as? String)
+        let serial = try #require(
+            (try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: Any])?["serial"] as? String)
         #expect(try station.run(["revoke", serial, "--reason", "lost\rphone"]).status == 64)
         #expect(try station.run(["revoke", serial, "--reason", "lost phone"]).status == 0)
         try? FileManager.default.removeItem(atPath: station.folder.path("revoked.txt"))
@@ -172,7 +196,8 @@ struct HardeningCommandTests {
         DispatchQueue.concurrentPerform(iterations: serials.count) { index in
             _ = try? station.run(["revoke", serials[index]])
         }
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: station.keyring))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: station.keyring))) as? [String: Any])
         #expect((json["revoked"] as? [[String: Any]])?.count == serials.count)
     }
 
@@ -180,17 +205,30 @@ struct HardeningCommandTests {
     func item10TimeZone() throws {
         let station = try Station()
         defer { station.folder.remove() }
-        try "registrant,dose,vaccine,site,group,valid_from,valid_until\nR1,1,ASTRAZENECA,S1,,2021-08-01,2021-10-01\nR1,2,ASTRAZENECA,S1,,2021-08-01,2021-10-01\n"
+        try
+            "registrant,dose,vaccine,site,group,valid_from,valid_until\nR1,1,ASTRAZENECA,S1,,2021-08-01,2021-10-01\nR1,2,ASTRAZENECA,S1,,2021-08-01,2021-10-01\n"
             .write(toFile: station.folder.path("r.csv"), atomically: true, encoding: .utf8)
-        try #require(try station.run(["issue", "--csv", station.folder.path("r.csv"), "--out-dir", station.folder.path("t"), "--format", "text"]).status == 0)
-        let tickets = try String(contentsOfFile: station.folder.path("t/tickets.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+        try #require(
+            try station.run([
+                "issue", "--csv", station.folder.path("r.csv"), "--out-dir", station.folder.path("t"), "--format", "text",
+            ]).status == 0)
+        let tickets = try String(contentsOfFile: station.folder.path("t/tickets.txt"), encoding: .utf8).split(separator: "\n")
+            .map(String.init)
         let one = try runVaxticket(
-            ["record", "--payloads", "-", "--officer", "OFC1", "--at", "2021-08-23T23:30:00+00:00", "--time-zone", "Pacific/Kiritimati"],
-            environment: ["VAXTICKET_KEYRING": station.keyring, "VAXTICKET_DB": station.folder.path("tz.sqlite")], stdin: tickets[0] + "\n")
+            [
+                "record", "--payloads", "-", "--officer", "OFC1", "--at", "2021-08-23T23:30:00+00:00", "--time-zone",
+                "Pacific/Kiritimati",
+            ],
+            environment: ["VAXTICKET_KEYRING": station.keyring, "VAXTICKET_DB": station.folder.path("tz.sqlite")],
+            stdin: tickets[0] + "\n")
         #expect(one.status == 0, "\(one.stderr)")
         let two = try runVaxticket(
-            ["record", "--payloads", "-", "--officer", "OFC1", "--at", "2021-09-19T23:30:00+00:00", "--time-zone", "Pacific/Pago_Pago"],
-            environment: ["VAXTICKET_KEYRING": station.keyring, "VAXTICKET_DB": station.folder.path("tz.sqlite")], stdin: tickets[1] + "\n")
+            [
+                "record", "--payloads", "-", "--officer", "OFC1", "--at", "2021-09-19T23:30:00+00:00", "--time-zone",
+                "Pacific/Pago_Pago",
+            ],
+            environment: ["VAXTICKET_KEYRING": station.keyring, "VAXTICKET_DB": station.folder.path("tz.sqlite")],
+            stdin: tickets[1] + "\n")
         #expect(two.status == 1)
         #expect(two.stderr.contains("keeps the programme time zone Pacific/Kiritimati"))
     }

@@ -35,9 +35,13 @@ private struct TicketFixture {
         var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until\n"
         for index in 0..<count { csv += "R\(index),1,CORONAVAC,JKT01,GENERAL,2021-08-01,2021-10-29\n" }
         try csv.write(toFile: folder.path("registrants.csv"), atomically: true, encoding: .utf8)
-        let issued = try runVaxticket(["issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"), "--format", "text", "--keyring", folder.path("keyring.json")])
+        let issued = try runVaxticket([
+            "issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"), "--format", "text",
+            "--keyring", folder.path("keyring.json"),
+        ])
         try #require(issued.status == 0, "issue: \(issued.stderr)")
-        tickets = try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
+        tickets = try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(separator: "\n").map(
+            String.init)
     }
 
     func payloads(_ range: Range<Int>, name: String) throws -> String {
@@ -48,7 +52,10 @@ private struct TicketFixture {
 
     func record(_ payloads: String, db: String, station: String, extra: [String] = []) throws -> CommandResult {
         try runVaxticket(
-            ["record", "--payloads", payloads, "--keyring", keyring, "--db", db, "--officer", "OFC-\(station)", "--station", station, "--at", "2021-08-23T09:00:00"]
+            [
+                "record", "--payloads", payloads, "--keyring", keyring, "--db", db, "--officer", "OFC-\(station)", "--station",
+                station, "--at", "2021-08-23T09:00:00",
+            ]
                 + extra)
     }
 
@@ -61,19 +68,24 @@ private struct TicketFixture {
 
 @Suite("PostgreSQL from the command line: many record processes, offline stations merged")
 struct PostgresCommandTests {
-    @Test("eight record processes on one PostgreSQL database record every ticket exactly once, with no lock error", .enabled(if: TestPostgres.isAvailable))
+    @Test(
+        "eight record processes on one PostgreSQL database record every ticket exactly once, with no lock error",
+        .enabled(if: TestPostgres.isAvailable))
     func eightWriters() throws {
         let fixture = try TicketFixture(count: 400)
         defer { fixture.folder.remove() }
         let db = try TestPostgres.freshDatabase()
         let forward = try fixture.payloads(0..<400, name: "forward.txt")
-        try (fixture.tickets.reversed().joined(separator: "\n") + "\n").write(toFile: fixture.folder.path("backward.txt"), atomically: true, encoding: .utf8)
+        try (fixture.tickets.reversed().joined(separator: "\n") + "\n").write(
+            toFile: fixture.folder.path("backward.txt"), atomically: true, encoding: .utf8)
         let results = Mutex<[Int: CommandResult]>([:])
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { writer in
             do {
                 let payloads = writer % 2 == 0 ? forward : fixture.folder.path("backward.txt")
-                let result = try fixture.record(payloads, db: db, station: "ST\(writer)", extra: ["--json", "--batch-size", "\(25 + writer * 10)", "--jobs", "1"])
+                let result = try fixture.record(
+                    payloads, db: db, station: "ST\(writer)",
+                    extra: ["--json", "--batch-size", "\(25 + writer * 10)", "--jobs", "1"])
                 results.withLock { $0[writer] = result }
             } catch {
                 failures.withLock { $0.append("\(error)") }
@@ -100,7 +112,9 @@ struct PostgresCommandTests {
         #expect((stats["scans"] as? [String: Int]) == ["recorded": 400, "already_recorded": 2800])
     }
 
-    @Test("db merge brings stations in exactly once and reports the doses two stations both recorded", arguments: DatabaseKind.allCases)
+    @Test(
+        "db merge brings stations in exactly once and reports the doses two stations both recorded",
+        arguments: DatabaseKind.allCases)
     func merge(kind: DatabaseKind) throws {
         let fixture = try TicketFixture(count: 15)
         defer { fixture.folder.remove() }
@@ -112,7 +126,9 @@ struct PostgresCommandTests {
 
         let merged = try runVaxticket(["db", "merge", first, "--db", central])
         #expect(merged.status == 0, "\(merged.stderr)")
-        #expect(merged.stdout.contains("10 doses added, 0 already merged; 10 scan log lines added, 0 already merged; 0 new conflicts, 0 already known"))
+        #expect(
+            merged.stdout.contains(
+                "10 doses added, 0 already merged; 10 scan log lines added, 0 already merged; 0 new conflicts, 0 already known"))
 
         let clashing = try runVaxticket(["db", "merge", second, "--db", central, "--json"])
         #expect(clashing.status == 1)
@@ -122,11 +138,17 @@ struct PostgresCommandTests {
         let conflicts = try #require(report["conflicts"] as? [[String: Any]])
         #expect(conflicts.count == 5)
         #expect(Set(conflicts.compactMap { $0["registrant"] as? String }) == ["R5", "R6", "R7", "R8", "R9"])
-        #expect(conflicts.allSatisfy { $0["kind"] as? String == "same_serial" && $0["station"] as? String == "ST2" && $0["existingStation"] as? String == "ST1" })
+        #expect(
+            conflicts.allSatisfy {
+                $0["kind"] as? String == "same_serial" && $0["station"] as? String == "ST2"
+                    && $0["existingStation"] as? String == "ST1"
+            })
 
         let again = try runVaxticket(["db", "merge", second, "--db", central])
         #expect(again.status == 1)
-        #expect(again.stdout.contains("0 doses added, 5 already merged; 0 scan log lines added, 10 already merged; 0 new conflicts, 5 already known"))
+        #expect(
+            again.stdout.contains(
+                "0 doses added, 5 already merged; 0 scan log lines added, 10 already merged; 0 new conflicts, 5 already known"))
         let stats = try fixture.total(central)
         #expect(stats["total"] as? Int == 15)
         // Both stations' scans of R5..R9 are in the log.

@@ -5,9 +5,9 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A keyring, tickets issued from a CSV, a roster and a database in a fresh folder.
@@ -26,12 +26,18 @@ private struct RecordingFixture {
         for index in 0..<count { csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n" }
         for index in 0..<duplicates { csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n" }
         try csv.write(toFile: folder.path("registrants.csv"), atomically: true, encoding: .utf8)
-        let issued = try runVaxticket(["issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"), "--format", "text", "--keyring", keyring])
+        let issued = try runVaxticket([
+            "issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"), "--format", "text",
+            "--keyring", keyring,
+        ])
         try #require(issued.status == 0, "issue: \(issued.stderr)")
     }
 
     var tickets: [String] {
-        get throws { try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(separator: "\n").map(String.init) }
+        get throws {
+            try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(separator: "\n").map(
+                String.init)
+        }
     }
 
     func write(_ lines: [String], to name: String) throws -> String {
@@ -42,7 +48,8 @@ private struct RecordingFixture {
 
     func record(_ arguments: [String], stdin: String? = nil) throws -> CommandResult {
         try runVaxticket(
-            ["record", "--keyring", keyring, "--db", database, "--officer", "OFC1", "--at", "2021-08-23T09:00:00"] + arguments, stdin: stdin)
+            ["record", "--keyring", keyring, "--db", database, "--officer", "OFC1", "--at", "2021-08-23T09:00:00"] + arguments,
+            stdin: stdin)
     }
 
     func stats(_ arguments: [String] = []) throws -> [String: Any] {
@@ -63,7 +70,9 @@ extension RecordingFixture {
 }
 
 private func jsonLines(_ text: String) throws -> [[String: Any]] {
-    try text.split(separator: "\n").map { line in try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]) }
+    try text.split(separator: "\n").map { line in
+        try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
 }
 
 @Suite("vaxticket roster, record and stats")
@@ -72,7 +81,8 @@ struct RecordCommandTests {
     func recordAndRescan() throws {
         let fixture = try RecordingFixture(count: 3)
         defer { fixture.folder.remove() }
-        let roster = "registrant,nik,name,birth_date,group,phone,notes\nR0,3171012345678900,Siti Rahma,1980-04-30,GENERAL,+62 812,x\n"
+        let roster =
+            "registrant,nik,name,birth_date,group,phone,notes\nR0,3171012345678900,Siti Rahma,1980-04-30,GENERAL,+62 812,x\n"
         try roster.write(toFile: fixture.folder.path("roster.csv"), atomically: true, encoding: .utf8)
         #expect(try runVaxticket(["roster", "import", fixture.folder.path("roster.csv"), "--db", fixture.database]).status == 0)
         let tickets = try fixture.tickets
@@ -98,7 +108,10 @@ struct RecordCommandTests {
             "--payloads", payloads,
         ])
         #expect(again.status == 0)
-        #expect(again.stdout.contains("line 1: already recorded: dose 1 for R0 (Siti Rahma) was recorded 2021-08-23T09:00:00+07:00 at site JKT01 by officer OFC1 (station ST1)"))
+        #expect(
+            again.stdout.contains(
+                "line 1: already recorded: dose 1 for R0 (Siti Rahma) was recorded 2021-08-23T09:00:00+07:00 at site JKT01 by officer OFC1 (station ST1)"
+            ))
 
         // One altered character in the signed part: refused, logged, exit 1.
         var forged = Array(tickets[1])
@@ -125,7 +138,8 @@ struct RecordCommandTests {
         let png = fixture.folder.path("photos/ticket.png")
         try FileManager.default.createDirectory(atPath: fixture.folder.path("photos"), withIntermediateDirectories: true)
         let issued = try runVaxticket([
-            "issue", "--registrant", "R42", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01", "--valid-from", "2021-08-01",
+            "issue", "--registrant", "R42", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01", "--valid-from",
+            "2021-08-01",
             "--valid-until", "2021-12-31", "--out", png, "--keyring", fixture.keyring,
         ])
         try #require(issued.status == 0, "issue: \(issued.stderr)")
@@ -153,22 +167,33 @@ struct RecordCommandTests {
         #expect(both.stderr.contains("not both"))
         #expect(try runVaxticket(["stats", "--from", "yesterday"]).status == 64)
         let help = try runVaxticket(["record", "--help"]).stdout
-        for option in ["--payloads", "--officer", "--lot", "--station", "--site", "--at", "--policy", "--batch-size", "--db", "--keyring", "--json"] {
+        for option in [
+            "--payloads", "--officer", "--lot", "--station", "--site", "--at", "--policy", "--batch-size", "--db", "--keyring",
+            "--json",
+        ] {
             #expect(help.contains(option), "record --help lists \(option)")
         }
 
-        try "registrant,nik,name,birth_date,group,phone\nR1,123,A,1990-01-01,GENERAL,\n".write(toFile: fixture.folder.path("r.csv"), atomically: true, encoding: .utf8)
+        try "registrant,nik,name,birth_date,group,phone\nR1,123,A,1990-01-01,GENERAL,\n".write(
+            toFile: fixture.folder.path("r.csv"), atomically: true, encoding: .utf8)
         let roster = try runVaxticket(["roster", "import", fixture.folder.path("r.csv"), "--db", fixture.database])
         #expect(roster.status == 1)
         #expect(roster.stderr.contains("line 2: NIK must be 16 digits"))
 
         let payloads = try fixture.write(try fixture.tickets, to: "p.txt")
-        let noKeyring = try runVaxticket(["record", "--keyring", fixture.folder.path("none.json"), "--db", fixture.database, "--officer", "O", "--payloads", payloads])
+        let noKeyring = try runVaxticket([
+            "record", "--keyring", fixture.folder.path("none.json"), "--db", fixture.database, "--officer", "O", "--payloads",
+            payloads,
+        ])
         #expect(noKeyring.status == 1)
         #expect(noKeyring.stderr.contains("no keyring at"))
 
-        try Data(String(repeating: "not a database\n", count: 200).utf8).write(to: URL(fileURLWithPath: fixture.folder.path("bad.sqlite")))
-        let badDatabase = try runVaxticket(["record", "--keyring", fixture.keyring, "--db", fixture.folder.path("bad.sqlite"), "--officer", "O", "--payloads", payloads])
+        try Data(String(repeating: "not a database\n", count: 200).utf8).write(
+            to: URL(fileURLWithPath: fixture.folder.path("bad.sqlite")))
+        let badDatabase = try runVaxticket([
+            "record", "--keyring", fixture.keyring, "--db", fixture.folder.path("bad.sqlite"), "--officer", "O", "--payloads",
+            payloads,
+        ])
         #expect(badDatabase.status == 1)
         #expect(badDatabase.stderr.contains("is not a VaxTicket database"))
         let noDatabase = try runVaxticket(["stats", "--db", fixture.folder.path("none.sqlite")])
@@ -198,7 +223,9 @@ struct RecordCommandTests {
         for station in 0..<stations {
             group.enter()
             Thread.detachNewThread {
-                let result = try? fixture.record(["--payloads", inputs[station], "--json", "--station", "ST\(station)", "--batch-size", "10"])
+                let result = try? fixture.record([
+                    "--payloads", inputs[station], "--json", "--station", "ST\(station)", "--batch-size", "10",
+                ])
                 results.withLock { $0[station] = result }
                 group.leave()
             }
@@ -226,7 +253,9 @@ struct RecordCommandTests {
         #expect((stats["scans"] as? [String: Int])?.values.reduce(0, +) == stations * 100)
     }
 
-    @Test("SIGKILL in the middle of a batch loses no committed record, leaves no partial one; a re-run completes it without duplicates")
+    @Test(
+        "SIGKILL in the middle of a batch loses no committed record, leaves no partial one; a re-run completes it without duplicates"
+    )
     func killMidBatch() throws {
         let fixture = try RecordingFixture(count: 200)
         defer { fixture.folder.remove() }

@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import TestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 @Suite("vaxticket officers and serve")
 struct ServeCommandTests {
@@ -18,12 +19,15 @@ struct ServeCommandTests {
         #expect(token.hasPrefix("vt_"))
         #expect(token.count == 46)
         // The token is nowhere in the database file.
-        let database = try Data(contentsOf: URL(fileURLWithPath: folder.path("doses.sqlite")))
+        let database =
+            try Data(contentsOf: URL(fileURLWithPath: folder.path("doses.sqlite")))
             + ((try? Data(contentsOf: URL(fileURLWithPath: folder.path("doses.sqlite-wal")))) ?? Data())
         #expect(database.range(of: Data(token.utf8)) == nil)
 
         #expect(try runVaxticket(["officers", "add", "Budi Santoso"], environment: environment).status == 1)
-        #expect(try runVaxticket(["officers", "add", "Ani"], environment: environment).stdout.split(separator: "\n").last != Substring(token))
+        #expect(
+            try runVaxticket(["officers", "add", "Ani"], environment: environment).stdout.split(separator: "\n").last
+                != Substring(token))
         let listed = try runVaxticket(["officers", "list", "--json"], environment: environment)
         #expect(listed.stdout.contains("\"name\":\"Ani\""))
         #expect(listed.stdout.contains("\"site\":\"JKT01\""))
@@ -35,7 +39,9 @@ struct ServeCommandTests {
         #expect(revokedAgain.status == 1)
         #expect(revokedAgain.stderr.contains("revoked already"))
         #expect(try runVaxticket(["officers", "list"], environment: environment).stdout.contains("revoked"))
-        #expect(try runVaxticket(["officers", "revoke", "Nobody"], environment: environment).stderr.contains("no officer named Nobody"))
+        #expect(
+            try runVaxticket(["officers", "revoke", "Nobody"], environment: environment).stderr.contains(
+                "no officer named Nobody"))
     }
 
     @Test("serve listens on loopback, answers /healthz and the phone page, and stops on SIGTERM")

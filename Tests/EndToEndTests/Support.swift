@@ -68,4 +68,3 @@ func runVaxticket(
         stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self)
     )
 }
-

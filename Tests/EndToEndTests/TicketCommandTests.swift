@@ -53,7 +53,8 @@ struct TicketCommandTests {
         #expect(keys.map { $0["state"] as? String } == ["retired", "active"])
         #expect(keys.allSatisfy { Set($0.keys) == ["id", "state", "created"] })
         // No secret from the file shows up in any output.
-        let file = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: setup.keyring))) as? [String: Any])
+        let file = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: setup.keyring))) as? [String: Any])
         let secrets = try #require(file["keys"] as? [[String: Any]]).compactMap { $0["secret"] as? String }
         #expect(secrets.count == 2)
         for secret in secrets { #expect(!listed.stdout.contains(secret) && !listed.stderr.contains(secret)) }
@@ -82,7 +83,10 @@ struct TicketCommandTests {
         let version = try #require(info["qrVersion"] as? Int)
         #expect(version <= 5)
         #expect(info["validUntil"] as? String == "2021-09-21")
-        let sentence = try setup.run(["issue", "--registrant", "7", "--dose", "2", "--vaccine", "PFIZER", "--site", "S1", "--out", setup.folder.path("b.png")])
+        let sentence = try setup.run([
+            "issue", "--registrant", "7", "--dose", "2", "--vaccine", "PFIZER", "--site", "S1", "--out",
+            setup.folder.path("b.png"),
+        ])
         #expect(sentence.stdout.contains("QR version"))
 
         let valid = try setup.run(["verify", "--json", "--at", "2021-09-21", png])
@@ -127,14 +131,14 @@ struct TicketCommandTests {
         defer { setup.folder.remove() }
         let csv = setup.folder.path("registrants.csv")
         try """
-            registrant,dose,vaccine,site,group,valid_from,valid_until
-            2108230000000001,1,CORONAVAC,BDG001,HEALTHWORKER,2021-08-23,2021-09-21
-            2108230000000002,1,ASPIRIN,BDG001
-            2108230000000003,2,PFIZER,BDG002,,2021-08-23,
-            bad ref,1,PFIZER,BDG002
-            2108230000000005,1,MODERNA,BDG003
+        registrant,dose,vaccine,site,group,valid_from,valid_until
+        2108230000000001,1,CORONAVAC,BDG001,HEALTHWORKER,2021-08-23,2021-09-21
+        2108230000000002,1,ASPIRIN,BDG001
+        2108230000000003,2,PFIZER,BDG002,,2021-08-23,
+        bad ref,1,PFIZER,BDG002
+        2108230000000005,1,MODERNA,BDG003
 
-            """.write(toFile: csv, atomically: true, encoding: .utf8)
+        """.write(toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("out")
         let first = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--jobs", "2", "--at", "2021-08-23"])
         #expect(first.status == 1)
@@ -195,7 +199,10 @@ struct TicketCommandTests {
         let setup = try KeyringFolder()
         defer { setup.folder.remove() }
         let png = setup.folder.path("ticket.png")
-        let issued = try setup.run(["issue", "--registrant", "2108230000012345", "--dose", "2", "--vaccine", "ASTRAZENECA", "--site", "BDG001", "--group", "ELDERLY", "--out", png, "--json"])
+        let issued = try setup.run([
+            "issue", "--registrant", "2108230000012345", "--dose", "2", "--vaccine", "ASTRAZENECA", "--site", "BDG001", "--group",
+            "ELDERLY", "--out", png, "--json",
+        ])
         let serial = try #require(try jsonLines(issued.stdout).first?["serial"] as? String)
         let gray = try PNG.decode(Array(try Data(contentsOf: URL(fileURLWithPath: png))), maxPixels: 10_000_000)
         let jpeg = try JPEGEncoder().encode(gray, quality: 40)
@@ -210,12 +217,15 @@ struct TicketCommandTests {
 
     @Test("every golden vector's PNG verifies to its expected code")
     func vectors() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: vectorsFolder.path).filter { $0.hasSuffix(".json") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: vectorsFolder.path).filter { $0.hasSuffix(".json") }
+            .sorted()
         #expect(names.count >= 14)
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         for name in names {
-            let vector = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: vectorsFolder.appendingPathComponent(name))) as? [String: Any])
+            let vector = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: vectorsFolder.appendingPathComponent(name)))
+                    as? [String: Any])
             let expected = try #require(vector["expected"] as? [String: Any])
             let clock = try #require(vector["clock"] as? [String: String])
             // A keyring (mode 0600) and revocation list exactly as the vector gives them.
@@ -224,20 +234,25 @@ struct TicketCommandTests {
             let keys = try #require(vector["keyring"] as? [[String: String]]).map { entry in
                 [
                     "id": entry["id"]!, "state": entry["state"]!, "created": entry["created"]!,
-                    "secret": Data(stride(from: 0, to: entry["secret_hex"]!.count, by: 2).map { offset in
-                        let start = entry["secret_hex"]!.index(entry["secret_hex"]!.startIndex, offsetBy: offset)
-                        return UInt8(entry["secret_hex"]![start..<entry["secret_hex"]!.index(start, offsetBy: 2)], radix: 16)!
-                    }).base64EncodedString(),
+                    "secret": Data(
+                        stride(from: 0, to: entry["secret_hex"]!.count, by: 2).map { offset in
+                            let start = entry["secret_hex"]!.index(entry["secret_hex"]!.startIndex, offsetBy: offset)
+                            return UInt8(entry["secret_hex"]![start..<entry["secret_hex"]!.index(start, offsetBy: 2)], radix: 16)!
+                        }
+                    ).base64EncodedString(),
                 ]
             }
             let keyring = caseFolder.appendingPathComponent("keyring.json").path
             let keyringData = try JSONSerialization.data(withJSONObject: ["format": "vaxticket-keyring-1", "keys": keys])
-            #expect(FileManager.default.createFile(atPath: keyring, contents: keyringData, attributes: [.posixPermissions: 0o600]))
+            #expect(
+                FileManager.default.createFile(atPath: keyring, contents: keyringData, attributes: [.posixPermissions: 0o600]))
             let revoked = try #require(vector["revoked"] as? [String]).map { $0 + "\n" }.joined()
             try revoked.write(toFile: caseFolder.appendingPathComponent("revoked.txt").path, atomically: true, encoding: .utf8)
 
             let png = vectorsFolder.appendingPathComponent(try #require(vector["png"] as? String)).path
-            let result = try runVaxticket(["verify", "--json", "--keyring", keyring, "--at", clock["at"]!, "--time-zone", clock["time_zone"]!, png])
+            let result = try runVaxticket([
+                "verify", "--json", "--keyring", keyring, "--at", clock["at"]!, "--time-zone", clock["time_zone"]!, png,
+            ])
             let object = try #require(try jsonLines(result.stdout).first, "\(name): \(result.stderr)")
             #expect(object["code"] as? String == expected["code"] as? String, "\(name)")
             #expect(result.status == (expected["code"] as? String == "valid" ? 0 : 1), "\(name)")

@@ -10,7 +10,8 @@ import Testing
 struct CascadeTests {
     @Test("an easy photo is read by the first look, without the cascade")
     func easyPhotoFirstLook() throws {
-        let reading = try PhotoReader().reading(JPEGEncoder().encodeAsColor(renderedCode("VT1.easy", modulePixels: 4), quality: 85))
+        let reading = try PhotoReader().reading(
+            JPEGEncoder().encodeAsColor(renderedCode("VT1.easy", modulePixels: 4), quality: 85))
         #expect(reading.symbols.count == 1)
         #expect(reading.outcome?.step == 0)
         #expect(reading.outcome?.attempt == ReadAttempt())

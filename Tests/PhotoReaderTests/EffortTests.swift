@@ -49,7 +49,9 @@ struct EffortTests {
         #expect(high.work.units > budget, "high \(high.work.units), normal budget \(budget)")
     }
 
-    @Test("the budget is a fixed multiple of the first look's cost: a photo four times as large gets three to five times the budget")
+    @Test(
+        "the budget is a fixed multiple of the first look's cost: a photo four times as large gets three to five times the budget"
+    )
     func budgetScalesWithPhoto() throws {
         let small = try Self.reading(Self.hopeless(width: 400, height: 300), effort: .normal)
         let large = try Self.reading(Self.hopeless(width: 800, height: 600), effort: .normal)
@@ -120,7 +122,8 @@ struct EffortTests {
         let shot = simulator.combinedShot(strength: 0.6, modulePixels: 4)
         let text = ticketText(seed: 77, length: 60)
         let photo = try JPEGEncoder().encodeAsColor(
-            simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot), quality: shot.jpegQuality ?? 80)
+            simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot),
+            quality: shot.jpegQuality ?? 80)
         for bytes in [photo, try Self.hopeless(seed: 11)] {
             let reader = PhotoReader(options: PhotoReaderOptions(effort: effort))
             let first = try reader.reading(bytes)

@@ -1,9 +1,9 @@
 import Foundation
 import Recording
-import TicketCodec
-import TicketScanning
 import TestSupport
 import Testing
+import TicketCodec
+import TicketScanning
 
 @Suite("Dose store: recording, roster, scan log, statistics")
 struct DoseStoreTests {
@@ -41,9 +41,12 @@ struct DoseStoreTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try kind.make(in: folder)
-        _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(officer: "OFC1", station: "ST1"), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(officer: "OFC1", station: "ST1"), rules: Fixture.rules)
 
-        let again = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(officer: "OFC2", station: "ST2", day: 1), rules: Fixture.rules)
+        let again = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(officer: "OFC2", station: "ST2", day: 1),
+            rules: Fixture.rules)
 
         let result = try #require(again.first)
         #expect(result.outcome == .alreadyRecorded)
@@ -69,7 +72,11 @@ struct DoseStoreTests {
 
         let outcomes = try store.record(batch, context: Fixture.context(), rules: Fixture.rules).map(\.outcome)
 
-        #expect(outcomes == [.recorded, .alreadyRecorded, .doseAlreadyGiven(otherSerial: "S1"), .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-06"), .doseOutOfOrder(missingDose: 1)])
+        #expect(
+            outcomes == [
+                .recorded, .alreadyRecorded, .doseAlreadyGiven(otherSerial: "S1"),
+                .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-06"), .doseOutOfOrder(missingDose: 1),
+            ])
         #expect(try store.doses(registrant: "R1").map(\.serial) == ["S1"])
     }
 
@@ -80,12 +87,19 @@ struct DoseStoreTests {
         let store = try kind.make(in: folder)
         for (index, group) in ["HEALTHWORKER", "GENERAL"].enumerated() {
             let registrant = "R\(index)"
-            _ = try store.record([.ticket(Fixture.ticket("A\(index)", registrant: registrant, group: group))], context: Fixture.context(day: 0), rules: Fixture.rules)
-            _ = try store.record([.ticket(Fixture.ticket("B\(index)", registrant: registrant, dose: 2, group: group))], context: Fixture.context(day: 14), rules: Fixture.rules)
+            _ = try store.record(
+                [.ticket(Fixture.ticket("A\(index)", registrant: registrant, group: group))], context: Fixture.context(day: 0),
+                rules: Fixture.rules)
+            _ = try store.record(
+                [.ticket(Fixture.ticket("B\(index)", registrant: registrant, dose: 2, group: group))],
+                context: Fixture.context(day: 14), rules: Fixture.rules)
         }
 
         let third = try store.record(
-            [.ticket(Fixture.ticket("C0", registrant: "R0", dose: 3, group: "HEALTHWORKER")), .ticket(Fixture.ticket("C1", registrant: "R1", dose: 3, group: "GENERAL"))],
+            [
+                .ticket(Fixture.ticket("C0", registrant: "R0", dose: 3, group: "HEALTHWORKER")),
+                .ticket(Fixture.ticket("C1", registrant: "R1", dose: 3, group: "GENERAL")),
+            ],
             context: Fixture.context(day: 200), rules: Fixture.rules)
 
         #expect(third.map(\.outcome) == [.recorded, .notEligible(group: "GENERAL", dose: 3)])
@@ -101,7 +115,8 @@ struct DoseStoreTests {
         defer { folder.remove() }
         let store = try kind.make(in: folder)
 
-        let results = try store.record([.ticket(Fixture.ticket("S1", site: "BDG02"))], context: Fixture.context(site: "JKT01"), rules: Fixture.rules)
+        let results = try store.record(
+            [.ticket(Fixture.ticket("S1", site: "BDG02"))], context: Fixture.context(site: "JKT01"), rules: Fixture.rules)
 
         #expect(results.first?.outcome == .recordedAtOtherSite(ticketSite: "BDG02"))
         #expect(results.first?.message.contains("warning: the ticket was issued for site BDG02, recorded at site JKT01") == true)
@@ -139,16 +154,33 @@ struct DoseStoreTests {
         defer { folder.remove() }
         let store = try kind.make(in: folder)
         _ = try store.record(
-            [.ticket(Fixture.ticket("S1", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2", vaccine: "ASTRAZENECA", group: "ELDERLY"))],
+            [
+                .ticket(Fixture.ticket("S1", registrant: "R1")),
+                .ticket(Fixture.ticket("S2", registrant: "R2", vaccine: "ASTRAZENECA", group: "ELDERLY")),
+            ],
             context: Fixture.context(site: "JKT01", day: 0), rules: Fixture.rules)
-        _ = try store.record([.ticket(Fixture.ticket("S3", registrant: "R1", dose: 2, site: "JKT02"))], context: Fixture.context(site: "JKT02", day: 20), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S3", registrant: "R1", dose: 2, site: "JKT02"))],
+            context: Fixture.context(site: "JKT02", day: 20), rules: Fixture.rules)
 
         let byDay = try store.statistics(StatisticsQuery(dimension: .day))
         #expect(byDay.rows == [.init(key: "2021-08-23", count: 2), .init(key: "2021-09-12", count: 1)])
-        #expect(try store.statistics(StatisticsQuery(dimension: .vaccine)).rows == [.init(key: "ASTRAZENECA", count: 1), .init(key: "CORONAVAC", count: 2)])
-        #expect(try store.statistics(StatisticsQuery(dimension: .group)).rows == [.init(key: "ELDERLY", count: 1), .init(key: "GENERAL", count: 2)])
-        #expect(try store.statistics(StatisticsQuery(dimension: .site)).rows == [.init(key: "JKT01", count: 2), .init(key: "JKT02", count: 1)])
-        #expect(try store.statistics(StatisticsQuery(dimension: .dose)).rows == [.init(key: "1", count: 2), .init(key: "2", count: 1)])
+        #expect(
+            try store.statistics(StatisticsQuery(dimension: .vaccine)).rows == [
+                .init(key: "ASTRAZENECA", count: 1), .init(key: "CORONAVAC", count: 2),
+            ])
+        #expect(
+            try store.statistics(StatisticsQuery(dimension: .group)).rows == [
+                .init(key: "ELDERLY", count: 1), .init(key: "GENERAL", count: 2),
+            ])
+        #expect(
+            try store.statistics(StatisticsQuery(dimension: .site)).rows == [
+                .init(key: "JKT01", count: 2), .init(key: "JKT02", count: 1),
+            ])
+        #expect(
+            try store.statistics(StatisticsQuery(dimension: .dose)).rows == [
+                .init(key: "1", count: 2), .init(key: "2", count: 1),
+            ])
         let late = try store.statistics(StatisticsQuery(dimension: .dose, from: "2021-09-01"))
         #expect(late.total == 1)
         #expect(late.byDose == [2: 1])
@@ -157,12 +189,15 @@ struct DoseStoreTests {
         #expect(early.byDose == [1: 2])
     }
 
-    @Test("roster import inserts, updates by reference and refuses a NIK held by another registrant", arguments: StoreKind.allCases)
+    @Test(
+        "roster import inserts, updates by reference and refuses a NIK held by another registrant", arguments: StoreKind.allCases)
     func roster(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try kind.make(in: folder)
-        let first = try store.importRoster([Fixture.roster("R1", nik: "1111111111111111"), Fixture.roster("R2", nik: "2222222222222222")])
+        let first = try store.importRoster([
+            Fixture.roster("R1", nik: "1111111111111111"), Fixture.roster("R2", nik: "2222222222222222"),
+        ])
         #expect(first == RosterImportResult(inserted: 2, updated: 0, rejected: [:]))
 
         let second = try store.importRoster([
@@ -170,7 +205,10 @@ struct DoseStoreTests {
             Fixture.roster("R3", nik: "2222222222222222"),
         ])
 
-        #expect(second == RosterImportResult(inserted: 0, updated: 1, rejected: [1: "NIK 2222222222222222 already belongs to registrant R2"]))
+        #expect(
+            second
+                == RosterImportResult(
+                    inserted: 0, updated: 1, rejected: [1: "NIK 2222222222222222 already belongs to registrant R2"]))
         #expect(try store.rosterEntry(registrant: "R1")?.name == "Siti Rahmawati")
         #expect(try store.rosterEntry(registrant: "R3") == nil)
     }

@@ -37,7 +37,8 @@ enum Fixture {
     }
 
     static func ticket(
-        _ serial: String, registrant: String = "R1", dose: Int = 1, vaccine: String = "CORONAVAC", group: String = "GENERAL", site: String = "JKT01"
+        _ serial: String, registrant: String = "R1", dose: Int = 1, vaccine: String = "CORONAVAC", group: String = "GENERAL",
+        site: String = "JKT01"
     ) -> TicketFacts {
         TicketFacts(serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, group: group, site: site)
     }
@@ -47,11 +48,15 @@ enum Fixture {
         Date(timeIntervalSince1970: 1_629_684_000).addingTimeInterval(Double(day) * 86_400)
     }
 
-    static func context(officer: String = "OFC1", station: String = "ST1", site: String? = nil, lot: String? = "LOT42", day: Int = 0) -> ScanContext {
+    static func context(
+        officer: String = "OFC1", station: String = "ST1", site: String? = nil, lot: String? = "LOT42", day: Int = 0
+    ) -> ScanContext {
         ScanContext(officer: officer, station: station, site: site, lot: lot, administeredAt: at(day: day))
     }
 
-    static func dose(_ serial: String, registrant: String = "R1", dose: Int, vaccine: String = "CORONAVAC", day: String) -> DoseRecord {
+    static func dose(_ serial: String, registrant: String = "R1", dose: Int, vaccine: String = "CORONAVAC", day: String)
+        -> DoseRecord
+    {
         DoseRecord(
             serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: nil, site: "JKT01", ticketSite: "JKT01",
             priorityGroup: "GENERAL", officer: "OFC1", station: "ST1", administeredAt: Date(timeIntervalSince1970: 0),
@@ -59,7 +64,12 @@ enum Fixture {
         )
     }
 
-    static func roster(_ registrant: String, nik: String = "3171012345678901", name: String = "Siti Rahma", group: String = "GENERAL", elsewhere: Int = 0) -> RosterEntry {
-        RosterEntry(registrant: registrant, nik: nik, name: name, birthDate: "1980-04-30", priorityGroup: group, phone: "+62 812 0000", dosesElsewhere: elsewhere)
+    static func roster(
+        _ registrant: String, nik: String = "3171012345678901", name: String = "Siti Rahma", group: String = "GENERAL",
+        elsewhere: Int = 0
+    ) -> RosterEntry {
+        RosterEntry(
+            registrant: registrant, nik: nik, name: name, birthDate: "1980-04-30", priorityGroup: group, phone: "+62 812 0000",
+            dosesElsewhere: elsewhere)
     }
 }

@@ -22,10 +22,11 @@ struct StoreHardeningTests {
         }
         #expect(throws: DatabaseError.self) {
             try queue.write { db in
-                try db.execute(sql: """
-                    INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
-                    VALUES ('S9', 'R9', 1, 'CORONAVAC', 'JKT01', 'JKT01', 'GENERAL', 'OFC1', 'ST1', 'garbage', '2021-08-23', '2021-08-23 02:00:00.000')
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
+                        VALUES ('S9', 'R9', 1, 'CORONAVAC', 'JKT01', 'JKT01', 'GENERAL', 'OFC1', 'ST1', 'garbage', '2021-08-23', '2021-08-23 02:00:00.000')
+                        """)
             }
         }
 
@@ -35,7 +36,9 @@ struct StoreHardeningTests {
             try db.execute(sql: "DROP TRIGGER IF EXISTS dose_check_times_update")
             try db.execute(sql: "UPDATE dose SET administered_at = 'not a time' WHERE serial = 'S1'")
         }
-        #expect { try store.record([.ticket(Fixture.ticket("S2", dose: 2))], context: Fixture.context(day: 30), rules: Fixture.rules) } throws: { error in
+        #expect {
+            try store.record([.ticket(Fixture.ticket("S2", dose: 2))], context: Fixture.context(day: 30), rules: Fixture.rules)
+        } throws: { error in
             (error as? StoreError)?.code == "db_damaged_row"
         }
         #expect(throws: StoreError.self) { try store.doses(registrant: "R1") }
@@ -78,7 +81,9 @@ struct StoreHardeningTests {
         let reader = try LineReader(path: path)
         #expect(try reader.nextLine() == "first")
         #expect(reader.lineNumber == 1)
-        #expect(throws: LineReaderError.lineTooLong(path: path, line: 2, limit: LineReader.maximumLineLength)) { try reader.nextLine() }
+        #expect(throws: LineReaderError.lineTooLong(path: path, line: 2, limit: LineReader.maximumLineLength)) {
+            try reader.nextLine()
+        }
     }
 
     @Test("issue 9 item 10: the database keeps its programme time zone from creation and refuses another")
@@ -88,7 +93,8 @@ struct StoreHardeningTests {
         let path = folder.path("db.sqlite")
         let makassar = TimeZone(identifier: "Asia/Makassar")
         let store = try SQLiteDoseStore(path: path, timeZone: makassar)
-        _ = try store.record([.ticket(Fixture.ticket("S1", vaccine: "ASTRAZENECA"))], context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1", vaccine: "ASTRAZENECA"))], context: Fixture.context(), rules: Fixture.rules)
         // Dose 2 under another zone 27 x 24 hours later would pass the 28-day rule by a day's shift.
         #expect(throws: StoreError.timeZoneMismatch(path: path, stored: "Asia/Makassar", given: "Pacific/Kiritimati")) {
             try SQLiteDoseStore(path: path, timeZone: TimeZone(identifier: "Pacific/Kiritimati"))
@@ -111,7 +117,9 @@ struct StoreHardeningTests {
         #expect(clock >= before.addingTimeInterval(-1) && clock <= Date().addingTimeInterval(1))
 
         let future = ScanContext(officer: "OFC1", station: "ST1", administeredAt: Date().addingTimeInterval(3600))
-        #expect { try store.record([.ticket(Fixture.ticket("S2", registrant: "R2"))], context: future, rules: Fixture.rules) } throws: { error in
+        #expect {
+            try store.record([.ticket(Fixture.ticket("S2", registrant: "R2"))], context: future, rules: Fixture.rules)
+        } throws: { error in
             (error as? StoreError)?.code == "at_in_future"
         }
         #expect(ScanContext.problem(administeredAt: Date().addingTimeInterval(120)) == nil)
@@ -125,7 +133,8 @@ struct StoreHardeningTests {
         defer { folder.remove() }
         let path = folder.path("customers.sqlite")
         try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customer (name) VALUES ('Ana')")
+            try db.execute(
+                sql: "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customer (name) VALUES ('Ana')")
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -136,7 +145,9 @@ struct StoreHardeningTests {
         // A VaxTicket database carries the application id.
         let ours = folder.path("ours.sqlite")
         _ = try SQLiteDoseStore(path: ours)
-        #expect(try DatabaseQueue(path: ours).read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") } == SQLiteDoseStore.applicationID)
+        #expect(
+            try DatabaseQueue(path: ours).read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }
+                == SQLiteDoseStore.applicationID)
         _ = try SQLiteDoseStore(path: ours)
     }
 

@@ -6,9 +6,11 @@ import Testing
 @Suite("Merging offline stations: exactly once, conflicts kept")
 struct MergeTests {
     /// A station's own SQLite file with `scans` recorded in one batch by `station`.
-    private func station(_ name: String, in folder: TemporaryFolder, _ scans: [ScanInput], day: Int = 0) throws -> SQLiteDoseStore {
+    private func station(_ name: String, in folder: TemporaryFolder, _ scans: [ScanInput], day: Int = 0) throws -> SQLiteDoseStore
+    {
         let store = try SQLiteDoseStore(path: folder.path("\(name).sqlite"))
-        _ = try store.record(scans, context: Fixture.context(officer: "OFC-\(name)", station: name, day: day), rules: Fixture.rules)
+        _ = try store.record(
+            scans, context: Fixture.context(officer: "OFC-\(name)", station: name, day: day), rules: Fixture.rules)
         return store
     }
 
@@ -17,13 +19,22 @@ struct MergeTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let central = try kind.make(in: folder)
-        _ = try central.record([.ticket(Fixture.ticket("S3", registrant: "R3"))], context: Fixture.context(station: "SERVER"), rules: Fixture.rules)
+        _ = try central.record(
+            [.ticket(Fixture.ticket("S3", registrant: "R3"))], context: Fixture.context(station: "SERVER"), rules: Fixture.rules)
         let station = try station(
-            "ST1", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2")), .refused(.unreadable(.noCode), ticket: nil)])
+            "ST1", in: folder,
+            [
+                .ticket(Fixture.ticket("S1", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2")),
+                .refused(.unreadable(.noCode), ticket: nil),
+            ])
 
         let first = try central.merge(try station.mergeSource())
 
-        #expect(first == MergeResult(dosesAdded: 2, dosesAlreadyMerged: 0, scansAdded: 3, scansAlreadyMerged: 0, conflicts: [], conflictsAlreadyKnown: 0))
+        #expect(
+            first
+                == MergeResult(
+                    dosesAdded: 2, dosesAlreadyMerged: 0, scansAdded: 3, scansAlreadyMerged: 0, conflicts: [],
+                    conflictsAlreadyKnown: 0))
         #expect(try central.dose(serial: "S1")?.station == "ST1")
         #expect(try central.dose(serial: "S2")?.officer == "OFC-ST1")
         let stats = try central.statistics(StatisticsQuery())
@@ -34,19 +45,27 @@ struct MergeTests {
 
         let second = try central.merge(try station.mergeSource())
 
-        #expect(second == MergeResult(dosesAdded: 0, dosesAlreadyMerged: 2, scansAdded: 0, scansAlreadyMerged: 3, conflicts: [], conflictsAlreadyKnown: 0))
+        #expect(
+            second
+                == MergeResult(
+                    dosesAdded: 0, dosesAlreadyMerged: 2, scansAdded: 0, scansAlreadyMerged: 3, conflicts: [],
+                    conflictsAlreadyKnown: 0))
         #expect(try central.statistics(StatisticsQuery()) == stats)
         #expect(try central.scanLog() == log)
     }
 
-    @Test("a dose two stations recorded offline is a conflict: reported, kept, and both scans logged", arguments: StoreKind.allCases)
+    @Test(
+        "a dose two stations recorded offline is a conflict: reported, kept, and both scans logged", arguments: StoreKind.allCases
+    )
     func conflicts(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let central = try kind.make(in: folder)
         let first = try station("ST1", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))])
         // The same registrant's dose 1 under another serial, and the very same ticket again.
-        let second = try station("ST2", in: folder, [.ticket(Fixture.ticket("S9", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2"))], day: 1)
+        let second = try station(
+            "ST2", in: folder,
+            [.ticket(Fixture.ticket("S9", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2"))], day: 1)
         let third = try station("ST3", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))], day: 2)
 
         _ = try central.merge(try first.mergeSource())
@@ -71,7 +90,11 @@ struct MergeTests {
 
         let again = try central.merge(try second.mergeSource())
 
-        #expect(again == MergeResult(dosesAdded: 0, dosesAlreadyMerged: 1, scansAdded: 0, scansAlreadyMerged: 2, conflicts: [], conflictsAlreadyKnown: 1))
+        #expect(
+            again
+                == MergeResult(
+                    dosesAdded: 0, dosesAlreadyMerged: 1, scansAdded: 0, scansAlreadyMerged: 2, conflicts: [],
+                    conflictsAlreadyKnown: 1))
         #expect(try central.scanLog() == log)
     }
 
@@ -88,7 +111,11 @@ struct MergeTests {
         _ = try central.merge(try station.mergeSource())
         let viaHub = try central.merge(try hub.mergeSource())
 
-        #expect(viaHub == MergeResult(dosesAdded: 1, dosesAlreadyMerged: 1, scansAdded: 1, scansAlreadyMerged: 1, conflicts: [], conflictsAlreadyKnown: 0))
+        #expect(
+            viaHub
+                == MergeResult(
+                    dosesAdded: 1, dosesAlreadyMerged: 1, scansAdded: 1, scansAlreadyMerged: 1, conflicts: [],
+                    conflictsAlreadyKnown: 0))
         #expect(try central.statistics(StatisticsQuery()).total == 2)
         #expect(try central.scanLog().count == 2)
     }

@@ -23,7 +23,8 @@ struct OfficerStoreTests {
         #expect(try store.activeOfficer(tokenHash: String(repeating: "0", count: 64)) == nil)
 
         #expect(throws: OfficerError.nameTaken("Budi")) {
-            try store.addOfficer(Officer(name: "Budi", site: nil, tokenHash: String(repeating: "c3", count: 32), createdAt: added))
+            try store.addOfficer(
+                Officer(name: "Budi", site: nil, tokenHash: String(repeating: "c3", count: 32), createdAt: added))
         }
         try store.revokeOfficer(name: "Budi", at: added.addingTimeInterval(60))
         #expect(try store.activeOfficer(tokenHash: Self.hashA) == nil)
@@ -46,7 +47,9 @@ struct OfficerStoreTests {
                 try store.addOfficer(Officer(name: name, site: nil, tokenHash: Self.hashA, createdAt: Date()))
             }
         }
-        #expect(throws: OfficerError.self) { try store.addOfficer(Officer(name: "X", site: nil, tokenHash: "secret-token", createdAt: Date())) }
+        #expect(throws: OfficerError.self) {
+            try store.addOfficer(Officer(name: "X", site: nil, tokenHash: "secret-token", createdAt: Date()))
+        }
         #expect(try store.officers().isEmpty)
     }
 }

@@ -5,7 +5,9 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("PostgreSQL store: schema, constraints, many writers, TLS", .enabled(if: TestPostgres.isAvailable, "VAXTICKET_TEST_POSTGRES_URL is not set"))
+@Suite(
+    "PostgreSQL store: schema, constraints, many writers, TLS",
+    .enabled(if: TestPostgres.isAvailable, "VAXTICKET_TEST_POSTGRES_URL is not set"))
 struct PostgresDoseStoreTests {
     @Test("the schema has the SQLite store's migrations by name, and the database enforces its constraints")
     func constraints() throws {
@@ -28,14 +30,19 @@ struct PostgresDoseStoreTests {
         #expect(throws: StoreError.self) { try store.execute("DELETE FROM scan_log") }
         #expect(throws: StoreError.self) { try store.execute("TRUNCATE scan_log") }
         #expect(throws: StoreError.self) {
-            try store.execute("INSERT INTO roster (registrant, nik, name, birth_date, priority_group) VALUES ('R5', '12345', 'A', '1980-01-01', 'GENERAL')")
+            try store.execute(
+                "INSERT INTO roster (registrant, nik, name, birth_date, priority_group) VALUES ('R5', '12345', 'A', '1980-01-01', 'GENERAL')"
+            )
         }
         #expect(try store.scanLog().count == 1)
         _ = try store.execute(insert("S4", "R4", 1))
         // The tally follows inserts, changes and deletes made outside the store too.
         #expect(try store.statistics(StatisticsQuery()).total == 2)
         _ = try store.execute("UPDATE dose SET site = 'JKT02' WHERE serial = 'S4'")
-        #expect(try store.statistics(StatisticsQuery(dimension: .site)).rows == [.init(key: "JKT01", count: 1), .init(key: "JKT02", count: 1)])
+        #expect(
+            try store.statistics(StatisticsQuery(dimension: .site)).rows == [
+                .init(key: "JKT01", count: 1), .init(key: "JKT02", count: 1),
+            ])
         _ = try store.execute("DELETE FROM dose WHERE serial = 'S4'")
         #expect(try store.statistics(StatisticsQuery()).total == 1)
     }
@@ -54,7 +61,8 @@ struct PostgresDoseStoreTests {
                     // Writers go through the tickets in different orders and batch sizes.
                     let batch = Array(tickets[start..<min(tickets.count, start + 25)])
                     let ordered = writer % 2 == 0 ? batch : batch.reversed()
-                    let results = try store.record(ordered, context: Fixture.context(station: "ST\(writer)"), rules: Fixture.rules)
+                    let results = try store.record(
+                        ordered, context: Fixture.context(station: "ST\(writer)"), rules: Fixture.rules)
                     outcomes.withLock { $0 += results.map(\.outcome) }
                 }
             } catch {
@@ -88,9 +96,12 @@ struct PostgresDoseStoreTests {
         let url = try #require(TestPostgres.url)
         let location = try PostgresLocation(url: url)
         let started = Date()
-        #expect { try PostgresDoseStore(location: location, environment: ["PGPASSWORD": "not-the-password"], home: "/nonexistent") } throws: { error in
+        #expect {
+            try PostgresDoseStore(location: location, environment: ["PGPASSWORD": "not-the-password"], home: "/nonexistent")
+        } throws: { error in
             guard case .cannotOpen(let path, let reason) = error as? StoreError else { return false }
-            return path == location.description && reason.contains("password authentication failed") && !"\(error)".contains("not-the-password")
+            return path == location.description && reason.contains("password authentication failed")
+                && !"\(error)".contains("not-the-password")
         }
         var missing = location
         missing.database = "no_such_database"
@@ -107,7 +118,9 @@ struct PostgresDoseStoreTests {
         #expect(Date().timeIntervalSince(started) < 30)
     }
 
-    @Test("sslmode=require connects over TLS; sslmode=disable does not", .enabled(if: TestPostgres.offersTLS, "the test server has no TLS"))
+    @Test(
+        "sslmode=require connects over TLS; sslmode=disable does not",
+        .enabled(if: TestPostgres.offersTLS, "the test server has no TLS"))
     func tls() throws {
         let url = try TestPostgres.freshDatabase()
         let query = "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"

@@ -9,7 +9,8 @@ struct PostgresLocationTests {
     @Test("a URL gives user, host, port, database and TLS mode")
     func parses() throws {
         let location = try PostgresLocation(url: "postgres://vax@db.city.example:6543/doses?sslmode=require")
-        #expect(location == PostgresLocation(user: "vax", host: "db.city.example", port: 6543, database: "doses", tlsMode: .require))
+        #expect(
+            location == PostgresLocation(user: "vax", host: "db.city.example", port: 6543, database: "doses", tlsMode: .require))
         #expect(location.description == "postgres://vax@db.city.example:6543/doses?sslmode=require")
         let plain = try PostgresLocation(url: "postgresql://vax@127.0.0.1/doses")
         #expect(plain.port == 5432)
@@ -24,7 +25,10 @@ struct PostgresLocationTests {
             guard case .cannotOpen(let path, let reason) = error as? StoreError else { return false }
             return !path.contains("hunter2") && reason.contains("PGPASSWORD")
         }
-        for bad in ["postgres://db/doses", "postgres://vax@/doses", "postgres://vax@db", "postgres://vax@db/doses?sslmode=maybe", "postgres://vax@db/doses?user=x", "postgres://vax@db:0/doses"] {
+        for bad in [
+            "postgres://db/doses", "postgres://vax@/doses", "postgres://vax@db", "postgres://vax@db/doses?sslmode=maybe",
+            "postgres://vax@db/doses?user=x", "postgres://vax@db:0/doses",
+        ] {
             #expect(throws: StoreError.self, "\(bad)") { try PostgresLocation(url: bad) }
         }
     }
@@ -38,12 +42,12 @@ struct PostgresLocationTests {
         #expect(try location.password(environment: [:], home: folder.url.path) == nil)
         let file = folder.path(".pgpass")
         try """
-            # comment
-            other.example:6543:doses:vax:wrong
-            db.city.example:6543:doses:nobody:wrong
-            db.city.example:*:doses:vax:pa\\:ss
-            *:*:*:*:fallback
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        # comment
+        other.example:6543:doses:vax:wrong
+        db.city.example:6543:doses:nobody:wrong
+        db.city.example:*:doses:vax:pa\\:ss
+        *:*:*:*:fallback
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
         #expect(try location.password(environment: [:], home: folder.url.path) == "pa:ss")
         #expect(try location.password(environment: ["PGPASSFILE": file], home: "/nonexistent") == "pa:ss")

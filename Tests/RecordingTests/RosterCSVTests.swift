@@ -16,10 +16,15 @@ struct RosterCSVTests {
         let parsed = try RosterCSV.parse(csv, groups: groups)
         #expect(parsed.errors == [])
         #expect(parsed.rows.map(\.line) == [2, 3])
-        #expect(parsed.rows.map(\.entry) == [
-            RosterEntry(registrant: "R1", nik: "3171012345678901", name: "Rahma, Siti", birthDate: "1980-04-30", priorityGroup: "GENERAL", phone: "+62 812", dosesElsewhere: 0),
-            RosterEntry(registrant: "R2", nik: "3171012345678902", name: "Budi \"B\" Santoso", birthDate: "1975-12-01", priorityGroup: "HEALTHWORKER", phone: "", dosesElsewhere: 1),
-        ])
+        #expect(
+            parsed.rows.map(\.entry) == [
+                RosterEntry(
+                    registrant: "R1", nik: "3171012345678901", name: "Rahma, Siti", birthDate: "1980-04-30",
+                    priorityGroup: "GENERAL", phone: "+62 812", dosesElsewhere: 0),
+                RosterEntry(
+                    registrant: "R2", nik: "3171012345678902", name: "Budi \"B\" Santoso", birthDate: "1975-12-01",
+                    priorityGroup: "HEALTHWORKER", phone: "", dosesElsewhere: 1),
+            ])
     }
 
     @Test(
@@ -43,7 +48,8 @@ struct RosterCSVTests {
 
     @Test("a repeated reference is refused; a field split over lines is refused line by line, the rest kept")
     func repeatsAndLineBreaks() throws {
-        let csv = "registrant,nik,name,birth_date,group,phone\nR1,3171012345678901,\"Two\nLines\",1990-01-01,GENERAL,\nR1,3171012345678902,B,1990-01-01,GENERAL,\nR1,3171012345678903,C,1990-01-01,GENERAL,\n"
+        let csv =
+            "registrant,nik,name,birth_date,group,phone\nR1,3171012345678901,\"Two\nLines\",1990-01-01,GENERAL,\nR1,3171012345678902,B,1990-01-01,GENERAL,\nR1,3171012345678903,C,1990-01-01,GENERAL,\n"
         let parsed = try RosterCSV.parse(csv, groups: groups)
         #expect(parsed.rows.map(\.line) == [4])
         #expect(parsed.errors.map(\.line) == [2, 3, 5])
@@ -61,7 +67,9 @@ struct RosterCSVTests {
     func item8StrayQuote() throws {
         var csv = "registrant,nik,name,birth_date,group,phone\n"
         csv += "R0,3171012345678900,\"Siti,1990-01-01,GENERAL,\n"
-        for index in 1...1000 { csv += "R\(index),31710123456\(String(format: "%05d", index)),Name \(index),1990-01-01,GENERAL,\n" }
+        for index in 1...1000 {
+            csv += "R\(index),31710123456\(String(format: "%05d", index)),Name \(index),1990-01-01,GENERAL,\n"
+        }
         csv += "\n"
         csv += "R1001,3171012345601001,Bad\"Quote,1990-01-01,GENERAL,\n"
         csv += "R1002,3171012345601002,\"Ok, \"\"Quoted\"\"\" ,1990-01-01,GENERAL,\r\n"
@@ -75,7 +83,8 @@ struct RosterCSVTests {
 
     @Test("issue 9 item 12: control characters in names are refused at import; huge fields are cut in messages")
     func item12ControlCharactersAndHugeFields() throws {
-        let csv = "registrant,nik,name,birth_date,group,phone\n"
+        let csv =
+            "registrant,nik,name,birth_date,group,phone\n"
             + "R1,3171012345678901,Siti\u{1B}[2J,1990-01-01,GENERAL,\n"
             + "R2,3171012345678902,Tab\there,1990-01-01,GENERAL,\n"
             + "R3,\(String(repeating: "9", count: 5_000_000)),Big,1990-01-01,GENERAL,\n"

@@ -17,9 +17,14 @@ struct SQLiteDoseStoreTests {
 
         let queue = try DatabaseQueue(path: path)
         let journalMode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
-        let migrations = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+        let migrations = try queue.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
         #expect(journalMode == "wal")
-        #expect(migrations == ["v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync", "v2 officers", "v2 merge origins"])
+        #expect(
+            migrations == [
+                "v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync", "v2 officers", "v2 merge origins",
+            ])
         let insert = """
             INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
             VALUES (?, ?, ?, 'CORONAVAC', 'JKT01', 'JKT01', 'GENERAL', 'OFC1', 'ST1', '2021-08-23 02:00:00.000', '2021-08-23', '2021-08-23 02:00:00.000')
@@ -27,13 +32,20 @@ struct SQLiteDoseStoreTests {
         // The same serial again, and the same registrant and dose under a new serial.
         #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: insert, arguments: ["S1", "R9", 1]) } }
         #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: insert, arguments: ["S2", "R1", 1]) } }
-        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: insert, arguments: ["S3", "R1", 10]) } }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in try db.execute(sql: insert, arguments: ["S3", "R1", 10]) }
+        }
         #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: "UPDATE dose SET officer = NULL") } }
-        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: "UPDATE scan_log SET outcome = 'recorded'") } }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in try db.execute(sql: "UPDATE scan_log SET outcome = 'recorded'") }
+        }
         #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: "DELETE FROM scan_log") } }
         #expect(throws: DatabaseError.self) {
             try queue.write { db in
-                try db.execute(sql: "INSERT INTO roster (registrant, nik, name, birth_date, priority_group) VALUES ('R5', '12345', 'A', '1980-01-01', 'GENERAL')")
+                try db.execute(
+                    sql:
+                        "INSERT INTO roster (registrant, nik, name, birth_date, priority_group) VALUES ('R5', '12345', 'A', '1980-01-01', 'GENERAL')"
+                )
             }
         }
         try queue.write { db in try db.execute(sql: insert, arguments: ["S4", "R4", 1]) }
@@ -46,7 +58,8 @@ struct SQLiteDoseStoreTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("notes.sqlite")
-        try Data(String(repeating: "these are not the droids you are looking for\n", count: 100).utf8).write(to: URL(fileURLWithPath: path))
+        try Data(String(repeating: "these are not the droids you are looking for\n", count: 100).utf8).write(
+            to: URL(fileURLWithPath: path))
         #expect(throws: StoreError.notADatabase(path: path)) { try SQLiteDoseStore(path: path) }
     }
 
@@ -107,9 +120,14 @@ struct SQLiteDoseStoreTests {
         // Every store scans the same 50 registrants' dose-1 tickets, half under a second serial.
         let outcomes = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: stores.count) { index in
-            let batch: [ScanInput] = (0..<50).map { n in .ticket(Fixture.ticket(n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)")) }
+            let batch: [ScanInput] = (0..<50).map { n in
+                .ticket(Fixture.ticket(n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)"))
+            }
             for chunk in stride(from: 0, to: batch.count, by: 10) {
-                let results = (try? stores[index].record(Array(batch[chunk..<chunk + 10]), context: Fixture.context(station: "ST\(index)"), rules: Fixture.rules)) ?? []
+                let results =
+                    (try? stores[index].record(
+                        Array(batch[chunk..<chunk + 10]), context: Fixture.context(station: "ST\(index)"), rules: Fixture.rules))
+                    ?? []
                 outcomes.withLock { $0 += results.map(\.outcome.code.rawValue) }
             }
         }

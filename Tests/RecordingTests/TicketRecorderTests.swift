@@ -19,7 +19,8 @@ struct TicketRecorderTests {
     func text(serial: UInt64, registrant: String = "R1", dose: Int = 1, until: String = "2021-12-31") throws -> String {
         let ticket = Ticket(
             serial: serial, registrant: registrant, dose: dose, vaccine: "CORONAVAC", group: .general, site: "JKT01",
-            validFrom: try #require(CalendarDate(iso: "2021-01-01")), validUntil: try #require(CalendarDate(iso: until)), keyID: "K1")
+            validFrom: try #require(CalendarDate(iso: "2021-01-01")), validUntil: try #require(CalendarDate(iso: until)),
+            keyID: "K1")
         return try signer.sign(ticket)
     }
 
@@ -37,11 +38,15 @@ struct TicketRecorderTests {
         let good = try text(serial: 1)
         var forged = Array(good)
         forged[forged.count - 2] = forged[forged.count - 2] == "A" ? "B" : "A"
-        let texts = [good, try text(serial: 2, registrant: "R2", until: "2021-08-01"), try text(serial: 0xDEAD, registrant: "R3"), String(forged), "hello"]
+        let texts = [
+            good, try text(serial: 2, registrant: "R2", until: "2021-08-01"), try text(serial: 0xDEAD, registrant: "R3"),
+            String(forged), "hello",
+        ]
 
         let results = try recorder.record(texts: texts)
 
-        #expect(results.map(\.outcome.code.rawValue)[0...3] == ["recorded", "expired", "revoked", results[3].outcome.code.rawValue])
+        #expect(
+            results.map(\.outcome.code.rawValue)[0...3] == ["recorded", "expired", "revoked", results[3].outcome.code.rawValue])
         #expect(["bad_signature", "malformed"].contains(results[3].outcome.code.rawValue))
         #expect(results[4].outcome.code.rawValue == "malformed")
         #expect(results.dropFirst().allSatisfy { $0.outcome.isRefused })
@@ -56,7 +61,9 @@ struct TicketRecorderTests {
         var recorder = try recorder(in: folder)
         _ = try recorder.record(texts: [try text(serial: 1)])
         recorder.context = Fixture.context(day: 27)
-        #expect(try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome == .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-20"))
+        #expect(
+            try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome
+                == .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-20"))
         recorder.context = Fixture.context(day: 28)
         #expect(try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome == .recorded)
     }

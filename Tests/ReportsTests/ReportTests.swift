@@ -28,29 +28,40 @@ struct ReportTests {
         serial: 0xAB, registrant: "R1", dose: 2, vaccine: "CORONAVAC", group: .healthWorker, site: "JKT01",
         validFrom: CalendarDate(daysSince1970: 18862), validUntil: CalendarDate(daysSince1970: 18891), keyID: "K1")
     static let dose = DoseRecord(
-        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", lot: "LOT1", site: "JKT01", ticketSite: "JKT01",
-        priorityGroup: "HEALTHWORKER", officer: "OFC1", station: "ST1", administeredAt: Date(timeIntervalSince1970: 1_629_684_000),
+        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", lot: "LOT1", site: "JKT01",
+        ticketSite: "JKT01",
+        priorityGroup: "HEALTHWORKER", officer: "OFC1", station: "ST1",
+        administeredAt: Date(timeIntervalSince1970: 1_629_684_000),
         administeredDay: "2021-08-23", recordedAt: Date(timeIntervalSince1970: 1_629_684_001.5))
-    static let facts = TicketFacts(serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", group: "HEALTHWORKER", site: "JKT01")
+    static let facts = TicketFacts(
+        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", group: "HEALTHWORKER", site: "JKT01")
 
     static func allReports() throws -> [[String: Any]] {
         let recorded = RecordingResult(outcome: .recorded, ticket: facts, dose: dose, rosterName: "Siti")
         let given = RecordingResult(outcome: .doseAlreadyGiven(otherSerial: "S9"), ticket: facts, dose: dose, rosterName: nil)
-        var statistics = Statistics(total: 3, byDose: [1: 2, 2: 1], dimension: .site, rows: [.init(key: "JKT01", count: 3)], scans: ["recorded": 3, "expired": 1])
+        var statistics = Statistics(
+            total: 3, byDose: [1: 2, 2: 1], dimension: .site, rows: [.init(key: "JKT01", count: 3)],
+            scans: ["recorded": 3, "expired": 1])
         statistics.dimension = .site
         let key = try Key(id: "K1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 0))
         return try [
             jsonObject(ScanReport(file: "a.png", result: .failure(.corrupt("libpng: bad")))),
-            jsonObject(VerifyReport(file: "a.png", verification: TicketVerification(outcome: .expired(ticket.validUntil), ticket: ticket))),
+            jsonObject(
+                VerifyReport(
+                    file: "a.png", verification: TicketVerification(outcome: .expired(ticket.validUntil), ticket: ticket))),
             jsonObject(VerifyReport(file: "a.png", unreadable: .noCode)),
             jsonObject(RecordReport(recorded, line: 3)),
             jsonObject(RecordReport(given, file: "a.png")),
-            jsonObject(StatsReport(statistics, query: StatisticsQuery(dimension: .site, from: "2021-08-01"), sync: SyncCounts(synced: 1, waiting: 2, refused: 1))),
+            jsonObject(
+                StatsReport(
+                    statistics, query: StatisticsQuery(dimension: .site, from: "2021-08-01"),
+                    sync: SyncCounts(synced: 1, waiting: 2, refused: 1))),
             jsonObject(IssuedTicketReport(file: "t.png", ticket: ticket, text: "VT1:X", qrVersion: 5, modules: 37)),
             jsonObject(IssueBatchReport(issued: 1, skipped: 0, failed: 0, blank: 0, manifest: "m.csv")),
             jsonObject(QRImageReport(file: "q.png", version: 1, modules: 21, pixels: 116, bytes: 300)),
             jsonObject(KeyReport(key)),
-            jsonObject(RosterImportReport(rows: 2, inserted: 1, updated: 0, blank: 0, errors: [.init(line: 2, reason: "bad NIK")])),
+            jsonObject(
+                RosterImportReport(rows: 2, inserted: 1, updated: 0, blank: 0, errors: [.init(line: 2, reason: "bad NIK")])),
         ]
     }
 
@@ -65,7 +76,8 @@ struct ReportTests {
 
     @Test("a verify line carries the ticket's fields under their camelCase names")
     func verifyFields() throws {
-        let object = try jsonObject(VerifyReport(file: "a.png", verification: TicketVerification(outcome: .valid, ticket: Self.ticket)))
+        let object = try jsonObject(
+            VerifyReport(file: "a.png", verification: TicketVerification(outcome: .valid, ticket: Self.ticket)))
         #expect(object["status"] as? String == "valid")
         #expect(object["code"] as? String == "valid")
         #expect(object["validFrom"] as? String == "2021-08-23")
@@ -78,14 +90,18 @@ struct ReportTests {
     func recordNulls() throws {
         let refused = RecordingResult(outcome: .unreadable(.noCode), ticket: nil, dose: nil, rosterName: nil)
         let object = try jsonObject(RecordReport(refused, file: "a.png"))
-        for key in ["serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot", "site", "officer", "station", "administeredAt", "recordedAt"] {
+        for key in [
+            "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot", "site", "officer", "station",
+            "administeredAt", "recordedAt",
+        ] {
             #expect(object[key] is NSNull, "\(key) should be null")
         }
         #expect(object["line"] == nil)
         #expect(object["outcome"] as? String == "no_code")
         #expect(object["refused"] as? Bool == true)
 
-        let recorded = try jsonObject(RecordReport(RecordingResult(outcome: .recorded, ticket: Self.facts, dose: Self.dose, rosterName: "Siti"), line: 7))
+        let recorded = try jsonObject(
+            RecordReport(RecordingResult(outcome: .recorded, ticket: Self.facts, dose: Self.dose, rosterName: "Siti"), line: 7))
         #expect(recorded["administeredAt"] as? String == "2021-08-23T02:00:00.000Z")
         #expect(recorded["recordedAt"] as? String == "2021-08-23T02:00:01.500Z")
         #expect(recorded["name"] as? String == "Siti")
@@ -103,7 +119,8 @@ struct ReportTests {
 
         let forged = TicketVerification(outcome: .badSignature)
         let verifyForged = VerifyReport(file: "a.png", verification: forged)
-        let recordForged = RecordReport(RecordingResult(outcome: .unverified(forged.outcome), ticket: nil, dose: nil, rosterName: nil))
+        let recordForged = RecordReport(
+            RecordingResult(outcome: .unverified(forged.outcome), ticket: nil, dose: nil, rosterName: nil))
         #expect(verifyForged.code == recordForged.outcome)
         #expect(verifyForged.message == recordForged.message)
     }

@@ -9,7 +9,8 @@ import TicketCodec
 struct OpenAPIDocumentTests {
     static var document: String {
         get throws {
-            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent("docs/openapi.yaml")
             return try String(contentsOf: url, encoding: .utf8)
         }

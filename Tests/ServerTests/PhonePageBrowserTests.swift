@@ -61,11 +61,18 @@ struct Chromium: Sendable {
     let path: String
 
     static func findPath() -> String? {
-        let candidates = [ProcessInfo.processInfo.environment["CHROMIUM"]].compactMap { $0 } + ["chromium", "chromium-browser", "google-chrome"]
+        let candidates =
+            [ProcessInfo.processInfo.environment["CHROMIUM"]].compactMap { $0 } + [
+                "chromium", "chromium-browser", "google-chrome",
+            ]
         let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
         for candidate in candidates {
-            if candidate.hasPrefix("/") { if FileManager.default.isExecutableFile(atPath: candidate) { return candidate } else { continue } }
-            for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + candidate) { return folder + "/" + candidate }
+            if candidate.hasPrefix("/") {
+                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate } else { continue }
+            }
+            for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + candidate) {
+                return folder + "/" + candidate
+            }
         }
         return nil
     }

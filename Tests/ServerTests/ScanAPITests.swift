@@ -23,7 +23,9 @@ struct ScanAPITests {
             #expect(none.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
             #expect(try await fixture.scan(text: text, token: "vt_not-a-real-token").status == 401)
             #expect(try await fixture.send(.GET, "/api/v1/stats", token: "garbage").status == 401)
-            #expect(try await fixture.send(.GET, "/api/v1/stats", headers: [("Authorization", "Basic \(fixture.token)")]).status == 401)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats", headers: [("Authorization", "Basic \(fixture.token)")]).status
+                    == 401)
 
             #expect(try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 200)
             try fixture.store.revokeOfficer(name: "OFC1", at: Date())
@@ -53,7 +55,8 @@ struct ScanAPITests {
             #expect(recorded["vaccine"] as? String == "CORONAVAC")
             // The same keys as `record --json`, less `line` and `file`.
             let keys: Set<String> = [
-                "outcome", "message", "refused", "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot", "site",
+                "outcome", "message", "refused", "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot",
+                "site",
                 "officer", "station", "administeredAt", "recordedAt",
             ]
             #expect(Set(recorded.keys) == keys)
@@ -83,7 +86,8 @@ struct ScanAPITests {
         try await ServerFixture.with() { fixture in
             let jpegText = try fixture.ticketText(dose: 1)
             let jpeg = try await fixture.send(
-                .POST, "/api/v1/scans?lot=L1", body: try ServerFixture.photo(of: jpegText), contentType: "image/jpeg", token: fixture.otherToken)
+                .POST, "/api/v1/scans?lot=L1", body: try ServerFixture.photo(of: jpegText), contentType: "image/jpeg",
+                token: fixture.otherToken)
             #expect(jpeg.status == 200)
             #expect(jpeg.json["outcome"] as? String == "recorded")
             #expect(jpeg.json["site"] as? String == "JKT01")
@@ -92,7 +96,8 @@ struct ScanAPITests {
 
             let pngText = try fixture.ticketText(registrant: "2108230000099999")
             let png = try await fixture.send(
-                .POST, "/api/v1/scans", body: try ServerFixture.photo(of: pngText, jpeg: false), contentType: "image/png", token: fixture.token)
+                .POST, "/api/v1/scans", body: try ServerFixture.photo(of: pngText, jpeg: false), contentType: "image/png",
+                token: fixture.token)
             #expect(png.json["outcome"] as? String == "recorded")
 
             let formText = try fixture.ticketText(registrant: "2108230000088888")
@@ -103,25 +108,31 @@ struct ScanAPITests {
             }
             field("lot", "FORMLOT")
             field("station", "FORMSTATION")
-            form.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"t.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".utf8))
+            form.append(
+                Data(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"t.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                        .utf8))
             form.append(Data(try ServerFixture.photo(of: formText)))
             form.append(Data("\r\n--\(boundary)--\r\n".utf8))
             let multipart = try await fixture.send(
-                .POST, "/api/v1/scans?lot=QUERYLOT", body: Array(form), contentType: "multipart/form-data; boundary=\(boundary)", token: fixture.token)
+                .POST, "/api/v1/scans?lot=QUERYLOT", body: Array(form), contentType: "multipart/form-data; boundary=\(boundary)",
+                token: fixture.token)
             #expect(multipart.status == 200)
             #expect(multipart.json["outcome"] as? String == "recorded")
             #expect(multipart.json["lot"] as? String == "FORMLOT")
             #expect(multipart.json["station"] as? String == "FORMSTATION")
 
             // Not an image after all, or an empty one: a recording outcome, not an HTTP error.
-            let garbage = try await fixture.send(.POST, "/api/v1/scans", body: Array("hello".utf8), contentType: "image/jpeg", token: fixture.token)
+            let garbage = try await fixture.send(
+                .POST, "/api/v1/scans", body: Array("hello".utf8), contentType: "image/jpeg", token: fixture.token)
             #expect(garbage.status == 200)
             #expect(garbage.json["outcome"] as? String == "unknown_format")
             let empty = try await fixture.send(.POST, "/api/v1/scans", body: [], contentType: "image/png", token: fixture.token)
             #expect(empty.json["outcome"] as? String == "empty_file")
 
             let badForm = try await fixture.send(
-                .POST, "/api/v1/scans", body: Array("nothing".utf8), contentType: "multipart/form-data; boundary=x", token: fixture.token)
+                .POST, "/api/v1/scans", body: Array("nothing".utf8), contentType: "multipart/form-data; boundary=x",
+                token: fixture.token)
             #expect(badForm.status == 400)
             #expect(try fixture.store.statistics(StatisticsQuery()).total == 3)
         }
@@ -139,7 +150,8 @@ struct ScanAPITests {
             #expect((stats.json["refusals"] as? [String: Int])?["malformed"] == 1)
             #expect(try await fixture.send(.GET, "/api/v1/stats?by=planet", token: fixture.token).status == 400)
             #expect(try await fixture.send(.GET, "/api/v1/stats?from=2021-13-45", token: fixture.token).status == 400)
-            #expect(try await fixture.send(.GET, "/api/v1/stats?from=2021-09-01&to=2021-08-01", token: fixture.token).status == 400)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats?from=2021-09-01&to=2021-08-01", token: fixture.token).status == 400)
             #expect(try await fixture.scan(text: try fixture.ticketText(), query: "?lot=").status == 400)
         }
     }
@@ -148,11 +160,13 @@ struct ScanAPITests {
     func bodyLimits() async throws {
         try await ServerFixture.with(ServerConfiguration(port: 0, maxBodyBytes: 4096, rateLimitPerMinute: 0)) { fixture in
             let big = [UInt8](repeating: 0xFF, count: 64 * 1024)
-            let tooLarge = try await fixture.send(.POST, "/api/v1/scans", body: big, contentType: "image/jpeg", token: fixture.token)
+            let tooLarge = try await fixture.send(
+                .POST, "/api/v1/scans", body: big, contentType: "image/jpeg", token: fixture.token)
             #expect(tooLarge.status == 413)
             #expect(tooLarge.json["error"] as? String == "payload_too_large")
             for type in ["application/json", "application/octet-stream", "image/gif"] {
-                let refused = try await fixture.send(.POST, "/api/v1/scans", body: Array("{}".utf8), contentType: type, token: fixture.token)
+                let refused = try await fixture.send(
+                    .POST, "/api/v1/scans", body: Array("{}".utf8), contentType: type, token: fixture.token)
                 #expect(refused.status == 415, "\(type)")
                 #expect(refused.json["error"] as? String == "unsupported_media_type")
             }
@@ -237,9 +251,14 @@ struct ScanAPITests {
             let requests = lines.filter { $0.contains("request") && $0.contains("status=") }
             #expect(requests.count >= 3)
             #expect(requests.allSatisfy { $0.contains("hb.request.id=") })
-            #expect(lines.contains { $0.contains("officer=OFC1") && $0.contains("outcome=recorded") && $0.contains("hb.request.id=") })
+            #expect(
+                lines.contains { $0.contains("officer=OFC1") && $0.contains("outcome=recorded") && $0.contains("hb.request.id=") }
+            )
             #expect(lines.contains { $0.contains("status=401") })
-            for secret in [fixture.token, fixture.otherToken, "vt_wrong", ServerFixture.nik, ServerFixture.registrantName, OfficerToken.hash(fixture.token)] {
+            for secret in [
+                fixture.token, fixture.otherToken, "vt_wrong", ServerFixture.nik, ServerFixture.registrantName,
+                OfficerToken.hash(fixture.token),
+            ] {
                 #expect(!lines.contains { $0.contains(secret) }, "a log line holds \(secret.prefix(6))…")
             }
         }

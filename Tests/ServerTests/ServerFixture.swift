@@ -1,10 +1,10 @@
 import AsyncHTTPClient
 import CameraSimulation
 import Foundation
-import NIOHTTP1
 import JPEGCodec
 import Logging
 import NIOCore
+import NIOHTTP1
 import PNGCodec
 import QREncoding
 import Recording
@@ -30,7 +30,9 @@ final class ServerFixture: Sendable {
     static let registrantName = "Siti Rahayu"
     static let nik = "3171012345678901"
 
-    static func start(_ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0)) async throws -> ServerFixture {
+    static func start(_ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0)) async throws
+        -> ServerFixture
+    {
         let folder = try TemporaryFolder()
         let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
         _ = try store.importRoster([
@@ -42,7 +44,8 @@ final class ServerFixture: Sendable {
         let otherToken = try OfficerToken.addOfficer(named: "OFC2", site: "JKT01", to: store)
         let key = try Key.generate(id: "K1")
         let verifier = TicketVerifier(keyring: Keyring(keys: [key]))
-        let scanner = ScanRecorder(verifier: verifier, store: store, rules: RecordingRules(policy: .default2021, vaccines: .builtIn))
+        let scanner = ScanRecorder(
+            verifier: verifier, store: store, rules: RecordingRules(policy: .default2021, vaccines: .builtIn))
         let logs = CapturedLogs()
         var logger = Logger(label: "vaxticket.server.test") { _ in CapturingLogHandler(logs: logs) }
         logger.logLevel = .debug
@@ -58,12 +61,14 @@ final class ServerFixture: Sendable {
             break
         }
         return ServerFixture(
-            folder: folder, store: store, key: key, server: server, port: port, token: token, otherToken: otherToken, logs: logs, task: task)
+            folder: folder, store: store, key: key, server: server, port: port, token: token, otherToken: otherToken, logs: logs,
+            task: task)
     }
 
     /// Runs `body` against a fresh server, and stops it whatever happens.
     static func with(
-        _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0), _ body: (ServerFixture) async throws -> Void
+        _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0),
+        _ body: (ServerFixture) async throws -> Void
     ) async throws {
         let fixture = try await start(configuration)
         do {
@@ -76,7 +81,8 @@ final class ServerFixture: Sendable {
     }
 
     private init(
-        folder: TemporaryFolder, store: SQLiteDoseStore, key: Key, server: ScanServer, port: Int, token: String, otherToken: String,
+        folder: TemporaryFolder, store: SQLiteDoseStore, key: Key, server: ScanServer, port: Int, token: String,
+        otherToken: String,
         logs: CapturedLogs, task: Task<Void, any Error>
     ) {
         self.folder = folder
@@ -106,7 +112,8 @@ final class ServerFixture: Sendable {
     func ticketText(registrant: String = "2108230000012345", dose: Int = 1) throws -> String {
         let today = CalendarDate(Date(), in: .programmeDefault)
         let ticket = Ticket(
-            serial: TicketSerial.random(), registrant: registrant, dose: dose, vaccine: "CORONAVAC", group: .general, site: "JKT01",
+            serial: TicketSerial.random(), registrant: registrant, dose: dose, vaccine: "CORONAVAC", group: .general,
+            site: "JKT01",
             validFrom: today, validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29), keyID: key.id)
         return try TicketSigner(key: key).sign(ticket)
     }
@@ -139,7 +146,8 @@ final class ServerFixture: Sendable {
 
     /// Sends a request; `token` nil sends none.
     func send(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, token: String? = nil, headers: [(String, String)] = []
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, token: String? = nil,
+        headers: [(String, String)] = []
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
@@ -154,7 +162,8 @@ final class ServerFixture: Sendable {
 
     /// Posts a ticket text as officer OFC1 (or with `token`).
     func scan(text: String, token: String? = nil, query: String = "?lot=LOT42&station=PHONE1") async throws -> Answer {
-        try await send(.POST, "/api/v1/scans" + query, body: Array(text.utf8), contentType: "text/plain", token: token ?? self.token)
+        try await send(
+            .POST, "/api/v1/scans" + query, body: Array(text.utf8), contentType: "text/plain", token: token ?? self.token)
     }
 }
 
@@ -188,6 +197,8 @@ struct CapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        logs.append("\(event.level) \(event.message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        logs.append(
+            "\(event.level) \(event.message) "
+                + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
     }
 }

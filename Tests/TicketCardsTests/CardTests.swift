@@ -110,9 +110,14 @@ struct CardTests {
             case .instruction: box = layout.instructionBox
             case .title, .dose: box = layout.header
             }
-            #expect(box.contains(text.inkRect, tolerance: tolerance), "\(text.role) ink \(text.inkRect) leaves \(box)", sourceLocation: sourceLocation)
-            #expect(box.contains(text.logicalRect, tolerance: tolerance), "\(text.role) \(text.logicalRect) leaves \(box)", sourceLocation: sourceLocation)
-            #expect(!text.inkRect.intersects(layout.quietZone), "\(text.role) touches the QR code", sourceLocation: sourceLocation)
+            #expect(
+                box.contains(text.inkRect, tolerance: tolerance), "\(text.role) ink \(text.inkRect) leaves \(box)",
+                sourceLocation: sourceLocation)
+            #expect(
+                box.contains(text.logicalRect, tolerance: tolerance), "\(text.role) \(text.logicalRect) leaves \(box)",
+                sourceLocation: sourceLocation)
+            #expect(
+                !text.inkRect.intersects(layout.quietZone), "\(text.role) touches the QR code", sourceLocation: sourceLocation)
         }
         #expect(!layout.textBox.intersects(layout.quietZone), sourceLocation: sourceLocation)
         #expect(!layout.instructionBox.intersects(layout.quietZone), sourceLocation: sourceLocation)
@@ -120,7 +125,9 @@ struct CardTests {
         let body = layout.texts.filter { $0.role != .title && $0.role != .dose }
         for (index, first) in body.enumerated() {
             for second in body.dropFirst(index + 1) {
-                #expect(!first.logicalRect.intersects(second.logicalRect), "\(first.role) overlaps \(second.role)", sourceLocation: sourceLocation)
+                #expect(
+                    !first.logicalRect.intersects(second.logicalRect), "\(first.role) overlaps \(second.role)",
+                    sourceLocation: sourceLocation)
             }
         }
     }
@@ -140,7 +147,9 @@ struct CardTests {
             #expect(texts.footer(batch: "B", page: 2, pages: 9).contains("2"))
         }
         let day = try CardFixtures.date("2021-08-23")
-        #expect(CardLanguage.indonesian.texts.validity(from: day, until: try CardFixtures.date("2021-09-21")) == "23 Agu 2021 – 21 Sep 2021")
+        #expect(
+            CardLanguage.indonesian.texts.validity(from: day, until: try CardFixtures.date("2021-09-21"))
+                == "23 Agu 2021 – 21 Sep 2021")
         #expect(CardLanguage.english.texts.validity(from: day, until: day) == "23 Aug 2021")
         #expect(CardLanguage.english.texts.footer(batch: "x.csv", page: 1, pages: 3) == "Batch x.csv  ·  page 1 of 3")
         #expect(CardLanguage.indonesian.texts.dose(2) == "DOSIS 2")

@@ -11,7 +11,8 @@ struct SheetTests {
     /// Runs a poppler-utils tool (installed by scripts/bootstrap) and returns its standard output.
     private func poppler(_ tool: String, _ arguments: [String]) throws -> Data {
         let path = "/usr/bin/\(tool)"
-        try #require(FileManager.default.isExecutableFile(atPath: path), "\(tool) is missing: run scripts/bootstrap (poppler-utils)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: path), "\(tool) is missing: run scripts/bootstrap (poppler-utils)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -31,7 +32,8 @@ struct SheetTests {
         defer { folder.remove() }
         let path = folder.path("tickets.pdf")
         let cards = try (0..<11).map { index in
-            try CardFixtures.card(name: index == 3 ? "Nguyễn Thị Minh Khai" : "Siti Rahmawati \(index)", serial: 0xA000 + UInt64(index))
+            try CardFixtures.card(
+                name: index == 3 ? "Nguyễn Thị Minh Khai" : "Siti Rahmawati \(index)", serial: 0xA000 + UInt64(index))
         }
         let sheet = try SheetWriter(path: path, cardCount: cards.count, batch: "registrants.csv")
         for card in cards { try sheet.add(card) }
@@ -51,7 +53,9 @@ struct SheetTests {
         let day = try CardFixtures.date("2021-08-25")
         var found: [String] = []
         for page in 1...2 {
-            _ = try poppler("pdftoppm", ["-r", "200", "-gray", "-png", "-f", "\(page)", "-l", "\(page)", "-singlefile", path, folder.path("page\(page)")])
+            _ = try poppler(
+                "pdftoppm",
+                ["-r", "200", "-gray", "-png", "-f", "\(page)", "-l", "\(page)", "-singlefile", path, folder.path("page\(page)")])
             let png = try Data(contentsOf: folder.url.appendingPathComponent("page\(page).png"))
             let image = try PNG.decode([UInt8](png), maxPixels: 100_000_000)
             let texts = CardFixtures.texts(in: image)
@@ -73,11 +77,13 @@ struct SheetTests {
         for index in 1...17 { csv += "\(7000 + index),1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,Warga \(index)\n" }
         let plan = IssuePlan(rows: try IssueCSV.parse(csv), issued: [])
         let settings = CardBatchSettings(
-            signer: TicketSigner(key: try CardFixtures.key()), today: try CardFixtures.date("2021-08-23"), validityDays: 30, jobs: 2)
+            signer: TicketSigner(key: try CardFixtures.key()), today: try CardFixtures.date("2021-08-23"), validityDays: 30,
+            jobs: 2)
         let path = folder.path("tickets.pdf")
         var issued: [IssuedCard] = []
         var ticks = 0
-        try CardBatch.writeSheets(plan.pending, settings: settings, path: path, batch: "b.csv", progress: { ticks += 1 }) { _, result in
+        try CardBatch.writeSheets(plan.pending, settings: settings, path: path, batch: "b.csv", progress: { ticks += 1 }) {
+            _, result in
             if case .success(let card) = result { issued.append(card) }
         }
         #expect(ticks == 17)
@@ -89,8 +95,10 @@ struct SheetTests {
         let text = String(decoding: try poppler("pdftotext", [path, "-"]), as: UTF8.self)
         #expect(text.contains("halaman 3 dari 3"))
         #expect(text.contains("Warga 17"))
-        _ = try poppler("pdftoppm", ["-r", "150", "-gray", "-png", "-f", "3", "-l", "3", "-singlefile", path, folder.path("last")])
-        let image = try PNG.decode([UInt8](try Data(contentsOf: folder.url.appendingPathComponent("last.png"))), maxPixels: 100_000_000)
+        _ = try poppler(
+            "pdftoppm", ["-r", "150", "-gray", "-png", "-f", "3", "-l", "3", "-singlefile", path, folder.path("last")])
+        let image = try PNG.decode(
+            [UInt8](try Data(contentsOf: folder.url.appendingPathComponent("last.png"))), maxPixels: 100_000_000)
         #expect(CardFixtures.texts(in: image) == [issued[16].text])
     }
 

@@ -21,7 +21,9 @@ enum CardFixtures {
             validFrom: try date("2021-08-23"), validUntil: try date("2021-09-21"), keyID: "K1")
     }
 
-    static func card(name: String? = "Siti Rahmawati", siteName: String? = "Puskesmas Sukajadi", serial: UInt64 = 0x0123_4567_89AB_CDEF) throws -> TicketCard {
+    static func card(
+        name: String? = "Siti Rahmawati", siteName: String? = "Puskesmas Sukajadi", serial: UInt64 = 0x0123_4567_89AB_CDEF
+    ) throws -> TicketCard {
         try TicketCard(signing: try ticket(serial: serial), with: TicketSigner(key: try key()), name: name, siteName: siteName)
     }
 
@@ -33,7 +35,8 @@ enum CardFixtures {
     }
 
     /// The repository's root, from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// A folder under `.build/` (ignored by git) for images kept for a person to look at.
     static func artefactFolder() throws -> URL {

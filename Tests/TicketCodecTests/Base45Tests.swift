@@ -1,11 +1,14 @@
 import Testing
+
 @testable import TicketCodec
 
 @Suite("Base45 (RFC 9285)")
 struct Base45Tests {
-    @Test("RFC 9285 examples", arguments: [
-        ("AB", "BB8"), ("Hello!!", "%69 VD92EX0"), ("base-45", "UJCLQE7W581"), ("ietf!", "QED8WEX0"),
-    ])
+    @Test(
+        "RFC 9285 examples",
+        arguments: [
+            ("AB", "BB8"), ("Hello!!", "%69 VD92EX0"), ("base-45", "UJCLQE7W581"), ("ietf!", "QED8WEX0"),
+        ])
     func examples(plain: String, encoded: String) {
         #expect(Base45.encode(Array(plain.utf8)) == encoded)
         #expect(Base45.decode(encoded) == Array(plain.utf8))

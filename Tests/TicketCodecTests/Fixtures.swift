@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import TicketCodec
 
 /// Shared test values: a fixed key and a typical ticket.

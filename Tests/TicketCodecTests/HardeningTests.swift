@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TicketCodec
 
 /// Regression tests for issue 9 items 4 to 6 (keys and revocation), named after the items.
@@ -29,7 +30,9 @@ struct KeyHardeningTests {
         #expect(verifier.verify(try text(old, from: "2021-08-23"), on: Fixtures.date("2021-09-10")).outcome == .valid)
         #expect(verifier.verify(try text(old, from: "2021-09-01"), on: Fixtures.date("2021-09-10")).outcome == .valid)
         // Signed with the old key after it stopped signing.
-        #expect(verifier.verify(try text(old, from: "2021-09-02"), on: Fixtures.date("2021-09-10")).outcome == .signedAfterRotation(old.id))
+        #expect(
+            verifier.verify(try text(old, from: "2021-09-02"), on: Fixtures.date("2021-09-10")).outcome
+                == .signedAfterRotation(old.id))
         // The new key signs as before.
         let new = try #require(keyring.activeKey)
         #expect(verifier.verify(try text(new, from: "2021-09-02"), on: Fixtures.date("2021-09-10")).outcome == .valid)
@@ -58,10 +61,14 @@ struct KeyHardeningTests {
         forever.validUntil = Fixtures.date("2199-06-06")
         let long = try TicketSigner(key: key, maxValidityDays: Int.max).sign(forever)
         let days = Fixtures.date("2020-01-01").days(to: Fixtures.date("2199-06-06")) + 1
-        #expect(TicketVerifier(keyring: Keyring(keys: [key])).verify(long, on: Fixtures.date("2021-08-23")).outcome
-            == .validityTooLong(days: days, limit: 90))
+        #expect(
+            TicketVerifier(keyring: Keyring(keys: [key])).verify(long, on: Fixtures.date("2021-08-23")).outcome
+                == .validityTooLong(days: days, limit: 90))
         // The cap is the programme's setting, kept in the keyring.
-        #expect(TicketVerifier(keyring: Keyring(keys: [key], maxValidityDays: 365)).verify(try text(key, from: "2021-08-23", days: 200, limit: 365), on: Fixtures.date("2021-08-24")).outcome == .valid)
+        #expect(
+            TicketVerifier(keyring: Keyring(keys: [key], maxValidityDays: 365)).verify(
+                try text(key, from: "2021-08-23", days: 200, limit: 365), on: Fixtures.date("2021-08-24")
+            ).outcome == .valid)
         let scratch = try Scratch()
         let path = scratch.path("keyring.json")
         try Keyring(keys: [key], maxValidityDays: 120).save(to: path)
@@ -86,7 +93,9 @@ struct KeyHardeningTests {
         let day = Fixtures.date("2021-08-25")
         #expect(TicketVerifier(keyring: loaded).verify(Fixtures.text, on: day).outcome == .revoked)
         try Data().write(to: URL(fileURLWithPath: legacy))
-        #expect(TicketVerifier(keyring: loaded, revocations: try RevocationList.load(from: legacy)).verify(Fixtures.text, on: day).outcome == .revoked)
+        #expect(
+            TicketVerifier(keyring: loaded, revocations: try RevocationList.load(from: legacy)).verify(Fixtures.text, on: day)
+                .outcome == .revoked)
     }
 
     @Test("issue 9 item 5: control characters in a revocation reason are refused, and free text is checked everywhere")
@@ -115,7 +124,9 @@ struct KeyHardeningTests {
         // A folder is not a keyring either.
         try FileManager.default.createDirectory(atPath: scratch.path("folder.json"), withIntermediateDirectories: false)
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: scratch.path("folder.json"))
-        #expect(throws: KeyringError.notARegularFile(scratch.path("folder.json"))) { try Keyring.load(from: scratch.path("folder.json")) }
+        #expect(throws: KeyringError.notARegularFile(scratch.path("folder.json"))) {
+            try Keyring.load(from: scratch.path("folder.json"))
+        }
         #expect(try Keyring.load(from: real) == Fixtures.keyring)
     }
 
@@ -138,13 +149,18 @@ struct KeyHardeningTests {
         #expect(try permissions(path + ".lock") & 0o777 == 0o600)
         // A missing keyring is reported as missing, and no lock file is left for it.
         let missing = scratch.path("none/keyring.json")
-        #expect(throws: KeyringError.notFound(missing)) { try Keyring.update(at: missing) { (ring: inout Keyring) throws(KeyringError) in ring.note = "x" } }
+        #expect(throws: KeyringError.notFound(missing)) {
+            try Keyring.update(at: missing) { (ring: inout Keyring) throws(KeyringError) in ring.note = "x" }
+        }
     }
 
     @Test("issue 9 item 12: a huge value is cut, and its control characters escaped, in ticket and key errors")
     func item12HugeValuesCut() {
         let huge = String(repeating: "x", count: 5_000_000) + "\u{1B}"
-        for message in [TicketError.invalidRegistrant(huge).description, KeyringError.invalidKeyID(huge).description, TicketError.invalidSite("a\rb").description] {
+        for message in [
+            TicketError.invalidRegistrant(huge).description, KeyringError.invalidKeyID(huge).description,
+            TicketError.invalidSite("a\rb").description,
+        ] {
             #expect(message.count < 400)
             #expect(!message.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" })
         }

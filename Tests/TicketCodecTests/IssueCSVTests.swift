@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @testable import TicketCodec
 
 @Suite("Registrants CSV, manifest and clock")
 struct IssueCSVTests {
     @Test("rows parse with optional columns, CRLF, a BOM, quotes and blank lines")
     func parse() throws {
-        let text = "\u{FEFF}registrant,dose,vaccine,site,group,valid_from,valid_until\r\n"
+        let text =
+            "\u{FEFF}registrant,dose,vaccine,site,group,valid_from,valid_until\r\n"
             + "2108230000000001,1,CORONAVAC,BDG001,HEALTHWORKER,2021-08-23,2021-09-21\r\n"
             + "\r\n"
             + " \"2108230000000002\" , 2 ,PFIZER,BDG002,,,\r\n"
@@ -14,8 +16,11 @@ struct IssueCSVTests {
         let rows = try IssueCSV.parse(text)
         #expect(rows.map(\.line) == [2, 4, 5])
         let first = try rows[0].request.get()
-        #expect(first == IssueRequest(registrant: "2108230000000001", dose: 1, vaccine: "CORONAVAC", site: "BDG001", group: .healthWorker,
-                                      validFrom: CalendarDate(iso: "2021-08-23"), validUntil: CalendarDate(iso: "2021-09-21")))
+        #expect(
+            first
+                == IssueRequest(
+                    registrant: "2108230000000001", dose: 1, vaccine: "CORONAVAC", site: "BDG001", group: .healthWorker,
+                    validFrom: CalendarDate(iso: "2021-08-23"), validUntil: CalendarDate(iso: "2021-09-21")))
         let second = try rows[1].request.get()
         #expect(second == IssueRequest(registrant: "2108230000000002", dose: 2, vaccine: "PFIZER", site: "BDG002"))
         let ticket = second.ticket(serial: 5, keyID: "K1", today: CalendarDate(iso: "2021-08-23")!, validityDays: 30)
@@ -25,17 +30,19 @@ struct IssueCSVTests {
         #expect(try rows[2].request.get().registrant == "A7")
     }
 
-    @Test("bad rows carry their line number and reason", arguments: [
-        ("x y,1,CORONAVAC,S1", "registrant \"x y\" is not 1 to 20 digits and uppercase letters"),
-        ("1,0,CORONAVAC,S1", "dose \"0\" is not 1 to 9"),
-        ("1,one,CORONAVAC,S1", "dose \"one\" is not 1 to 9"),
-        ("1,1,ASPIRIN,S1", "unknown vaccine \"ASPIRIN\""),
-        ("1,1,CORONAVAC,SITE-1", "site \"SITE-1\" is not 1 to 8 digits and uppercase letters"),
-        ("1,1,CORONAVAC,S1,VIP", "unknown group \"VIP\""),
-        ("1,1,CORONAVAC,S1,,23/08/2021", "valid_from \"23/08/2021\" is not a YYYY-MM-DD date"),
-        ("1,1,CORONAVAC,S1,,2021-08-23,2021-08-22", "valid_until 2021-08-22 is before valid_from 2021-08-23"),
-        ("1,1,CORONAVAC", "expected 4 to 7 fields, found 3"),
-    ])
+    @Test(
+        "bad rows carry their line number and reason",
+        arguments: [
+            ("x y,1,CORONAVAC,S1", "registrant \"x y\" is not 1 to 20 digits and uppercase letters"),
+            ("1,0,CORONAVAC,S1", "dose \"0\" is not 1 to 9"),
+            ("1,one,CORONAVAC,S1", "dose \"one\" is not 1 to 9"),
+            ("1,1,ASPIRIN,S1", "unknown vaccine \"ASPIRIN\""),
+            ("1,1,CORONAVAC,SITE-1", "site \"SITE-1\" is not 1 to 8 digits and uppercase letters"),
+            ("1,1,CORONAVAC,S1,VIP", "unknown group \"VIP\""),
+            ("1,1,CORONAVAC,S1,,23/08/2021", "valid_from \"23/08/2021\" is not a YYYY-MM-DD date"),
+            ("1,1,CORONAVAC,S1,,2021-08-23,2021-08-22", "valid_until 2021-08-22 is before valid_from 2021-08-23"),
+            ("1,1,CORONAVAC", "expected 4 to 7 fields, found 3"),
+        ])
     func badRow(line: String, reason: String) throws {
         let rows = try IssueCSV.parse("registrant,dose,vaccine,site\n\(line)\n")
         #expect(rows.first?.request == .failure(IssueRowError(line: 2, reason: reason)))
@@ -43,7 +50,8 @@ struct IssueCSVTests {
 
     @Test("issue 9 item 8: quoted commas and doubled quotes are read as RFC 4180, bad quoting refused with its line")
     func item8QuotedFields() throws {
-        let rows = try IssueCSV.parse("""
+        let rows = try IssueCSV.parse(
+            """
             registrant,dose,vaccine,site,group
             "2108230000000001","1",CORONAVAC,"BDG001",GENERAL
             "A,B",1,CORONAVAC,S1
@@ -54,15 +62,23 @@ struct IssueCSVTests {
             """)
         #expect(rows.map(\.line) == [2, 3, 4, 5, 6])
         #expect(try rows[0].request.get().registrant == "2108230000000001")
-        #expect(rows[1].request == .failure(IssueRowError(line: 3, reason: "registrant \"A,B\" is not 1 to 20 digits and uppercase letters")))
-        #expect(rows[2].request == .failure(IssueRowError(line: 4, reason: "registrant \"X\"Y\" is not 1 to 20 digits and uppercase letters")))
-        #expect(rows[3].request == .failure(IssueRowError(line: 5, reason: "a quoted field is not closed on this line (fields may not span lines)")))
+        #expect(
+            rows[1].request
+                == .failure(IssueRowError(line: 3, reason: "registrant \"A,B\" is not 1 to 20 digits and uppercase letters")))
+        #expect(
+            rows[2].request
+                == .failure(IssueRowError(line: 4, reason: "registrant \"X\"Y\" is not 1 to 20 digits and uppercase letters")))
+        #expect(
+            rows[3].request
+                == .failure(
+                    IssueRowError(line: 5, reason: "a quoted field is not closed on this line (fields may not span lines)")))
         #expect(try rows[4].request.get().registrant == "A5")
     }
 
     @Test("optional name and site_name columns, anywhere, fill the card fields and not the ticket")
     func cardColumns() throws {
-        let text = "name,registrant,dose,vaccine,site,site_name\n"
+        let text =
+            "name,registrant,dose,vaccine,site,site_name\n"
             + "Nguyễn Thị Minh Khai,2108230000000001,1,CORONAVAC,BDG001,Puskesmas Sukajadi\n"
             + ",2108230000000002,2,PFIZER,BDG002\n"
         let rows = try IssueCSV.parse(text)
@@ -88,7 +104,11 @@ struct IssueCSVTests {
 
     @Test("a wrong header is refused")
     func header() {
-        #expect(throws: IssueRowError(line: 1, reason: "the header must be registrant,dose,vaccine,site,group,valid_from,valid_until (the last three optional)")) {
+        #expect(
+            throws: IssueRowError(
+                line: 1,
+                reason: "the header must be registrant,dose,vaccine,site,group,valid_from,valid_until (the last three optional)")
+        ) {
             try IssueCSV.parse("name,dose,vaccine,site\n")
         }
         #expect(throws: IssueRowError(line: 1, reason: "the file is empty")) { try IssueCSV.parse("") }
@@ -96,16 +116,19 @@ struct IssueCSVTests {
 
     @Test("the manifest round-trips the issued rows")
     func manifest() {
-        let text = IssueManifest.header + "\n" + IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "000002-A1.png") + "\n"
+        let text =
+            IssueManifest.header + "\n" + IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "000002-A1.png") + "\n"
             + "garbage line\n" + IssueManifest.line(row: 7, registrant: "B2", serial: 1, file: "tickets.txt") + "\r\n"
         #expect(IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "x.png") == "2,A1,00000000000000FF,x.png")
         #expect(IssueManifest.issuedRows(in: text) == [.init(row: 2, registrant: "A1"), .init(row: 7, registrant: "B2")])
     }
 
-    @Test("the clock parses dates and date-times", arguments: [
-        ("2021-08-23", "2021-08-23"), ("2021-08-22T17:30:00Z", "2021-08-23"), ("2021-08-22T23:59:59+07:00", "2021-08-22"),
-        ("2021-08-22T17:30:00.250Z", "2021-08-23"), ("2021-08-22T23:30:00", "2021-08-22"),
-    ])
+    @Test(
+        "the clock parses dates and date-times",
+        arguments: [
+            ("2021-08-23", "2021-08-23"), ("2021-08-22T17:30:00Z", "2021-08-23"), ("2021-08-22T23:59:59+07:00", "2021-08-22"),
+            ("2021-08-22T17:30:00.250Z", "2021-08-23"), ("2021-08-22T23:30:00", "2021-08-22"),
+        ])
     func clock(text: String, day: String) throws {
         let clock = try #require(ValidityClock(parsing: text, timeZone: .programmeDefault))
         #expect(clock.day(in: .programmeDefault).iso == day)
@@ -121,7 +144,8 @@ struct IssueCSVTests {
 struct IssuePlanTests {
     @Test("rows in the manifest are skipped, bad rows reported, the rest pending in order")
     func plan() throws {
-        let rows = try IssueCSV.parse("""
+        let rows = try IssueCSV.parse(
+            """
             registrant,dose,vaccine,site
             A1,1,CORONAVAC,S1
             A2,1,ASPIRIN,S1

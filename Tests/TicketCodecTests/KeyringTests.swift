@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TicketCodec
 
 /// A fresh temporary folder per test.
@@ -57,7 +58,9 @@ struct KeyringTests {
         let base64 = Data(key.secretBytes).base64EncodedString()
         var dumped = ""
         dump(Keyring(keys: [key]), to: &dumped)
-        for text in [String(describing: key), String(reflecting: key), "\(key)", dumped, String(describing: Keyring(keys: [key]))] {
+        for text in [
+            String(describing: key), String(reflecting: key), "\(key)", dumped, String(describing: Keyring(keys: [key])),
+        ] {
             #expect(!text.contains(base64))
             #expect(!text.contains("171, 171"))
             #expect(!text.lowercased().contains("abab"))
@@ -90,7 +93,9 @@ struct KeyringTests {
         let missing = scratch.path("none.json")
         #expect(throws: KeyringError.notFound(missing)) { try Keyring.load(from: missing) }
         let garbage = scratch.path("garbage.json")
-        #expect(FileManager.default.createFile(atPath: garbage, contents: Data("{\"keys\": 3}".utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: garbage, contents: Data("{\"keys\": 3}".utf8), attributes: [.posixPermissions: 0o600]))
         #expect(throws: KeyringError.malformed(path: garbage, reason: "not keyring JSON")) { try Keyring.load(from: garbage) }
     }
 
@@ -128,7 +133,8 @@ struct VaccineTableTests {
     @Test("the built-in table has the nine vaccines with fixed numbers")
     func builtIn() {
         let codes = VaccineTable.builtIn.vaccines.map(\.code)
-        #expect(codes == ["CORONAVAC", "BIOFARMA", "ASTRAZENECA", "SINOPHARM", "MODERNA", "PFIZER", "NOVAVAX", "JANSSEN", "SPUTNIKV"])
+        #expect(
+            codes == ["CORONAVAC", "BIOFARMA", "ASTRAZENECA", "SINOPHARM", "MODERNA", "PFIZER", "NOVAVAX", "JANSSEN", "SPUTNIKV"])
         #expect(VaccineTable.builtIn.vaccines.map(\.id) == Array(1...9))
         #expect(VaccineTable.builtIn.vaccine(code: "ASTRAZENECA")?.minimumDaysBeforeNextDose == 84)
         #expect(VaccineTable.builtIn.vaccine(id: 1)?.displayName == "CoronaVac (Sinovac)")
@@ -139,18 +145,27 @@ struct VaccineTableTests {
     func file() throws {
         let scratch = try Scratch()
         let path = scratch.path("vaccines.json")
-        try Data(#"{"vaccines": [{"code": "CORONAVAC", "name": "CoronaVac", "minimum_days_before_next_dose": 14}, {"code": "ZIFIVAX", "name": "Zifivax", "minimum_days_before_next_dose": 30, "id": 10}]}"#.utf8)
-            .write(to: URL(fileURLWithPath: path))
+        try Data(
+            #"{"vaccines": [{"code": "CORONAVAC", "name": "CoronaVac", "minimum_days_before_next_dose": 14}, {"code": "ZIFIVAX", "name": "Zifivax", "minimum_days_before_next_dose": 30, "id": 10}]}"#
+                .utf8
+        )
+        .write(to: URL(fileURLWithPath: path))
         let table = try VaccineTable(contentsOf: path)
-        #expect(table.vaccine(code: "CORONAVAC") == Vaccine(code: "CORONAVAC", displayName: "CoronaVac", minimumDaysBeforeNextDose: 14, id: 1))
+        #expect(
+            table.vaccine(code: "CORONAVAC")
+                == Vaccine(code: "CORONAVAC", displayName: "CoronaVac", minimumDaysBeforeNextDose: 14, id: 1))
         #expect(table.vaccine(id: 10)?.code == "ZIFIVAX")
         #expect(table.vaccine(code: "PFIZER") == nil)
         // A ticket signed with the custom table verifies with it.
         var ticket = Fixtures.ticket
         ticket.vaccine = "ZIFIVAX"
         let text = try TicketSigner(key: Fixtures.key, vaccines: table).sign(ticket)
-        #expect(TicketVerifier(keyring: Fixtures.keyring, vaccines: table).verify(text, on: Fixtures.date("2021-08-25")).ticket == ticket)
-        #expect(TicketVerifier(keyring: Fixtures.keyring).verify(text, on: Fixtures.date("2021-08-25")).outcome == .malformed(.fieldOutOfRange("vaccine")))
+        #expect(
+            TicketVerifier(keyring: Fixtures.keyring, vaccines: table).verify(text, on: Fixtures.date("2021-08-25")).ticket
+                == ticket)
+        #expect(
+            TicketVerifier(keyring: Fixtures.keyring).verify(text, on: Fixtures.date("2021-08-25")).outcome
+                == .malformed(.fieldOutOfRange("vaccine")))
     }
 
     @Test("a new code without a number is refused")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TicketCodec
 
 @Suite("Ticket binary and text forms")
@@ -41,10 +42,12 @@ struct TicketFormatTests {
         #expect(result.ticket == ticket)
     }
 
-    @Test("fields of every kind survive the round trip", arguments: [
-        ("1", "A"), ("12", "AB1"), ("123", "ABC12345"), ("1234", "Z"), ("00000000000000000000", "0"), ("A", "S1"),
-        ("AB", "XY"), ("ABC", "Q"), ("0A9Z", "BDG001"), ("ZZZZZZZZZZZZZZZZZZZZ", "ZZZZZZZZ"), ("000", "00"),
-    ])
+    @Test(
+        "fields of every kind survive the round trip",
+        arguments: [
+            ("1", "A"), ("12", "AB1"), ("123", "ABC12345"), ("1234", "Z"), ("00000000000000000000", "0"), ("A", "S1"),
+            ("AB", "XY"), ("ABC", "Q"), ("0A9Z", "BDG001"), ("ZZZZZZZZZZZZZZZZZZZZ", "ZZZZZZZZ"), ("000", "00"),
+        ])
     func fields(registrant: String, site: String) throws {
         for group in PriorityGroup.allCases {
             for vaccine in VaccineTable.builtIn.vaccines {
@@ -70,14 +73,18 @@ struct TicketFormatTests {
         }
         #expect(throws: TicketError.invalidRegistrant("")) { try signing { $0.registrant = "" } }
         #expect(throws: TicketError.invalidRegistrant("abc")) { try signing { $0.registrant = "abc" } }
-        #expect(throws: TicketError.invalidRegistrant("123456789012345678901")) { try signing { $0.registrant = "123456789012345678901" } }
+        #expect(throws: TicketError.invalidRegistrant("123456789012345678901")) {
+            try signing { $0.registrant = "123456789012345678901" }
+        }
         #expect(throws: TicketError.invalidDose(0)) { try signing { $0.dose = 0 } }
         #expect(throws: TicketError.invalidDose(10)) { try signing { $0.dose = 10 } }
         #expect(throws: TicketError.unknownVaccine("ASPIRIN")) { try signing { $0.vaccine = "ASPIRIN" } }
         #expect(throws: TicketError.invalidSite("BANDUNG01")) { try signing { $0.site = "BANDUNG01" } }
         #expect(throws: TicketError.invalidSite("B-1")) { try signing { $0.site = "B-1" } }
         #expect(throws: TicketError.keyMismatch(ticket: "K2", signer: "K1")) { try signing { $0.keyID = "K2" } }
-        #expect(throws: TicketError.dateOutOfRange(Fixtures.date("2019-12-31"))) { try signing { $0.validFrom = Fixtures.date("2019-12-31") } }
+        #expect(throws: TicketError.dateOutOfRange(Fixtures.date("2019-12-31"))) {
+            try signing { $0.validFrom = Fixtures.date("2019-12-31") }
+        }
         #expect(throws: TicketError.validUntilBeforeValidFrom(Fixtures.date("2021-08-23"), Fixtures.date("2021-08-22"))) {
             try signing { $0.validUntil = Fixtures.date("2021-08-22") }
         }
@@ -122,12 +129,14 @@ struct TicketFormatTests {
         }
     }
 
-    @Test("malformed texts get their reason", arguments: [
-        ("", MalformedReason.notATicket), ("HC1:ABC", .notATicket), ("VT1", .notATicket), ("vt1:AB", .notATicket),
-        ("VT2:BB8", .unknownVersion("VT2")), ("VT12:BB8", .unknownVersion("VT12")),
-        ("VT1:ab8", .badEncoding), ("VT1:B", .badEncoding), ("VT1:GGW", .badEncoding),
-        ("VT1:", .truncated), ("VT1:BB8", .unknownVersion("65")),
-    ])
+    @Test(
+        "malformed texts get their reason",
+        arguments: [
+            ("", MalformedReason.notATicket), ("HC1:ABC", .notATicket), ("VT1", .notATicket), ("vt1:AB", .notATicket),
+            ("VT2:BB8", .unknownVersion("VT2")), ("VT12:BB8", .unknownVersion("VT12")),
+            ("VT1:ab8", .badEncoding), ("VT1:B", .badEncoding), ("VT1:GGW", .badEncoding),
+            ("VT1:", .truncated), ("VT1:BB8", .unknownVersion("65")),
+        ])
     func malformed(text: String, reason: MalformedReason) {
         let result = verifier.verify(text, on: day)
         #expect(result.outcome == .malformed(reason))

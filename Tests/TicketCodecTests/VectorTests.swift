@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TicketCodec
 
 /// The golden vectors in samples/vectors/: each is re-derived here from its fields and key, and
@@ -19,7 +20,8 @@ struct VectorTests {
 
     /// How a vector's QR text is made from its honestly signed text.
     enum Tampering: String {
-        case none, flipLastTagByte = "flip the last tag byte", truncateToHeader = "keep the prefix and the first 30 Base45 characters"
+        case none, flipLastTagByte = "flip the last tag byte", truncateToHeader =
+            "keep the prefix and the first 30 Base45 characters"
         case replaceText = "replace the whole text"
     }
 
@@ -56,34 +58,56 @@ struct VectorTests {
         var otherKey = typical
         otherKey.keyID = "VEC9"
         return [
-            Definition(name: "01-valid-typical", description: "A typical ticket: 16-digit registrant, 6-character site.", ticket: typical,
-                       at: "2021-08-25", stages: (true, true, true), code: "valid"),
-            Definition(name: "02-valid-alphanumeric", description: "Registrant with letters, 5-character site, PFIZER dose 2.", ticket: alphanumeric,
-                       at: "2021-09-21", stages: (true, true, true), code: "valid"),
-            Definition(name: "03-valid-longest", description: "The longest fields: 20-character registrant, 8-character site.", ticket: longest,
-                       at: "2021-08-23", stages: (true, true, true), code: "valid"),
-            Definition(name: "04-expired", description: "The day after the last valid day.", ticket: typical,
-                       at: "2021-09-22", stages: (true, true, false), code: "expired"),
-            Definition(name: "05-not-yet-valid", description: "The day before the first valid day.", ticket: typical,
-                       at: "2021-08-22", stages: (true, true, false), code: "not_yet_valid"),
-            Definition(name: "06-valid-jakarta-midnight", description: "2021-08-22T17:30Z is already 2021-08-23 in Jakarta (UTC+7).", ticket: typical,
-                       at: "2021-08-22T17:30:00Z", stages: (true, true, true), code: "valid"),
-            Definition(name: "07-bad-signature", description: "The typical ticket with the last tag byte flipped.", ticket: typical,
-                       at: "2021-08-25", tampering: .flipLastTagByte, stages: (true, false, nil), code: "bad_signature"),
-            Definition(name: "08-unknown-key", description: "Signed by key VEC9, which the keyring lacks.", ticket: otherKey, signingKeyID: "VEC9",
-                       at: "2021-08-25", stages: (true, false, nil), code: "unknown_key"),
-            Definition(name: "09-key-retired", description: "Signed by VEC1, which the keyring marks retired.", ticket: typical, keyState: .retired,
-                       at: "2021-08-25", stages: (true, true, nil), code: "key_retired"),
-            Definition(name: "10-revoked", description: "The serial is on the revocation list.", ticket: typical, revoked: [typical.serial],
-                       at: "2021-08-25", stages: (true, true, nil), code: "revoked"),
-            Definition(name: "11-truncated", description: "The typical ticket cut short.", ticket: typical,
-                       at: "2021-08-25", tampering: .truncateToHeader, stages: (true, nil, nil), code: "malformed", reason: "truncated"),
-            Definition(name: "12-not-a-ticket", description: "A QR code holding other text.", at: "2021-08-25", tampering: .replaceText,
-                       replacement: "HELLO VAXTICKET", stages: (false, nil, nil), code: "malformed", reason: "not_a_ticket"),
-            Definition(name: "13-bad-encoding", description: "Base45 group GGW is 65536, too large for two bytes.", at: "2021-08-25",
-                       tampering: .replaceText, replacement: "VT1:GGW000", stages: (false, nil, nil), code: "malformed", reason: "bad_encoding"),
-            Definition(name: "14-unknown-version", description: "A version 2 prefix.", at: "2021-08-25", tampering: .replaceText,
-                       replacement: "VT2:X50ZM9", stages: (false, nil, nil), code: "malformed", reason: "unknown_version"),
+            Definition(
+                name: "01-valid-typical", description: "A typical ticket: 16-digit registrant, 6-character site.",
+                ticket: typical,
+                at: "2021-08-25", stages: (true, true, true), code: "valid"),
+            Definition(
+                name: "02-valid-alphanumeric", description: "Registrant with letters, 5-character site, PFIZER dose 2.",
+                ticket: alphanumeric,
+                at: "2021-09-21", stages: (true, true, true), code: "valid"),
+            Definition(
+                name: "03-valid-longest", description: "The longest fields: 20-character registrant, 8-character site.",
+                ticket: longest,
+                at: "2021-08-23", stages: (true, true, true), code: "valid"),
+            Definition(
+                name: "04-expired", description: "The day after the last valid day.", ticket: typical,
+                at: "2021-09-22", stages: (true, true, false), code: "expired"),
+            Definition(
+                name: "05-not-yet-valid", description: "The day before the first valid day.", ticket: typical,
+                at: "2021-08-22", stages: (true, true, false), code: "not_yet_valid"),
+            Definition(
+                name: "06-valid-jakarta-midnight", description: "2021-08-22T17:30Z is already 2021-08-23 in Jakarta (UTC+7).",
+                ticket: typical,
+                at: "2021-08-22T17:30:00Z", stages: (true, true, true), code: "valid"),
+            Definition(
+                name: "07-bad-signature", description: "The typical ticket with the last tag byte flipped.", ticket: typical,
+                at: "2021-08-25", tampering: .flipLastTagByte, stages: (true, false, nil), code: "bad_signature"),
+            Definition(
+                name: "08-unknown-key", description: "Signed by key VEC9, which the keyring lacks.", ticket: otherKey,
+                signingKeyID: "VEC9",
+                at: "2021-08-25", stages: (true, false, nil), code: "unknown_key"),
+            Definition(
+                name: "09-key-retired", description: "Signed by VEC1, which the keyring marks retired.", ticket: typical,
+                keyState: .retired,
+                at: "2021-08-25", stages: (true, true, nil), code: "key_retired"),
+            Definition(
+                name: "10-revoked", description: "The serial is on the revocation list.", ticket: typical,
+                revoked: [typical.serial],
+                at: "2021-08-25", stages: (true, true, nil), code: "revoked"),
+            Definition(
+                name: "11-truncated", description: "The typical ticket cut short.", ticket: typical,
+                at: "2021-08-25", tampering: .truncateToHeader, stages: (true, nil, nil), code: "malformed", reason: "truncated"),
+            Definition(
+                name: "12-not-a-ticket", description: "A QR code holding other text.", at: "2021-08-25", tampering: .replaceText,
+                replacement: "HELLO VAXTICKET", stages: (false, nil, nil), code: "malformed", reason: "not_a_ticket"),
+            Definition(
+                name: "13-bad-encoding", description: "Base45 group GGW is 65536, too large for two bytes.", at: "2021-08-25",
+                tampering: .replaceText, replacement: "VT1:GGW000", stages: (false, nil, nil), code: "malformed",
+                reason: "bad_encoding"),
+            Definition(
+                name: "14-unknown-version", description: "A version 2 prefix.", at: "2021-08-25", tampering: .replaceText,
+                replacement: "VT2:X50ZM9", stages: (false, nil, nil), code: "malformed", reason: "unknown_version"),
         ]
     }
 
@@ -93,7 +117,12 @@ struct VectorTests {
     static func json(_ definition: Definition) throws -> [String: Any] {
         var object: [String: Any] = [
             "name": definition.name, "description": definition.description,
-            "keyring": [["id": "VEC1", "secret_hex": hex(secret), "state": definition.keyState.rawValue, "created": "2021-08-01T00:00:00Z"]],
+            "keyring": [
+                [
+                    "id": "VEC1", "secret_hex": hex(secret), "state": definition.keyState.rawValue,
+                    "created": "2021-08-01T00:00:00Z",
+                ]
+            ],
             "revoked": definition.revoked.map(TicketSerial.text),
             "clock": ["at": definition.at, "time_zone": "Asia/Jakarta"],
             "png": definition.name + ".png",
@@ -119,25 +148,28 @@ struct VectorTests {
             }
         }
         object["text"] = text
-        object["expected"] = [
-            "image_decode": true, "text_decode": definition.stages.textDecode,
-            "signature": definition.stages.signature.map { $0 as Any } ?? NSNull(),
-            "dates": definition.stages.dates.map { $0 as Any } ?? NSNull(),
-            "code": definition.code, "reason": definition.reason.map { $0 as Any } ?? NSNull(),
-        ] as [String: Any]
+        object["expected"] =
+            [
+                "image_decode": true, "text_decode": definition.stages.textDecode,
+                "signature": definition.stages.signature.map { $0 as Any } ?? NSNull(),
+                "dates": definition.stages.dates.map { $0 as Any } ?? NSNull(),
+                "code": definition.code, "reason": definition.reason.map { $0 as Any } ?? NSNull(),
+            ] as [String: Any]
         return object
     }
 
     static func fields(_ ticket: Ticket) -> [String: Any] {
         [
             "serial": ticket.serialText, "registrant": ticket.registrant, "dose": ticket.dose, "vaccine": ticket.vaccine,
-            "group": ticket.group.rawValue, "site": ticket.site, "valid_from": ticket.validFrom.iso, "valid_until": ticket.validUntil.iso,
+            "group": ticket.group.rawValue, "site": ticket.site, "valid_from": ticket.validFrom.iso,
+            "valid_until": ticket.validUntil.iso,
             "key_id": ticket.keyID,
         ]
     }
 
     static func encoded(_ object: [String: Any]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            + Data("\n".utf8)
     }
 
     @Test("the committed vectors are exactly what the generator derives")
@@ -163,7 +195,9 @@ struct VectorTests {
         // Keyring and revocation list as the vector gives them.
         let entries = try #require(vector["keyring"] as? [[String: String]])
         let keys = try entries.map { entry in
-            try Key(id: entry["id"]!, secret: Fixtures.hex(entry["secret_hex"]!), created: Self.created, state: KeyState(rawValue: entry["state"]!)!)
+            try Key(
+                id: entry["id"]!, secret: Fixtures.hex(entry["secret_hex"]!), created: Self.created,
+                state: KeyState(rawValue: entry["state"]!)!)
         }
         let revoked = Set(try #require(vector["revoked"] as? [String]).compactMap(TicketSerial.parse))
         let clock = try #require(vector["clock"] as? [String: String])
@@ -173,9 +207,12 @@ struct VectorTests {
         // Re-derive the honest text from the fields and the key.
         if let fields = vector["ticket"] as? [String: Any] {
             let ticket = Ticket(
-                serial: TicketSerial.parse(fields["serial"] as! String)!, registrant: fields["registrant"] as! String, dose: fields["dose"] as! Int,
-                vaccine: fields["vaccine"] as! String, group: PriorityGroup(rawValue: fields["group"] as! String)!, site: fields["site"] as! String,
-                validFrom: CalendarDate(iso: fields["valid_from"] as! String)!, validUntil: CalendarDate(iso: fields["valid_until"] as! String)!,
+                serial: TicketSerial.parse(fields["serial"] as! String)!, registrant: fields["registrant"] as! String,
+                dose: fields["dose"] as! Int,
+                vaccine: fields["vaccine"] as! String, group: PriorityGroup(rawValue: fields["group"] as! String)!,
+                site: fields["site"] as! String,
+                validFrom: CalendarDate(iso: fields["valid_from"] as! String)!,
+                validUntil: CalendarDate(iso: fields["valid_until"] as! String)!,
                 keyID: fields["key_id"] as! String)
             let signingKey = try Key(id: ticket.keyID, secret: Self.secret, created: Self.created)
             #expect(try TicketSigner(key: signingKey).sign(ticket) == vector["signed_text"] as? String)
@@ -189,11 +226,16 @@ struct VectorTests {
         #expect(textDecoded == (expected["text_decode"] as? Bool))
 
         // Stages: signature and dates, then the overall outcome.
-        let result = TicketVerifier(keyring: Keyring(keys: keys), revocations: RevocationList(revoked), timeZone: zone).verify(text, on: day)
+        let result = TicketVerifier(keyring: Keyring(keys: keys), revocations: RevocationList(revoked), timeZone: zone).verify(
+            text, on: day)
         #expect(result.code.rawValue == expected["code"] as? String)
         if case .malformed(let reason) = result.outcome { #expect(reason.code == expected["reason"] as? String) }
         let signatureGood = result.ticket != nil
-        if let signature = expected["signature"] as? Bool { #expect(signatureGood == signature) } else { #expect(!signatureGood || result.code.rawValue == "key_retired" || result.code.rawValue == "revoked") }
+        if let signature = expected["signature"] as? Bool {
+            #expect(signatureGood == signature)
+        } else {
+            #expect(!signatureGood || result.code.rawValue == "key_retired" || result.code.rawValue == "revoked")
+        }
         if let dates = expected["dates"] as? Bool, let ticket = result.ticket {
             #expect((ticket.validFrom...ticket.validUntil).contains(day) == dates)
         }

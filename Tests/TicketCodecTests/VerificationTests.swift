@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TicketCodec
 
 @Suite("Verification outcomes")
@@ -42,7 +43,8 @@ struct VerificationTests {
         #expect(retiredResult.outcome == .keyRetired("K1"))
         #expect(retiredResult.ticket == Fixtures.ticket)
 
-        let revoked = TicketVerifier(keyring: Fixtures.keyring, revocations: RevocationList([Fixtures.ticket.serial])).verify(Fixtures.text, on: day)
+        let revoked = TicketVerifier(keyring: Fixtures.keyring, revocations: RevocationList([Fixtures.ticket.serial])).verify(
+            Fixtures.text, on: day)
         #expect(revoked.outcome == .revoked)
         #expect(revoked.code.rawValue == "revoked")
         #expect(revoked.ticket?.serialText == "0123456789ABCDEF")
@@ -60,14 +62,19 @@ struct VerificationTests {
             .valid, .malformed(.truncated), .unknownKey("K9"), .badSignature, .keyRetired("K1"),
             .notYetValid(Fixtures.date("2021-01-01")), .expired(Fixtures.date("2021-01-01")), .revoked,
         ]
-        #expect(outcomes.map(\.code.rawValue) == ["valid", "malformed", "unknown_key", "bad_signature", "key_retired", "not_yet_valid", "expired", "revoked"])
+        #expect(
+            outcomes.map(\.code.rawValue) == [
+                "valid", "malformed", "unknown_key", "bad_signature", "key_retired", "not_yet_valid", "expired", "revoked",
+            ])
         #expect(Set(outcomes.map(\.message)).count == outcomes.count)
     }
 }
 
 @Suite("Calendar dates")
 struct CalendarDateTests {
-    @Test("ISO parsing is strict", arguments: ["2021-02-29", "2021-13-01", "2021-1-01", "21-01-01", "2021-01-01T00:00", "", "2021/01/01", "0000-01-01"])
+    @Test(
+        "ISO parsing is strict",
+        arguments: ["2021-02-29", "2021-13-01", "2021-1-01", "21-01-01", "2021-01-01T00:00", "", "2021/01/01", "0000-01-01"])
     func invalid(text: String) {
         #expect(CalendarDate(iso: text) == nil)
     }

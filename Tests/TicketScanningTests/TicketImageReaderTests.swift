@@ -10,7 +10,9 @@ import TicketScanning
 
 /// A keyring with one fixed key, a ticket signed with it, and its code as a PNG.
 enum Fixture {
-    static func key() throws -> Key { try Key(id: "K1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 1_627_776_000)) }
+    static func key() throws -> Key {
+        try Key(id: "K1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 1_627_776_000))
+    }
 
     static func ticket(serial: UInt64 = 0x0123_4567_89AB_CDEF) -> Ticket {
         Ticket(
@@ -52,7 +54,8 @@ struct TicketImageReaderTests {
         let forged = try TicketSigner(key: other).sign(Fixture.ticket())
         try Data(Fixture.png(Array(forged.utf8))).write(to: URL(fileURLWithPath: folder.path("forged.png")))
 
-        let tickets = try TicketImageReader(verifier: try Fixture.verifier()).tickets(inFileAt: folder.path("forged.png"), on: Fixture.day)
+        let tickets = try TicketImageReader(verifier: try Fixture.verifier()).tickets(
+            inFileAt: folder.path("forged.png"), on: Fixture.day)
 
         #expect(tickets.map(\.verification.code) == [.badSignature])
     }
@@ -76,7 +79,9 @@ struct TicketImageReaderTests {
         let reader = TicketImageReader(verifier: try Fixture.verifier())
 
         #expect(throws: expected) { try reader.tickets(in: bytes, on: Fixture.day) }
-        #expect(expected.code.rawValue == ["blank": "no_code", "binary": "no_text", "empty": "empty_file", "text": "unknown_format"][name])
+        #expect(
+            expected.code.rawValue
+                == ["blank": "no_code", "binary": "no_text", "empty": "empty_file", "text": "unknown_format"][name])
     }
 
     @Test("a truncated PNG is a corrupt image; a missing file is unreadable")

@@ -51,7 +51,10 @@ struct DatabaseMergeCommand: ParsableCommand {
         } else {
             for conflict in result.conflicts {
                 let incoming = conflict.incoming, existing = conflict.existing
-                let what = conflict.kind == .sameSerial ? "serial \(incoming.serial) is already recorded" : "dose \(incoming.dose) of \(incoming.registrant) is already recorded under serial \(existing.serial)"
+                let what =
+                    conflict.kind == .sameSerial
+                    ? "serial \(incoming.serial) is already recorded"
+                    : "dose \(incoming.dose) of \(incoming.registrant) is already recorded under serial \(existing.serial)"
                 print(
                     "conflict: \(what) (station \(existing.station), \(existing.administeredDay)); station \(incoming.station) recorded serial \(incoming.serial), dose \(incoming.dose) of \(incoming.registrant) on \(incoming.administeredDay): kept as a conflict"
                 )

@@ -41,7 +41,8 @@ extension IssueCommand {
         let emit = { (index: Int, result: Result<IssuedCard, CardError>) in
             switch result {
             case .success(let card):
-                manifest.append(IssueManifest.line(row: card.line, registrant: card.registrant, serial: card.serial, file: card.file) + "\n")
+                manifest.append(
+                    IssueManifest.line(row: card.line, registrant: card.registrant, serial: card.serial, file: card.file) + "\n")
                 written += 1
             case .failure(let error):
                 printError("\(csv): line \(pending[index].line): \(error)")
@@ -58,20 +59,24 @@ extension IssueCommand {
             if written > 0 { pdf = path }
         } else {
             try CardBatch.writeCards(
-                pending, names: names, settings: settings, folder: outDir, fileName: TicketFileName.fileName, progress: progress.advance,
+                pending, names: names, settings: settings, folder: outDir, fileName: TicketFileName.fileName,
+                progress: progress.advance,
                 emit: emit)
         }
         progress.finish()
         try manifest.close()
         if json {
             var report = IssueBatchReport(
-                issued: written, skipped: plan.skipped, failed: failures, blank: IssueCSV.blankLines(in: content), manifest: manifestPath)
+                issued: written, skipped: plan.skipped, failed: failures, blank: IssueCSV.blankLines(in: content),
+                manifest: manifestPath)
             report.pdf = pdf
             report.pages = pdf.map { _ in SheetGeometry.pages(for: written) }
             printJSON(report)
         } else {
             let into = pdf.map { "\($0) (\(SheetGeometry.pages(for: written)) pages)" } ?? outDir
-            printError("issued \(written) ticket cards into \(into), skipped \(plan.skipped) already in the manifest, \(failures) rows failed")
+            printError(
+                "issued \(written) ticket cards into \(into), skipped \(plan.skipped) already in the manifest, \(failures) rows failed"
+            )
         }
         if failures > 0 { throw ExitCode.failure }
     }

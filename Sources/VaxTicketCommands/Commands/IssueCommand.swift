@@ -1,9 +1,9 @@
 import ArgumentParser
-import Reports
 import Batch
 import Foundation
 import PNGCodec
 import QREncoding
+import Reports
 import TicketCodec
 
 struct IssueCommand: ParsableCommand {
@@ -91,7 +91,9 @@ struct IssueCommand: ParsableCommand {
             guard outDir != nil else { throw ValidationError("--csv needs --out-dir.") }
             let single: [String?] = [registrant, dose.map(String.init), vaccine, site, out, validFrom, validUntil]
             guard single.allSatisfy({ $0 == nil }) else {
-                throw ValidationError("--csv takes the ticket fields from the file; drop --registrant, --dose, --vaccine, --site, --valid-from, --valid-until and --out.")
+                throw ValidationError(
+                    "--csv takes the ticket fields from the file; drop --registrant, --dose, --vaccine, --site, --valid-from, --valid-until and --out."
+                )
             }
             return
         }
@@ -103,7 +105,9 @@ struct IssueCommand: ParsableCommand {
             throw ValidationError("--group must be one of \(PriorityGroup.allCases.map(\.rawValue).joined(separator: ", ")).")
         }
         if let validFrom, CalendarDate(iso: validFrom) == nil { throw ValidationError("--valid-from must be a YYYY-MM-DD date.") }
-        if let validUntil, CalendarDate(iso: validUntil) == nil { throw ValidationError("--valid-until must be a YYYY-MM-DD date.") }
+        if let validUntil, CalendarDate(iso: validUntil) == nil {
+            throw ValidationError("--valid-until must be a YYYY-MM-DD date.")
+        }
     }
 
     func run() throws {
@@ -126,14 +130,17 @@ struct IssueCommand: ParsableCommand {
         let request = IssueRequest(
             registrant: registrant, dose: dose, vaccine: vaccine, site: site, group: PriorityGroup(rawValue: group),
             validFrom: validFrom.flatMap(CalendarDate.init(iso:)), validUntil: validUntil.flatMap(CalendarDate.init(iso:)))
-        let ticket = request.ticket(serial: TicketSerial.random(), keyID: signer.key.id, today: clockOptions.today, validityDays: days)
+        let ticket = request.ticket(
+            serial: TicketSerial.random(), keyID: signer.key.id, today: clockOptions.today, validityDays: days)
         let text = try signer.sign(ticket)
         let image = try rendering.png(for: text)
         try FileOutput.write(image.png, to: out)
         if json {
             printJSON(IssuedTicketReport(file: out, ticket: ticket, text: text, qrVersion: image.version, modules: image.modules))
         } else {
-            print("\(out): serial \(ticket.serialText), QR version \(image.version) (\(image.modules)x\(image.modules) modules, \(text.count) characters), valid \(ticket.validFrom) to \(ticket.validUntil), key \(ticket.keyID)")
+            print(
+                "\(out): serial \(ticket.serialText), QR version \(image.version) (\(image.modules)x\(image.modules) modules, \(text.count) characters), valid \(ticket.validFrom) to \(ticket.validUntil), key \(ticket.keyID)"
+            )
         }
     }
 
@@ -169,8 +176,10 @@ struct IssueCommand: ParsableCommand {
 
         let manifest = try AppendingFile(path: manifestPath, truncate: fresh, header: IssueManifest.header)
         let textFileName = "tickets.txt"
-        let texts = format == .text
-            ? try AppendingFile(path: (outDir as NSString).appendingPathComponent(textFileName), truncate: fresh, privateFile: true)
+        let texts =
+            format == .text
+            ? try AppendingFile(
+                path: (outDir as NSString).appendingPathComponent(textFileName), truncate: fresh, privateFile: true)
             : nil
         let today = clockOptions.today
         let days = days
@@ -186,7 +195,8 @@ struct IssueCommand: ParsableCommand {
             work: { signer, index in
                 let (line, request) = (pending[index].line, pending[index].request)
                 return Result { () throws -> (serial: UInt64, text: String, file: String) in
-                    let ticket = request.ticket(serial: TicketSerial.random(), keyID: signer.key.id, today: today, validityDays: days)
+                    let ticket = request.ticket(
+                        serial: TicketSerial.random(), keyID: signer.key.id, today: today, validityDays: days)
                     let text = try signer.sign(ticket)
                     guard format == .png else { return (ticket.serial, text, textFileName) }
                     let name = TicketFileName.fileName(line: line, registrant: request.registrant)
@@ -201,7 +211,9 @@ struct IssueCommand: ParsableCommand {
                 switch result {
                 case .success(let issued):
                     texts?.append(issued.text + "\n")
-                    manifest.append(IssueManifest.line(row: line, registrant: request.registrant, serial: issued.serial, file: issued.file) + "\n")
+                    manifest.append(
+                        IssueManifest.line(row: line, registrant: request.registrant, serial: issued.serial, file: issued.file)
+                            + "\n")
                     written += 1
                 case .failure(let error):
                     printError("\(csv): line \(line): \(error)")
@@ -214,9 +226,11 @@ struct IssueCommand: ParsableCommand {
         try texts?.close()
         // Issued, skipped, failed and blank add up to the lines after the header.
         let blank = IssueCSV.blankLines(in: content)
-        let summary = "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed, \(blank) blank lines"
+        let summary =
+            "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed, \(blank) blank lines"
         if json {
-            printJSON(IssueBatchReport(issued: written, skipped: plan.skipped, failed: failures, blank: blank, manifest: manifestPath))
+            printJSON(
+                IssueBatchReport(issued: written, skipped: plan.skipped, failed: failures, blank: blank, manifest: manifestPath))
         } else {
             printError(summary)
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Reports
 import Foundation
+import Reports
 import TicketCodec
 
 struct KeysCommand: ParsableCommand {
@@ -25,7 +25,9 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "A note stored in the keyring file.")
         var note: String?
 
-        @Option(name: .customLong("max-validity-days"), help: "The programme's longest ticket validity in days; longer tickets are neither issued nor accepted.")
+        @Option(
+            name: .customLong("max-validity-days"),
+            help: "The programme's longest ticket validity in days; longer tickets are neither issued nor accepted.")
         var maxValidityDays: Int = Keyring.defaultMaxValidityDays
 
         func validate() throws {
@@ -68,7 +70,8 @@ struct KeysCommand: ParsableCommand {
     }
 
     struct Rotate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a new active key; the previous active key becomes verify-only.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new active key; the previous active key becomes verify-only.")
 
         @OptionGroup var keyring: KeyringOptions
 

@@ -17,7 +17,8 @@ struct OfficersCommand: ParsableCommand {
     )
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add an officer and print the new token once, as the last line.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add an officer and print the new token once, as the last line.")
 
         @Argument(help: "The officer's name, recorded with every dose given.")
         var name: String
@@ -29,13 +30,16 @@ struct OfficersCommand: ParsableCommand {
 
         func run() throws {
             let token = try OfficerToken.addOfficer(named: name, site: site, to: try database.open())
-            print("added officer \(name)" + (site.map { " at site \($0)" } ?? "") + "; the token is shown only now, keep it secret:")
+            print(
+                "added officer \(name)" + (site.map { " at site \($0)" } ?? "") + "; the token is shown only now, keep it secret:"
+            )
             print(token)
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List officers, their sites and whether their tokens are active.")
+        static let configuration = CommandConfiguration(
+            abstract: "List officers, their sites and whether their tokens are active.")
 
         @Flag(help: "Print one JSON object per officer per line.")
         var json = false
@@ -55,7 +59,8 @@ struct OfficersCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke an officer's token; the server refuses it from the next request.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an officer's token; the server refuses it from the next request.")
 
         @Argument(help: "The officer's name.")
         var name: String

@@ -1,9 +1,9 @@
 public import ArgumentParser
-import Reports
 import Batch
 import Foundation
 import PNGCodec
 import QREncoding
+import Reports
 
 extension ErrorCorrection: ExpressibleByArgument {}
 
@@ -123,10 +123,13 @@ struct QRCommand: ParsableCommand {
 
     private func report(_ image: QRRendering.Image, path: String) {
         if json {
-            printJSON(QRImageReport(file: path, version: image.version, modules: image.modules, pixels: image.pixels, bytes: image.png.count))
+            printJSON(
+                QRImageReport(
+                    file: path, version: image.version, modules: image.modules, pixels: image.pixels, bytes: image.png.count))
         } else {
-            print("\(path): QR version \(image.version) (\(image.modules)x\(image.modules) modules), \(image.pixels)x\(image.pixels) px, \(image.png.count) bytes")
+            print(
+                "\(path): QR version \(image.version) (\(image.modules)x\(image.modules) modules), \(image.pixels)x\(image.pixels) px, \(image.png.count) bytes"
+            )
         }
     }
 }
-

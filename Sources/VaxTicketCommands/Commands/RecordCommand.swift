@@ -2,8 +2,8 @@ import ArgumentParser
 import Batch
 import Foundation
 import PhotoReader
-import Reports
 import Recording
+import Reports
 import TicketCodec
 import TicketScanning
 
@@ -66,7 +66,9 @@ struct RecordCommand: ParsableCommand {
     func validate() throws {
         if paths.isEmpty == (payloads == nil) { throw ValidationError("Give image paths or --payloads FILE, not both.") }
         if officer.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--officer must not be empty.") }
-        if let station, station.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--station must not be empty.") }
+        if let station, station.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--station must not be empty.")
+        }
         if let lot, lot.isEmpty { throw ValidationError("--lot must not be empty.") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
@@ -93,7 +95,8 @@ struct RecordCommand: ParsableCommand {
     private func makeRecorder() throws -> TicketRecorder {
         let zone = clockOptions.zone
         let verifier = try keyring.verifier(timeZone: zone)
-        let rules = RecordingRules(policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
+        let rules = RecordingRules(
+            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
         let context = ScanContext(
             officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site, lot: lot,
             administeredAt: clockOptions.instant)

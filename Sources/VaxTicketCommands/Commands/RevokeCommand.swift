@@ -36,7 +36,9 @@ struct RevokeCommand: ParsableCommand {
         let legacy = try keyring.loadRevocations()
         let parsed = serials.compactMap(TicketSerial.parse)
         let added = try Keyring.update(at: path) { (ring: inout Keyring) throws(KeyringError) -> [Bool] in
-            for serial in legacy.serials.sorted() { try ring.revoke(serial, reason: "imported from \(Keyring.revocationFileName)") }
+            for serial in legacy.serials.sorted() {
+                try ring.revoke(serial, reason: "imported from \(Keyring.revocationFileName)")
+            }
             return try parsed.map { serial throws(KeyringError) in try ring.revoke(serial, reason: reason) }
         }
         if !legacy.serials.isEmpty {
@@ -44,7 +46,10 @@ struct RevokeCommand: ParsableCommand {
             print("moved \(legacy.serials.count) serials from \(legacyPath) into the keyring")
         }
         for (serial, new) in zip(parsed, added) {
-            print(new ? "revoked \(TicketSerial.text(serial)) (kept in \(path))" : "\(TicketSerial.text(serial)) was already revoked")
+            print(
+                new
+                    ? "revoked \(TicketSerial.text(serial)) (kept in \(path))"
+                    : "\(TicketSerial.text(serial)) was already revoked")
         }
     }
 }

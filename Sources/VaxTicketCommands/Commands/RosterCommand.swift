@@ -48,7 +48,8 @@ struct RosterImportCommand: ParsableCommand {
         }
         let store = try database.open()
         let result = try store.importRoster(parsed.rows.map(\.entry))
-        let errors = (parsed.errors + result.rejected.map { RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value) })
+        let errors =
+            (parsed.errors + result.rejected.map { RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value) })
             .sorted { $0.line < $1.line }
         // Every line after the header is added, updated, refused or blank: the sum is the file's rows.
         let rows = result.inserted + result.updated + errors.count + parsed.blankLines
@@ -59,7 +60,9 @@ struct RosterImportCommand: ParsableCommand {
                     errors: errors.map { RosterImportReport.RowError(line: $0.line, reason: $0.reason) }))
         } else {
             for error in errors { printError("\(file): \(error)") }
-            print("roster: \(rows) rows: \(result.inserted) added, \(result.updated) updated, \(errors.count) refused, \(parsed.blankLines) blank")
+            print(
+                "roster: \(rows) rows: \(result.inserted) added, \(result.updated) updated, \(errors.count) refused, \(parsed.blankLines) blank"
+            )
         }
         if !errors.isEmpty { throw ExitCode.failure }
     }

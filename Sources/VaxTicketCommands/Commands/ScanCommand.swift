@@ -79,12 +79,17 @@ struct ScanCommand: ParsableCommand {
             let fields = ["photo-trace", file, step, "\(read?.symbols.count ?? 0)", milliseconds(ContinuousClock.now - start)]
             printError((fields + work).joined(separator: "\t"))
         case .steps:
-            guard let bytes = try? PhotoReader.contents(of: file), let reports = try? reader.eachAttempt(of: bytes) else { return }
+            guard let bytes = try? PhotoReader.contents(of: file), let reports = try? reader.eachAttempt(of: bytes) else {
+                return
+            }
             for report in reports {
                 let texts = report.symbols.map { PayloadText.decode($0.bytes) ?? "" }
-                let json = (try? JSONSerialization.data(withJSONObject: texts)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-                let fields = ["photo-step", file, "\(report.step):\(report.attempt)", report.ran ? "ran" : "skipped",
-                              milliseconds(report.duration), json, "\(report.work)"]
+                let json =
+                    (try? JSONSerialization.data(withJSONObject: texts)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+                let fields = [
+                    "photo-step", file, "\(report.step):\(report.attempt)", report.ran ? "ran" : "skipped",
+                    milliseconds(report.duration), json, "\(report.work)",
+                ]
                 printError(fields.joined(separator: "\t"))
             }
         }

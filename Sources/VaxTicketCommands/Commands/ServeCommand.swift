@@ -81,14 +81,17 @@ struct ServeCommand: ParsableCommand {
     func run() throws {
         let zone = TimeZone(identifier: timeZone) ?? .programmeDefault
         let verifier = try keyring.verifier(timeZone: zone)
-        let rules = RecordingRules(policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
+        let rules = RecordingRules(
+            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
         let store = try database.open(timeZone: zone)
         var logger = Logger(label: "vaxticket.server", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024, rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
             workers: workers ?? ServerConfiguration.cores, queueLimit: queue)
-        let scanner = ScanRecorder(verifier: verifier, store: store, rules: rules, readerOptions: PhotoReaderOptions(maxPixels: maxPixels, effort: effort))
+        let scanner = ScanRecorder(
+            verifier: verifier, store: store, rules: rules,
+            readerOptions: PhotoReaderOptions(maxPixels: maxPixels, effort: effort))
         let server = ScanServer(configuration: configuration, scanner: scanner, officers: store, logger: logger)
         let host = host
         let outcome = AsyncOutcome()

@@ -56,7 +56,9 @@ struct SimulatePhotoCommand: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1.") }
-        if let problem = CameraSimulator.checkStrength(strength, isBlurSigma: kind == .blur) { throw ValidationError("--strength \(problem).") }
+        if let problem = CameraSimulator.checkStrength(strength, isBlurSigma: kind == .blur) {
+            throw ValidationError("--strength \(problem).")
+        }
         if let quality, !(1...100).contains(quality) { throw ValidationError("--quality must be 1 to 100.") }
         if let problem = CameraSimulator.checkModulePixels(modulePixels) { throw ValidationError("--module-px \(problem).") }
     }

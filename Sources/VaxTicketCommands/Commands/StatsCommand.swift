@@ -51,7 +51,9 @@ struct StatsCommand: ParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, CalendarDate(iso: value) == nil { throw ValidationError("\(name) must be a date like 2021-08-23, got \"\(value)\".") }
+            if let value, CalendarDate(iso: value) == nil {
+                throw ValidationError("\(name) must be a date like 2021-08-23, got \"\(value)\".")
+            }
         }
         if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
         if json && csv { throw ValidationError("--json and --csv cannot be combined.") }
@@ -65,7 +67,9 @@ struct StatsCommand: ParsableCommand {
         if json {
             printJSON(StatsReport(statistics, query: query, sync: sync))
         } else if csv {
-            print(CSVFile.text(header: [by.rawValue, "count"], rows: statistics.rows.map { [$0.key, String($0.count)] }), terminator: "")
+            print(
+                CSVFile.text(header: [by.rawValue, "count"], rows: statistics.rows.map { [$0.key, String($0.count)] }),
+                terminator: "")
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
             print(Self.syncReport(sync), terminator: "")
@@ -77,7 +81,8 @@ struct StatsCommand: ParsableCommand {
         var lines: [String] = []
         let period = from == nil && to == nil ? "" : " (\(from ?? "start") to \(to ?? "today"))"
         let perDose = statistics.byDose.keys.sorted().map { "dose \($0) \(grouped(statistics.byDose[$0] ?? 0))" }
-        lines.append("\(grouped(statistics.total)) doses\(period)" + (perDose.isEmpty ? "" : ": " + perDose.joined(separator: ", ")))
+        lines.append(
+            "\(grouped(statistics.total)) doses\(period)" + (perDose.isEmpty ? "" : ": " + perDose.joined(separator: ", ")))
         if statistics.dimension != .dose {
             lines.append("")
             lines.append("by \(statistics.dimension.rawValue):")

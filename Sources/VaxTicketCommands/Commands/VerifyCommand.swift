@@ -39,7 +39,9 @@ struct VerifyCommand: ParsableCommand {
         let verifier = try keyring.verifier(timeZone: clockOptions.zone)
         let day = clockOptions.today
         let options = batch.readerOptions
-        let reportFile = try report.map { try AppendingFile(path: $0, truncate: true, header: String(CSVFile.line(VerifyReport.csvHeader).dropLast())) }
+        let reportFile = try report.map {
+            try AppendingFile(path: $0, truncate: true, header: String(CSVFile.line(VerifyReport.csvHeader).dropLast()))
+        }
         var tally = VerifyTally()
         let progress = ProgressBar(total: files.count, label: "verify")
         ParallelBatch.run(
@@ -47,7 +49,8 @@ struct VerifyCommand: ParsableCommand {
             makeState: { TicketImageReader(verifier: verifier, options: options) },
             work: { reader, index in
                 let file = files[index]
-                return VerifyReport.lines(file: file, result: Result { () throws(UnreadableImage) in try reader.tickets(inFileAt: file, on: day) })
+                return VerifyReport.lines(
+                    file: file, result: Result { () throws(UnreadableImage) in try reader.tickets(inFileAt: file, on: day) })
             },
             emit: { _, lines in
                 progress.advance()

@@ -12,7 +12,9 @@ enum EffortArgument {
         """
 
     static func parse(_ text: String) throws -> ReadEffort {
-        guard let effort = ReadEffort(rawValue: text) else { throw ValidationError("--effort must be low, normal or high, not \(text).") }
+        guard let effort = ReadEffort(rawValue: text) else {
+            throw ValidationError("--effort must be low, normal or high, not \(text).")
+        }
         return effort
     }
 }

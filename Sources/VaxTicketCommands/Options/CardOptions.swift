@@ -34,7 +34,8 @@ struct CardOptions: ParsableArguments {
             throw ValidationError("--csv takes names from its name and site_name columns; drop --name and --site-name.")
         }
         if format == .card, let dpi, !CardRenderer.dpiRange.contains(dpi) {
-            throw ValidationError("--dpi for cards must be \(CardRenderer.dpiRange.lowerBound) to \(CardRenderer.dpiRange.upperBound).")
+            throw ValidationError(
+                "--dpi for cards must be \(CardRenderer.dpiRange.lowerBound) to \(CardRenderer.dpiRange.upperBound).")
         }
         for text in [name, siteName].compactMap({ $0 }) {
             guard text.count <= IssueCSV.maxNameLength else {

@@ -31,7 +31,9 @@ struct DatabaseOptions: ParsableArguments {
 /// opens the PostgreSQL store, anything else is a SQLite file path. Every command that takes
 /// `--db` opens its store here, so each of them works with either database.
 /// `timeZone` is the programme's zone the command was given; `nil` takes the one the database keeps.
-func openDoseStore(_ location: String, create: Bool = true, timeZone: TimeZone? = nil) throws(StoreError) -> any DoseStore & OfficerStore {
+func openDoseStore(_ location: String, create: Bool = true, timeZone: TimeZone? = nil) throws(StoreError) -> any DoseStore
+    & OfficerStore
+{
     if PostgresLocation.isPostgresURL(location) {
         return try PostgresDoseStore(location: try PostgresLocation(url: location), timeZone: timeZone)
     }

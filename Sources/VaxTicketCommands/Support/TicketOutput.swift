@@ -48,7 +48,8 @@ final class AppendingFile {
         let manager = FileManager.default
         let isNew = truncate || !manager.fileExists(atPath: path)
         if isNew {
-            guard manager.createFile(atPath: path, contents: Data(), attributes: privateFile ? [.posixPermissions: 0o600] : nil) else {
+            guard manager.createFile(atPath: path, contents: Data(), attributes: privateFile ? [.posixPermissions: 0o600] : nil)
+            else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
             }
         }
