@@ -8,6 +8,10 @@ list of tickets so that every ticket is scanned several times by different phone
 the same moment. Reports scans/s, p50/p99 latency, the server's peak memory (VmHWM), and checks
 that nothing was lost or doubled: every request answered, exactly one `recorded` per ticket
 that was recorded, doses in the database == tickets recorded, scan log rows == answers.
+
+With --postgres URL and --servers N, each mode gets a fresh PostgreSQL database beside the one the
+URL names (the password from PGPASSWORD), and N servers share it, clients spread over them: the
+city's layout of several scanning servers on one database.
 """
 import argparse
 import datetime
@@ -97,11 +101,32 @@ def peak_memory(pid):
     return int(hwm.group(1)) * 1024 if hwm else None
 
 
-def load(bin_path, env, work, mode, items, clients, seconds, workers):
-    db = os.path.join(work, f"load-{mode}.sqlite")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
+def fresh_postgres(url, name):
+    """A new, empty database called `name` on the server `url` names; its URL."""
+    parts = urllib.parse.urlsplit(url)
+    run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", f'DROP DATABASE IF EXISTS "{name}"'])
+    run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", f'CREATE DATABASE "{name}"'])
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def count_rows(db, table):
+    if db.startswith("postgres"):
+        return int(run(["psql", db, "-Atqc", f"SELECT count(*) FROM {table}"]).stdout.strip())
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def load(bin_path, env, work, mode, items, clients, seconds, workers, postgres=None, servers=1):
+    if postgres:
+        db = fresh_postgres(postgres, f"vaxticket_load_{mode}")
+    else:
+        db = os.path.join(work, f"load-{mode}.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
     env = dict(env, VAXTICKET_DB=db)
     tokens = []
     for i in range(clients):
@@ -110,15 +135,18 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers):
     args = [bin_path, "serve", "--port", "0", "--rate-limit", "0", "--queue", "256", "--log-level", "warning"]
     if workers:
         args += ["--workers", str(workers)]
-    server = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(work, f"server-{mode}.log"), "w"), text=True)
+    procs_servers = [
+        subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(work, f"server-{mode}-{n}.log"), "w"), text=True)
+        for n in range(servers)
+    ]
     try:
-        line = server.stdout.readline()
-        port = int(re.search(r":(\d+)/", line).group(1))
+        ports = [int(re.search(r":(\d+)/", server.stdout.readline()).group(1)) for server in procs_servers]
         counter = mp.Value("q", 0)
         lock = mp.Lock()
         results = mp.Queue()
         deadline = time.time() + seconds
-        procs = [mp.Process(target=client, args=(port, tokens[i], mode, items, deadline, counter, lock, results)) for i in range(clients)]
+        procs = [mp.Process(target=client, args=(ports[i % len(ports)], tokens[i], mode, items, deadline, counter, lock, results))
+                 for i in range(clients)]
         started = time.time()
         for p in procs:
             p.start()
@@ -130,14 +158,17 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers):
         for p in procs:
             p.join()
         elapsed = time.time() - started
-        peak = peak_memory(server.pid)
+        peaks = [peak_memory(server.pid) or 0 for server in procs_servers]
+        peak = max(peaks) if peaks else None
         sent = counter.value
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for server in procs_servers:
+            server.send_signal(signal.SIGTERM)
+        for server in procs_servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
     ok = [a for a in answers if a[1] == 200]
     latencies = sorted(a[3] for a in answers)
@@ -146,10 +177,8 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers):
         if outcome in ("recorded", "recorded_other_site"):
             recorded_per_item[item] = recorded_per_item.get(item, 0) + 1
     doubled = sum(1 for n in recorded_per_item.values() if n > 1)
-    con = sqlite3.connect(db)
-    doses = con.execute("SELECT count(*) FROM dose").fetchone()[0]
-    scan_rows = con.execute("SELECT count(*) FROM scan_log").fetchone()[0]
-    con.close()
+    doses = count_rows(db, "dose")
+    scan_rows = count_rows(db, "scan_log")
     outcomes = {}
     for a in ok:
         outcomes[a[2]] = outcomes.get(a[2], 0) + 1
@@ -164,6 +193,8 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers):
     # came back too: answers + transport errors must equal requests sent.
     return {
         "mode": mode,
+        "database": "postgresql" if postgres else "sqlite",
+        "servers": servers,
         "clients": clients,
         "seconds": round(elapsed, 1),
         "items": len(items),
@@ -195,13 +226,15 @@ def main():
     parser.add_argument("--tickets", type=int, default=20000)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--postgres", help="a postgres:// URL: run against fresh databases on that server")
+    parser.add_argument("--servers", type=int, default=1)
     parser.add_argument("--json", required=True)
     parser.add_argument("--markdown", required=True)
     args = parser.parse_args()
     env, texts, images = prepare(args.bin, args.work, args.tickets, args.photos)
     runs = [
-        load(args.bin, env, args.work, "text", texts, args.clients, args.seconds, args.workers),
-        load(args.bin, env, args.work, "photo", images, args.clients, args.seconds, args.workers),
+        load(args.bin, env, args.work, "text", texts, args.clients, args.seconds, args.workers, args.postgres, args.servers),
+        load(args.bin, env, args.work, "photo", images, args.clients, args.seconds, args.workers, args.postgres, args.servers),
     ]
     with open(args.json, "w") as f:
         json.dump(runs, f, indent=2)
@@ -210,7 +243,10 @@ def main():
         "# Scanning server under load",
         "",
         f"`scripts/bench --only server`: {args.clients} client processes on loopback, each with its own officer token and one",
-        f"keep-alive connection, for {args.seconds:.0f} s per mode, against one `vaxticket serve` (release build, SQLite,",
+        f"keep-alive connection, for {args.seconds:.0f} s per mode, against "
+        + (f"{args.servers} `vaxticket serve` processes on one PostgreSQL database (" if args.postgres else "one `vaxticket serve` (")
+        + f"{'release' if '/release/' in args.bin or 'bench' in args.bin else 'debug'} build, "
+        + ("" if args.postgres else "SQLite, "),
         f"{cores} cores shared with the clients). Each mode walks a list of tickets in a shared order, so every ticket is",
         "sent again by other clients (re-scans, and the same ticket from several phones at once).",
         f"The photos are `simulate-photo --kind mixed` shots of printed tickets, {sum(map(len, images)) / max(1, len(images)) / 1024:.0f} KB JPEGs on",
