@@ -116,6 +116,8 @@ public final class ScanServer: Sendable {
         }
         var lot = request.uri.queryParameters.get("lot")
         var station = request.uri.queryParameters.get("station")
+        // Every value given is checked, also a query value a form field then replaces.
+        if let refusal = Self.fieldRefusal(lot: lot, station: station) { return refusal }
         let upload: ScanUpload
         switch kind {
         case .photo:
@@ -133,12 +135,7 @@ public final class ScanServer: Sendable {
             lot = form.lot ?? lot
             station = form.station ?? station
         }
-        if let lot, !Self.isValidField(lot) {
-            return Self.error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters")
-        }
-        if let station, !Self.isValidField(station) {
-            return Self.error(.badRequest, "bad_request", "station must be 1 to 64 printable characters")
-        }
+        if let refusal = Self.fieldRefusal(lot: lot, station: station) { return refusal }
         let scanner = scanner
         let results: [RecordingResult]
         do {
@@ -232,6 +229,15 @@ public final class ScanServer: Sendable {
         var response = error(.serviceUnavailable, "busy", message)
         response.headers[.retryAfter] = "1"
         return response
+    }
+
+    /// A 400 answer when `lot` or `station` is given but not 1 to 64 printable characters.
+    static func fieldRefusal(lot: String?, station: String?) -> Response? {
+        if let lot, !isValidField(lot) { return error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters") }
+        if let station, !isValidField(station) {
+            return error(.badRequest, "bad_request", "station must be 1 to 64 printable characters")
+        }
+        return nil
     }
 
     static func isValidField(_ value: String) -> Bool {

@@ -121,6 +121,11 @@ struct ScanAPITests {
             #expect(multipart.json["outcome"] as? String == "recorded")
             #expect(multipart.json["lot"] as? String == "FORMLOT")
             #expect(multipart.json["station"] as? String == "FORMSTATION")
+            // A query value the form replaces is still checked: an invalid one is refused.
+            let badQuery = try await fixture.send(
+                .POST, "/api/v1/scans?lot=" + String(repeating: "L", count: 65), body: Array(form),
+                contentType: "multipart/form-data; boundary=\(boundary)", token: fixture.token)
+            #expect(badQuery.status == 400)
 
             // Not an image after all, or an empty one: a recording outcome, not an HTTP error.
             let garbage = try await fixture.send(
