@@ -156,32 +156,18 @@ public final class PostgresDoseStore: DoseStore {
                     sameSerial: bySerial[ticket.serial],
                     doses: (byRegistrant[ticket.registrant] ?? []).sorted { $0.dose < $1.dose },
                     roster: roster[ticket.registrant])
-                let site = context.site ?? ticket.site
-                let outcome = rules.decide(ticket, day: day, site: site, history: history)
-                var dose: DoseRecord?
-                switch outcome {
-                case .recorded, .recordedAtOtherSite:
-                    let record = DoseRecord(
-                        serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
-                        lot: context.lot, site: site, ticketSite: ticket.site, priorityGroup: ticket.group,
-                        officer: context.officer, station: context.station, administeredAt: at, administeredDay: day,
-                        recordedAt: now)
+                let (result, newDose) = rules.scan(ticket, history: history, context: context, day: day, at: at, now: now)
+                if let record = newDose {
+                    // Later scans of the batch see it, as they would see a row already inserted.
                     newDoses.append(record)
                     bySerial[record.serial] = record
                     byRegistrant[record.registrant, default: []].append(record)
-                    dose = record
-                case .alreadyRecorded:
-                    dose = history.sameSerial
-                case .doseAlreadyGiven(let otherSerial):
-                    dose = history.doses.first { $0.serial == otherSerial }
-                default:
-                    dose = nil
                 }
                 log.append(
                     ScanLogEntry(
-                        time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code,
+                        time: at, day: day, officer: context.officer, station: context.station, outcome: result.outcome.code,
                         serial: ticket.serial, clockTime: now))
-                results.append(RecordingResult(outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name))
+                results.append(result)
             }
             try Self.insert(doses: newDoses, origins: nil, on: connection)
             try Self.insert(scans: log, origins: nil, on: connection)

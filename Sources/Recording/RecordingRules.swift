@@ -1,3 +1,4 @@
+public import Foundation
 import TicketCodec
 
 /// What the store knows about a registrant when a ticket is scanned.
@@ -62,5 +63,35 @@ public struct RecordingRules: Sendable {
             return .recordedAtOtherSite(ticketSite: ticket.site)
         }
         return .recorded
+    }
+}
+
+extension RecordingRules {
+    /// What scanning `ticket` at the site `context` names does, given what the store knows of
+    /// its registrant: the answer (the outcome, and the dose it points to: the new record, or
+    /// the earlier one a re-scan or a dose given under another serial refers to), and the dose
+    /// record to write when there is one. Every store records through this one decision.
+    public func scan(
+        _ ticket: TicketFacts, history: RegistrantHistory, context: ScanContext, day: String, at: Date, now: Date
+    ) -> (result: RecordingResult, newDose: DoseRecord?) {
+        let site = context.site ?? ticket.site
+        let outcome = decide(ticket, day: day, site: site, history: history)
+        var newDose: DoseRecord?
+        let dose: DoseRecord?
+        switch outcome {
+        case .recorded, .recordedAtOtherSite:
+            newDose = DoseRecord(
+                serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
+                lot: context.lot, site: site, ticketSite: ticket.site, priorityGroup: ticket.group,
+                officer: context.officer, station: context.station, administeredAt: at, administeredDay: day, recordedAt: now)
+            dose = newDose
+        case .alreadyRecorded:
+            dose = history.sameSerial
+        case .doseAlreadyGiven(let otherSerial):
+            dose = history.doses.first { $0.serial == otherSerial }
+        default:
+            dose = nil
+        }
+        return (RecordingResult(outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name), newDose)
     }
 }

@@ -78,8 +78,10 @@ public final class SQLiteDoseStore: DoseStore {
                 guard id == 0 else { return false }
                 let tables = try String.fetchAll(
                     db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-                // A new, empty file; or one made before the id was set, known by its first migration.
-                if tables.isEmpty { return true }
+                // A new, empty file, or one another process is creating right now (GRDB commits its
+                // migrations table before the first migration); or one made before the id was set,
+                // known by its first migration.
+                if tables.isEmpty || tables == ["grdb_migrations"] { return true }
                 guard tables.contains("grdb_migrations") else { return false }
                 return try Bool.fetchOne(db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = 'v1 roster'") ?? false
             }
@@ -208,27 +210,10 @@ public final class SQLiteDoseStore: DoseStore {
             roster: try RosterEntry.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"), arguments: [ticket.registrant])
         )
-        let site = context.site ?? ticket.site
-        let outcome = rules.decide(ticket, day: day, site: site, history: history)
-        var dose: DoseRecord?
-        switch outcome {
-        case .recorded, .recordedAtOtherSite:
-            let record = DoseRecord(
-                serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
-                lot: context.lot, site: site, ticketSite: ticket.site, priorityGroup: ticket.group,
-                officer: context.officer, station: context.station, administeredAt: at, administeredDay: day, recordedAt: now
-            )
-            try record.insert(db)
-            dose = record
-        case .alreadyRecorded:
-            dose = history.sameSerial
-        case .doseAlreadyGiven(let otherSerial):
-            dose = history.doses.first { $0.serial == otherSerial }
-        default:
-            dose = nil
-        }
-        try log(outcome, serial: ticket.serial)
-        return RecordingResult(outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name)
+        let (result, newDose) = rules.scan(ticket, history: history, context: context, day: day, at: at, now: now)
+        try newDose?.insert(db)
+        try log(result.outcome, serial: ticket.serial)
+        return result
     }
 
     public func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult {
