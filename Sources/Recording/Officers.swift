@@ -25,6 +25,12 @@ public struct Officer: Codable, Hashable, Sendable {
 
     /// Whether the officer's token is still accepted.
     public var isActive: Bool { revokedAt == nil }
+
+    /// Refuses a name or site that is not 1 to 64 printable characters, before any store writes it.
+    public func validate() throws(OfficerError) {
+        try OfficerError.check(name, field: "name")
+        if let site { try OfficerError.check(site, field: "site") }
+    }
 }
 
 /// Why an officer could not be added or revoked.

@@ -3,8 +3,7 @@ public import GRDB
 
 extension SQLiteDoseStore: OfficerStore {
     public func addOfficer(_ officer: Officer) throws(OfficerError) {
-        try OfficerError.check(officer.name, field: "name")
-        if let site = officer.site { try OfficerError.check(site, field: "site") }
+        try officer.validate()
         let inserted: Bool
         do {
             inserted = try write { db in
