@@ -866,21 +866,8 @@ class Bench:
             args.append("--postgres")
         else:
             self.skip("record/stats on PostgreSQL", "PostgreSQL is not installed and this is not root")
-        start = time.perf_counter()
-        proc = subprocess.run(args, capture_output=True, text=True)
-        res = {"wall": time.perf_counter() - start, "exit": proc.returncode, "output": proc.stdout.strip()}
-        self.results["sections"]["record"] = res
-        if proc.returncode != 0:
-            self.skip("record/stats at scale", f"record.sh exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
-        metrics = {}
-        for line in proc.stdout.splitlines():
-            m = re.match(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+?)\s*$", line)
-            if m:
-                metrics[m.group(1)] = m.group(2)
-        res["metrics"] = metrics
-        res["stderr"] = proc.stderr.strip()[-2000:]
-        if metrics:
-            log("record: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+        res = self.run_metrics_script(args, "record", "record/stats at scale", "record.sh")
+        res["stderr"] = res.pop("error_tail")
         shutil.rmtree(folder, ignore_errors=True)
 
     def timed_with_rss(self, cmd):
@@ -960,25 +947,33 @@ class Bench:
             except Exception as error:
                 self.skip(f"cards, {name}", str(error))
 
-    def section_sync(self):
-        script = os.path.join(self.here, "sync.sh")
-        folder = self.path("sync")
-        # Full and quick alike: 100,000 doses to the loopback FHIR receiver (quick: 20,000).
-        args = ["bash", script, "--bin-dir", os.path.dirname(self.bin), "--work", folder] + (["--doses", "20000"] if self.quick else [])
+    def run_metrics_script(self, args, section, what, script):
+        """Runs a measuring script that prints `name = value` lines; its result, with the metrics,
+        goes into the section's results (a failure is reported as not measured)."""
         start = time.perf_counter()
         proc = subprocess.run(args, capture_output=True, text=True)
         res = {"wall": time.perf_counter() - start, "exit": proc.returncode, "output": proc.stdout.strip()}
-        self.results["sections"]["sync"] = res
+        self.results["sections"][section] = res
         if proc.returncode != 0:
-            self.skip("registry sync", f"sync.sh exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
+            self.skip(what, f"{script} exit {proc.returncode}: {proc.stderr.strip()[-400:]}")
         metrics = {}
         for line in proc.stdout.splitlines():
             m = re.match(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*(.+?)\s*$", line)
             if m:
                 metrics[m.group(1)] = m.group(2)
         res["metrics"] = metrics
+        res["error_tail"] = proc.stderr.strip()[-2000:]
         if metrics:
-            log("sync: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+            log(f"{section}: " + ", ".join(f"{k} {v}" for k, v in metrics.items()))
+        return res
+
+    def section_sync(self):
+        script = os.path.join(self.here, "sync.sh")
+        folder = self.path("sync")
+        # Full and quick alike: 100,000 doses to the loopback FHIR receiver (quick: 20,000).
+        args = ["bash", script, "--bin-dir", os.path.dirname(self.bin), "--work", folder] + (["--doses", "20000"] if self.quick else [])
+        res = self.run_metrics_script(args, "sync", "registry sync", "sync.sh")
+        res.pop("error_tail")
         shutil.rmtree(folder, ignore_errors=True)
 
     def run(self, only):
