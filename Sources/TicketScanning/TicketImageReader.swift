@@ -68,9 +68,6 @@ public final class TicketImageReader {
         self.photos = PhotoReader(options: options)
     }
 
-    /// The photo reader's settings.
-    public var options: PhotoReaderOptions { photos.options }
-
     /// Every ticket in the PNG or JPEG file at `path`, verified on `day`; never empty.
     public func tickets(inFileAt path: String, on day: CalendarDate) throws(UnreadableImage) -> [ScannedTicket] {
         let bytes: [UInt8]
