@@ -25,6 +25,9 @@ public struct ReceiverCounts: Codable, Hashable, Sendable {
     public var bundles: Int
     /// Access tokens issued.
     public var tokensIssued: Int
+    /// Distinct access tokens that authorised a request: at most `tokensIssued`, fewer when a
+    /// client gave up waiting for a token answer (a timeout) and asked again.
+    public var tokensUsed: Int
     /// Conditional creates that found an existing immunization.
     public var conditionalMatches: Int
     /// Entries refused.
@@ -40,6 +43,7 @@ actor ReceiverState {
     var refusals: [String: String] = [:]
     var bundles = 0
     var tokensIssued = 0
+    var tokensUsed = Set<String>()
     var conditionalMatches = 0
     var refusedEntries = 0
     var delay: Double = 0
@@ -54,8 +58,9 @@ actor ReceiverState {
     }
 
     func isValid(_ token: String) -> Bool {
-        guard let expiry = tokens[token] else { return false }
-        return Date() < expiry
+        guard let expiry = tokens[token], Date() < expiry else { return false }
+        tokensUsed.insert(token)
+        return true
     }
 
     func expireAllTokens() {
@@ -99,7 +104,8 @@ actor ReceiverState {
     func counts() -> ReceiverCounts {
         ReceiverCounts(
             immunizations: immunizations.count, duplicateIdentifiers: byIdentifier.values.filter { $0.count > 1 }.count,
-            bundles: bundles, tokensIssued: tokensIssued, conditionalMatches: conditionalMatches, refusedEntries: refusedEntries)
+            bundles: bundles, tokensIssued: tokensIssued, tokensUsed: tokensUsed.count, conditionalMatches: conditionalMatches,
+            refusedEntries: refusedEntries)
     }
 
     /// How many immunizations carry each identifier value of `system`.
