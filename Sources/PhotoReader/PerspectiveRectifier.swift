@@ -3,40 +3,78 @@ import Imaging
 
 /// A projective map of the plane, as a row-major 3x3 matrix.
 struct Homography {
-    private let m: [Double]
+    private let m: (Double, Double, Double, Double, Double, Double, Double, Double, Double)
 
-    /// The map sending each of four points to its partner, or `nil` when they are degenerate.
+    private init(_ m: (Double, Double, Double, Double, Double, Double, Double, Double, Double)) {
+        self.m = m
+    }
+
+    /// The map sending each of four points to its partner, or `nil` when three of either four
+    /// are (nearly) on one line. Closed form through the unit square, no allocation: the
+    /// alignment search builds thousands of these per photo.
     init?(from source: [Point], to target: [Point]) {
         guard source.count == 4, target.count == 4 else { return nil }
-        // Eight equations in the eight unknowns h0...h7, h8 fixed at 1, as rows of nine.
-        var a = [Double](repeating: 0, count: 72)
-        for (index, (s, t)) in zip(source, target).enumerated() {
-            let row = index * 18
-            for (k, value) in [s.x, s.y, 1, 0, 0, 0, -s.x * t.x, -s.y * t.x, t.x].enumerated() { a[row + k] = value }
-            for (k, value) in [0, 0, 0, s.x, s.y, 1, -s.x * t.y, -s.y * t.y, t.y].enumerated() { a[row + 9 + k] = value }
-        }
-        for column in 0..<8 {
-            guard let pivot = (column..<8).max(by: { abs(a[$0 * 9 + column]) < abs(a[$1 * 9 + column]) }),
-                abs(a[pivot * 9 + column]) > 1e-9
-            else { return nil }
-            if pivot != column {
-                for k in 0..<9 { a.swapAt(column * 9 + k, pivot * 9 + k) }
-            }
-            for row in 0..<8 where row != column {
-                let factor = a[row * 9 + column] / a[column * 9 + column]
-                if factor == 0 { continue }
-                for k in column..<9 { a[row * 9 + k] -= factor * a[column * 9 + k] }
-            }
-        }
-        var solution = [Double](repeating: 1, count: 9)
-        for row in 0..<8 { solution[row] = a[row * 9 + 8] / a[row * 9 + row] }
-        m = solution
+        self.init(
+            from: (source[0], source[1], source[2], source[3]), to: (target[0], target[1], target[2], target[3]))
+    }
+
+    /// The map sending each of four points to its partner, the points given as top-left,
+    /// top-right, bottom-left and bottom-right of a quadrilateral.
+    init?(from source: (Point, Point, Point, Point), to target: (Point, Point, Point, Point)) {
+        guard let fromSquare = Self.squareToQuad(source.0, source.1, source.3, source.2),
+            let toQuad = Self.squareToQuad(target.0, target.1, target.3, target.2),
+            let toSquare = fromSquare.inverse
+        else { return nil }
+        self = toQuad.after(toSquare)
+    }
+
+    /// The map of the unit square's corners (0,0), (1,0), (1,1), (0,1) onto `p0`...`p3`.
+    private static func squareToQuad(_ p0: Point, _ p1: Point, _ p2: Point, _ p3: Point) -> Homography? {
+        let dx1 = p1.x - p2.x, dx2 = p3.x - p2.x, dx3 = p0.x - p1.x + p2.x - p3.x
+        let dy1 = p1.y - p2.y, dy2 = p3.y - p2.y, dy3 = p0.y - p1.y + p2.y - p3.y
+        let det = dx1 * dy2 - dx2 * dy1
+        guard abs(det) > 1e-12 else { return nil }
+        let g = (dx3 * dy2 - dx2 * dy3) / det
+        let h = (dx1 * dy3 - dx3 * dy1) / det
+        let a = p1.x - p0.x + g * p1.x, b = p3.x - p0.x + h * p3.x
+        let d = p1.y - p0.y + g * p1.y, e = p3.y - p0.y + h * p3.y
+        let result = Homography((a, b, p0.x, d, e, p0.y, g, h, 1))
+        return result.isFinite ? result : nil
+    }
+
+    private var isFinite: Bool {
+        [m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7, m.8].allSatisfy(\.isFinite)
+    }
+
+    /// The inverse map (its adjugate: scale does not matter), `nil` when singular.
+    private var inverse: Homography? {
+        let (a, b, c, d, e, f, g, h, i) = m
+        let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+        guard abs(det) > 1e-12, det.isFinite else { return nil }
+        return Homography(
+            (
+                e * i - f * h, c * h - b * i, b * f - c * e,
+                f * g - d * i, a * i - c * g, c * d - a * f,
+                d * h - e * g, b * g - a * h, a * e - b * d
+            ))
+    }
+
+    /// This map applied after `other`.
+    private func after(_ other: Homography) -> Homography {
+        let (a0, a1, a2, a3, a4, a5, a6, a7, a8) = m
+        let (b0, b1, b2, b3, b4, b5, b6, b7, b8) = other.m
+        return Homography(
+            (
+                a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8,
+                a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8,
+                a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8
+            ))
     }
 
     /// The image of `p`.
     func callAsFunction(_ p: Point) -> Point {
-        let w = m[6] * p.x + m[7] * p.y + m[8]
-        return Point(x: (m[0] * p.x + m[1] * p.y + m[2]) / w, y: (m[3] * p.x + m[4] * p.y + m[5]) / w)
+        let w = m.6 * p.x + m.7 * p.y + m.8
+        return Point(x: (m.0 * p.x + m.1 * p.y + m.2) / w, y: (m.3 * p.x + m.4 * p.y + m.5) / w)
     }
 }
 
@@ -77,19 +115,123 @@ struct PerspectiveRectifier {
         finderCandidates(in: image.adaptivelyBinarized(radius: max(2, min(image.width, image.height) / 16)))
     }
 
-    /// The upright image of the code in `image` whose finder candidates are `finders`.
-    func rectified(_ image: GrayImage, finders: [Finder]) -> (image: GrayImage, toSource: (Point) -> Point)? {
-        guard let (topLeft, topRight, bottomLeft) = Self.bestTriple(finders) else { return nil }
+    /// The module grid of a code: its size in modules and the map from module coordinates
+    /// (the top-left corner of the code at 0, 0, one module a unit) to the image's.
+    struct Grid {
+        var size: Int
+        var map: Homography
+        /// Four points in module coordinates (three finder centres and the alignment pattern's
+        /// or a fourth finder's) and where the map sends them.
+        var modulePoints: (Point, Point, Point, Point)
+        var imagePoints: (Point, Point, Point, Point)
+    }
+
+    /// The grid of the code in `image` whose finder candidates are `finders`, `nil` when no
+    /// three of them fit together.
+    static func grid(in image: GrayImage, finders: [Finder]) -> Grid? {
+        guard let (topLeft, topRight, bottomLeft) = bestTriple(finders) else { return nil }
         let corners = [topLeft.centre, topRight.centre, bottomLeft.centre]
         let module = (topLeft.module + topRight.module + bottomLeft.module) / 3
-        let across = (Self.modules(from: topLeft, to: topRight) + Self.modules(from: topLeft, to: bottomLeft)) / 2 + 7
-        let estimate = min(40, max(1, Int(((across - 17) / 4).rounded())))
+        let across = (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
+        guard across.isFinite else { return nil }
+        let estimate = min(40, max(1, Int(((min(across, 200) - 17) / 4).rounded())))
         // Module sizes seen at a slant are rough: the version whose timing patterns show
         // clearest in its fit wins.
         let fits = (max(1, estimate - 1)...min(40, estimate + 1)).compactMap { version in
-            Self.fit(version: version, corners: corners, module: module, in: image)
+            fit(version: version, corners: corners, module: module, in: image, alignment: true)
         }
-        guard let (size, toSource, _) = fits.max(by: { $0.score < $1.score }) else { return nil }
+        guard let best = fits.max(by: { $0.score < $1.score }) else { return nil }
+        return refined(best.grid, module: module, in: image)
+    }
+
+    /// The modules whose colour every code of `size` modules has: the finder patterns with
+    /// their separators, the timing patterns and the bottom-right alignment pattern; their
+    /// centres in module coordinates, and whether each is dark.
+    static func fixedModules(size: Int) -> [(centre: Point, dark: Bool)] {
+        var modules: [(Point, Bool)] = []
+        func add(_ column: Int, _ row: Int, _ dark: Bool) {
+            guard column >= 0, row >= 0, column < size, row < size else { return }
+            modules.append((Point(x: Double(column) + 0.5, y: Double(row) + 0.5), dark))
+        }
+        for (x0, y0) in [(3, 3), (size - 4, 3), (3, size - 4)] {
+            for dy in -4...4 {
+                for dx in -4...4 {
+                    let ring = max(abs(dx), abs(dy))
+                    add(x0 + dx, y0 + dy, ring != 2 && ring != 4)
+                }
+            }
+        }
+        for i in 8..<(size - 8) {
+            add(i, 6, i % 2 == 0)
+            add(6, i, i % 2 == 0)
+        }
+        if size > 21 {
+            for dy in -2...2 {
+                for dx in -2...2 { add(size - 7 + dx, size - 7 + dy, max(abs(dx), abs(dy)) != 1) }
+            }
+        }
+        return modules
+    }
+
+    /// The mean grey level of the light fixed modules through `map` less that of the dark ones.
+    private static func fixedContrast(
+        _ map: Homography, fixed: [(centre: Point, dark: Bool)], darkCount: Int, in image: GrayImage
+    ) -> Double {
+        var dark = 0.0, light = 0.0
+        for module in fixed {
+            let value = Double(sample(image, at: map(module.centre)))
+            if module.dark { dark += value } else { light += value }
+        }
+        return light / Double(max(1, fixed.count - darkCount)) - dark / Double(max(1, darkCount))
+    }
+
+    /// The grid with its four image points moved, one at a time, by steps of half, a quarter
+    /// and an eighth of a module, for as long as that makes the fixed modules show clearer:
+    /// finder centres found on a few blurred pixels are a fraction of a module off, which is
+    /// enough to sample a small code's far modules from their neighbours.
+    static func refined(_ grid: Grid, module: Double, in image: GrayImage) -> Grid {
+        let fixed = fixedModules(size: grid.size)
+        let darkCount = fixed.filter(\.dark).count
+        var points = [grid.imagePoints.0, grid.imagePoints.1, grid.imagePoints.2, grid.imagePoints.3]
+        let from = grid.modulePoints
+        func map(_ points: [Point]) -> Homography? {
+            Homography(from: from, to: (points[0], points[1], points[2], points[3]))
+        }
+        guard module.isFinite, module > 0, var best = map(points) else { return grid }
+        var bestScore = fixedContrast(best, fixed: fixed, darkCount: darkCount, in: image)
+        var step = module / 2
+        for _ in 0..<3 {
+            for _ in 0..<3 {
+                var moved = false
+                for corner in 0..<4 {
+                    for (dx, dy) in [(step, 0.0), (-step, 0.0), (0.0, step), (0.0, -step)] {
+                        var candidate = points
+                        candidate[corner] = candidate[corner] + Point(x: dx, y: dy)
+                        guard let trial = map(candidate) else { continue }
+                        let score = fixedContrast(trial, fixed: fixed, darkCount: darkCount, in: image)
+                        if score > bestScore {
+                            (points, best, bestScore, moved) = (candidate, trial, score, true)
+                        }
+                    }
+                }
+                if !moved { break }
+            }
+            step /= 2
+        }
+        var result = grid
+        result.map = best
+        result.imagePoints = (points[0], points[1], points[2], points[3])
+        return result
+    }
+
+    /// The upright image of the code in `image` whose finder candidates are `finders`.
+    func rectified(_ image: GrayImage, finders: [Finder]) -> (image: GrayImage, toSource: (Point) -> Point)? {
+        Self.grid(in: image, finders: finders).map { rectified(image, grid: $0) }
+    }
+
+    /// The upright image of the code in `image` whose grid is `grid`, resampled bilinearly.
+    func rectified(_ image: GrayImage, grid: Grid) -> (image: GrayImage, toSource: (Point) -> Point) {
+        let (size, toSource) = (grid.size, grid.map)
         let perModule = max(2, min(modulePixels, maxSide / (size + 2 * marginModules)))
         let side = (size + 2 * marginModules) * perModule
         let scale = Double(perModule)
@@ -104,6 +246,84 @@ struct PerspectiveRectifier {
         return (
             GrayImage(width: side, height: side, pixels: pixels),
             { p in toSource(Point(x: p.x / scale - margin, y: p.y / scale - margin)) }
+        )
+    }
+
+    /// The code in `image` redrawn from its module grid: each module sampled about its centre,
+    /// sharpened against its four neighbours by `sharpen` (which undoes blur that spreads a
+    /// module into the next), judged dark or light against the mean of the modules around it
+    /// (which undoes uneven light), and drawn as a clean square of `modulePixels` pixels in a
+    /// light quiet zone. It reads codes too small or too blurred for zbar to make out the
+    /// modules itself, and costs what the modules cost, not the photo's pixels.
+    func redrawn(
+        _ image: GrayImage, grid: Grid, sharpen: Double
+    ) -> (image: GrayImage, toSource: (Point) -> Point) {
+        let size = grid.size
+        // Five samples a module, a quarter of a module apart, average noise away.
+        var values = [Double](repeating: 0, count: size * size)
+        let offsets = [(0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
+        for row in 0..<size {
+            for column in 0..<size {
+                var sum = 0.0
+                for (dx, dy) in offsets {
+                    sum += Double(Self.sample(image, at: grid.map(Point(x: Double(column) + dx, y: Double(row) + dy))))
+                }
+                values[row * size + column] = sum / Double(offsets.count)
+            }
+        }
+        if sharpen > 0 {
+            var sharpened = values
+            for row in 0..<size {
+                for column in 0..<size {
+                    var sum = 0.0, count = 0.0
+                    for (dx, dy) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+                        let x = column + dx, y = row + dy
+                        guard x >= 0, y >= 0, x < size, y < size else { continue }
+                        sum += values[y * size + x]
+                        count += 1
+                    }
+                    let here = values[row * size + column]
+                    sharpened[row * size + column] = here + sharpen * (here - sum / count)
+                }
+            }
+            values = sharpened
+        }
+        // The mean over a window of modules, from running sums.
+        let radius = 4
+        let stride = size + 1
+        var sums = [Double](repeating: 0, count: stride * stride)
+        for row in 0..<size {
+            for column in 0..<size {
+                sums[(row + 1) * stride + column + 1] =
+                    values[row * size + column] + sums[row * stride + column + 1] + sums[(row + 1) * stride + column]
+                    - sums[row * stride + column]
+            }
+        }
+        let perModule = modulePixels
+        let margin = marginModules
+        let side = (size + 2 * margin) * perModule
+        var pixels = [UInt8](repeating: 255, count: side * side)
+        for row in 0..<size {
+            let top = max(0, row - radius), bottom = min(size, row + radius + 1)
+            for column in 0..<size {
+                let left = max(0, column - radius), right = min(size, column + radius + 1)
+                let total =
+                    sums[bottom * stride + right] - sums[top * stride + right] - sums[bottom * stride + left]
+                    + sums[top * stride + left]
+                let mean = total / Double((bottom - top) * (right - left))
+                guard values[row * size + column] < mean else { continue }
+                for y in 0..<perModule {
+                    let start = ((row + margin) * perModule + y) * side + (column + margin) * perModule
+                    for x in start..<(start + perModule) { pixels[x] = 0 }
+                }
+            }
+        }
+        let scale = Double(perModule)
+        let shift = Double(margin)
+        let map = grid.map
+        return (
+            GrayImage(width: side, height: side, pixels: pixels),
+            { p in map(Point(x: p.x / scale - shift, y: p.y / scale - shift)) }
         )
     }
 
@@ -127,13 +347,13 @@ struct PerspectiveRectifier {
     /// finder centres and the alignment pattern (a parallelogram's fourth corner when there is
     /// none or it does not show), with how clearly the fixed patterns show through it.
     private static func fit(
-        version: Int, corners: [Point], module: Double, in image: GrayImage
-    ) -> (size: Int, map: Homography, score: Double)? {
+        version: Int, corners: [Point], module: Double, in image: GrayImage, alignment: Bool
+    ) -> (grid: Grid, score: Double)? {
         let size = 17 + 4 * version
         let far = Double(size) - 3.5
         let fixed = [Point(x: 3.5, y: 3.5), Point(x: far, y: 3.5), Point(x: 3.5, y: far)]
         let parallelogram = Point(x: far, y: far)
-        if version > 1 {
+        if alignment && version > 1 {
             // The alignment pattern's centre is three modules in from where a fourth finder's
             // would be; it carries the keystone, which a parallelogram cannot.
             let at = Point(x: Double(size) - 6.5, y: Double(size) - 6.5)
@@ -141,19 +361,28 @@ struct PerspectiveRectifier {
             let guess = corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
             let reach = max(module * 4, ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
             if let found = bestFourth(
-                near: guess, reach: reach, step: max(1, module / 2, reach / 24),
+                near: guess, reach: reach, step: max(1, module / 2, reach / 10),
                 scored: { candidate in
-                    guard let map = Homography(from: fixed + [at], to: corners + [candidate]) else { return nil }
+                    guard
+                        let map = Homography(
+                            from: (fixed[0], fixed[1], fixed[2], at), to: (corners[0], corners[1], corners[2], candidate))
+                    else { return nil }
                     let pattern = alignmentContrast(map, at: at, in: image)
                     return pattern < 30 ? nil : (map, pattern + timingContrast(map, size: size, in: image))
                 })
             {
-                return (size, found.map, found.score)
+                let grid = Grid(
+                    size: size, map: found.map, modulePoints: (fixed[0], fixed[1], fixed[2], at),
+                    imagePoints: (corners[0], corners[1], corners[2], found.map(at)))
+                return (grid, found.score)
             }
         }
         let fourth = corners[1] + corners[2] - corners[0]
-        guard let map = Homography(from: fixed + [parallelogram], to: corners + [fourth]) else { return nil }
-        return (size, map, timingContrast(map, size: size, in: image))
+        let modulePoints = (fixed[0], fixed[1], fixed[2], parallelogram)
+        let imagePoints = (corners[0], corners[1], corners[2], fourth)
+        guard let map = Homography(from: modulePoints, to: imagePoints) else { return nil }
+        let grid = Grid(size: size, map: map, modulePoints: modulePoints, imagePoints: imagePoints)
+        return (grid, timingContrast(map, size: size, in: image))
     }
 
     /// The mean grey level of the light modules of the timing patterns through `map` less that
@@ -306,10 +535,16 @@ struct PerspectiveRectifier {
     /// The three finders most likely to belong to one code, as top-left, top-right and
     /// bottom-left.
     static func bestTriple(_ finders: [Finder]) -> (Finder, Finder, Finder)? {
+        triples(finders).first
+    }
+
+    /// Every three finders that may belong to one code, as top-left, top-right and
+    /// bottom-left, likeliest first by how often each was seen and how square they stand.
+    static func triples(_ finders: [Finder]) -> [(Finder, Finder, Finder)] {
         let strong = finders.filter { $0.count >= 2 }
         let pool = Array((strong.count >= 3 ? strong : finders).sorted { $0.count > $1.count }.prefix(10))
-        guard pool.count >= 3 else { return nil }
-        var best: (score: Double, triple: (Finder, Finder, Finder))?
+        guard pool.count >= 3 else { return [] }
+        var found: [(score: Double, triple: (Finder, Finder, Finder))] = []
         for i in 0..<pool.count {
             for j in i + 1..<pool.count {
                 for l in j + 1..<pool.count {
@@ -332,10 +567,10 @@ struct PerspectiveRectifier {
                     guard abs(cosine) < 0.6 else { continue }
                     if ab.x * ac.y - ab.y * ac.x < 0 { swap(&b, &c) }
                     let score = Double(three.map(\.count).reduce(0, +)) - abs(cosine)
-                    if best == nil || score > best!.score { best = (score, (a, b, c)) }
+                    found.append((score, (a, b, c)))
                 }
             }
         }
-        return best?.triple
+        return found.sorted { $0.score > $1.score }.map(\.triple)
     }
 }

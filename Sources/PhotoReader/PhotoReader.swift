@@ -86,28 +86,34 @@ public final class PhotoReader {
     /// docs/benchmarks.md). After the first look fails the reader looks for finder patterns
     /// once; steps at the first look's scale then work on the region of the likeliest code only,
     /// which makes magnifying cheap:
-    /// - a half-scale look is cheap and undoes sensor noise and print texture;
-    /// - 2x upscaling, sharpened, plain or binarised, reads small and blurred codes, the
-    ///   commonest failure of small poor photos (combined damage);
+    /// - redrawing the code module by module from its fitted grid reads small, blurred, noisy
+    ///   and slanted codes alike, the commonest failures of small poor photos, for about what a
+    ///   first look costs;
+    /// - a half-scale look is cheap and undoes sensor noise and print texture; a light blur,
+    ///   noise that survives it;
+    /// - 2x upscaling, plain, sharpened, redrawn or binarised, reads codes of one or two pixels
+    ///   a module that redrawing at the first look's scale cannot place;
     /// - resampling the code upright from its finder and alignment patterns reads codes seen
-    ///   at a steep slant, and small blurred ones;
-    /// - unsharp masking at three pixel scales undoes blur of up to about half a module;
-    /// - adaptive binarisation rescues low contrast and uneven light; a light blur, alone or
-    ///   before binarising, noise;
+    ///   at a steep slant;
+    /// - unsharp masking, magnified and at two pixel scales, undoes blur of up to about half a
+    ///   module; adaptive binarisation rescues low contrast and uneven light;
     /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
     /// Mild unsharp masking, local contrast normalisation, contrast stretching and 3x upscaling
     /// read nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
+        ReadAttempt([.redraw(sharpen: 1)]),
         ReadAttempt(scaleShift: 1),
-        ReadAttempt([.rectify]),
+        ReadAttempt([.blur(radius: 1)]),
+        ReadAttempt([.upscale(2)]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
+        ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
+        ReadAttempt([.rectify]),
+        ReadAttempt([.redraw(sharpen: 0)]),
+        ReadAttempt([.upscale(2), .binarize(fraction: 20)]),
         ReadAttempt([.unsharp(radius: 2, amount: 3)]),
         ReadAttempt([.binarize(fraction: 20)]),
-        ReadAttempt([.upscale(2), .binarize(fraction: 20)]),
         ReadAttempt([.unsharp(radius: 6, amount: 4)]),
-        ReadAttempt([.upscale(2)]),
         ReadAttempt(scaleShift: 1, [.unsharp(radius: 3, amount: 4)]),
-        ReadAttempt([.blur(radius: 1)]),
         ReadAttempt([.blur(radius: 1), .binarize(fraction: 10)]),
         ReadAttempt(scaleShift: -1),
         ReadAttempt([.invert]),
@@ -226,7 +232,7 @@ public final class PhotoReader {
                 // steps at the first look's scale need to work on.
                 if !session.checkedFinders { checkFinders(&session) }
                 if attempt.needsFinders && !session.plausibleFinders { continue }
-                if plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = cropRegion(session) }
+                if plan.denominator == base && attempt.mayCrop { plan.crop = cropRegion(session) }
                 guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session)) else {
                     session.work.skippedForBudget += 1
                     continue
@@ -259,6 +265,13 @@ public final class PhotoReader {
         /// The part of the first look's image holding the likeliest code, when three finder
         /// candidates fit together and leave out a good part of the image.
         var region: Region?
+        /// The grid fitted to the first look's finders, once fitted (`.some(nil)` when none fits).
+        var grid: PerspectiveRectifier.Grid??
+        /// Whether fitting a grid to the first look's finders has failed.
+        var noGrid: Bool {
+            if case .some(.none) = grid { return true }
+            return false
+        }
         /// Work spent outside the source's decoding.
         var units = 0
 
@@ -324,10 +337,12 @@ public final class PhotoReader {
         options.effort == .high ? nil : session.region
     }
 
-    /// The rectifier for this effort: at high, as fine and as large as it likes; else an
-    /// upright image of 6 px a module at most 400 px square, whose cost is known in advance.
-    private var rectifier: PerspectiveRectifier {
-        options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
+    /// The rectifier for an enhancement at this effort: redrawing draws 3 px a module, which
+    /// zbar reads on a clean grid; rectifying at high is as fine and as large as it likes, else
+    /// an upright image of 6 px a module at most 400 px square, whose cost is known in advance.
+    private func rectifier(for enhancement: Enhancement) -> PerspectiveRectifier {
+        if case .redraw = enhancement { return PerspectiveRectifier(modulePixels: 3, maxSide: 600) }
+        return options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
     }
 
     /// The cheap failure check after the first look: finder pattern candidates on the first
@@ -379,16 +394,20 @@ public final class PhotoReader {
         if plan.crop != nil { cost += WorkCost.crop(pixels) }
         var untouched = true
         for enhancement in attempt.enhancements {
-            if enhancement == .rectify {
+            if enhancement.resamples {
+                let rectifier = self.rectifier(for: enhancement)
                 var output = WorkCost.rectifiedEstimate
                 if untouched && plan.denominator == session.base, let finders = session.finders {
                     // The finders are known: so is the size of the upright image, if any.
-                    guard let side = rectifier.uprightSide(for: finders) else { return Int.max / 4 }
+                    guard let side = rectifier.uprightSide(for: finders), !session.noGrid else {
+                        return Int.max / 4
+                    }
                     output = side * side
+                    if session.grid == nil { cost += WorkCost.gridFit }
                 } else {
-                    cost += WorkCost.finderCheck(pixels)
+                    cost += WorkCost.finderCheck(pixels) + WorkCost.gridFit
                 }
-                cost += WorkCost.rectify(output: output)
+                cost += enhancement == .rectify ? WorkCost.rectify(output: output) : WorkCost.redraw(output: output)
                 pixels = output
             } else {
                 pixels *= enhancement.magnification * enhancement.magnification
@@ -422,25 +441,41 @@ public final class PhotoReader {
         var untouched = true
         for enhancement in attempt.enhancements {
             defer { untouched = false }
-            guard enhancement == .rectify else {
+            guard enhancement.resamples else {
                 image = enhancement.apply(to: image)
                 session.charge(WorkCost.enhance(enhancement, output: image.pixelCount))
                 continue
             }
+            guard unwarp == nil else { return ([], (denominator, image.width, image.height)) }
             let finders: [PerspectiveRectifier.Finder]
-            if untouched, denominator == session.base, let known = session.finders {
+            let fromFirstLook = untouched && denominator == session.base && session.finders != nil
+            if fromFirstLook, let known = session.finders {
                 finders = known
             } else {
                 finders = PerspectiveRectifier.finders(in: image)
                 session.charge(WorkCost.finderCheck(image.pixelCount))
             }
-            var rectifier = self.rectifier
-            if let side = rectifier.uprightSide(for: finders) { rectifier.maxSide = side }
-            guard unwarp == nil, let rectified = rectifier.rectified(image, finders: finders) else {
-                session.charge(0)
-                return ([], (denominator, image.width, image.height))
+            let grid: PerspectiveRectifier.Grid?
+            if fromFirstLook, let fitted = session.grid {
+                grid = fitted
+            } else {
+                grid = PerspectiveRectifier.grid(in: image, finders: finders)
+                session.charge(WorkCost.gridFit)
+                if fromFirstLook { session.grid = .some(grid) }
             }
-            session.charge(WorkCost.rectify(output: rectified.image.pixelCount))
+            guard let grid else { return ([], (denominator, image.width, image.height)) }
+            var rectifier = self.rectifier(for: enhancement)
+            if let side = rectifier.uprightSide(for: finders) { rectifier.maxSide = side }
+            let rectified: (image: GrayImage, toSource: (Point) -> Point)
+            if case .redraw(let sharpen) = enhancement {
+                rectified = rectifier.redrawn(image, grid: grid, sharpen: sharpen)
+            } else {
+                rectified = rectifier.rectified(image, grid: grid)
+            }
+            session.charge(
+                enhancement == .rectify
+                    ? WorkCost.rectify(output: rectified.image.pixelCount)
+                    : WorkCost.redraw(output: rectified.image.pixelCount))
             (frameWidth, frameHeight) = (image.width, image.height)
             image = rectified.image
             unwarp = (rectified.toSource, image.width)
@@ -520,7 +555,7 @@ public final class PhotoReader {
             else {
                 return AttemptReport(step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
             }
-            if step > 0 && plan.denominator == base && !attempt.enhancements.contains(.rectify) { plan.crop = cropRegion(shared) }
+            if step > 0 && plan.denominator == base && attempt.mayCrop { plan.crop = cropRegion(shared) }
             // Each step on its own: a fresh count, the source's decoding at its scale charged
             // to the step that first needs it.
             let decoded = source.work

@@ -19,6 +19,11 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
     /// The code resampled upright from its finder and alignment patterns, for strong
     /// perspective; the reader maps corners back to the photo. At most once per attempt.
     case rectify
+    /// The code redrawn module by module from its finder and alignment patterns, each module
+    /// sharpened against its neighbours by `sharpen` and judged dark or light against those
+    /// around it, for codes too small or blurred for zbar to make out; corners are mapped back
+    /// as for `rectify`. At most once per attempt, and not with `rectify`.
+    case redraw(sharpen: Double)
 
     public var description: String {
         switch self {
@@ -30,6 +35,16 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .binarize(let fraction): "binarize(1/\(fraction))"
         case .stretch: "stretch"
         case .rectify: "rectify"
+        case .redraw(let sharpen): "redraw(\(sharpen))"
+        }
+    }
+
+    /// Whether the enhancement resamples the code from its finder patterns into an upright
+    /// image of its own geometry.
+    var resamples: Bool {
+        switch self {
+        case .rectify, .redraw: true
+        default: false
         }
     }
 
@@ -51,6 +66,12 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .binarize(let fraction): return image.adaptivelyBinarized(radius: max(2, shortSide / fraction))
         case .stretch: return image.contrastStretched()
         case .rectify: return PerspectiveRectifier().rectified(image)?.image ?? image
+        case .redraw(let sharpen):
+            let rectifier = PerspectiveRectifier(modulePixels: 3)
+            guard let grid = PerspectiveRectifier.grid(in: image, finders: PerspectiveRectifier.finders(in: image)) else {
+                return image
+            }
+            return rectifier.redrawn(image, grid: grid, sharpen: sharpen).image
         }
     }
 }
@@ -89,7 +110,18 @@ public struct ReadAttempt: Hashable, Sendable, CustomStringConvertible {
     /// Whether the attempt upscales or rectifies: steps that are pointless on a photo with no
     /// finder pattern candidates at all.
     var needsFinders: Bool {
-        enhancements.contains { $0 == .rectify || $0.magnification > 1 }
+        enhancements.contains { $0.resamples || $0.magnification > 1 }
+    }
+
+    /// Whether the attempt resamples the code upright.
+    var resamples: Bool { enhancements.contains(where: \.resamples) }
+
+    /// Whether the attempt may work on the region of the likeliest code rather than the whole
+    /// image: not when it resamples from the finders found on the whole image, as it does
+    /// unless it magnifies first (it then looks for them again on what it magnified).
+    var mayCrop: Bool {
+        guard let first = enhancements.firstIndex(where: \.resamples) else { return true }
+        return enhancements[..<first].contains { $0.magnification > 1 }
     }
 }
 

@@ -4,8 +4,9 @@ public import ZBarScanner
 public enum ReadEffort: String, CaseIterable, Hashable, Sendable, Codable, CustomStringConvertible {
     /// The first look and the cheapest retries, about one more first look's worth of work.
     case low
-    /// The retry cascade within a budget of four first looks' worth of work, so that an
-    /// unreadable photo costs a few times what a readable one does. The default.
+    /// The retry cascade within a budget of three first looks' worth of work in all, so that
+    /// an unreadable photo costs at most about three times what a readable one does. The
+    /// default.
     case normal
     /// The whole cascade and its costly extra steps, without a budget: for offline re-reads of
     /// photos that failed.
@@ -17,7 +18,7 @@ public enum ReadEffort: String, CaseIterable, Hashable, Sendable, Codable, Custo
     var budgetFactor: Double? {
         switch self {
         case .low: 2
-        case .normal: 4
+        case .normal: 3
         case .high: nil
         }
     }
@@ -91,9 +92,16 @@ enum WorkCost {
     /// run-length matching.
     static func finderCheck(_ pixels: Int) -> Int { pixels * 3 / 4 }
 
-    /// Rectifying a code to an upright image of `output` pixels, the finder check already
-    /// paid: mostly the search for the alignment pattern and the version, whatever the size.
-    static func rectify(output: Int) -> Int { output / 2 + 80_000 }
+    /// Fitting a code's module grid to three finders: the search for the version and the
+    /// alignment pattern, and the refinement, whatever the photo's size. Once per finders.
+    static let gridFit = 80_000
+
+    /// Rectifying a code to an upright image of `output` pixels, its grid already fitted.
+    static func rectify(output: Int) -> Int { output / 2 }
+
+    /// Redrawing a code into an upright image of `output` pixels, its grid already fitted:
+    /// sampling its modules and drawing them.
+    static func redraw(output: Int) -> Int { output / 4 }
 
     /// The rectifier's upright image at most, for estimating a rectifying step before it runs.
     static let rectifiedEstimate = 400 * 400
@@ -108,7 +116,8 @@ enum WorkCost {
         case .normalize: output * 3 / 2
         case .binarize: output * 3 / 4
         case .stretch: output / 4
-        case .rectify: rectify(output: rectifiedEstimate)
+        case .rectify: gridFit + rectify(output: rectifiedEstimate)
+        case .redraw: gridFit + redraw(output: rectifiedEstimate)
         }
     }
 }

@@ -56,13 +56,16 @@ struct CameraDamageTests {
         #expect(read >= (damage == .perspective ? 6 : 8), "\(damage): read \(read) of 10")
     }
 
-    /// Measured: a single pass 1 of 6, the cascade 6 of 6.
-    @Test("the cascade reads blur of 0.45 module that defeats a single zbar pass")
-    func blurNeedsCascade() throws {
+    /// Measured: a single pass 1 of 6, the cascade 4 of 6 at effort normal (within its work
+    /// budget) and 6 of 6 at high.
+    @Test(
+        "the cascade reads blur of 0.45 module that defeats a single zbar pass",
+        arguments: [(ReadEffort.normal, 4), (.high, 6)])
+    func blurNeedsCascade(effort: ReadEffort, floor: Int) throws {
         var plain = PhotoReaderOptions()
         plain.cascade = []
         let single = PhotoReader(options: plain)
-        let full = PhotoReader()
+        let full = PhotoReader(options: PhotoReaderOptions(effort: effort))
         var singleReads = 0, fullReads = 0
         for index in 0..<6 {
             let seed = UInt64(1300 + index)
@@ -74,6 +77,6 @@ struct CameraDamageTests {
             if try Self.reads(seed: seed, reader: single, simulator: &first, shot: shot) { singleReads += 1 }
             if try Self.reads(seed: seed, reader: full, simulator: &second, shot: shot) { fullReads += 1 }
         }
-        #expect(fullReads >= 5 && fullReads >= singleReads + 3, "single pass \(singleReads), cascade \(fullReads) of 6")
+        #expect(fullReads >= floor && fullReads >= singleReads + 3, "single pass \(singleReads), cascade \(fullReads) of 6")
     }
 }

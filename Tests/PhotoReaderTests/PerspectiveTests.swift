@@ -8,11 +8,16 @@ import Testing
 /// their corners in the photo's coordinates.
 @Suite("perspective rectification")
 struct PerspectiveTests {
-    @Test("a steeply slanted code the rest of the cascade misses is read by rectifying it")
+    @Test("a steeply slanted code the rest of the cascade misses is read by resampling it upright")
     func keystone() throws {
         // Given a code photographed with its corners pulled far out of square
         var options = PhotoReaderOptions()
-        options.cascade = PhotoReader.defaultCascade.filter { $0.enhancements != [.rectify] }
+        options.cascade = PhotoReader.defaultCascade.filter { attempt in
+            !attempt.enhancements.contains { enhancement in
+                if case .redraw = enhancement { return true }
+                return enhancement == .rectify
+            }
+        }
         let without = PhotoReader(options: options)
         let full = PhotoReader()
         var simulator = CameraSimulator(seed: 4)
@@ -23,11 +28,48 @@ struct PerspectiveTests {
         let text = ticketText(seed: 7, length: 60)
         let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
 
-        // Then only the cascade with the rectifying step reads it
+        // Then only the cascade with the resampling steps reads it, and by one of them
         #expect(without.read(photo).isEmpty)
         let reading = full.reading(photo)
         #expect(reading.symbols.map { PayloadText.decode($0.bytes) } == [text])
-        #expect(reading.outcome?.attempt.enhancements == [.rectify])
+        #expect([[.rectify], [.redraw(sharpen: 1)]].contains(reading.outcome?.attempt.enhancements ?? []))
+        var rectifyOnly = PhotoReaderOptions(effort: .high)
+        rectifyOnly.cascade = [ReadAttempt([.rectify])]
+        rectifyOnly.highEffortSteps = []
+        #expect(PhotoReader(options: rectifyOnly).read(photo).map { PayloadText.decode($0.bytes) } == [text])
+    }
+
+    @Test("a small, blurred, noisy code the first look misses is read by redrawing it module by module")
+    func redrawSmallBlurred() throws {
+        // Given a code of two photo pixels a module, blurred by 0.4 of a module, turned and noisy
+        var simulator = CameraSimulator(seed: 21)
+        var shot = CameraShot()
+        shot.scale = 0.5
+        shot.blurModules = 0.4
+        shot.noiseSigma = 10
+        shot.rotationDegrees = 23
+        shot.margin = 1
+        let text = ticketText(seed: 21, length: 60)
+        let code = try renderedCode(text, modulePixels: 4)
+        let photo = simulator.photograph(code, modulePixels: 4, shot: shot)
+        var firstLookOnly = PhotoReaderOptions(effort: .high)
+        firstLookOnly.cascade = []
+        firstLookOnly.highEffortSteps = []
+        var redrawOnly = firstLookOnly
+        redrawOnly.cascade = [ReadAttempt([.redraw(sharpen: 1)])]
+
+        // Then zbar alone misses it, and the redrawn code reads, its corners back on the photo
+        #expect(PhotoReader(options: firstLookOnly).read(photo).isEmpty)
+        let symbols = PhotoReader(options: redrawOnly).read(photo)
+        #expect(symbols.map { PayloadText.decode($0.bytes) } == [text])
+        // The code's centre is the centre of the rendered square it was printed in.
+        let corners = try #require(symbols.first?.corners)
+        let printed = CameraSimulator.corners(ofSourceWidth: code.width, height: code.height, in: shot)
+        func centre(_ points: [Point]) -> Point {
+            Point(x: points.map(\.x).reduce(0, +) / Double(points.count), y: points.map(\.y).reduce(0, +) / Double(points.count))
+        }
+        #expect(corners.count == 4)
+        #expect((centre(corners) - centre(printed)).length < 3)
     }
 
     @Test("corners found on the rectified image are mapped back onto the photo")
