@@ -43,7 +43,8 @@ struct Homography {
     }
 
     private var isFinite: Bool {
-        [m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7, m.8].allSatisfy(\.isFinite)
+        m.0.isFinite && m.1.isFinite && m.2.isFinite && m.3.isFinite && m.4.isFinite && m.5.isFinite
+            && m.6.isFinite && m.7.isFinite && m.8.isFinite
     }
 
     /// The inverse map (its adjugate: scale does not matter), `nil` when singular.
