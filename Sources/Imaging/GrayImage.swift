@@ -39,20 +39,39 @@ public struct GrayImage: Hashable, Sendable {
 
     /// Bilinear sample at a real-valued position; outside the image, `outside`.
     public func sample(_ x: Double, _ y: Double, outside: UInt8 = 255) -> UInt8 {
+        UInt8(clamping: Int(interpolated(x, y, outside: Double(outside)) + 0.5))
+    }
+
+    /// The bilinear interpolation at a real-valued position (pixel centres at half-integers),
+    /// not rounded; pixels off the image count as `outside`, and so does a position that is
+    /// not a number.
+    @inlinable
+    public func interpolated(_ x: Double, _ y: Double, outside: Double = 255) -> Double {
         let fx = x - 0.5
         let fy = y - 0.5
-        let x0 = Int(fx.rounded(.down))
-        let y0 = Int(fy.rounded(.down))
-        if x0 < -1 || y0 < -1 || x0 >= width || y0 >= height { return outside }
+        // Written so that NaN fails too.
+        guard fx > -1, fy > -1, fx < Double(width), fy < Double(height) else { return outside }
+        // fx + 1 > 0: truncation is the floor.
+        let x0 = Int(fx + 1) - 1
+        let y0 = Int(fy + 1) - 1
         let ax = fx - Double(x0)
         let ay = fy - Double(y0)
-        func at(_ px: Int, _ py: Int) -> Double {
-            if px < 0 || py < 0 || px >= width || py >= height { return Double(outside) }
-            return Double(pixels[py * width + px])
+        let p00: Double, p10: Double, p01: Double, p11: Double
+        if x0 >= 0, y0 >= 0, x0 + 1 < width, y0 + 1 < height {
+            let i = y0 * width + x0
+            p00 = Double(pixels[i])
+            p10 = Double(pixels[i + 1])
+            p01 = Double(pixels[i + width])
+            p11 = Double(pixels[i + width + 1])
+        } else {
+            func at(_ px: Int, _ py: Int) -> Double {
+                px < 0 || py < 0 || px >= width || py >= height ? outside : Double(pixels[py * width + px])
+            }
+            (p00, p10, p01, p11) = (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1))
         }
-        let top = at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax
-        let bottom = at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax
-        return UInt8(clamping: Int((top * (1 - ay) + bottom * ay).rounded()))
+        let top = p00 + (p10 - p00) * ax
+        let bottom = p01 + (p11 - p01) * ax
+        return top + (bottom - top) * ay
     }
 }
 

@@ -105,9 +105,16 @@ struct PerspectiveRectifier {
         guard let (a, b, c) = Self.bestTriple(finders) else { return nil }
         let across = (Self.modules(from: a, to: b) + Self.modules(from: a, to: c)) / 2 + 7
         guard across.isFinite, across > 0 else { return nil }
-        // The version fit may pick one larger than the estimate: four modules to spare.
-        let modules = Int(min(across, 200).rounded(.up)) + 4 + 2 * marginModules
-        return min(maxSide, modules * modulePixels)
+        // The version fit may pick one up to three larger than the estimate: twelve modules
+        // to spare.
+        let modules = Int(min(across, 200).rounded(.up)) + 12 + 2 * marginModules
+        return modules * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
+    }
+
+    /// Pixels per module of an upright image of `modules` a side: `preferred`, fewer when
+    /// that would pass `maxSide`, never under two.
+    static func pixelsPerModule(modules: Int, preferred: Int, maxSide: Int) -> Int {
+        max(2, min(preferred, maxSide / max(1, modules)))
     }
 
     /// Finder pattern candidates in `image`, binarised first: also the reader's cheap check
@@ -136,9 +143,18 @@ struct PerspectiveRectifier {
         let across = (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
         guard across.isFinite else { return nil }
         let estimate = min(40, max(1, Int(((min(across, 200) - 17) / 4).rounded())))
-        // Module sizes seen at a slant are rough: the version whose timing patterns show
-        // clearest in its fit wins.
-        let fits = (max(1, estimate - 1)...min(40, estimate + 1)).compactMap { version in
+        // Module sizes measured on a few blurred pixels come out large, so the version from
+        // them small. The estimate and its neighbours are fitted in full, alignment pattern
+        // and all, and so are the two versions from two below to three above whose timing
+        // patterns show clearest in a parallelogram fit (which steep slant spoils, hence the
+        // neighbours); the clearest fit wins.
+        let near = max(1, estimate - 1)...min(40, estimate + 1)
+        let timed = (max(1, estimate - 2)...min(40, estimate + 3)).compactMap { version in
+            fit(version: version, corners: corners, module: module, in: image, alignment: false).map { (version, $0.score) }
+        }
+        let likely = timed.sorted { $0.1 > $1.1 }.prefix(2).map(\.0)
+        let versions = Array(near) + likely.filter { !near.contains($0) }
+        let fits = versions.compactMap { version in
             fit(version: version, corners: corners, module: module, in: image, alignment: true)
         }
         guard let best = fits.max(by: { $0.score < $1.score }) else { return nil }
@@ -180,7 +196,7 @@ struct PerspectiveRectifier {
     ) -> Double {
         var dark = 0.0, light = 0.0
         for module in fixed {
-            let value = Double(sample(image, at: map(module.centre)))
+            let value = Self.value(image, at: map(module.centre))
             if module.dark { dark += value } else { light += value }
         }
         return light / Double(max(1, fixed.count - darkCount)) - dark / Double(max(1, darkCount))
@@ -233,7 +249,7 @@ struct PerspectiveRectifier {
     /// The upright image of the code in `image` whose grid is `grid`, resampled bilinearly.
     func rectified(_ image: GrayImage, grid: Grid) -> (image: GrayImage, toSource: (Point) -> Point) {
         let (size, toSource) = (grid.size, grid.map)
-        let perModule = max(2, min(modulePixels, maxSide / (size + 2 * marginModules)))
+        let perModule = Self.pixelsPerModule(modules: size + 2 * marginModules, preferred: modulePixels, maxSide: maxSide)
         let side = (size + 2 * marginModules) * perModule
         let scale = Double(perModule)
         let margin = Double(marginModules)
@@ -267,7 +283,7 @@ struct PerspectiveRectifier {
             for column in 0..<size {
                 var sum = 0.0
                 for (dx, dy) in offsets {
-                    sum += Double(Self.sample(image, at: grid.map(Point(x: Double(column) + dx, y: Double(row) + dy))))
+                    sum += Self.value(image, at: grid.map(Point(x: Double(column) + dx, y: Double(row) + dy)))
                 }
                 values[row * size + column] = sum / Double(offsets.count)
             }
@@ -300,8 +316,8 @@ struct PerspectiveRectifier {
                     - sums[row * stride + column]
             }
         }
-        let perModule = modulePixels
         let margin = marginModules
+        let perModule = Self.pixelsPerModule(modules: size + 2 * margin, preferred: modulePixels, maxSide: maxSide)
         let side = (size + 2 * margin) * perModule
         var pixels = [UInt8](repeating: 255, count: side * side)
         for row in 0..<size {
@@ -335,6 +351,11 @@ struct PerspectiveRectifier {
         return image.sample(p.x, p.y)
     }
 
+    /// The bilinear value at `p`, unrounded, light off the image.
+    private static func value(_ image: GrayImage, at p: Point) -> Double {
+        image.interpolated(p.x, p.y)
+    }
+
     /// How many modules lie between the centres of two finders, their module sizes taken
     /// to change steadily from one to the other.
     private static func modules(from a: Finder, to b: Finder) -> Double {
@@ -363,6 +384,14 @@ struct PerspectiveRectifier {
             let reach = max(module * 4, ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
             if let found = bestFourth(
                 near: guess, reach: reach, step: max(1, module / 2, reach / 10),
+                sifted: { candidate in
+                    guard
+                        let map = Homography(
+                            from: (fixed[0], fixed[1], fixed[2], at), to: (corners[0], corners[1], corners[2], candidate))
+                    else { return nil }
+                    let pattern = alignmentContrast(map, at: at, in: image)
+                    return pattern < 30 ? nil : pattern
+                },
                 scored: { candidate in
                     guard
                         let map = Homography(
@@ -394,7 +423,7 @@ struct PerspectiveRectifier {
             let along = Double(i) + 0.5
             let row = map(Point(x: along, y: 6.5))
             let column = map(Point(x: 6.5, y: along))
-            let value = Double(sample(image, at: row)) + Double(sample(image, at: column))
+            let value = Self.value(image, at: row) + Self.value(image, at: column)
             if i % 2 == 0 { dark += value } else { light += value }
         }
         return (light - dark) / Double(size - 16)
@@ -407,35 +436,43 @@ struct PerspectiveRectifier {
         for dy in -2...2 {
             for dx in -2...2 {
                 let p = map(Point(x: at.x + Double(dx), y: at.y + Double(dy)))
-                let value = Double(sample(image, at: p))
+                let value = Self.value(image, at: p)
                 if max(abs(dx), abs(dy)) == 1 { light += value } else { dark += value }
             }
         }
         return light / 8 - dark / 17
     }
 
-    /// The best-scoring image position within `reach` of `guess`, searched on a grid of `step`
-    /// and then ever finer around the best so far.
+    /// The best-scoring image position within `reach` of `guess`: a grid of `step` sifted by a
+    /// cheap score, its best four scored in full, then ever finer around the best so far.
     private static func bestFourth(
         near guess: Point, reach: Double, step: Double,
-        scored: (Point) -> (map: Homography, score: Double)?
+        sifted: (Point) -> Double?, scored: (Point) -> (map: Homography, score: Double)?
     ) -> (map: Homography, score: Double)? {
+        // The coarse grid is sifted by the cheap score; only its best few get the full one.
+        let n = Int(reach / step)
+        var sifts: [(candidate: Point, score: Double)] = []
+        for j in -n...n {
+            for i in -n...n {
+                let candidate = guess + Point(x: Double(i) * step, y: Double(j) * step)
+                if let score = sifted(candidate) { sifts.append((candidate, score)) }
+            }
+        }
         var best: (centre: Point, map: Homography, score: Double)?
+        for (candidate, _) in sifts.sorted(by: { $0.score > $1.score }).prefix(4) {
+            guard let (map, score) = scored(candidate) else { continue }
+            if score > best?.score ?? -.infinity { best = (candidate, map, score) }
+        }
         var step = step
-        var centre = guess
-        var radius = reach
-        while true {
-            let n = Int(radius / step)
-            for j in -n...n {
-                for i in -n...n {
-                    let candidate = centre + Point(x: Double(i) * step, y: Double(j) * step)
+        while let found = best, step > 0.5 {
+            let centre = found.centre
+            for j in -2...2 {
+                for i in -2...2 where i != 0 || j != 0 {
+                    let candidate = centre + Point(x: Double(i) * step / 2, y: Double(j) * step / 2)
                     guard let (map, score) = scored(candidate) else { continue }
                     if score > best?.score ?? -.infinity { best = (candidate, map, score) }
                 }
             }
-            guard let found = best, step > 0.5 else { break }
-            centre = found.centre
-            radius = step
             step /= 2
         }
         return best.map { ($0.map, $0.score) }

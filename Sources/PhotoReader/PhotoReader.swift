@@ -102,12 +102,12 @@ public final class PhotoReader {
     /// read nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt([.redraw(sharpen: 1)]),
-        ReadAttempt(scaleShift: 1),
         ReadAttempt([.blur(radius: 1)]),
-        ReadAttempt([.upscale(2)]),
-        ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
+        ReadAttempt(scaleShift: 1),
         ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
         ReadAttempt([.rectify]),
+        ReadAttempt([.upscale(2)]),
+        ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
         ReadAttempt([.redraw(sharpen: 0)]),
         ReadAttempt([.upscale(2), .binarize(fraction: 20)]),
         ReadAttempt([.unsharp(radius: 2, amount: 3)]),
@@ -338,10 +338,10 @@ public final class PhotoReader {
     }
 
     /// The rectifier for an enhancement at this effort: redrawing draws 3 px a module, which
-    /// zbar reads on a clean grid; rectifying at high is as fine and as large as it likes, else
+    /// zbar reads on a clean grid, 2 for codes over 72 modules with their margin; rectifying at high is as fine and as large as it likes, else
     /// an upright image of 6 px a module at most 400 px square, whose cost is known in advance.
     private func rectifier(for enhancement: Enhancement) -> PerspectiveRectifier {
-        if case .redraw = enhancement { return PerspectiveRectifier(modulePixels: 3, maxSide: 600) }
+        if case .redraw = enhancement { return PerspectiveRectifier(modulePixels: 3, maxSide: 240) }
         return options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
     }
 
