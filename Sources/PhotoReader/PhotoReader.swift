@@ -89,14 +89,13 @@ public final class PhotoReader {
     /// - redrawing the code module by module from its fitted grid reads small, blurred, noisy
     ///   and slanted codes alike, the commonest failures of small poor photos, for about what a
     ///   first look costs;
-    /// - a half-scale look is cheap and undoes sensor noise and print texture; a light blur,
-    ///   noise that survives it;
-    /// - 2x upscaling, plain, sharpened, redrawn or binarised, reads codes of one or two pixels
-    ///   a module that redrawing at the first look's scale cannot place;
-    /// - resampling the code upright from its finder and alignment patterns reads codes seen
-    ///   at a steep slant;
-    /// - unsharp masking, magnified and at two pixel scales, undoes blur of up to about half a
-    ///   module; adaptive binarisation rescues low contrast and uneven light;
+    /// - a light blur undoes sensor noise; a half-scale look, cheap, noise and print texture;
+    /// - redrawing after 2x upscaling places the finders of codes of one or two pixels a module
+    ///   that the first look's scale cannot;
+    /// - resampling the code upright at 6 px a module reads codes seen at a steep slant;
+    /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
+    /// - unsharp masking at two pixel scales undoes blur of up to about half a module; adaptive
+    ///   binarisation rescues low contrast and uneven light;
     /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
     /// Mild unsharp masking, local contrast normalisation, contrast stretching and 3x upscaling
     /// read nothing these did not.
