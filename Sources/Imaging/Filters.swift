@@ -13,17 +13,21 @@ extension GrayImage {
     ) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: source.count)
         let window = 2 * radius + 1
-        for line in 0..<count {
-            let base = line * lineStride
-            var sum = 0
-            for i in -radius...radius {
-                sum += Int(source[base + min(max(i, 0), length - 1) * stride])
-            }
-            for i in 0..<length {
-                out[base + i * stride] = UInt8((sum + window / 2) / window)
-                let leaving = min(max(i - radius, 0), length - 1)
-                let entering = min(i + radius + 1, length - 1)
-                sum += Int(source[base + entering * stride]) - Int(source[base + leaving * stride])
+        source.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { output in
+                for line in 0..<count {
+                    let base = line * lineStride
+                    var sum = 0
+                    for i in -radius...radius {
+                        sum += Int(input[base + min(max(i, 0), length - 1) * stride])
+                    }
+                    for i in 0..<length {
+                        output[base + i * stride] = UInt8((sum + window / 2) / window)
+                        let leaving = min(max(i - radius, 0), length - 1)
+                        let entering = min(i + radius + 1, length - 1)
+                        sum += Int(input[base + entering * stride]) - Int(input[base + leaving * stride])
+                    }
+                }
             }
         }
         return out
@@ -139,8 +143,12 @@ extension GrayImage {
     public func adaptivelyBinarized(radius: Int, offset: Int = 4) -> GrayImage {
         let mean = boxBlurred(radius: radius)
         var out = pixels
-        for i in 0..<out.count {
-            out[i] = Int(pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255
+        mean.pixels.withUnsafeBufferPointer { means in
+            out.withUnsafeMutableBufferPointer { values in
+                for i in 0..<values.count {
+                    values[i] = Int(values[i]) < Int(means[i]) - offset ? 0 : 255
+                }
+            }
         }
         return GrayImage(width: width, height: height, pixels: out)
     }

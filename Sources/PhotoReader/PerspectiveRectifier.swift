@@ -101,8 +101,10 @@ struct PerspectiveRectifier {
 
     /// The side of the upright image `rectified(_:finders:)` makes from these finders, `nil`
     /// when no three of them fit together; it never makes a larger one.
-    func uprightSide(for finders: [Finder]) -> Int? {
-        guard let (a, b, c) = Self.bestTriple(finders) else { return nil }
+    func uprightSide(for finders: [Finder], candidate: Int = 0) -> Int? {
+        let triples = Self.triples(finders)
+        guard triples.indices.contains(candidate) else { return nil }
+        let (a, b, c) = triples[candidate]
         let across = (Self.modules(from: a, to: b) + Self.modules(from: a, to: c)) / 2 + 7
         guard across.isFinite, across > 0 else { return nil }
         // The version fit may pick one up to three larger than the estimate: twelve modules
@@ -134,10 +136,13 @@ struct PerspectiveRectifier {
         var imagePoints: (Point, Point, Point, Point)
     }
 
-    /// The grid of the code in `image` whose finder candidates are `finders`, `nil` when no
-    /// three of them fit together.
-    static func grid(in image: GrayImage, finders: [Finder]) -> Grid? {
-        guard let (topLeft, topRight, bottomLeft) = bestTriple(finders) else { return nil }
+    /// The grid of the code in `image` whose finder candidates are `finders`, fitted to the
+    /// `candidate`th likeliest three of them (0 the likeliest); `nil` when there are no such
+    /// three.
+    static func grid(in image: GrayImage, finders: [Finder], candidate: Int = 0) -> Grid? {
+        let triples = triples(finders)
+        guard triples.indices.contains(candidate) else { return nil }
+        let (topLeft, topRight, bottomLeft) = triples[candidate]
         let corners = [topLeft.centre, topRight.centre, bottomLeft.centre]
         let module = (topLeft.module + topRight.module + bottomLeft.module) / 3
         let across = (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
@@ -218,7 +223,7 @@ struct PerspectiveRectifier {
         var bestScore = fixedContrast(best, fixed: fixed, darkCount: darkCount, in: image)
         var step = module / 2
         for _ in 0..<3 {
-            for _ in 0..<3 {
+            for _ in 0..<2 {
                 var moved = false
                 for corner in 0..<4 {
                     for (dx, dy) in [(step, 0.0), (-step, 0.0), (0.0, step), (0.0, -step)] {
@@ -383,7 +388,7 @@ struct PerspectiveRectifier {
             let guess = corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
             let reach = max(module * 4, ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
             if let found = bestFourth(
-                near: guess, reach: reach, step: max(1, module / 2, reach / 10),
+                near: guess, reach: reach, step: max(1, module / 2, reach / 8),
                 sifted: { candidate in
                     guard
                         let map = Homography(
@@ -486,14 +491,20 @@ struct PerspectiveRectifier {
     }
 
     /// Whether `runs` (dark, light, dark, light, dark) match `ratios` within half a module each.
-    private static func matches(_ runs: [Int], _ ratios: [Double]) -> Double? {
-        let total = runs.reduce(0, +)
-        let unit = Double(total) / ratios.reduce(0, +)
+    private static func matches(_ runs: [Int]) -> Double? {
+        guard runs.count == 5 else { return nil }
+        return matches(runs[0], runs[1], runs[2], runs[3], runs[4])
+    }
+
+    /// Whether five runs (dark, light, dark, light, dark) are in the ratio 1:1:3:1:1 within
+    /// half a module each; the module size if so.
+    private static func matches(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int) -> Double? {
+        let unit = Double(a + b + c + d + e) / 7
         guard unit >= 1 else { return nil }
-        for (run, ratio) in zip(runs, ratios) where abs(Double(run) - unit * ratio) > unit * ratio * 0.6 + 0.5 {
-            return nil
+        func near(_ run: Int, _ modules: Double) -> Bool {
+            abs(Double(run) - unit * modules) <= unit * modules * 0.6 + 0.5
         }
-        return unit
+        return near(a, 1) && near(b, 1) && near(c, 3) && near(d, 1) && near(e, 1) ? unit : nil
     }
 
     /// The five runs of a dark-light-dark-light-dark pattern through (`x`, `y`) along a column
@@ -528,32 +539,41 @@ struct PerspectiveRectifier {
     /// Finder pattern centres: 1:1:3:1:1 runs along a row, confirmed along the column through
     /// their middle and again along the row through the column's middle.
     static func finderCandidates(in binary: GrayImage) -> [Finder] {
-        let ratios: [Double] = [1, 1, 3, 1, 1]
         var found: [Finder] = []
+        // One row's runs and where each starts, the buffers kept from row to row.
+        var runs: [Int] = []
+        var starts: [Int] = []
+        runs.reserveCapacity(binary.width)
+        starts.reserveCapacity(binary.width)
+        let width = binary.width
         for y in 0..<binary.height {
-            var runs: [Int] = []
-            var starts: [Int] = []
-            var x = 0
-            while x < binary.width {
-                let start = x
-                let dark = binary[x, y] < 128
-                while x < binary.width, (binary[x, y] < 128) == dark { x += 1 }
-                if runs.isEmpty && !dark { continue }
-                runs.append(x - start)
-                starts.append(start)
+            runs.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            binary.pixels.withUnsafeBufferPointer { all in
+                let row = all.baseAddress.map { UnsafeBufferPointer(start: $0 + y * width, count: width) }
+                guard let row else { return }
+                var x = 0
+                while x < width {
+                    let start = x
+                    let dark = row[x] < 128
+                    while x < width, (row[x] < 128) == dark { x += 1 }
+                    if runs.isEmpty && !dark { continue }
+                    runs.append(x - start)
+                    starts.append(start)
+                }
             }
             // Runs alternate starting dark, so dark runs have even indices.
             var i = 0
             while i + 4 < runs.count {
                 defer { i += 2 }
-                guard let unit = matches(Array(runs[i..<i + 5]), ratios) else { continue }
+                guard let unit = matches(runs[i], runs[i + 1], runs[i + 2], runs[i + 3], runs[i + 4]) else { continue }
                 let cx = Int(Double(starts[i + 2]) + Double(runs[i + 2]) / 2)
                 let limit = Int(unit * 5) + 2
                 guard let column = crossRuns(binary, x: cx, y: y, vertical: true, limit: limit),
-                    let vUnit = matches(column.runs, ratios),
+                    let vUnit = matches(column.runs),
                     vUnit < unit * 2, unit < vUnit * 2,
                     let row = crossRuns(binary, x: cx, y: Int(column.centre), vertical: false, limit: limit),
-                    let hUnit = matches(row.runs, ratios)
+                    let hUnit = matches(row.runs)
                 else { continue }
                 let centre = Point(x: row.centre, y: column.centre)
                 let module = (hUnit + vUnit) / 2

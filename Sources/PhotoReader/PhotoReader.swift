@@ -102,6 +102,7 @@ public final class PhotoReader {
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt([.redraw(sharpen: 1)]),
         ReadAttempt([.blur(radius: 1)]),
+        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
         ReadAttempt(scaleShift: 1),
         ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
         ReadAttempt([.rectify]),
@@ -264,11 +265,12 @@ public final class PhotoReader {
         /// The part of the first look's image holding the likeliest code, when three finder
         /// candidates fit together and leave out a good part of the image.
         var region: Region?
-        /// The grid fitted to the first look's finders, once fitted (`.some(nil)` when none fits).
-        var grid: PerspectiveRectifier.Grid??
-        /// Whether fitting a grid to the first look's finders has failed.
-        var noGrid: Bool {
-            if case .some(.none) = grid { return true }
+        /// The grids fitted to the first look's finders, by candidate three (`nil` where none
+        /// fits), once fitted.
+        var grids: [Int: PerspectiveRectifier.Grid?] = [:]
+        /// Whether fitting a grid to the first look's `candidate`th three finders has failed.
+        func noGrid(_ candidate: Int) -> Bool {
+            if case .some(.none) = grids[candidate] { return true }
             return false
         }
         /// Work spent outside the source's decoding.
@@ -398,11 +400,12 @@ public final class PhotoReader {
                 var output = WorkCost.rectifiedEstimate
                 if untouched && plan.denominator == session.base, let finders = session.finders {
                     // The finders are known: so is the size of the upright image, if any.
-                    guard let side = rectifier.uprightSide(for: finders), !session.noGrid else {
-                        return Int.max / 4
-                    }
+                    let candidate = enhancement.finderCandidate
+                    guard let side = rectifier.uprightSide(for: finders, candidate: candidate),
+                        !session.noGrid(candidate)
+                    else { return Int.max / 4 }
                     output = side * side
-                    if session.grid == nil { cost += WorkCost.gridFit }
+                    if session.grids[candidate] == nil { cost += WorkCost.gridFit }
                 } else {
                     cost += WorkCost.finderCheck(pixels) + WorkCost.gridFit
                 }
@@ -454,19 +457,20 @@ public final class PhotoReader {
                 finders = PerspectiveRectifier.finders(in: image)
                 session.charge(WorkCost.finderCheck(image.pixelCount))
             }
+            let candidate = enhancement.finderCandidate
             let grid: PerspectiveRectifier.Grid?
-            if fromFirstLook, let fitted = session.grid {
+            if fromFirstLook, let fitted = session.grids[candidate] {
                 grid = fitted
             } else {
-                grid = PerspectiveRectifier.grid(in: image, finders: finders)
+                grid = PerspectiveRectifier.grid(in: image, finders: finders, candidate: candidate)
                 session.charge(WorkCost.gridFit)
-                if fromFirstLook { session.grid = .some(grid) }
+                if fromFirstLook { session.grids[candidate] = .some(grid) }
             }
             guard let grid else { return ([], (denominator, image.width, image.height)) }
             var rectifier = self.rectifier(for: enhancement)
-            if let side = rectifier.uprightSide(for: finders) { rectifier.maxSide = side }
+            if let side = rectifier.uprightSide(for: finders, candidate: candidate) { rectifier.maxSide = side }
             let rectified: (image: GrayImage, toSource: (Point) -> Point)
-            if case .redraw(let sharpen) = enhancement {
+            if case .redraw(let sharpen, _) = enhancement {
                 rectified = rectifier.redrawn(image, grid: grid, sharpen: sharpen)
             } else {
                 rectified = rectifier.rectified(image, grid: grid)

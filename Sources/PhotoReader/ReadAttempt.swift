@@ -22,8 +22,9 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
     /// The code redrawn module by module from its finder and alignment patterns, each module
     /// sharpened against its neighbours by `sharpen` and judged dark or light against those
     /// around it, for codes too small or blurred for zbar to make out; corners are mapped back
-    /// as for `rectify`. At most once per attempt, and not with `rectify`.
-    case redraw(sharpen: Double)
+    /// as for `rectify`. `candidate` picks the three finder candidates the grid is fitted to,
+    /// 0 the likeliest. At most once per attempt, and not with `rectify`.
+    case redraw(sharpen: Double, candidate: Int = 0)
 
     public var description: String {
         switch self {
@@ -35,7 +36,8 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .binarize(let fraction): "binarize(1/\(fraction))"
         case .stretch: "stretch"
         case .rectify: "rectify"
-        case .redraw(let sharpen): "redraw(\(sharpen))"
+        case .redraw(let sharpen, let candidate):
+            candidate == 0 ? "redraw(\(sharpen))" : "redraw(\(sharpen), finders #\(candidate + 1))"
         }
     }
 
@@ -46,6 +48,13 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .rectify, .redraw: true
         default: false
         }
+    }
+
+    /// Which three finder candidates a resampling enhancement fits its grid to, 0 the
+    /// likeliest.
+    var finderCandidate: Int {
+        if case .redraw(_, let candidate) = self { return candidate }
+        return 0
     }
 
     /// How much larger the output is than the input, per side.
@@ -66,9 +75,10 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .binarize(let fraction): return image.adaptivelyBinarized(radius: max(2, shortSide / fraction))
         case .stretch: return image.contrastStretched()
         case .rectify: return PerspectiveRectifier().rectified(image)?.image ?? image
-        case .redraw(let sharpen):
+        case .redraw(let sharpen, let candidate):
             let rectifier = PerspectiveRectifier(modulePixels: 3)
-            guard let grid = PerspectiveRectifier.grid(in: image, finders: PerspectiveRectifier.finders(in: image)) else {
+            let finders = PerspectiveRectifier.finders(in: image)
+            guard let grid = PerspectiveRectifier.grid(in: image, finders: finders, candidate: candidate) else {
                 return image
             }
             return rectifier.redrawn(image, grid: grid, sharpen: sharpen).image

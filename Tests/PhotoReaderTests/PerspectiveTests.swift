@@ -1,6 +1,7 @@
 import CameraSimulation
 import Imaging
 import JPEGCodec
+import PNGCodec
 import PhotoReader
 import Testing
 
@@ -88,5 +89,41 @@ struct PerspectiveTests {
                 .min()
             #expect((nearest ?? .infinity).squareRoot() < 4)
         }
+    }
+
+    @Test("when a stray finder-like mark makes the likeliest threes of finders wrong, a later three reads")
+    func secondFinderCandidates() throws {
+        // Given a code, and above it a larger finder-like mark, square with its top-left and
+        // top-right finders and with its top-right and bottom-left ones: two wrong threes, each
+        // likelier than the right one
+        let text = "VT1.ticket beside a stray mark"
+        let modulePixels = 3, quiet = 4
+        let code = try renderedCode(text, modulePixels: modulePixels, quietZone: quiet)
+        let modules = code.width / modulePixels - 2 * quiet
+        var canvas = GrayImage(width: code.width + 40, height: code.height * 2 + 40)
+        let origin = (x: 20, y: code.height + 20)
+        paste(code, onto: &canvas, x: origin.x, y: origin.y)
+        // The mark: a finder pattern at 1.5 times the module size, as far above the top-left
+        // finder as the bottom-left one is below it.
+        let big = 4.5
+        let topLeft = (x: Double(origin.x + quiet * modulePixels) + 3.5 * 3, y: Double(origin.y + quiet * modulePixels) + 3.5 * 3)
+        let span = Double(modules - 7) * Double(modulePixels)
+        let centre = (x: topLeft.x, y: topLeft.y - span)
+        for y in 0..<canvas.height {
+            for x in 0..<canvas.width {
+                let ring = max(abs(Double(x) + 0.5 - centre.x), abs(Double(y) + 0.5 - centre.y)) / big
+                guard ring < 3.5 else { continue }
+                canvas[x, y] = ring < 1.5 || ring >= 2.5 ? 0 : 255
+            }
+        }
+        var options = PhotoReaderOptions(effort: .high)
+        options.cascade = (0..<3).map { ReadAttempt([.redraw(sharpen: 1, candidate: $0)]) }
+        options.highEffortSteps = []
+
+        // Then redrawing from the two likeliest threes finds nothing, and from the third the code
+        let reports = try PhotoReader(options: options).eachAttempt(of: PNG.encode(canvas))
+        #expect(reports[1].symbols.isEmpty)
+        #expect(reports[2].symbols.isEmpty)
+        #expect(reports[3].symbols.compactMap { PayloadText.decode($0.bytes) } == [text])
     }
 }
