@@ -88,11 +88,11 @@ public final class PhotoReader {
     /// which makes magnifying cheap:
     /// - redrawing the code module by module from its fitted grid reads small, blurred, noisy
     ///   and slanted codes alike, the commonest failures of small poor photos, for about what a
-    ///   first look costs;
-    /// - a light blur undoes sensor noise; a half-scale look, cheap, noise and print texture;
-    /// - redrawing after 2x upscaling places the finders of codes of one or two pixels a module
-    ///   that the first look's scale cannot;
+    ///   first look costs; after 2x upscaling it places the finders of codes of one or two
+    ///   pixels a module better;
+    /// - a half-scale look, cheap, undoes noise and print texture; a light blur, noise;
     /// - resampling the code upright at 6 px a module reads codes seen at a steep slant;
+    /// - redrawing from the second likeliest three finders reads past a stray finder-like mark;
     /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
     /// - unsharp masking at two pixel scales undoes blur of up to about half a module; adaptive
     ///   binarisation rescues low contrast and uneven light;
@@ -101,11 +101,11 @@ public final class PhotoReader {
     /// read nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt([.redraw(sharpen: 1)]),
-        ReadAttempt([.blur(radius: 1)]),
-        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
-        ReadAttempt(scaleShift: 1),
         ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
+        ReadAttempt(scaleShift: 1),
+        ReadAttempt([.blur(radius: 1)]),
         ReadAttempt([.rectify]),
+        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
         ReadAttempt([.upscale(2)]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
         ReadAttempt([.redraw(sharpen: 0)]),
