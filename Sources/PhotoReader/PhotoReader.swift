@@ -92,7 +92,6 @@ public final class PhotoReader {
     ///   pixels a module better;
     /// - a half-scale look, cheap, undoes noise and print texture; a light blur, noise;
     /// - resampling the code upright at 6 px a module reads codes seen at a steep slant;
-    /// - redrawing from the second likeliest three finders reads past a stray finder-like mark;
     /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
     /// - unsharp masking at two pixel scales undoes blur of up to about half a module; adaptive
     ///   binarisation rescues low contrast and uneven light;
@@ -105,7 +104,6 @@ public final class PhotoReader {
         ReadAttempt(scaleShift: 1),
         ReadAttempt([.blur(radius: 1)]),
         ReadAttempt([.rectify]),
-        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
         ReadAttempt([.upscale(2)]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
         ReadAttempt([.redraw(sharpen: 0)]),
@@ -119,9 +117,11 @@ public final class PhotoReader {
         ReadAttempt([.invert]),
     ]
 
-    /// Steps added after the cascade at effort high: rectifying a small code after magnifying
-    /// it, and sharpening at a finer scale.
+    /// Steps added after the cascade at effort high: redrawing from the second likeliest three
+    /// finders (past a stray finder-like mark), rectifying a small code after magnifying it,
+    /// and sharpening at a finer scale.
     public static let highEffortSteps: [ReadAttempt] = [
+        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
         ReadAttempt([.upscale(2), .rectify]),
         ReadAttempt([.upscale(3)]),
         ReadAttempt(scaleShift: -1, [.unsharp(radius: 3, amount: 3)]),
