@@ -90,11 +90,11 @@ public final class PhotoReader {
     ///   and slanted codes alike, the commonest failures of small poor photos, for about what a
     ///   first look costs; after 2x upscaling it places the finders of codes of one or two
     ///   pixels a module better;
-    /// - a half-scale look, cheap, undoes noise and print texture; a light blur, noise;
+    /// - a half-scale look, cheap, undoes noise and print texture;
+    /// - unsharp masking undoes blur of more than half a module, which redrawing cannot;
     /// - resampling the code upright at 6 px a module reads codes seen at a steep slant;
-    /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
-    /// - unsharp masking at two pixel scales undoes blur of up to about half a module; adaptive
-    ///   binarisation rescues low contrast and uneven light;
+    /// - a light blur undoes noise; 2x upscaling, plain, sharpened or binarised, lets zbar find
+    ///   small codes itself; adaptive binarisation rescues low contrast and uneven light;
     /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
     /// Mild unsharp masking, local contrast normalisation, contrast stretching and 3x upscaling
     /// read nothing these did not.
@@ -102,13 +102,13 @@ public final class PhotoReader {
         ReadAttempt([.redraw(sharpen: 1)]),
         ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
         ReadAttempt(scaleShift: 1),
-        ReadAttempt([.blur(radius: 1)]),
+        ReadAttempt([.unsharp(radius: 2, amount: 3)]),
         ReadAttempt([.rectify]),
+        ReadAttempt([.blur(radius: 1)]),
         ReadAttempt([.upscale(2)]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
         ReadAttempt([.redraw(sharpen: 0)]),
         ReadAttempt([.upscale(2), .binarize(fraction: 20)]),
-        ReadAttempt([.unsharp(radius: 2, amount: 3)]),
         ReadAttempt([.binarize(fraction: 20)]),
         ReadAttempt([.unsharp(radius: 6, amount: 4)]),
         ReadAttempt(scaleShift: 1, [.unsharp(radius: 3, amount: 4)]),
@@ -397,7 +397,14 @@ public final class PhotoReader {
         for enhancement in attempt.enhancements {
             if enhancement.resamples {
                 let rectifier = self.rectifier(for: enhancement)
-                var output = WorkCost.rectifiedEstimate
+                var output = min(WorkCost.rectifiedEstimate, rectifier.maxSide * rectifier.maxSide)
+                if !untouched && plan.denominator == session.base, let finders = session.finders,
+                    let side = rectifier.uprightSide(for: finders)
+                {
+                    // Magnified first: its finders are looked for again, but the code has as
+                    // many modules, so the upright image is the size the first look's give.
+                    output = side * side
+                }
                 if untouched && plan.denominator == session.base, let finders = session.finders {
                     // The finders are known: so is the size of the upright image, if any.
                     let candidate = enhancement.finderCandidate
