@@ -151,7 +151,7 @@ struct PerspectiveRectifier {
         let module = (topLeft.module + topRight.module + bottomLeft.module) / 3
         let across = (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
         guard across.isFinite else { return nil }
-        let estimate = min(40, max(1, Int(((min(across, 200) - 17) / 4).rounded())))
+        let estimate = min(40, max(1, Int(((min(max(across, 17), 200) - 17) / 4).rounded())))
         // Module sizes measured on a few blurred pixels come out large, so the version from
         // them small. The estimate and its neighbours are fitted in full, alignment pattern
         // and all, and so are the two versions from two below to three above whose timing
