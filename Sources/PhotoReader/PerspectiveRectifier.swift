@@ -391,23 +391,21 @@ struct PerspectiveRectifier {
             let k = (Double(size) - 10) / (Double(size) - 7)
             let guess = corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
             let reach = max(module * 4, ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
+            // The map with the alignment pattern at `candidate`, and how clearly it shows there;
+            // `nil` where it does not.
+            func aligned(_ candidate: Point) -> (map: Homography, pattern: Double)? {
+                guard
+                    let map = Homography(
+                        from: (fixed[0], fixed[1], fixed[2], at), to: (corners[0], corners[1], corners[2], candidate))
+                else { return nil }
+                let pattern = alignmentContrast(map, at: at, in: image)
+                return pattern < 30 ? nil : (map, pattern)
+            }
             if let found = bestFourth(
                 near: guess, reach: reach, step: max(1, module / 2, reach / 8),
-                sifted: { candidate in
-                    guard
-                        let map = Homography(
-                            from: (fixed[0], fixed[1], fixed[2], at), to: (corners[0], corners[1], corners[2], candidate))
-                    else { return nil }
-                    let pattern = alignmentContrast(map, at: at, in: image)
-                    return pattern < 30 ? nil : pattern
-                },
+                sifted: { aligned($0)?.pattern },
                 scored: { candidate in
-                    guard
-                        let map = Homography(
-                            from: (fixed[0], fixed[1], fixed[2], at), to: (corners[0], corners[1], corners[2], candidate))
-                    else { return nil }
-                    let pattern = alignmentContrast(map, at: at, in: image)
-                    return pattern < 30 ? nil : (map, pattern + timingContrast(map, size: size, in: image))
+                    aligned(candidate).map { ($0.map, $0.pattern + timingContrast($0.map, size: size, in: image)) }
                 })
             {
                 let grid = Grid(
