@@ -93,14 +93,9 @@ struct PerspectiveRectifier {
     /// Light modules added around the code on each side.
     var marginModules = 4
 
-    /// An upright image of the code in `image`, with the map from its continuous coordinates
-    /// back to `image`'s; `nil` when no plausible three finder patterns are found.
-    func rectified(_ image: GrayImage) -> (image: GrayImage, toSource: (Point) -> Point)? {
-        rectified(image, finders: Self.finders(in: image))
-    }
-
-    /// The side of the upright image `rectified(_:finders:)` makes from these finders, `nil`
-    /// when no three of them fit together; it never makes a larger one.
+    /// The side of the upright image `rectified(_:grid:)` or `redrawn(_:grid:sharpen:)` makes
+    /// from the grid of the `candidate`th three of these finders, `nil` when there are no such
+    /// three; neither makes a larger one.
     func uprightSide(for finders: [Finder], candidate: Int = 0) -> Int? {
         let triples = Self.triples(finders)
         guard triples.indices.contains(candidate) else { return nil }
@@ -250,12 +245,8 @@ struct PerspectiveRectifier {
         return result
     }
 
-    /// The upright image of the code in `image` whose finder candidates are `finders`.
-    func rectified(_ image: GrayImage, finders: [Finder]) -> (image: GrayImage, toSource: (Point) -> Point)? {
-        Self.grid(in: image, finders: finders).map { rectified(image, grid: $0) }
-    }
-
-    /// The upright image of the code in `image` whose grid is `grid`, resampled bilinearly.
+    /// The upright image of the code in `image` whose grid is `grid`, resampled bilinearly,
+    /// with the map from its continuous coordinates back to `image`'s.
     func rectified(_ image: GrayImage, grid: Grid) -> (image: GrayImage, toSource: (Point) -> Point) {
         let (size, toSource) = (grid.size, grid.map)
         let perModule = Self.pixelsPerModule(modules: size + 2 * marginModules, preferred: modulePixels, maxSide: maxSide)

@@ -63,7 +63,8 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         return 1
     }
 
-    /// `image` enhanced.
+    /// `image` filtered; the resampling enhancements leave it as it is, for the reader does
+    /// them itself (it shares their finders and grid, and maps the corners back).
     func apply(to image: GrayImage) -> GrayImage {
         let shortSide = min(image.width, image.height)
         switch self {
@@ -74,14 +75,7 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
         case .normalize(let fraction): return image.locallyNormalized(radius: max(2, shortSide / fraction))
         case .binarize(let fraction): return image.adaptivelyBinarized(radius: max(2, shortSide / fraction))
         case .stretch: return image.contrastStretched()
-        case .rectify: return PerspectiveRectifier().rectified(image)?.image ?? image
-        case .redraw(let sharpen, let candidate):
-            let rectifier = PerspectiveRectifier(modulePixels: 3)
-            let finders = PerspectiveRectifier.finders(in: image)
-            guard let grid = PerspectiveRectifier.grid(in: image, finders: finders, candidate: candidate) else {
-                return image
-            }
-            return rectifier.redrawn(image, grid: grid, sharpen: sharpen).image
+        case .rectify, .redraw: return image
         }
     }
 }
