@@ -9,17 +9,10 @@ struct Homography {
         self.m = m
     }
 
-    /// The map sending each of four points to its partner, or `nil` when three of either four
-    /// are (nearly) on one line. Closed form through the unit square, no allocation: the
-    /// alignment search builds thousands of these per photo.
-    init?(from source: [Point], to target: [Point]) {
-        guard source.count == 4, target.count == 4 else { return nil }
-        self.init(
-            from: (source[0], source[1], source[2], source[3]), to: (target[0], target[1], target[2], target[3]))
-    }
-
     /// The map sending each of four points to its partner, the points given as top-left,
-    /// top-right, bottom-left and bottom-right of a quadrilateral.
+    /// top-right, bottom-left and bottom-right of a quadrilateral; `nil` when three of either
+    /// four are (nearly) on one line. Closed form through the unit square, no allocation: the
+    /// alignment search builds thousands of these per photo.
     init?(from source: (Point, Point, Point, Point), to target: (Point, Point, Point, Point)) {
         guard let fromSquare = Self.squareToQuad(source.0, source.1, source.3, source.2),
             let toQuad = Self.squareToQuad(target.0, target.1, target.3, target.2),
@@ -99,8 +92,7 @@ struct PerspectiveRectifier {
     func uprightSide(for finders: [Finder], candidate: Int = 0) -> Int? {
         let triples = Self.triples(finders)
         guard triples.indices.contains(candidate) else { return nil }
-        let (a, b, c) = triples[candidate]
-        let across = (Self.modules(from: a, to: b) + Self.modules(from: a, to: c)) / 2 + 7
+        let across = Self.modulesAcross(triples[candidate])
         guard across.isFinite, across > 0 else { return nil }
         // The version fit may pick one up to three larger than the estimate: twelve modules
         // to spare.
@@ -144,7 +136,7 @@ struct PerspectiveRectifier {
         let (topLeft, topRight, bottomLeft) = triples[candidate]
         let corners = [topLeft.centre, topRight.centre, bottomLeft.centre]
         let module = (topLeft.module + topRight.module + bottomLeft.module) / 3
-        let across = (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
+        let across = modulesAcross((topLeft, topRight, bottomLeft))
         guard across.isFinite else { return nil }
         let estimate = min(40, max(1, Int(((min(max(across, 17), 200) - 17) / 4).rounded())))
         // Module sizes measured on a few blurred pixels come out large, so the version from
@@ -207,7 +199,8 @@ struct PerspectiveRectifier {
     }
 
     /// The grid with its four image points moved, one at a time, by steps of half, a quarter
-    /// and an eighth of a module, for as long as that makes the fixed modules show clearer:
+    /// and an eighth of a module (at most two passes a step), wherever that makes the fixed
+    /// modules show clearer:
     /// finder centres found on a few blurred pixels are a fraction of a module off, which is
     /// enough to sample a small code's far modules from their neighbours.
     static func refined(_ grid: Grid, module: Double, in image: GrayImage) -> Grid {
@@ -354,6 +347,13 @@ struct PerspectiveRectifier {
     /// The bilinear value at `p`, unrounded, light off the image.
     private static func value(_ image: GrayImage, at p: Point) -> Double {
         image.interpolated(p.x, p.y)
+    }
+
+    /// How many modules a code whose finders are these three spans, from the distances between
+    /// their centres.
+    private static func modulesAcross(_ triple: (Finder, Finder, Finder)) -> Double {
+        let (topLeft, topRight, bottomLeft) = triple
+        return (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
     }
 
     /// How many modules lie between the centres of two finders, their module sizes taken

@@ -339,8 +339,9 @@ public final class PhotoReader {
     }
 
     /// The rectifier for an enhancement at this effort: redrawing draws 3 px a module, which
-    /// zbar reads on a clean grid, 2 for codes over 72 modules with their margin; rectifying at high is as fine and as large as it likes, else
-    /// an upright image of 6 px a module at most 400 px square, whose cost is known in advance.
+    /// zbar reads on a clean grid, 2 for codes over 72 modules with their margin; rectifying at
+    /// high is as fine and as large as it likes, else an upright image of 6 px a module at most
+    /// 400 px square, whose cost is known in advance.
     private func rectifier(for enhancement: Enhancement) -> PerspectiveRectifier {
         if case .redraw = enhancement { return PerspectiveRectifier(modulePixels: 3, maxSide: 240) }
         return options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
