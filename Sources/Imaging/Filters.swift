@@ -3,29 +3,67 @@ extension GrayImage {
     /// A box blur of the given radius, computed with running sums (separable, O(1) per pixel).
     public func boxBlurred(radius: Int) -> GrayImage {
         guard radius > 0, width > 0, height > 0 else { return self }
-        let horizontal = Self.boxPass(pixels, count: height, length: width, stride: 1, lineStride: width, radius: radius)
-        let both = Self.boxPass(horizontal, count: width, length: height, stride: width, lineStride: 1, radius: radius)
+        // Sums of a window of 255s at most: the rounded means of every possible sum, so that no
+        // pixel pays for a division.
+        let window = 2 * radius + 1
+        let means = (0...(255 * window)).map { UInt8(($0 + window / 2) / window) }
+        let horizontal = Self.horizontalBoxPass(pixels, width: width, height: height, radius: radius, means: means)
+        let both = Self.verticalBoxPass(horizontal, width: width, height: height, radius: radius, means: means)
         return GrayImage(width: width, height: height, pixels: both)
     }
 
-    private static func boxPass(
-        _ source: [UInt8], count: Int, length: Int, stride: Int, lineStride: Int, radius: Int
+    /// Each row's running mean over `2 * radius + 1` pixels, the edge pixels repeated beyond
+    /// the ends.
+    private static func horizontalBoxPass(
+        _ source: [UInt8], width: Int, height: Int, radius: Int, means: [UInt8]
     ) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: source.count)
-        let window = 2 * radius + 1
-        source.withUnsafeBufferPointer { input in
-            out.withUnsafeMutableBufferPointer { output in
-                for line in 0..<count {
-                    let base = line * lineStride
-                    var sum = 0
-                    for i in -radius...radius {
-                        sum += Int(input[base + min(max(i, 0), length - 1) * stride])
+        unsafe source.withUnsafeBufferPointer { input in
+            unsafe out.withUnsafeMutableBufferPointer { output in
+                unsafe means.withUnsafeBufferPointer { means in
+                    for row in 0..<height {
+                        let base = row * width
+                        var sum = 0
+                        for i in -radius...radius {
+                            unsafe sum += Int(input[base + min(max(i, 0), width - 1)])
+                        }
+                        for i in 0..<width {
+                            unsafe output[base + i] = unsafe means[sum]
+                            let leaving = max(i - radius, 0)
+                            let entering = min(i + radius + 1, width - 1)
+                            unsafe sum += Int(input[base + entering]) - Int(input[base + leaving])
+                        }
                     }
-                    for i in 0..<length {
-                        output[base + i * stride] = UInt8((sum + window / 2) / window)
-                        let leaving = min(max(i - radius, 0), length - 1)
-                        let entering = min(i + radius + 1, length - 1)
-                        sum += Int(input[base + entering * stride]) - Int(input[base + leaving * stride])
+                }
+            }
+        }
+        return out
+    }
+
+    /// Each column's running mean over `2 * radius + 1` pixels, the edge rows repeated beyond
+    /// the ends, kept for all columns at once so that memory is read row by row.
+    private static func verticalBoxPass(
+        _ source: [UInt8], width: Int, height: Int, radius: Int, means: [UInt8]
+    ) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: source.count)
+        var sums = [Int](repeating: 0, count: width)
+        unsafe source.withUnsafeBufferPointer { input in
+            unsafe out.withUnsafeMutableBufferPointer { output in
+                unsafe sums.withUnsafeMutableBufferPointer { sums in
+                    unsafe means.withUnsafeBufferPointer { means in
+                        for i in -radius...radius {
+                            let base = min(max(i, 0), height - 1) * width
+                            for x in 0..<width { unsafe sums[x] += Int(input[base + x]) }
+                        }
+                        for row in 0..<height {
+                            let base = row * width
+                            let leaving = max(row - radius, 0) * width
+                            let entering = min(row + radius + 1, height - 1) * width
+                            for x in 0..<width {
+                                unsafe output[base + x] = unsafe means[sums[x]]
+                                unsafe sums[x] += Int(input[entering + x]) - Int(input[leaving + x])
+                            }
+                        }
                     }
                 }
             }
@@ -143,10 +181,10 @@ extension GrayImage {
     public func adaptivelyBinarized(radius: Int, offset: Int = 4) -> GrayImage {
         let mean = boxBlurred(radius: radius)
         var out = pixels
-        mean.pixels.withUnsafeBufferPointer { means in
-            out.withUnsafeMutableBufferPointer { values in
+        unsafe mean.pixels.withUnsafeBufferPointer { means in
+            unsafe out.withUnsafeMutableBufferPointer { values in
                 for i in 0..<values.count {
-                    values[i] = Int(values[i]) < Int(means[i]) - offset ? 0 : 255
+                    unsafe values[i] = unsafe Int(values[i]) < Int(means[i]) - offset ? 0 : 255
                 }
             }
         }

@@ -542,17 +542,16 @@ struct PerspectiveRectifier {
         for y in 0..<binary.height {
             runs.removeAll(keepingCapacity: true)
             starts.removeAll(keepingCapacity: true)
-            binary.pixels.withUnsafeBufferPointer { all in
-                let row = all.baseAddress.map { UnsafeBufferPointer(start: $0 + y * width, count: width) }
-                guard let row else { return }
-                var x = 0
-                while x < width {
+            unsafe binary.pixels.withUnsafeBufferPointer { all in
+                let row = y * width, end = row + width
+                var x = row
+                while x < end {
                     let start = x
-                    let dark = row[x] < 128
-                    while x < width, (row[x] < 128) == dark { x += 1 }
+                    let dark = unsafe all[x] < 128
+                    while x < end, unsafe (all[x] < 128) == dark { x += 1 }
                     if runs.isEmpty && !dark { continue }
                     runs.append(x - start)
-                    starts.append(start)
+                    starts.append(start - row)
                 }
             }
             // Runs alternate starting dark, so dark runs have even indices.

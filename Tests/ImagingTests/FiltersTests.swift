@@ -40,6 +40,38 @@ struct FiltersTests {
         for x in 2..<14 { #expect(abs(Int(blurred[x, 1]) - Int(ramp[x, 1])) <= 1) }
     }
 
+    @Test(
+        "box blur is the rounded mean of each pixel's square, edge pixels repeated beyond the edges",
+        arguments: [(1, 1, 1), (7, 5, 1), (13, 9, 3), (4, 11, 6), (31, 17, 12)])
+    func blurMatchesItsDefinition(width: Int, height: Int, radius: Int) {
+        // Pseudo-random pixels, extremes included, from a fixed seed.
+        var state: UInt32 = 12345
+        var image = GrayImage(width: width, height: height, filledWith: 0)
+        for y in 0..<height {
+            for x in 0..<width {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                image[x, y] = [0, 255, UInt8(truncatingIfNeeded: state >> 24)][Int(state >> 8) % 3]
+            }
+        }
+        let blurred = image.boxBlurred(radius: radius)
+        let window = 2 * radius + 1
+        func clamped(_ v: Int, _ n: Int) -> Int { min(max(v, 0), n - 1) }
+        // The horizontal mean of each row is rounded first, then the vertical mean of those.
+        var rows = GrayImage(width: width, height: height, filledWith: 0)
+        for y in 0..<height {
+            for x in 0..<width {
+                let sum = (-radius...radius).reduce(0) { $0 + Int(image[clamped(x + $1, width), y]) }
+                rows[x, y] = UInt8((sum + window / 2) / window)
+            }
+        }
+        for y in 0..<height {
+            for x in 0..<width {
+                let sum = (-radius...radius).reduce(0) { $0 + Int(rows[x, clamped(y + $1, height)]) }
+                #expect(blurred[x, y] == UInt8((sum + window / 2) / window), "at \(x), \(y)")
+            }
+        }
+    }
+
     @Test("unsharp masking steepens an edge")
     func unsharp() {
         var edge = GrayImage(width: 12, height: 3, filledWith: 200)
