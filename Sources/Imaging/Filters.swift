@@ -3,13 +3,24 @@ extension GrayImage {
     /// A box blur of the given radius, computed with running sums (separable, O(1) per pixel).
     public func boxBlurred(radius: Int) -> GrayImage {
         guard radius > 0, width > 0, height > 0 else { return self }
+        return GrayImage(width: width, height: height, pixels: boxFiltered(radius: radius, binarizingWith: nil))
+    }
+
+    /// The box blur's pixels, or with `offset`, the adaptive binarisation against them made
+    /// in the same pass.
+    private func boxFiltered(radius: Int, binarizingWith offset: Int?) -> [UInt8] {
         // Sums of a window of 255s at most: the rounded means of every possible sum, so that no
         // pixel pays for a division.
         let window = 2 * radius + 1
         let means = (0...(255 * window)).map { UInt8(($0 + window / 2) / window) }
         let horizontal = Self.horizontalBoxPass(pixels, width: width, height: height, radius: radius, means: means)
-        let both = Self.verticalBoxPass(horizontal, width: width, height: height, radius: radius, means: means)
-        return GrayImage(width: width, height: height, pixels: both)
+        guard let offset else {
+            return Self.verticalBoxPass(horizontal, width: width, height: height, radius: radius, means: means)
+        }
+        // Black where the pixel is darker than its mean less the offset.
+        let levels = means.map { Int($0) - offset }
+        return Self.verticalBoxPass(
+            horizontal, width: width, height: height, radius: radius, means: means, binarizing: (pixels, levels))
     }
 
     /// Each row's running mean over `2 * radius + 1` pixels, the edge pixels repeated beyond
@@ -42,8 +53,11 @@ extension GrayImage {
 
     /// Each column's running mean over `2 * radius + 1` pixels, the edge rows repeated beyond
     /// the ends, kept for all columns at once so that memory is read row by row.
+    /// With `binarizing`, each pixel of its image is written black where it is darker than
+    /// the level its window's sum maps to, white elsewhere, instead of the mean.
     private static func verticalBoxPass(
-        _ source: [UInt8], width: Int, height: Int, radius: Int, means: [UInt8]
+        _ source: [UInt8], width: Int, height: Int, radius: Int, means: [UInt8],
+        binarizing: (pixels: [UInt8], levels: [Int])? = nil
     ) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: source.count)
         var sums = [Int](repeating: 0, count: width)
@@ -59,8 +73,19 @@ extension GrayImage {
                             let base = row * width
                             let leaving = max(row - radius, 0) * width
                             let entering = min(row + radius + 1, height - 1) * width
+                            if let binarizing {
+                                unsafe binarizing.pixels.withUnsafeBufferPointer { original in
+                                    unsafe binarizing.levels.withUnsafeBufferPointer { levels in
+                                        for x in 0..<width {
+                                            unsafe output[base + x] =
+                                                unsafe Int(original[base + x]) < levels[sums[x]] ? 0 : 255
+                                        }
+                                    }
+                                }
+                            } else {
+                                for x in 0..<width { unsafe output[base + x] = unsafe means[sums[x]] }
+                            }
                             for x in 0..<width {
-                                unsafe output[base + x] = unsafe means[sums[x]]
                                 unsafe sums[x] += Int(input[entering + x]) - Int(input[leaving + x])
                             }
                         }
@@ -179,16 +204,10 @@ extension GrayImage {
     /// Adaptive binarisation: black where a pixel is darker than its neighbourhood mean less
     /// `offset`, white elsewhere.
     public func adaptivelyBinarized(radius: Int, offset: Int = 4) -> GrayImage {
-        let mean = boxBlurred(radius: radius)
-        var out = pixels
-        unsafe mean.pixels.withUnsafeBufferPointer { means in
-            unsafe out.withUnsafeMutableBufferPointer { values in
-                for i in 0..<values.count {
-                    unsafe values[i] = unsafe Int(values[i]) < Int(means[i]) - offset ? 0 : 255
-                }
-            }
+        guard radius > 0, width > 0, height > 0 else {
+            return GrayImage(width: width, height: height, pixels: pixels.map { Int($0) < Int($0) - offset ? 0 : 255 })
         }
-        return GrayImage(width: width, height: height, pixels: out)
+        return GrayImage(width: width, height: height, pixels: boxFiltered(radius: radius, binarizingWith: offset))
     }
 }
 

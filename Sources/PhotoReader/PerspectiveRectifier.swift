@@ -483,12 +483,6 @@ struct PerspectiveRectifier {
         var count: Int
     }
 
-    /// Whether `runs` (dark, light, dark, light, dark) match `ratios` within half a module each.
-    private static func matches(_ runs: [Int]) -> Double? {
-        guard runs.count == 5 else { return nil }
-        return matches(runs[0], runs[1], runs[2], runs[3], runs[4])
-    }
-
     /// Whether five runs (dark, light, dark, light, dark) are in the ratio 1:1:3:1:1 within
     /// half a module each; the module size if so.
     private static func matches(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int) -> Double? {
@@ -500,33 +494,54 @@ struct PerspectiveRectifier {
         return near(a, 1) && near(b, 1) && near(c, 3) && near(d, 1) && near(e, 1) ? unit : nil
     }
 
-    /// The five runs of a dark-light-dark-light-dark pattern through (`x`, `y`) along a column
-    /// (or row), its centre on the line, or `nil` when `(x, y)` is not dark.
-    private static func crossRuns(
+    /// The 1:1:3:1:1 dark-light-dark-light-dark pattern through (`x`, `y`) along a column (or
+    /// row), no run longer than `limit`: its module size and its centre on the line, or `nil`
+    /// when `(x, y)` is not dark or the runs are not in that ratio.
+    private static func crossPattern(
         _ binary: GrayImage, x: Int, y: Int, vertical: Bool, limit: Int
-    ) -> (runs: [Int], centre: Double)? {
-        func dark(_ t: Int) -> Bool? {
-            let (px, py) = vertical ? (x, t) : (t, y)
-            guard px >= 0, py >= 0, px < binary.width, py < binary.height else { return nil }
-            return binary[px, py] < 128
-        }
+    ) -> (unit: Double, centre: Double)? {
+        let (width, height) = (binary.width, binary.height)
+        guard x >= 0, y >= 0, x < width, y < height else { return nil }
+        // Walking from (x, y) one pixel at a time along the line, as indices into the pixels.
+        let step = vertical ? width : 1
         let start = vertical ? y : x
-        guard dark(start) == true else { return nil }
-        var back = [0, 0, 0]
-        var t = start
-        for (index, wanted) in [true, false, true].enumerated() {
-            while let d = dark(t), d == wanted, back[index] <= limit { back[index] += 1; t -= 1 }
-            if back[index] == 0 || back[index] > limit { return nil }
+        let length = vertical ? height : width
+        let origin = y * width + x
+        return unsafe binary.pixels.withUnsafeBufferPointer { pixels -> (unit: Double, centre: Double)? in
+            func dark(_ t: Int) -> Bool { unsafe pixels[origin + (t - start) * step] < 128 }
+            guard dark(start) else { return nil }
+            // The runs from the centre outwards: behind it, then ahead of it (the centre run
+            // counted on both sides).
+            var back = (0, 0, 0)
+            var t = start
+            for index in 0..<3 {
+                let wanted = index != 1
+                var run = 0
+                while t >= 0, dark(t) == wanted, run <= limit { run += 1; t -= 1 }
+                if run == 0 || run > limit { return nil }
+                switch index {
+                case 0: back.0 = run
+                case 1: back.1 = run
+                default: back.2 = run
+                }
+            }
+            var ahead = (0, 0, 0)
+            t = start + 1
+            for index in 0..<3 {
+                let wanted = index != 1
+                var run = 0
+                while t < length, dark(t) == wanted, run <= limit { run += 1; t += 1 }
+                if (index > 0 && run == 0) || run > limit { return nil }
+                switch index {
+                case 0: ahead.0 = run
+                case 1: ahead.1 = run
+                default: ahead.2 = run
+                }
+            }
+            let centreRun = back.0 + ahead.0
+            guard let unit = matches(back.2, back.1, centreRun, ahead.1, ahead.2) else { return nil }
+            return (unit, Double(start - back.0 + 1) + Double(centreRun) / 2)
         }
-        var ahead = [0, 0, 0]
-        t = start + 1
-        for (index, wanted) in [true, false, true].enumerated() {
-            while let d = dark(t), d == wanted, ahead[index] <= limit { ahead[index] += 1; t += 1 }
-            if (index > 0 && ahead[index] == 0) || ahead[index] > limit { return nil }
-        }
-        let centreRun = back[0] + ahead[0]
-        let centreStart = start - back[0] + 1
-        return ([back[2], back[1], centreRun, ahead[1], ahead[2]], Double(centreStart) + Double(centreRun) / 2)
     }
 
     /// Finder pattern centres: 1:1:3:1:1 runs along a row, confirmed along the column through
@@ -561,12 +576,11 @@ struct PerspectiveRectifier {
                 guard let unit = matches(runs[i], runs[i + 1], runs[i + 2], runs[i + 3], runs[i + 4]) else { continue }
                 let cx = Int(Double(starts[i + 2]) + Double(runs[i + 2]) / 2)
                 let limit = Int(unit * 5) + 2
-                guard let column = crossRuns(binary, x: cx, y: y, vertical: true, limit: limit),
-                    let vUnit = matches(column.runs),
-                    vUnit < unit * 2, unit < vUnit * 2,
-                    let row = crossRuns(binary, x: cx, y: Int(column.centre), vertical: false, limit: limit),
-                    let hUnit = matches(row.runs)
+                guard let column = crossPattern(binary, x: cx, y: y, vertical: true, limit: limit),
+                    column.unit < unit * 2, unit < column.unit * 2,
+                    let row = crossPattern(binary, x: cx, y: Int(column.centre), vertical: false, limit: limit)
                 else { continue }
+                let (vUnit, hUnit) = (column.unit, row.unit)
                 let centre = Point(x: row.centre, y: column.centre)
                 let module = (hUnit + vUnit) / 2
                 if let index = found.firstIndex(where: { ($0.centre - centre).length < max($0.module, module) * 2 }) {

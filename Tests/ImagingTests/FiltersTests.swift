@@ -44,15 +44,7 @@ struct FiltersTests {
         "box blur is the rounded mean of each pixel's square, edge pixels repeated beyond the edges",
         arguments: [(1, 1, 1), (7, 5, 1), (13, 9, 3), (4, 11, 6), (31, 17, 12)])
     func blurMatchesItsDefinition(width: Int, height: Int, radius: Int) {
-        // Pseudo-random pixels, extremes included, from a fixed seed.
-        var state: UInt32 = 12345
-        var image = GrayImage(width: width, height: height, filledWith: 0)
-        for y in 0..<height {
-            for x in 0..<width {
-                state = state &* 1_664_525 &+ 1_013_904_223
-                image[x, y] = [0, 255, UInt8(truncatingIfNeeded: state >> 24)][Int(state >> 8) % 3]
-            }
-        }
+        let image = Self.noise(width: width, height: height)
         let blurred = image.boxBlurred(radius: radius)
         let window = 2 * radius + 1
         func clamped(_ v: Int, _ n: Int) -> Int { min(max(v, 0), n - 1) }
@@ -90,6 +82,32 @@ struct FiltersTests {
         for x in 50..<100 { dim[x, 0] = 140 }
         let stretched = dim.contrastStretched()
         #expect(stretched[0, 0] == 0 && stretched[99, 0] == 255)
+    }
+
+    /// Pseudo-random pixels, extremes included, from a fixed seed.
+    static func noise(width: Int, height: Int) -> GrayImage {
+        var state: UInt32 = 12345
+        var image = GrayImage(width: width, height: height, filledWith: 0)
+        for y in 0..<height {
+            for x in 0..<width {
+                state = state &* 1_664_525 &+ 1_013_904_223
+                image[x, y] = [0, 255, UInt8(truncatingIfNeeded: state >> 24)][Int(state >> 8) % 3]
+            }
+        }
+        return image
+    }
+
+    @Test("adaptive binarisation is black exactly where a pixel is darker than its box mean less the offset")
+    func binarizeMatchesItsDefinition() {
+        let image = Self.noise(width: 23, height: 19)
+        for (radius, offset) in [(1, 0), (2, 4), (5, 12), (30, -3)] {
+            let mean = image.boxBlurred(radius: radius)
+            let binary = image.adaptivelyBinarized(radius: radius, offset: offset)
+            #expect(binary.pixels.indices.allSatisfy { i in
+                binary.pixels[i] == (Int(image.pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255)
+            })
+        }
+        #expect(image.adaptivelyBinarized(radius: 0, offset: 4).pixels.allSatisfy { $0 == 255 })
     }
 
     @Test("adaptive binarisation follows uneven light")
