@@ -140,19 +140,11 @@ struct PerspectiveRectifier {
         guard across.isFinite else { return nil }
         let estimate = min(40, max(1, Int(((min(max(across, 17), 200) - 17) / 4).rounded())))
         // Module sizes measured on a few blurred pixels come out large, so the version from
-        // them small. The estimate and its neighbours are fitted in full, alignment pattern
-        // and all, and so are the two versions from two below to three above whose timing
-        // patterns show clearest in a parallelogram fit (which steep slant spoils, hence the
-        // neighbours); the clearest fit wins.
-        let near = max(1, estimate - 1)...min(40, estimate + 1)
-        let timed = (max(1, estimate - 2)...min(40, estimate + 3)).compactMap { version in
-            fit(version: version, corners: corners, module: module, in: image, alignment: false).map { (version, $0.score) }
-        }
-        let likely = timed.sorted { $0.1 > $1.1 }.prefix(2).map(\.0)
-        let versions = Array(near) + likely.filter { !near.contains($0) }
-        let fits = versions.compactMap { version in
-            fit(version: version, corners: corners, module: module, in: image, alignment: true)
-        }
+        // them small, by up to two on the combined-damage photos: the versions from one below
+        // to three above the estimate are fitted, alignment pattern and all, and the clearest
+        // fit wins (a parallelogram's timing patterns alone chose wrongly under slant).
+        let versions = max(1, estimate - 1)...min(40, estimate + 3)
+        let fits = versions.compactMap { version in fit(version: version, corners: corners, module: module, in: image) }
         guard let best = fits.max(by: { $0.score < $1.score }) else { return nil }
         return refined(best.grid, module: module, in: image)
     }
@@ -369,13 +361,13 @@ struct PerspectiveRectifier {
     /// finder centres and the alignment pattern (a parallelogram's fourth corner when there is
     /// none or it does not show), with how clearly the fixed patterns show through it.
     private static func fit(
-        version: Int, corners: [Point], module: Double, in image: GrayImage, alignment: Bool
+        version: Int, corners: [Point], module: Double, in image: GrayImage
     ) -> (grid: Grid, score: Double)? {
         let size = 17 + 4 * version
         let far = Double(size) - 3.5
         let fixed = [Point(x: 3.5, y: 3.5), Point(x: far, y: 3.5), Point(x: 3.5, y: far)]
         let parallelogram = Point(x: far, y: far)
-        if alignment && version > 1 {
+        if version > 1 {
             // The alignment pattern's centre is three modules in from where a fourth finder's
             // would be; it carries the keystone, which a parallelogram cannot.
             let at = Point(x: Double(size) - 6.5, y: Double(size) - 6.5)
