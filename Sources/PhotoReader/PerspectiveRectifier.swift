@@ -478,12 +478,13 @@ struct PerspectiveRectifier {
     /// Whether five runs (dark, light, dark, light, dark) are in the ratio 1:1:3:1:1 within
     /// half a module each; the module size if so.
     private static func matches(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ e: Int) -> Double? {
-        let unit = Double(a + b + c + d + e) / 7
-        guard unit >= 1 else { return nil }
-        func near(_ run: Int, _ modules: Double) -> Bool {
-            abs(Double(run) - unit * modules) <= unit * modules * 0.6 + 0.5
+        // With the unit s / 7, |run - unit * m| <= 0.6 * unit * m + 0.5 times 70, in integers.
+        let s = a + b + c + d + e
+        guard s >= 7 else { return nil }
+        func near(_ run: Int, _ modules: Int) -> Bool {
+            abs(70 * run - 10 * s * modules) <= 6 * s * modules + 35
         }
-        return near(a, 1) && near(b, 1) && near(c, 3) && near(d, 1) && near(e, 1) ? unit : nil
+        return near(a, 1) && near(b, 1) && near(c, 3) && near(d, 1) && near(e, 1) ? Double(s) / 7 : nil
     }
 
     /// The 1:1:3:1:1 dark-light-dark-light-dark pattern through (`x`, `y`) along a column (or
@@ -552,11 +553,13 @@ struct PerspectiveRectifier {
             unsafe binary.pixels.withUnsafeBufferPointer { all in
                 let row = y * width, end = row + width
                 var x = row
+                // The binarised image is 0 or 255: a run ends where the value changes.
                 while x < end {
                     let start = x
-                    let dark = unsafe all[x] < 128
-                    while x < end, unsafe (all[x] < 128) == dark { x += 1 }
-                    if runs.isEmpty && !dark { continue }
+                    let value = unsafe all[x]
+                    x += 1
+                    while x < end, unsafe all[x] == value { x += 1 }
+                    if runs.isEmpty && value >= 128 { continue }
                     runs.append(x - start)
                     starts.append(start - row)
                 }
