@@ -77,9 +77,9 @@ struct Homography {
 /// bottom-right alignment pattern when found), for codes whose keystone defeats zbar.
 struct PerspectiveRectifier {
     /// Pixels per module of the upright image, fewer for codes so large that it would pass
-    /// `maxSide`: enough for zbar on a clean upright grid, and few enough that rectifying a
-    /// small photo costs about what looking at it does.
-    var modulePixels = 6
+    /// `maxSide`: enough for zbar on an upright grey grid, and few enough that rectifying a
+    /// small photo costs less than looking at it does.
+    var modulePixels = 4
     /// The upright image's largest side: at most 400 x 400 pixels, which bounds the work a
     /// rectifying step may cost before it runs.
     var maxSide = 400
@@ -88,15 +88,21 @@ struct PerspectiveRectifier {
 
     /// The side of the upright image `rectified(_:grid:)` or `redrawn(_:grid:sharpen:)` makes
     /// from the grid of the `candidate`th three of these finders, `nil` when there are no such
-    /// three; neither makes a larger one.
-    func uprightSide(for finders: [Finder], candidate: Int = 0) -> Int? {
+    /// three. With `spare` of twelve modules (the version fit may pick one up to three larger
+    /// than the finders' distances suggest) neither makes a larger one; with none it is the
+    /// likeliest size.
+    func uprightSide(for finders: [Finder], candidate: Int = 0, spare: Int = 12) -> Int? {
         let triples = Self.triples(finders)
         guard triples.indices.contains(candidate) else { return nil }
         let across = Self.modulesAcross(triples[candidate])
         guard across.isFinite, across > 0 else { return nil }
-        // The version fit may pick one up to three larger than the estimate: twelve modules
-        // to spare.
-        let modules = Int(min(across, 200).rounded(.up)) + 12 + 2 * marginModules
+        let modules = Int(min(across, 200).rounded(.up)) + spare + 2 * marginModules
+        return modules * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
+    }
+
+    /// The side of the upright image made from a fitted `grid`.
+    func uprightSide(for grid: Grid) -> Int {
+        let modules = grid.size + 2 * marginModules
         return modules * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
     }
 
@@ -234,9 +240,8 @@ struct PerspectiveRectifier {
     /// with the map from its continuous coordinates back to `image`'s.
     func rectified(_ image: GrayImage, grid: Grid) -> (image: GrayImage, toSource: (Point) -> Point) {
         let (size, toSource) = (grid.size, grid.map)
-        let perModule = Self.pixelsPerModule(modules: size + 2 * marginModules, preferred: modulePixels, maxSide: maxSide)
-        let side = (size + 2 * marginModules) * perModule
-        let scale = Double(perModule)
+        let side = uprightSide(for: grid)
+        let scale = Double(side / (size + 2 * marginModules))
         let margin = Double(marginModules)
         var pixels = [UInt8](repeating: 255, count: side * side)
         for y in 0..<side {
@@ -302,8 +307,8 @@ struct PerspectiveRectifier {
             }
         }
         let margin = marginModules
-        let perModule = Self.pixelsPerModule(modules: size + 2 * margin, preferred: modulePixels, maxSide: maxSide)
-        let side = (size + 2 * margin) * perModule
+        let side = uprightSide(for: grid)
+        let perModule = side / (size + 2 * margin)
         var pixels = [UInt8](repeating: 255, count: side * side)
         for row in 0..<size {
             let top = max(0, row - radius), bottom = min(size, row + radius + 1)

@@ -87,24 +87,29 @@ public final class PhotoReader {
     /// once; steps at the first look's scale then work on the region of the likeliest code only,
     /// which makes magnifying cheap:
     /// - redrawing the code module by module from its fitted grid reads small, blurred, noisy
-    ///   and slanted codes alike, the commonest failures of small poor photos, for about what a
-    ///   first look costs; after 2x upscaling it places the finders of codes of one or two
-    ///   pixels a module better;
+    ///   and slanted codes alike, the commonest failures of small poor photos, for less than a
+    ///   first look costs;
     /// - a half-scale look, cheap, undoes noise and print texture;
     /// - unsharp masking undoes blur of more than half a module, which redrawing cannot;
-    /// - resampling the code upright at 6 px a module reads codes seen at a steep slant;
-    /// - a light blur undoes noise; 2x upscaling, plain, sharpened or binarised, lets zbar find
-    ///   small codes itself; adaptive binarisation rescues low contrast and uneven light;
+    /// - a light blur undoes noise;
+    /// - resampling the code upright at 4 px a module reads codes whose modules the redrawing
+    ///   judged wrong (its grid a little off), letting zbar sample them itself;
+    /// - redrawing after 2x upscaling finds the finders of codes of one or two pixels a module
+    ///   that the first look's scale hid;
+    /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
+    ///   adaptive binarisation rescues low contrast and uneven light;
     /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
-    /// Mild unsharp masking, local contrast normalisation, contrast stretching and 3x upscaling
-    /// read nothing these did not.
+    /// Effort normal's budget reaches the first five or so on a small photo; the rest are for
+    /// large photos, whose budget is larger next to the fixed cost of a grid fit, and for
+    /// effort high. Mild unsharp masking, local contrast normalisation, contrast stretching and
+    /// 3x upscaling read nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt([.redraw(sharpen: 1)]),
-        ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
         ReadAttempt(scaleShift: 1),
         ReadAttempt([.unsharp(radius: 2, amount: 3)]),
-        ReadAttempt([.rectify]),
         ReadAttempt([.blur(radius: 1)]),
+        ReadAttempt([.rectify]),
+        ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
         ReadAttempt([.upscale(2)]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
         ReadAttempt([.redraw(sharpen: 0)]),
@@ -340,8 +345,8 @@ public final class PhotoReader {
 
     /// The rectifier for an enhancement at this effort: redrawing draws 3 px a module, which
     /// zbar reads on a clean grid, 2 for codes over 72 modules with their margin; rectifying at
-    /// high is as fine and as large as it likes, else an upright image of 6 px a module at most
-    /// 400 px square, whose cost is known in advance.
+    /// high is as fine and as large as it likes, else an upright image of 4 px a module (which
+    /// zbar reads on a grey grid) at most 400 px square, whose cost is known in advance.
     private func rectifier(for enhancement: Enhancement) -> PerspectiveRectifier {
         if case .redraw = enhancement { return PerspectiveRectifier(modulePixels: 3, maxSide: 240) }
         return options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
@@ -388,8 +393,9 @@ public final class PhotoReader {
         return region.width * region.height * 10 < width * height * 7 ? region : nil
     }
 
-    /// What `attempt` will cost, by the same model it is charged by; a rectifying step is
-    /// counted at its largest upright image.
+    /// What `attempt` will cost, by the same model it is charged by; a resampling step whose
+    /// grid is not fitted yet is counted at the likeliest size of its upright image, and
+    /// `run` checks its exact cost once the grid is fitted.
     private func estimatedCost(of attempt: ReadAttempt, plan: Plan, session: Session) -> Int {
         var cost = session.source.cost(ofMaking: plan.denominator)
         var pixels = plan.pixels
@@ -400,7 +406,7 @@ public final class PhotoReader {
                 let rectifier = self.rectifier(for: enhancement)
                 var output = min(WorkCost.rectifiedEstimate, rectifier.maxSide * rectifier.maxSide)
                 if !untouched && plan.denominator == session.base, let finders = session.finders,
-                    let side = rectifier.uprightSide(for: finders)
+                    let side = rectifier.uprightSide(for: finders, spare: 0)
                 {
                     // Magnified first: its finders are looked for again, but the code has as
                     // many modules, so the upright image is the size the first look's give.
@@ -409,11 +415,19 @@ public final class PhotoReader {
                 if untouched && plan.denominator == session.base, let finders = session.finders {
                     // The finders are known: so is the size of the upright image, if any.
                     let candidate = enhancement.finderCandidate
-                    guard let side = rectifier.uprightSide(for: finders, candidate: candidate),
-                        !session.noGrid(candidate)
-                    else { return Int.max / 4 }
-                    output = side * side
-                    if session.grids[candidate] == nil { cost += WorkCost.gridFit }
+                    if case .some(.some(let grid)) = session.grids[candidate] {
+                        // Fitted already: the upright image's size is known exactly, bounded
+                        // as `run` bounds it.
+                        var fitted = rectifier
+                        if let side = rectifier.uprightSide(for: finders, candidate: candidate) { fitted.maxSide = side }
+                        output = fitted.uprightSide(for: grid) * fitted.uprightSide(for: grid)
+                    } else {
+                        guard let side = rectifier.uprightSide(for: finders, candidate: candidate, spare: 0),
+                            !session.noGrid(candidate)
+                        else { return Int.max / 4 }
+                        output = side * side
+                        cost += WorkCost.gridFit
+                    }
                 } else {
                     cost += WorkCost.finderCheck(pixels) + WorkCost.gridFit
                 }
@@ -449,7 +463,7 @@ public final class PhotoReader {
         var frameWidth = image.width, frameHeight = image.height
         var unwarp: (map: (Point) -> Point, width: Int)?
         var untouched = true
-        for enhancement in attempt.enhancements {
+        for (index, enhancement) in attempt.enhancements.enumerated() {
             defer { untouched = false }
             guard enhancement.resamples else {
                 image = enhancement.apply(to: image)
@@ -477,6 +491,13 @@ public final class PhotoReader {
             guard let grid else { return ([], (denominator, image.width, image.height)) }
             var rectifier = self.rectifier(for: enhancement)
             if let side = rectifier.uprightSide(for: finders, candidate: candidate) { rectifier.maxSide = side }
+            // The grid fitted, the rest of the attempt's cost is known exactly: the estimate
+            // took the likeliest version, and the fit may have found a larger one.
+            guard session.work.allows(Self.cost(after: index, of: attempt, upright: rectifier.uprightSide(for: grid)))
+            else {
+                session.work.skippedForBudget += 1
+                return ([], (denominator, image.width, image.height))
+            }
             let rectified: (image: GrayImage, toSource: (Point) -> Point)
             if case .redraw(let sharpen, _) = enhancement {
                 rectified = rectifier.redrawn(image, grid: grid, sharpen: sharpen)
@@ -516,6 +537,18 @@ public final class PhotoReader {
                 })
         }
         return (Self.deduplicated(mapped), scanned)
+    }
+
+    /// The work the `index`th enhancement of `attempt`, which resamples to an upright image of
+    /// `upright` pixels a side, and the steps after it cost, the final scan included.
+    private static func cost(after index: Int, of attempt: ReadAttempt, upright: Int) -> Int {
+        var pixels = upright * upright
+        var cost = attempt.enhancements[index] == .rectify ? WorkCost.rectify(output: pixels) : WorkCost.redraw(output: pixels)
+        for later in attempt.enhancements.dropFirst(index + 1) {
+            pixels *= later.magnification * later.magnification
+            cost += WorkCost.enhance(later, output: pixels)
+        }
+        return cost + WorkCost.scan(pixels)
     }
 
     /// One symbol per payload and place: a symbol with the same bytes as one already kept and

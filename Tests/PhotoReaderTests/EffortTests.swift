@@ -137,4 +137,37 @@ struct EffortTests {
             }
         }
     }
+
+    @Test("hard photos whose grids get fitted stay within the budget at low and normal, and some read")
+    func gridFitsWithinBudget() throws {
+        // Combined damage: finders found, grids fitted (sometimes to a version above what the
+        // finders' distances suggest), few read at first sight.
+        var simulator = CameraSimulator(seed: 31)
+        var read = 0
+        for seed in 0..<12 {
+            let shot = simulator.combinedShot(strength: 0.8, modulePixels: 4)
+            let text = ticketText(seed: UInt64(100 + seed), length: 60)
+            let photo = try JPEGEncoder().encodeAsColor(
+                simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot),
+                quality: shot.jpegQuality ?? 80)
+            for effort in [ReadEffort.low, .normal] {
+                let reading = try Self.reading(photo, effort: effort)
+                let budget = try #require(reading.work.budget)
+                #expect(reading.work.units <= budget, "seed \(seed), \(effort): \(reading.work.units) > \(budget)")
+                if effort == .normal && (reading.outcome?.step ?? 0) > 0 { read += 1 }
+            }
+        }
+        #expect(read >= 3, "read by a retry at normal: \(read) of 12")
+
+        // A code of 3 px a module under combined damage whose likeliest grid fits the budget
+        // and whose fitted one, a version larger, would not: the reader stops after the fit
+        // instead of drawing past the budget.
+        var camera = CameraSimulator(seed: 3)
+        let shot = camera.combinedShot(strength: 0.8, modulePixels: 3)
+        let code = try renderedCode(ticketText(seed: 3, length: 60), modulePixels: 3)
+        let reading = PhotoReader().reading(camera.photograph(code, modulePixels: 3, shot: shot))
+        let budget = try #require(reading.work.budget)
+        #expect(reading.work.skippedForBudget > 0)
+        #expect(reading.work.units <= budget, "\(reading.work.units) > \(budget)")
+    }
 }
