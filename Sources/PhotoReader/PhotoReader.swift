@@ -99,7 +99,7 @@ public final class PhotoReader {
     /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
     ///   adaptive binarisation rescues low contrast and uneven light;
     /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
-    /// Effort normal's budget reaches the first five or so on a small photo; the rest are for
+    /// Effort normal's budget reaches the first two or three on a small photo; the rest are for
     /// large photos, whose budget is larger next to the fixed cost of a grid fit, and for
     /// effort high. Mild unsharp masking, local contrast normalisation, contrast stretching and
     /// 3x upscaling read nothing these did not.
@@ -420,7 +420,8 @@ public final class PhotoReader {
                         // as `run` bounds it.
                         var fitted = rectifier
                         if let side = rectifier.uprightSide(for: finders, candidate: candidate) { fitted.maxSide = side }
-                        output = fitted.uprightSide(for: grid) * fitted.uprightSide(for: grid)
+                        let side = fitted.uprightSide(for: grid)
+                        output = side * side
                     } else {
                         guard let side = rectifier.uprightSide(for: finders, candidate: candidate, spare: 0),
                             !session.noGrid(candidate)
