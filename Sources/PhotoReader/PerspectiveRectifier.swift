@@ -265,8 +265,13 @@ struct PerspectiveRectifier {
     func redrawn(
         _ image: GrayImage, grid: Grid, sharpen: Double
     ) -> (image: GrayImage, toSource: (Point) -> Point) {
+        redrawn(Self.moduleValues(image, grid: grid), grid: grid, sharpen: sharpen)
+    }
+
+    /// The grey level of every module of `grid` in `image`, row by row: five samples a module,
+    /// a quarter of a module apart, averaged, which averages noise away.
+    static func moduleValues(_ image: GrayImage, grid: Grid) -> [Double] {
         let size = grid.size
-        // Five samples a module, a quarter of a module apart, average noise away.
         var values = [Double](repeating: 0, count: size * size)
         let offsets = [(0.5, 0.5), (0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)]
         for row in 0..<size {
@@ -277,6 +282,19 @@ struct PerspectiveRectifier {
                 }
                 values[row * size + column] = sum / Double(offsets.count)
             }
+        }
+        return values
+    }
+
+    /// The code redrawn from its modules' grey levels (`moduleValues`), as `redrawn(_:grid:sharpen:)`
+    /// describes.
+    func redrawn(
+        _ moduleValues: [Double], grid: Grid, sharpen: Double
+    ) -> (image: GrayImage, toSource: (Point) -> Point) {
+        let size = grid.size
+        var values = moduleValues
+        guard values.count == size * size else {
+            return (GrayImage(width: 1, height: 1, filledWith: 255), { grid.map($0) })
         }
         if sharpen > 0 {
             var sharpened = values

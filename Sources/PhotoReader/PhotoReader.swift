@@ -88,7 +88,8 @@ public final class PhotoReader {
     /// which makes magnifying cheap:
     /// - redrawing the code module by module from its fitted grid reads small, blurred, noisy
     ///   and slanted codes alike, the commonest failures of small poor photos, for less than a
-    ///   first look costs;
+    ///   first look costs; drawn again from the same modules sharpened harder, for little more,
+    ///   it reads blur of over half a module;
     /// - a half-scale look, cheap, undoes noise and print texture;
     /// - unsharp masking undoes blur of more than half a module, which redrawing cannot;
     /// - a light blur undoes noise;
@@ -105,6 +106,7 @@ public final class PhotoReader {
     /// 3x upscaling read nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt([.redraw(sharpen: 1)]),
+        ReadAttempt([.redraw(sharpen: 3)]),
         ReadAttempt(scaleShift: 1),
         ReadAttempt([.unsharp(radius: 2, amount: 3)]),
         ReadAttempt([.blur(radius: 1)]),
@@ -273,6 +275,9 @@ public final class PhotoReader {
         /// The grids fitted to the first look's finders, by candidate three (`nil` where none
         /// fits), once fitted.
         var grids: [Int: PerspectiveRectifier.Grid?] = [:]
+        /// The grey levels of the modules of those grids, by candidate three, once sampled for
+        /// redrawing: another redrawing, sharpened differently, only draws.
+        var moduleValues: [Int: [Double]] = [:]
         /// Whether fitting a grid to the first look's `candidate`th three finders has failed.
         func noGrid(_ candidate: Int) -> Bool {
             if case .some(.none) = grids[candidate] { return true }
@@ -405,6 +410,7 @@ public final class PhotoReader {
             if enhancement.resamples {
                 let rectifier = self.rectifier(for: enhancement)
                 var output = min(WorkCost.rectifiedEstimate, rectifier.maxSide * rectifier.maxSide)
+                var samplesKnown = false
                 if !untouched && plan.denominator == session.base, let finders = session.finders,
                     let side = rectifier.uprightSide(for: finders, spare: 0)
                 {
@@ -422,6 +428,7 @@ public final class PhotoReader {
                         if let side = rectifier.uprightSide(for: finders, candidate: candidate) { fitted.maxSide = side }
                         let side = fitted.uprightSide(for: grid)
                         output = side * side
+                        samplesKnown = session.moduleValues[candidate] != nil
                     } else {
                         guard let side = rectifier.uprightSide(for: finders, candidate: candidate, spare: 0),
                             !session.noGrid(candidate)
@@ -432,7 +439,9 @@ public final class PhotoReader {
                 } else {
                     cost += WorkCost.finderCheck(pixels) + WorkCost.gridFit
                 }
-                cost += enhancement == .rectify ? WorkCost.rectify(output: output) : WorkCost.redraw(output: output)
+                cost +=
+                    enhancement == .rectify
+                    ? WorkCost.rectify(output: output) : WorkCost.redraw(output: output, sampling: !samplesKnown)
                 pixels = output
             } else {
                 pixels *= enhancement.magnification * enhancement.magnification
@@ -494,21 +503,30 @@ public final class PhotoReader {
             if let side = rectifier.uprightSide(for: finders, candidate: candidate) { rectifier.maxSide = side }
             // The grid fitted, the rest of the attempt's cost is known exactly: the estimate
             // took the likeliest version, and the fit may have found a larger one.
-            guard session.work.allows(Self.cost(after: index, of: attempt, upright: rectifier.uprightSide(for: grid)))
-            else {
+            let samplesKnown = fromFirstLook && session.moduleValues[candidate] != nil
+            let rest = Self.cost(
+                after: index, of: attempt, upright: rectifier.uprightSide(for: grid), samplesKnown: samplesKnown)
+            guard session.work.allows(rest) else {
                 session.work.skippedForBudget += 1
                 return ([], (denominator, image.width, image.height))
             }
             let rectified: (image: GrayImage, toSource: (Point) -> Point)
             if case .redraw(let sharpen, _) = enhancement {
-                rectified = rectifier.redrawn(image, grid: grid, sharpen: sharpen)
+                let values: [Double]
+                if fromFirstLook, let sampled = session.moduleValues[candidate] {
+                    values = sampled
+                } else {
+                    values = PerspectiveRectifier.moduleValues(image, grid: grid)
+                    if fromFirstLook { session.moduleValues[candidate] = values }
+                }
+                rectified = rectifier.redrawn(values, grid: grid, sharpen: sharpen)
             } else {
                 rectified = rectifier.rectified(image, grid: grid)
             }
             session.charge(
                 enhancement == .rectify
                     ? WorkCost.rectify(output: rectified.image.pixelCount)
-                    : WorkCost.redraw(output: rectified.image.pixelCount))
+                    : WorkCost.redraw(output: rectified.image.pixelCount, sampling: !samplesKnown))
             (frameWidth, frameHeight) = (image.width, image.height)
             image = rectified.image
             unwarp = (rectified.toSource, image.width)
@@ -541,10 +559,13 @@ public final class PhotoReader {
     }
 
     /// The work the `index`th enhancement of `attempt`, which resamples to an upright image of
-    /// `upright` pixels a side, and the steps after it cost, the final scan included.
-    private static func cost(after index: Int, of attempt: ReadAttempt, upright: Int) -> Int {
+    /// `upright` pixels a side (a redrawing from modules already sampled when `samplesKnown`),
+    /// and the steps after it cost, the final scan included.
+    private static func cost(after index: Int, of attempt: ReadAttempt, upright: Int, samplesKnown: Bool) -> Int {
         var pixels = upright * upright
-        var cost = attempt.enhancements[index] == .rectify ? WorkCost.rectify(output: pixels) : WorkCost.redraw(output: pixels)
+        var cost =
+            attempt.enhancements[index] == .rectify
+            ? WorkCost.rectify(output: pixels) : WorkCost.redraw(output: pixels, sampling: !samplesKnown)
         for later in attempt.enhancements.dropFirst(index + 1) {
             pixels *= later.magnification * later.magnification
             cost += WorkCost.enhance(later, output: pixels)

@@ -75,6 +75,38 @@ struct PerspectiveTests {
         #expect((centre(corners) - centre(printed)).length < 3)
     }
 
+    @Test("a code blurred past half a module is read by redrawing it sharpened harder, for a fraction of the first redrawing's work")
+    func redrawSharperFromSameSamples() throws {
+        // Given a code blurred by 0.6 of a module, which a redrawing sharpened by 1 misses
+        var simulator = CameraSimulator(seed: 1)
+        var shot = CameraShot()
+        shot.blurModules = 0.6
+        shot.rotationDegrees = 7
+        let text = ticketText(seed: 1, length: 60)
+        let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
+        var firstLookOnly = PhotoReaderOptions(effort: .high)
+        firstLookOnly.cascade = []
+        firstLookOnly.highEffortSteps = []
+        var once = firstLookOnly
+        once.cascade = [ReadAttempt([.redraw(sharpen: 1)])]
+        var twice = once
+        twice.cascade.append(ReadAttempt([.redraw(sharpen: 3)]))
+
+        let firstLook = PhotoReader(options: firstLookOnly).reading(photo)
+        let redrawn = PhotoReader(options: once).reading(photo)
+        let again = PhotoReader(options: twice).reading(photo)
+
+        // Then the harder sharpening reads it, as the second step
+        #expect(firstLook.symbols.isEmpty && redrawn.symbols.isEmpty)
+        #expect(again.symbols.map { PayloadText.decode($0.bytes) } == [text])
+        #expect(again.outcome?.step == 2)
+        // and costs less than half what the first redrawing did with its finder check and
+        // grid fit: the grid and the modules' samples are reused, only the drawing is new.
+        let first = redrawn.work.units - firstLook.work.units
+        let second = again.work.units - redrawn.work.units
+        #expect(second > 0 && second * 2 < first, "first redrawing \(first) units, second \(second)")
+    }
+
     @Test("corners found on the rectified image are mapped back onto the photo")
     func cornersMappedBack() throws {
         var simulator = CameraSimulator(seed: 11)
