@@ -103,9 +103,10 @@ struct FiltersTests {
         for (radius, offset) in [(1, 0), (2, 4), (5, 12), (30, -3)] {
             let mean = image.boxBlurred(radius: radius)
             let binary = image.adaptivelyBinarized(radius: radius, offset: offset)
-            #expect(binary.pixels.indices.allSatisfy { i in
-                binary.pixels[i] == (Int(image.pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255)
-            })
+            #expect(
+                binary.pixels.indices.allSatisfy { i in
+                    binary.pixels[i] == (Int(image.pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255)
+                })
         }
         #expect(image.adaptivelyBinarized(radius: 0, offset: 4).pixels.allSatisfy { $0 == 255 })
     }

@@ -75,7 +75,9 @@ struct PerspectiveTests {
         #expect((centre(corners) - centre(printed)).length < 3)
     }
 
-    @Test("a code blurred past half a module is read by redrawing it sharpened harder, for a fraction of the first redrawing's work")
+    @Test(
+        "a code blurred past half a module is read by redrawing it sharpened harder, for a fraction of the first redrawing's work"
+    )
     func redrawSharperFromSameSamples() throws {
         // Given a code blurred by 0.6 of a module, which a redrawing sharpened by 1 misses
         var simulator = CameraSimulator(seed: 1)
