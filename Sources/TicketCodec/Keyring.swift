@@ -347,17 +347,25 @@ public struct Keyring: Sendable, Hashable {
 
     /// Replaces the file at `path` with `data` atomically, the file made with mode 0600.
     ///
-    /// Foundation's atomic write goes through a temporary file and rename(2), so a crash leaves
-    /// the old keyring or the new one, never neither. The umask of 077 around it makes both the
-    /// temporary file and the result private before any secret is in them. umask is process-wide:
-    /// keyrings are written by single-threaded commands only.
+    /// The bytes go to a temporary file beside it, created with mode 0600 before any secret is
+    /// in it, flushed to disk, then renamed over `path` (rename(2)), so a crash leaves the old
+    /// keyring or the new one, never neither. No umask is changed: the umask is process-wide,
+    /// and two threads saving at once (tests in parallel, a server) could otherwise restore
+    /// each other's and leave a keyring others may read.
     static func writePrivately(_ data: Data, to path: String) throws(KeyringError) {
-        let previous = umask(0o077)
-        defer { umask(previous) }
+        let temporary = path + ".tmp-" + UUID().uuidString
         do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            let file = try FileDescriptor.open(
+                FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                permissions: .ownerReadWrite)
+            try file.closeAfter {
+                _ = try file.writeAll(data)
+                guard fsync(file.rawValue) == 0 else { throw Errno(rawValue: errno) }
+            }
+            guard unsafe rename(temporary, path) == 0 else { throw Errno(rawValue: errno) }
         } catch {
-            throw .io(path: path, reason: error.localizedDescription)
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw .io(path: path, reason: "\(error)")
         }
     }
 

@@ -40,6 +40,43 @@ struct KeyringTests {
         #expect(try permissions(path) & 0o777 == 0o600)
     }
 
+    @Test("keyrings saved from many threads at once are every one mode 0600, and nothing is left beside them")
+    func concurrentSaves() throws {
+        // Saves used to switch the process-wide umask around Foundation's atomic write, which
+        // itself reads the umask by setting it: a thread could restore another's default
+        // before that one wrote, and a keyring came out mode 0644 now and then (seen once in
+        // the full suite, where tests run in parallel). Each save now creates its file 0600.
+        let scratch = try Scratch()
+        var keyring = Keyring(note: "test")
+        try keyring.rotate(now: Fixtures.created)
+        let paths = (0..<64).map { scratch.path("keyring-\($0).json") }
+        let ring = keyring
+        DispatchQueue.concurrentPerform(iterations: paths.count * 4) { index in
+            try? ring.save(to: paths[index % paths.count])
+        }
+        for path in paths {
+            #expect(try permissions(path) & 0o777 == 0o600, "\(path)")
+            #expect(try Keyring.load(from: path) == keyring)
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: scratch.url.path)
+        #expect(left.count == paths.count, "\(left.filter { $0.contains(".tmp-") })")
+    }
+
+    @Test("a keyring that cannot be written is an I/O error naming the file, and no temporary file stays")
+    func unwritable() throws {
+        let scratch = try Scratch()
+        let path = scratch.path("missing-folder/keyring.json")
+        var keyring = Keyring()
+        try keyring.rotate(now: Fixtures.created)
+        #expect {
+            try keyring.save(to: path)
+        } throws: { error in
+            guard case .io(let failed, _) = error as? KeyringError else { return false }
+            return failed == path
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
+    }
+
     @Test("a keyring readable by group or others is refused", arguments: [0o640, 0o604, 0o644, 0o660])
     func tooOpen(mode: Int) throws {
         let scratch = try Scratch()
