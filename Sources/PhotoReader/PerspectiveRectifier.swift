@@ -256,18 +256,6 @@ struct PerspectiveRectifier {
         )
     }
 
-    /// The code in `image` redrawn from its module grid: each module sampled about its centre,
-    /// sharpened against its four neighbours by `sharpen` (which undoes blur that spreads a
-    /// module into the next), judged dark or light against the mean of the modules around it
-    /// (which undoes uneven light), and drawn as a clean square of `modulePixels` pixels in a
-    /// light quiet zone. It reads codes too small or too blurred for zbar to make out the
-    /// modules itself, and costs what the modules cost, not the photo's pixels.
-    func redrawn(
-        _ image: GrayImage, grid: Grid, sharpen: Double
-    ) -> (image: GrayImage, toSource: (Point) -> Point) {
-        redrawn(Self.moduleValues(image, grid: grid), grid: grid, sharpen: sharpen)
-    }
-
     /// The grey level of every module of `grid` in `image`, row by row: five samples a module,
     /// a quarter of a module apart, averaged, which averages noise away.
     static func moduleValues(_ image: GrayImage, grid: Grid) -> [Double] {
@@ -286,8 +274,12 @@ struct PerspectiveRectifier {
         return values
     }
 
-    /// The code redrawn from its modules' grey levels (`moduleValues`), as `redrawn(_:grid:sharpen:)`
-    /// describes.
+    /// The code redrawn from its modules' grey levels (`moduleValues`): each module sharpened
+    /// against its four neighbours by `sharpen` (which undoes blur that spreads a module into
+    /// the next), judged dark or light against the mean of the modules around it (which undoes
+    /// uneven light), and drawn as a clean square of `modulePixels` pixels in a light quiet
+    /// zone. It reads codes too small or too blurred for zbar to make out the modules itself,
+    /// and costs what the modules cost, not the photo's pixels.
     func redrawn(
         _ moduleValues: [Double], grid: Grid, sharpen: Double
     ) -> (image: GrayImage, toSource: (Point) -> Point) {

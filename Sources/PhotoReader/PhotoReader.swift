@@ -357,6 +357,16 @@ public final class PhotoReader {
         return options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
     }
 
+    /// `rectifier` making no larger an upright image than the `candidate`th three of `finders`
+    /// allow, whatever version the grid fit finds.
+    private func bounded(
+        _ rectifier: PerspectiveRectifier, finders: [PerspectiveRectifier.Finder], candidate: Int
+    ) -> PerspectiveRectifier {
+        var bounded = rectifier
+        if let side = rectifier.uprightSide(for: finders, candidate: candidate) { bounded.maxSide = side }
+        return bounded
+    }
+
     /// The cheap failure check after the first look: finder pattern candidates on the first
     /// look's image, and the region three of them mark. Left out when even it does not fit in
     /// the budget.
@@ -422,11 +432,8 @@ public final class PhotoReader {
                     // The finders are known: so is the size of the upright image, if any.
                     let candidate = enhancement.finderCandidate
                     if case .some(.some(let grid)) = session.grids[candidate] {
-                        // Fitted already: the upright image's size is known exactly, bounded
-                        // as `run` bounds it.
-                        var fitted = rectifier
-                        if let side = rectifier.uprightSide(for: finders, candidate: candidate) { fitted.maxSide = side }
-                        let side = fitted.uprightSide(for: grid)
+                        // Fitted already: the upright image's size is known exactly.
+                        let side = bounded(rectifier, finders: finders, candidate: candidate).uprightSide(for: grid)
                         output = side * side
                         samplesKnown = session.moduleValues[candidate] != nil
                     } else {
@@ -499,8 +506,7 @@ public final class PhotoReader {
                 if fromFirstLook { session.grids[candidate] = .some(grid) }
             }
             guard let grid else { return ([], (denominator, image.width, image.height)) }
-            var rectifier = self.rectifier(for: enhancement)
-            if let side = rectifier.uprightSide(for: finders, candidate: candidate) { rectifier.maxSide = side }
+            let rectifier = bounded(self.rectifier(for: enhancement), finders: finders, candidate: candidate)
             // The grid fitted, the rest of the attempt's cost is known exactly: the estimate
             // took the likeliest version, and the fit may have found a larger one.
             let samplesKnown = fromFirstLook && session.moduleValues[candidate] != nil
