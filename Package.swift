@@ -9,7 +9,10 @@ let package = Package(
         // The toolkit for a city's own Swift service: print, read, verify and record tickets.
         .library(
             name: "VaxTicketKit",
-            targets: ["TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports"]),
+            targets: [
+                "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning",
+                "Recording", "Reports",
+            ]),
         // The commands themselves, for embedding the command line or testing it in-process.
         .library(name: "VaxTicketCommands", targets: ["VaxTicketCommands"]),
     ],
@@ -30,11 +33,15 @@ let package = Package(
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
-        .systemLibrary(name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        .systemLibrary(
+            name: "CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CZBar", pkgConfig: "zbar", providers: [.apt(["libzbar-dev"])]),
-        .systemLibrary(name: "CPangoCairo", pkgConfig: "pangocairo", providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
+        .systemLibrary(
+            name: "CPangoCairo", pkgConfig: "pangocairo",
+            providers: [.apt(["libcairo2-dev", "libpango1.0-dev"])]),
         // libpng's classic writer reports errors with longjmp; this C target keeps setjmp and
         // every longjmp inside C so none can cross a Swift frame.
         .target(name: "CPNGWriter", dependencies: ["CPNG"]),
@@ -48,13 +55,17 @@ let package = Package(
         .target(name: "ZBarScanner", dependencies: ["CZBar", "Imaging"]),
         .target(
             name: "CairoGraphics",
-            dependencies: ["CPangoCairo", "Imaging", .product(name: "SystemPackage", package: "swift-system")]),
+            dependencies: [
+                "CPangoCairo", "Imaging", .product(name: "SystemPackage", package: "swift-system"),
+            ]),
         // The photo pipeline: format sniffing, scaled decoding, the retry cascade.
-        .target(name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
+        .target(
+            name: "PhotoReader", dependencies: ["Imaging", "PNGCodec", "JPEGCodec", "ZBarScanner"]),
         // Simulated phone-camera damage, for tests and benchmarks.
         .target(name: "CameraSimulation", dependencies: ["Imaging"]),
         // Parallel batches, file lists and progress bars for the command line.
-        .target(name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+        .target(
+            name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
         // CSV files read strictly line by line and written safely for spreadsheets, through yaslab/CSV.swift.
         .target(name: "CSVFiles", dependencies: [.product(name: "CSV", package: "CSV.swift")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
@@ -65,12 +76,14 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // Images to verified tickets: what every front end reads photos with.
-        .target(name: "TicketScanning", dependencies: ["PhotoReader", "TicketCodec", "ZBarScanner"]),
+        .target(
+            name: "TicketScanning", dependencies: ["PhotoReader", "TicketCodec", "ZBarScanner"]),
         // The recording core: verified scans become dose records, with rules and statistics.
         .target(
             name: "Recording",
             dependencies: [
-                "TicketCodec", "TicketScanning", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"),
+                "TicketCodec", "TicketScanning", "CSVFiles",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]),
         // The same store on PostgreSQL, for a city-wide deployment with many writers.
@@ -78,15 +91,24 @@ let package = Package(
             name: "PostgresStore",
             dependencies: [
                 "Recording", "TicketCodec",
-                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         // What front ends print and answer: Codable reports and the JSON line writer.
-        .target(name: "Reports", dependencies: ["PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording"]),
+        .target(
+            name: "Reports",
+            dependencies: [
+                "PhotoReader", "ZBarScanner", "TicketCodec", "TicketScanning", "Recording",
+            ]),
         // Printable ticket cards (PNG) and A4 sheets (PDF), laid out in Swift, drawn by CairoGraphics.
         .target(
-            name: "TicketCards", dependencies: ["TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch"]),
+            name: "TicketCards",
+            dependencies: [
+                "TicketCodec", "QREncoding", "CairoGraphics", "PNGCodec", "Imaging", "Batch",
+            ]),
         // FHIR R4 resources as Codable types, the dose -> Immunization mapping, and exports.
         .target(name: "FHIR", dependencies: ["Recording", "TicketCodec"]),
         // Sends recorded doses to the national registry exactly once (OAuth2, transaction Bundles).
@@ -128,9 +150,11 @@ let package = Package(
         .target(
             name: "VaxTicketCommands",
             dependencies: [
-                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec", "TicketScanning", "Batch",
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec",
+                "TicketScanning", "Batch",
                 "ZBarScanner",
-                "Recording", "PostgresStore", "Reports", "CameraSimulation", "CSVFiles", "TicketCards", "FHIR", "RegistrySync",
+                "Recording", "PostgresStore", "Reports", "CameraSimulation", "CSVFiles",
+                "TicketCards", "FHIR", "RegistrySync",
                 "ScanServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,39 +168,63 @@ let package = Package(
         .testTarget(name: "BatchTests", dependencies: ["TestSupport", "Batch"]),
         .testTarget(
             name: "CodecTests",
-            dependencies: ["Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation"]),
+            dependencies: [
+                "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "ZBarScanner", "CameraSimulation",
+            ]),
         .testTarget(
             name: "PhotoReaderTests",
-            dependencies: ["TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "CameraSimulation"]),
+            dependencies: [
+                "TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader",
+                "CameraSimulation",
+            ]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
         .testTarget(
-            name: "RecordingTests", dependencies: ["TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning"]),
+            name: "RecordingTests",
+            dependencies: [
+                "TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning",
+            ]),
         .testTarget(
             name: "TicketScanningTests",
-            dependencies: ["TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
+            dependencies: [
+                "TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec",
+                "PhotoReader",
+            ]),
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
         .testTarget(
             name: "CommandTests",
-            dependencies: ["VaxTicketCommands", "Batch", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "VaxTicketCommands", "Batch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             exclude: ["Snapshots"]),
         // The toolkit through its public API alone, as a city's own service would use it.
         .testTarget(
             name: "PublicAPITests",
             dependencies: [
-                "TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning", "Recording", "Reports",
+                "TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader",
+                "TicketScanning", "Recording", "Reports",
                 "CameraSimulation",
             ]),
         .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
         .testTarget(
             name: "TicketCardsTests",
-            dependencies: ["TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "PNGCodec", "ZBarScanner", "Imaging"]),
+            dependencies: [
+                "TestSupport", "TicketCards", "CairoGraphics", "TicketCodec", "PNGCodec",
+                "ZBarScanner", "Imaging",
+            ]),
         .testTarget(
-            name: "SyncTests", dependencies: ["TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec"]),
+            name: "SyncTests",
+            dependencies: [
+                "TestSupport", "FHIR", "RegistrySync", "FHIRReceiver", "Recording", "TicketCodec",
+            ]),
         // The server over loopback with a real HTTP client, and the phone page in headless Chromium.
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "TestSupport", "ScanServer", "Recording", "Reports", "TicketCodec", "QREncoding", "PNGCodec", "JPEGCodec",
+                "TestSupport", "ScanServer", "Recording", "Reports", "TicketCodec", "QREncoding",
+                "PNGCodec", "JPEGCodec",
                 "CameraSimulation", "Imaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,7 +232,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
+            name: "EndToEndTests",
+            dependencies: ["TestSupport", "Imaging", "PNGCodec", "JPEGCodec", "CameraSimulation"]),
     ]
 )
 

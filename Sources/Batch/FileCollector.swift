@@ -15,7 +15,9 @@ public enum FileCollector {
 
     /// The files named by `paths`; a folder contributes its files whose extension is in
     /// `extensions` (case-insensitive), a file is taken whatever its name.
-    public static func files(in paths: [String], extensions: Set<String> = imageExtensions) throws(MissingPathError) -> [String] {
+    public static func files(in paths: [String], extensions: Set<String> = imageExtensions)
+        throws(MissingPathError) -> [String]
+    {
         var result: [String] = []
         let manager = FileManager.default
         for path in paths {

@@ -15,11 +15,15 @@ public struct FileOutputError: Error, Hashable, Sendable, CustomStringConvertibl
 public enum FileOutput {
     /// Creates or truncates the file at `path` and writes `bytes` to it.
     /// - Parameter privateToOwner: create the file with mode 0600 (for secrets) instead of 0644.
-    public static func write(_ bytes: [UInt8], to path: String, privateToOwner: Bool = false) throws(FileOutputError) {
-        let permissions: FilePermissions = privateToOwner ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead]
+    public static func write(_ bytes: [UInt8], to path: String, privateToOwner: Bool = false)
+        throws(FileOutputError)
+    {
+        let permissions: FilePermissions =
+            privateToOwner ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead]
         do {
             let descriptor = try FileDescriptor.open(
-                FilePath(path), .writeOnly, options: [.create, .truncate], permissions: permissions, retryOnInterrupt: true)
+                FilePath(path), .writeOnly, options: [.create, .truncate], permissions: permissions,
+                retryOnInterrupt: true)
             _ = try descriptor.closeAfter { try descriptor.writeAll(bytes) }
         } catch {
             throw FileOutputError(path: path, reason: "\(error)")

@@ -42,7 +42,8 @@ public final class ProgressBar: @unchecked Sendable {
         let filled = total > 0 ? width * done / total : width
         let elapsed = max(now.timeIntervalSince(started), 0.001)
         let rate = Double(done) / elapsed
-        let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+        let bar =
+            String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
         let line = "\r\(label) [\(bar)] \(done)/\(total) \(String(format: "%.0f", rate))/s\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
     }

@@ -15,9 +15,15 @@ public final class StreamedFile {
         self.path = path
         let url = URL(fileURLWithPath: path)
         temporaryPath =
-            url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
-        let attributes: [FileAttributeKey: Any] = [.posixPermissions: privateToOwner ? 0o600 : 0o644]
-        guard FileManager.default.createFile(atPath: temporaryPath, contents: nil, attributes: attributes),
+            url.deletingLastPathComponent().appendingPathComponent(
+                ".\(url.lastPathComponent).\(UUID().uuidString).tmp"
+            ).path
+        let attributes: [FileAttributeKey: Any] = [
+            .posixPermissions: privateToOwner ? 0o600 : 0o644
+        ]
+        guard
+            FileManager.default.createFile(
+                atPath: temporaryPath, contents: nil, attributes: attributes),
             let handle = FileHandle(forWritingAtPath: temporaryPath)
         else {
             throw FileOutputError(path: path, reason: "cannot create a file in its folder")

@@ -14,7 +14,8 @@ public enum CSVLineError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unclosedQuote: "a quoted field is not closed on this line (fields may not span lines)"
-        case .misplacedQuote: "a double quote where none may be (quote a whole field, and double quotes inside it)"
+        case .misplacedQuote:
+            "a double quote where none may be (quote a whole field, and double quotes inside it)"
         case .strayLineBreak: "a carriage return in the middle of the line"
         }
     }
@@ -30,7 +31,9 @@ public struct CSVLine: Hashable, Sendable {
 
     /// Whether the line is empty or only spaces: counted, never read as a row.
     public var isBlank: Bool {
-        if case .success(let fields) = fields { return fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        if case .success(let fields) = fields {
+            return fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+        }
         return false
     }
 }
@@ -54,7 +57,8 @@ public enum CSVFile {
         return physical.enumerated().map { index, raw in
             var line = raw
             if line.last == "\r" { line = line.dropLast() }
-            return CSVLine(number: index + 1, fields: fields(of: String(String.UnicodeScalarView(line))))
+            return CSVLine(
+                number: index + 1, fields: fields(of: String(String.UnicodeScalarView(line))))
         }
     }
 
@@ -64,11 +68,17 @@ public enum CSVFile {
     static func fields(of line: String) -> Result<[String], CSVLineError> {
         if line.isEmpty { return .success([""]) }
         if line.unicodeScalars.contains("\r") { return .failure(.strayLineBreak) }
-        guard line.unicodeScalars.filter({ $0 == "\"" }).count % 2 == 0 else { return .failure(.unclosedQuote) }
-        guard let reader = try? CSVReader(string: line, hasHeaderRow: false, trimFields: true), let fields = reader.next() else {
+        guard line.unicodeScalars.filter({ $0 == "\"" }).count % 2 == 0 else {
+            return .failure(.unclosedQuote)
+        }
+        guard let reader = try? CSVReader(string: line, hasHeaderRow: false, trimFields: true),
+            let fields = reader.next()
+        else {
             return .failure(.misplacedQuote)
         }
-        guard reader.next() == nil, reader.error == nil, conforms(line, to: fields) else { return .failure(.misplacedQuote) }
+        guard reader.next() == nil, reader.error == nil, conforms(line, to: fields) else {
+            return .failure(.misplacedQuote)
+        }
         return .success(fields)
     }
 
@@ -83,7 +93,8 @@ public enum CSVFile {
             }
             rest = rest.drop { $0 == " " || $0 == "\t" }
             let plain = field.unicodeScalars
-            let quoted = ("\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"").unicodeScalars
+            let quoted = ("\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"")
+                .unicodeScalars
             if rest.starts(with: quoted) {
                 rest = rest.dropFirst(quoted.count)
             } else if !plain.contains("\""), rest.starts(with: plain) {
@@ -109,7 +120,8 @@ public enum CSVFile {
             return fallbackLine(fields)
         }
         writer.stream.close()
-        guard let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else {
+        guard let data = writer.stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data
+        else {
             return fallbackLine(fields)
         }
         return String(decoding: data, as: UTF8.self) + "\n"
@@ -124,7 +136,8 @@ public enum CSVFile {
     /// carriage return would run as a formula (CSV injection), so it gets a leading `'`; a plain
     /// number such as `-3` or `+62` is left alone.
     public static func neutralised(_ cell: String) -> String {
-        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
+        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first)
+        else { return cell }
         let isNumber =
             cell.unicodeScalars.count > 1 && (first == "-" || first == "+")
             && cell.unicodeScalars.dropFirst().allSatisfy { ("0"..."9").contains($0) || $0 == "." }

@@ -17,7 +17,8 @@ public struct GraphicsError: Error, Hashable, Sendable, CustomStringConvertible 
     public var description: String { "\(library): \(message)" }
 
     static func cairo(_ status: cairo_status_t) -> GraphicsError {
-        GraphicsError(library: "cairo", message: unsafe String(cString: cairo_status_to_string(status)))
+        GraphicsError(
+            library: "cairo", message: unsafe String(cString: cairo_status_to_string(status)))
     }
 }
 
@@ -47,7 +48,8 @@ public struct Rectangle: Hashable, Sendable {
 
     /// Whether `other` lies inside this rectangle, allowing `tolerance` on every side.
     public func contains(_ other: Rectangle, tolerance: Double = 0) -> Bool {
-        other.x >= x - tolerance && other.y >= y - tolerance && other.maxX <= maxX + tolerance && other.maxY <= maxY + tolerance
+        other.x >= x - tolerance && other.y >= y - tolerance && other.maxX <= maxX + tolerance
+            && other.maxY <= maxY + tolerance
     }
 
     /// Whether the two rectangles share any area.
@@ -73,9 +75,11 @@ public struct Rectangle: Hashable, Sendable {
     /// A white raster canvas of `width` by `height` pixels.
     public convenience init(width: Int, height: Int) throws(GraphicsError) {
         guard (1...32_767).contains(width), (1...32_767).contains(height) else {
-            throw GraphicsError(library: "cairo", message: "image size \(width)x\(height) is outside 1...32767")
+            throw GraphicsError(
+                library: "cairo", message: "image size \(width)x\(height) is outside 1...32767")
         }
-        let surface = unsafe cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height))
+        let surface = unsafe cairo_image_surface_create(
+            CAIRO_FORMAT_RGB24, Int32(width), Int32(height))
         try unsafe self.init(surface: surface, raster: true)
         setGray(1)
         unsafe cairo_paint(context)
@@ -109,7 +113,9 @@ public struct Rectangle: Hashable, Sendable {
 
     /// Takes over `surface` (one reference), checking its status first.
     init(surface: OpaquePointer?, raster: Bool) throws(GraphicsError) {
-        guard let surface = unsafe surface else { throw GraphicsError(library: "cairo", message: "no surface") }
+        guard let surface = unsafe surface else {
+            throw GraphicsError(library: "cairo", message: "no surface")
+        }
         let status = unsafe cairo_surface_status(surface)
         guard status == CAIRO_STATUS_SUCCESS else {
             unsafe cairo_surface_destroy(surface)
@@ -117,7 +123,8 @@ public struct Rectangle: Hashable, Sendable {
         }
         // cairo_create never returns NULL; a failure is a context in an error state.
         let context = unsafe cairo_create(surface)
-        guard let context = unsafe context, unsafe cairo_status(context) == CAIRO_STATUS_SUCCESS else {
+        guard let context = unsafe context, unsafe cairo_status(context) == CAIRO_STATUS_SUCCESS
+        else {
             let failure = unsafe context.map { unsafe cairo_status($0) } ?? CAIRO_STATUS_NO_MEMORY
             unsafe context.map { unsafe cairo_destroy($0) }
             unsafe cairo_surface_destroy(surface)
@@ -183,7 +190,9 @@ public struct Rectangle: Hashable, Sendable {
     public func scale(x: Double, y: Double) { unsafe cairo_scale(context, x, y) }
 
     /// Sets the colour for filling, stroking and text: 0 black, 1 white.
-    public func setGray(_ level: Double) { unsafe cairo_set_source_rgb(context, level, level, level) }
+    public func setGray(_ level: Double) {
+        unsafe cairo_set_source_rgb(context, level, level, level)
+    }
 
     /// Sets whether shapes are antialiased; off gives crisp pixel-aligned rectangles.
     public func setAntialiased(_ on: Bool) {
@@ -239,7 +248,9 @@ public struct Rectangle: Hashable, Sendable {
 
     /// The raster canvas's pixels as 8-bit gray (the green channel of what was drawn in grays).
     public func grayImage() throws(GraphicsError) -> GrayImage {
-        guard isRaster else { throw GraphicsError(library: "cairo", message: "a PDF page has no pixels") }
+        guard isRaster else {
+            throw GraphicsError(library: "cairo", message: "a PDF page has no pixels")
+        }
         try check()
         unsafe cairo_surface_flush(surface)
         let width = Int(unsafe cairo_image_surface_get_width(surface))
@@ -253,7 +264,8 @@ public struct Rectangle: Hashable, Sendable {
         var pixels = [UInt8](repeating: 255, count: width * height)
         unsafe pixels.withUnsafeMutableBufferPointer { out in
             for y in 0..<height {
-                let row = unsafe UnsafeRawPointer(data + y * stride).assumingMemoryBound(to: UInt32.self)
+                let row = unsafe UnsafeRawPointer(data + y * stride).assumingMemoryBound(
+                    to: UInt32.self)
                 for x in 0..<width {
                     unsafe out[y * width + x] = UInt8(truncatingIfNeeded: unsafe row[x] >> 8)
                 }

@@ -15,12 +15,16 @@ import SystemPackage
 
     /// Creates `path` and starts a document whose pages are `width` by `height` points.
     /// - Parameter privateToOwner: create the file with mode 0600 instead of 0644.
-    public init(path: String, width: Double, height: Double, privateToOwner: Bool, title: String? = nil) throws(GraphicsError) {
-        let permissions: FilePermissions = privateToOwner ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead]
+    public init(
+        path: String, width: Double, height: Double, privateToOwner: Bool, title: String? = nil
+    ) throws(GraphicsError) {
+        let permissions: FilePermissions =
+            privateToOwner ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead]
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(
-                FilePath(path), .writeOnly, options: [.create, .truncate], permissions: permissions, retryOnInterrupt: true)
+                FilePath(path), .writeOnly, options: [.create, .truncate], permissions: permissions,
+                retryOnInterrupt: true)
         } catch {
             throw GraphicsError(library: "cairo", message: "cannot create \(path): \(error)")
         }
@@ -36,8 +40,11 @@ import SystemPackage
             throw error
         }
         self.sink = sink
-        if let title { unsafe cairo_pdf_surface_set_metadata(canvas.surface, CAIRO_PDF_METADATA_TITLE, title) }
-        unsafe cairo_pdf_surface_set_metadata(canvas.surface, CAIRO_PDF_METADATA_CREATOR, "VaxTicket")
+        if let title {
+            unsafe cairo_pdf_surface_set_metadata(canvas.surface, CAIRO_PDF_METADATA_TITLE, title)
+        }
+        unsafe cairo_pdf_surface_set_metadata(
+            canvas.surface, CAIRO_PDF_METADATA_CREATOR, "VaxTicket")
     }
 
     deinit {
@@ -62,11 +69,15 @@ import SystemPackage
         var closeError: (any Error)?
         do { try sink.descriptor.close() } catch { closeError = error }
         try check(status)
-        if let closeError { throw GraphicsError(library: "cairo", message: "cannot close the PDF: \(closeError)") }
+        if let closeError {
+            throw GraphicsError(library: "cairo", message: "cannot close the PDF: \(closeError)")
+        }
     }
 
     private func check(_ status: cairo_status_t? = nil) throws(GraphicsError) {
-        if let failure = sink.failure { throw GraphicsError(library: "cairo", message: "cannot write the PDF: \(failure)") }
+        if let failure = sink.failure {
+            throw GraphicsError(library: "cairo", message: "cannot write the PDF: \(failure)")
+        }
         let status = unsafe status ?? cairo_surface_status(canvas.surface)
         guard status == CAIRO_STATUS_SUCCESS else { throw .cairo(status) }
         try canvas.check()
@@ -83,13 +94,16 @@ import SystemPackage
 
 /// Cairo's write callback: `closure` is the document's `Sink`, `data` holds `length` bytes that
 /// Cairo owns until the callback returns.
-private func writeToSink(_ closure: UnsafeMutableRawPointer?, _ data: UnsafePointer<UInt8>?, _ length: UInt32) -> cairo_status_t {
+private func writeToSink(
+    _ closure: UnsafeMutableRawPointer?, _ data: UnsafePointer<UInt8>?, _ length: UInt32
+) -> cairo_status_t {
     guard let closure = unsafe closure else { return CAIRO_STATUS_WRITE_ERROR }
     let sink = unsafe Unmanaged<PDFDocument.Sink>.fromOpaque(closure).takeUnretainedValue()
     guard sink.failure == nil else { return CAIRO_STATUS_WRITE_ERROR }
     guard length > 0, let data = unsafe data else { return CAIRO_STATUS_SUCCESS }
     do {
-        _ = try unsafe sink.descriptor.writeAll(UnsafeRawBufferPointer(start: data, count: Int(length)))
+        _ = try unsafe sink.descriptor.writeAll(
+            UnsafeRawBufferPointer(start: data, count: Int(length)))
         return CAIRO_STATUS_SUCCESS
     } catch {
         sink.failure = "\(error)"

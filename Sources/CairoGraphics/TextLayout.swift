@@ -46,12 +46,15 @@ public enum TextAlignment: Sendable {
     /// scaled to millimetres), wrapped at word boundaries (or inside a word that is too long)
     /// to `width` when given.
     public init(
-        on canvas: Canvas, text: String, family: String, weight: FontWeight = .regular, size: Double,
+        on canvas: Canvas, text: String, family: String, weight: FontWeight = .regular,
+        size: Double,
         width: Double? = nil, alignment: TextAlignment = .left, lineSpacing: Double? = nil
     ) {
         // Takes the canvas's transformation, so the layout's glyph positions suit its resolution.
         unsafe pango_cairo_update_context(canvas.context, canvas.pango)
-        guard let layout = unsafe pango_layout_new(canvas.pango) else { fatalError("Pango could not allocate a layout") }
+        guard let layout = unsafe pango_layout_new(canvas.pango) else {
+            fatalError("Pango could not allocate a layout")
+        }
         unsafe self.layout = layout
         let font = unsafe pango_font_description_new()
         unsafe pango_font_description_set_family(font, family)
@@ -63,7 +66,8 @@ public enum TextAlignment: Sendable {
         unsafe pango_font_description_free(font)
         unsafe pango_layout_set_text(layout, text, Int32(clamping: text.utf8.count))
         if let width {
-            unsafe pango_layout_set_width(layout, Int32(clamping: Int((width * Double(PANGO_SCALE)).rounded(.down))))
+            unsafe pango_layout_set_width(
+                layout, Int32(clamping: Int((width * Double(PANGO_SCALE)).rounded(.down))))
             unsafe pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR)
         }
         unsafe pango_layout_set_alignment(layout, alignment.pango)
@@ -97,7 +101,9 @@ public enum TextAlignment: Sendable {
     public var inkExtents: Rectangle { extents().ink }
 
     /// The distance from the top of the layout to the first line's baseline.
-    public var baseline: Double { Double(unsafe pango_layout_get_baseline(layout)) / Double(PANGO_SCALE) }
+    public var baseline: Double {
+        Double(unsafe pango_layout_get_baseline(layout)) / Double(PANGO_SCALE)
+    }
 
     private func extents() -> (ink: Rectangle, logical: Rectangle) {
         var ink = PangoRectangle()
@@ -106,7 +112,8 @@ public enum TextAlignment: Sendable {
         func user(_ r: PangoRectangle) -> Rectangle {
             let scale = Double(PANGO_SCALE)
             return Rectangle(
-                x: Double(r.x) / scale, y: Double(r.y) / scale, width: Double(r.width) / scale, height: Double(r.height) / scale)
+                x: Double(r.x) / scale, y: Double(r.y) / scale, width: Double(r.width) / scale,
+                height: Double(r.height) / scale)
         }
         return (user(ink), user(logical))
     }
@@ -125,7 +132,9 @@ public enum Fonts {
         var names = Set<String>()
         guard let list = unsafe families else { return names }
         for index in 0..<Int(count) {
-            guard let family = unsafe list[index], let name = unsafe pango_font_family_get_name(family) else { continue }
+            guard let family = unsafe list[index],
+                let name = unsafe pango_font_family_get_name(family)
+            else { continue }
             names.insert(unsafe String(cString: name))
         }
         return names

@@ -114,7 +114,8 @@ public struct CameraSimulator: Sendable {
     public static func checkStrength(_ strength: Double, isBlurSigma: Bool) -> String? {
         let maximum = isBlurSigma ? maximumBlurSigma : 1
         guard strength.isFinite, strength >= 0, strength <= maximum else {
-            return "must be a number from 0 to \(isBlurSigma ? "100 (the blur sigma in pixels)" : "1")"
+            return
+                "must be a number from 0 to \(isBlurSigma ? "100 (the blur sigma in pixels)" : "1")"
         }
         return nil
     }
@@ -211,7 +212,9 @@ public struct CameraSimulator: Sendable {
     /// The simulated photo of `source` taken with `shot`.
     /// - Parameter modulePixels: the size of one code module in `source`, in pixels, which
     ///   `shot.blurModules` is measured in.
-    public mutating func photograph(_ source: GrayImage, modulePixels: Double, shot: CameraShot) -> GrayImage {
+    public mutating func photograph(_ source: GrayImage, modulePixels: Double, shot: CameraShot)
+        -> GrayImage
+    {
         let (width, height, reflectance) = warp(source, shot: shot)
         var light = lit(reflectance, width: width, height: height, shot: shot)
         let sigma = shot.blurModules * modulePixels * shot.scale
@@ -232,7 +235,9 @@ public struct CameraSimulator: Sendable {
     /// The positions in the photo of the source's four corners (top-left, top-right,
     /// bottom-right, bottom-left), where the code's corners land when the source is just the
     /// code and its quiet zone.
-    public static func corners(ofSourceWidth width: Int, height: Int, in shot: CameraShot) -> [Point] {
+    public static func corners(ofSourceWidth width: Int, height: Int, in shot: CameraShot)
+        -> [Point]
+    {
         Geometry(sourceWidth: width, sourceHeight: height, shot: shot).destinationCorners
     }
 
@@ -298,7 +303,8 @@ public struct CameraSimulator: Sendable {
     /// An exact separable Gaussian blur, edges clamped.
     static func gaussianBlur(_ pixels: [Float], width: Int, height: Int, sigma: Double) -> [Float] {
         let radius = max(1, Int((3 * sigma).rounded(.up)))
-        var kernel = (-radius...radius).map { i in Float(exp(-Double(i * i) / (2 * sigma * sigma))) }
+        var kernel = (-radius...radius).map { i in Float(exp(-Double(i * i) / (2 * sigma * sigma)))
+        }
         let total = kernel.reduce(0, +)
         for i in kernel.indices { kernel[i] /= total }
         var horizontal = [Float](repeating: 0, count: pixels.count)
@@ -317,7 +323,8 @@ public struct CameraSimulator: Sendable {
             for x in 0..<width {
                 var sum: Float = 0
                 for k in -radius...radius {
-                    sum += kernel[k + radius] * horizontal[min(max(y + k, 0), height - 1) * width + x]
+                    sum +=
+                        kernel[k + radius] * horizontal[min(max(y + k, 0), height - 1) * width + x]
                 }
                 out[y * width + x] = sum
             }
@@ -350,9 +357,12 @@ private struct Geometry {
         let cx = Double(photoWidth) / 2, cy = Double(photoHeight) / 2
         let angle = -shot.rotationDegrees * Double.pi / 180
         let cosA = cos(angle), sinA = sin(angle)
-        let source = [Point(x: 0, y: 0), Point(x: sw, y: 0), Point(x: sw, y: sh), Point(x: 0, y: sh)]
+        let source = [
+            Point(x: 0, y: 0), Point(x: sw, y: 0), Point(x: sw, y: sh), Point(x: 0, y: sh),
+        ]
         destinationCorners = source.enumerated().map { index, corner in
-            let shift = index < shot.cornerShifts.count ? shot.cornerShifts[index] : Point(x: 0, y: 0)
+            let shift =
+                index < shot.cornerShifts.count ? shot.cornerShifts[index] : Point(x: 0, y: 0)
             let x = (corner.x + shift.x * sw - sw / 2) * shot.scale
             let y = (corner.y + shift.y * sh - sh / 2) * shot.scale
             return Point(x: cx + x * cosA - y * sinA, y: cy + x * sinA + y * cosA)
@@ -369,7 +379,7 @@ private struct Geometry {
             a.append([0, 0, 0, p.x, p.y, 1, -p.x * q.y, -p.y * q.y, q.y])
         }
         for column in 0..<8 {
-            let pivot = (column..<8).max { abs(a[$0][column]) < abs(a[$1][column]) }!
+            let pivot = (column..<8).max { abs(a[$0][column]) < abs(a[$1][column]) } ?? column
             a.swapAt(column, pivot)
             let divisor = a[column][column]
             guard abs(divisor) > 1e-12 else { continue }

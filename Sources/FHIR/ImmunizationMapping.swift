@@ -26,10 +26,14 @@ public struct RegistryCoding: Hashable, Sendable {
     /// The defaults: URNs in VaxTicket's own namespace, and Asia/Jakarta.
     public static let standard = RegistryCoding(
         serialSystem: "urn:vaxticket:ticket-serial", vaccineSystem: "urn:vaxticket:vaccine",
-        officerSystem: "urn:vaxticket:officer", siteSystem: "urn:vaxticket:site", timeZone: .programmeDefault)
+        officerSystem: "urn:vaxticket:officer", siteSystem: "urn:vaxticket:site",
+        timeZone: .programmeDefault)
 
     /// Systems with every field given.
-    public init(serialSystem: String, vaccineSystem: String, officerSystem: String, siteSystem: String, timeZone: TimeZone) {
+    public init(
+        serialSystem: String, vaccineSystem: String, officerSystem: String, siteSystem: String,
+        timeZone: TimeZone
+    ) {
         self.serialSystem = serialSystem
         self.vaccineSystem = vaccineSystem
         self.officerSystem = officerSystem
@@ -57,7 +61,8 @@ public enum HoldBackReason: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .noNIK(let registrant):
             "registrant \(registrant) has no NIK in the roster (import the roster entry, then sync again)"
-        case .unknownVaccine(let code): "vaccine \(code) is not in the vaccine table (give --vaccines with it)"
+        case .unknownVaccine(let code):
+            "vaccine \(code) is not in the vaccine table (give --vaccines with it)"
         }
     }
 }
@@ -80,29 +85,40 @@ public struct ImmunizationMapping: Sendable {
     public func immunization(for dose: RegistryDose) throws(HoldBackReason) -> Immunization {
         let record = dose.record
         guard let registrant = dose.registrant else { throw .noNIK(registrant: record.registrant) }
-        guard let vaccine = vaccines.vaccine(code: record.vaccine) else { throw .unknownVaccine(code: record.vaccine) }
+        guard let vaccine = vaccines.vaccine(code: record.vaccine) else {
+            throw .unknownVaccine(code: record.vaccine)
+        }
         let vaccineCoding: Coding =
             if let kfaCode = vaccine.kfaCode {
-                Coding(system: RegistryCoding.kfaSystem, code: kfaCode, display: vaccine.kfaName ?? vaccine.displayName)
+                Coding(
+                    system: RegistryCoding.kfaSystem, code: kfaCode,
+                    display: vaccine.kfaName ?? vaccine.displayName)
             } else {
-                Coding(system: coding.vaccineSystem, code: vaccine.code, display: vaccine.displayName)
+                Coding(
+                    system: coding.vaccineSystem, code: vaccine.code, display: vaccine.displayName)
             }
         return Immunization(
             identifier: [serialIdentifier(record.serial)],
             status: "completed",
             vaccineCode: CodeableConcept(coding: [vaccineCoding], text: vaccine.displayName),
-            patient: Reference(identifier: Identifier(system: RegistryCoding.nikSystem, value: registrant.nik)),
+            patient: Reference(
+                identifier: Identifier(system: RegistryCoding.nikSystem, value: registrant.nik)),
             occurrenceDateTime: FHIRDateTime.string(record.administeredAt, in: coding.timeZone),
             recorded: FHIRDateTime.string(record.recordedAt, in: coding.timeZone),
             primarySource: true,
-            location: Reference(identifier: Identifier(system: coding.siteSystem, value: record.site)),
+            location: Reference(
+                identifier: Identifier(system: coding.siteSystem, value: record.site)),
             lotNumber: record.lot,
             performer: [
                 Immunization.Performer(
                     function: CodeableConcept(coding: [
-                        Coding(system: RegistryCoding.performerFunctionSystem, code: "AP", display: "Administering Provider")
+                        Coding(
+                            system: RegistryCoding.performerFunctionSystem, code: "AP",
+                            display: "Administering Provider")
                     ]),
-                    actor: Reference(identifier: Identifier(system: coding.officerSystem, value: record.officer)))
+                    actor: Reference(
+                        identifier: Identifier(system: coding.officerSystem, value: record.officer))
+                )
             ],
             protocolApplied: [Immunization.ProtocolApplied(doseNumberPositiveInt: record.dose)]
         )
@@ -129,7 +145,8 @@ public struct ImmunizationMapping: Sendable {
                     fullUrl: "urn:uuid:\(UUID().uuidString.lowercased())",
                     resource: immunization,
                     request: FHIRBundle<Immunization>.Request(
-                        method: "POST", url: "Immunization", ifNoneExist: ifNoneExist(serial: serial)))
+                        method: "POST", url: "Immunization",
+                        ifNoneExist: ifNoneExist(serial: serial)))
             })
     }
 

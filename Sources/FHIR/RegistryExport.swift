@@ -57,7 +57,8 @@ public struct RegistryExport: Sendable {
     /// The CSV columns, in the order a data-entry clerk types them into the registry's form:
     /// find the person by NIK and check name and birth date, then the vaccination itself.
     public static let csvColumns = [
-        "nik", "name", "birth_date", "vaccination_date", "vaccination_time", "vaccine", "kfa_code", "dose", "lot",
+        "nik", "name", "birth_date", "vaccination_date", "vaccination_time", "vaccine", "kfa_code",
+        "dose", "lot",
         "site", "officer", "serial",
     ]
 
@@ -74,19 +75,25 @@ public struct RegistryExport: Sendable {
 
     /// Writes every dose given on or after `since` (a local day), synced or not, through `write`.
     /// Doses that cannot be mapped are left out and listed in the summary.
-    public func export(from store: any DoseStore, format: ExportFormat, since: String?, write: (Data) throws -> Void)
+    public func export(
+        from store: any DoseStore, format: ExportFormat, since: String?,
+        write: (Data) throws -> Void
+    )
         throws(ExportError) -> ExportSummary
     {
         var summary = ExportSummary(exported: 0, heldBack: [])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if format == .csv { try emit(Data((Self.csvColumns.joined(separator: ",") + "\r\n").utf8), write) }
+        if format == .csv {
+            try emit(Data((Self.csvColumns.joined(separator: ",") + "\r\n").utf8), write)
+        }
         var after: Int64?
         while true {
             let page: [RegistryDose]
             do {
                 page = try store.registryDoses(
-                    RegistryDoseQuery(unsyncedOnly: false, since: since, after: after, limit: pageSize))
+                    RegistryDoseQuery(
+                        unsyncedOnly: false, since: since, after: after, limit: pageSize))
             } catch {
                 throw .store(error)
             }
@@ -110,7 +117,10 @@ public struct RegistryExport: Sendable {
                     }
                     chunk.append(UInt8(ascii: "\n"))
                 case .csv:
-                    chunk.append(Data((csvRow(dose, immunization).map(Self.csvField).joined(separator: ",") + "\r\n").utf8))
+                    chunk.append(
+                        Data(
+                            (csvRow(dose, immunization).map(Self.csvField).joined(separator: ",")
+                                + "\r\n").utf8))
                 }
                 summary.exported += 1
             }
@@ -133,10 +143,14 @@ public struct RegistryExport: Sendable {
         let occurrence = immunization.occurrenceDateTime ?? ""
         let date = String(occurrence.prefix(10))
         let time = String(occurrence.dropFirst(11).prefix(5))
-        let kfa = immunization.vaccineCode.coding?.first { $0.system == RegistryCoding.kfaSystem }?.code ?? ""
+        let kfa =
+            immunization.vaccineCode.coding?.first { $0.system == RegistryCoding.kfaSystem }?.code
+            ?? ""
         return [
-            dose.registrant?.nik ?? "", dose.registrant?.name ?? "", dose.registrant?.birthDate ?? "", date, time,
-            immunization.vaccineCode.text ?? record.vaccine, kfa, String(record.dose), record.lot ?? "", record.site,
+            dose.registrant?.nik ?? "", dose.registrant?.name ?? "",
+            dose.registrant?.birthDate ?? "", date, time,
+            immunization.vaccineCode.text ?? record.vaccine, kfa, String(record.dose),
+            record.lot ?? "", record.site,
             record.officer,
             record.serial,
         ]
@@ -147,7 +161,9 @@ public struct RegistryExport: Sendable {
     public static func csvField(_ text: String) -> String {
         var text = text
         if let first = text.first, "=+-@".contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return text
+        }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -150,7 +150,10 @@ public struct OperationOutcome: Codable, Hashable, Sendable {
         public var diagnostics: String?
 
         /// An issue with every field given.
-        public init(severity: String, code: String, details: CodeableConcept? = nil, diagnostics: String? = nil) {
+        public init(
+            severity: String, code: String, details: CodeableConcept? = nil,
+            diagnostics: String? = nil
+        ) {
             self.severity = severity
             self.code = code
             self.details = details
@@ -172,8 +175,11 @@ public struct OperationOutcome: Codable, Hashable, Sendable {
     /// The issues in one line: `error invalid: the text; ...`.
     public var text: String {
         let parts = issue.map { issue -> String in
-            let words = issue.diagnostics ?? issue.details?.text ?? issue.details?.coding?.first?.display ?? ""
-            return words.isEmpty ? "\(issue.severity) \(issue.code)" : "\(issue.severity) \(issue.code): \(words)"
+            let words =
+                issue.diagnostics ?? issue.details?.text ?? issue.details?.coding?.first?.display
+                ?? ""
+            return words.isEmpty
+                ? "\(issue.severity) \(issue.code)" : "\(issue.severity) \(issue.code): \(words)"
         }
         return parts.isEmpty ? "no issue given" : parts.joined(separator: "; ")
     }
@@ -257,7 +263,10 @@ public struct FHIRBundle<Resource: Codable & Hashable & Sendable>: Codable, Hash
         public var response: Response?
 
         /// An entry with every field given.
-        public init(fullUrl: String? = nil, resource: Resource? = nil, request: Request? = nil, response: Response? = nil) {
+        public init(
+            fullUrl: String? = nil, resource: Resource? = nil, request: Request? = nil,
+            response: Response? = nil
+        ) {
             self.fullUrl = fullUrl
             self.resource = resource
             self.request = request

@@ -21,7 +21,9 @@ public final class FHIRReceiver: Sendable {
     private let running = RunningServer()
 
     /// A receiver for these credentials; not listening until `start`.
-    public init(clientID: String, clientSecret: String, tokenLifetime: Int = 3600, atomic: Bool = false) {
+    public init(
+        clientID: String, clientSecret: String, tokenLifetime: Int = 3600, atomic: Bool = false
+    ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.tokenLifetime = tokenLifetime
@@ -35,7 +37,8 @@ public final class FHIRReceiver: Sendable {
         router.post("token") { request, _ in try await self.token(request) }
         router.post("fhir") { request, _ in try await self.transaction(request) }
         router.get("_receiver/counts") { _, _ in
-            Self.json(.ok, try JSONEncoder().encode(await self.state.counts()), type: "application/json")
+            Self.json(
+                .ok, try JSONEncoder().encode(await self.state.counts()), type: "application/json")
         }
         var logger = Logger(label: "fhir-receiver")
         logger.logLevel = .critical
@@ -77,7 +80,9 @@ public final class FHIRReceiver: Sendable {
     public func inject(_ faults: [ReceiverFault]) async { await state.add(faults) }
 
     /// Refuses entries with this serial (identifier value) with `message`; `nil` accepts them again.
-    public func refuse(serial: String, because message: String?) async { await state.refuse(serial: serial, because: message) }
+    public func refuse(serial: String, because message: String?) async {
+        await state.refuse(serial: serial, because: message)
+    }
 
     /// Makes every later transaction wait this long after storing, before it answers.
     public func slowDown(seconds: Double) async { await state.setDelay(seconds) }
@@ -86,7 +91,9 @@ public final class FHIRReceiver: Sendable {
     public func counts() async -> ReceiverCounts { await state.counts() }
 
     /// How many immunizations carry each identifier value of `system`.
-    public func identifierCounts(system: String) async -> [String: Int] { await state.identifierCounts(system: system) }
+    public func identifierCounts(system: String) async -> [String: Int] {
+        await state.identifierCounts(system: system)
+    }
 
     /// Every stored immunization, in arrival order.
     public func immunizations() async -> [Immunization] { await state.stored() }
@@ -98,15 +105,21 @@ public final class FHIRReceiver: Sendable {
         let body = try await request.collectBody(upTo: 64 * 1024)
         let form = Self.form(String(buffer: body))
         guard form["grant_type"] == "client_credentials" else {
-            return Self.json(.badRequest, Data(#"{"error":"unsupported_grant_type"}"#.utf8), type: "application/json")
+            return Self.json(
+                .badRequest, Data(#"{"error":"unsupported_grant_type"}"#.utf8),
+                type: "application/json")
         }
         guard form["client_id"] == clientID, form["client_secret"] == clientSecret else {
             return Self.json(
-                .unauthorized, Data(#"{"error":"invalid_client","error_description":"unknown client or wrong secret"}"#.utf8),
+                .unauthorized,
+                Data(
+                    #"{"error":"invalid_client","error_description":"unknown client or wrong secret"}"#
+                        .utf8),
                 type: "application/json")
         }
         let token = await state.issueToken(lifetime: TimeInterval(tokenLifetime))
-        let answer = #"{"access_token":"\#(token)","token_type":"Bearer","expires_in":\#(tokenLifetime)}"#
+        let answer =
+            #"{"access_token":"\#(token)","token_type":"Bearer","expires_in":\#(tokenLifetime)}"#
         return Self.json(.ok, Data(answer.utf8), type: "application/json")
     }
 
@@ -115,8 +128,11 @@ public final class FHIRReceiver: Sendable {
         let fault = await state.nextFault()
         if fault == .expireToken { await state.expireAllTokens() }
         let authorization = request.headers[.authorization] ?? ""
-        guard authorization.hasPrefix("Bearer "), await state.isValid(String(authorization.dropFirst(7))) else {
-            return Self.outcome(.unauthorized, code: "login", "missing, unknown or expired access token")
+        guard authorization.hasPrefix("Bearer "),
+            await state.isValid(String(authorization.dropFirst(7)))
+        else {
+            return Self.outcome(
+                .unauthorized, code: "login", "missing, unknown or expired access token")
         }
         let body = try await request.collectBody(upTo: 256 * 1024 * 1024)
         switch fault {
@@ -129,10 +145,14 @@ public final class FHIRReceiver: Sendable {
         default:
             break
         }
-        guard let bundle = try? JSONDecoder().decode(FHIRBundle<Immunization>.self, from: Data(body.readableBytesView)),
+        guard
+            let bundle = try? JSONDecoder().decode(
+                FHIRBundle<Immunization>.self, from: Data(body.readableBytesView)),
             bundle.type == .transaction
         else {
-            return Self.outcome(.badRequest, code: "structure", "not a FHIR transaction Bundle of Immunization resources")
+            return Self.outcome(
+                .badRequest, code: "structure",
+                "not a FHIR transaction Bundle of Immunization resources")
         }
         let entries = bundle.entry ?? []
         var checked: [(Immunization, system: String, value: String)?] = []
@@ -145,7 +165,8 @@ public final class FHIRReceiver: Sendable {
         if atomic, problems.contains(where: { $0 != nil }) {
             let issues = problems.enumerated().compactMap { index, problem in
                 problem.map {
-                    OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: "entry \(index): \($0)")
+                    OperationOutcome.Issue(
+                        severity: "error", code: "processing", diagnostics: "entry \(index): \($0)")
                 }
             }
             for _ in issues { await state.countRefusal() }
@@ -156,11 +177,13 @@ public final class FHIRReceiver: Sendable {
             if let problem {
                 await state.countRefusal()
                 let outcome = OperationOutcome(issue: [
-                    OperationOutcome.Issue(severity: "error", code: "processing", diagnostics: problem)
+                    OperationOutcome.Issue(
+                        severity: "error", code: "processing", diagnostics: problem)
                 ])
                 responses.append(
                     FHIRBundle<ResourceHeader>.Entry(
-                        response: FHIRBundle<ResourceHeader>.Response(status: "422 Unprocessable Entity", outcome: outcome)))
+                        response: FHIRBundle<ResourceHeader>.Response(
+                            status: "422 Unprocessable Entity", outcome: outcome)))
             } else if let parsed {
                 let immunization = parsed.0
                 if let existing = await state.find(system: parsed.system, value: parsed.value) {
@@ -168,17 +191,20 @@ public final class FHIRReceiver: Sendable {
                     responses.append(
                         FHIRBundle<ResourceHeader>.Entry(
                             response: FHIRBundle<ResourceHeader>.Response(
-                                status: "200 OK", location: "Immunization/\(existing + 1)/_history/1")))
+                                status: "200 OK",
+                                location: "Immunization/\(existing + 1)/_history/1")))
                 } else {
                     let index = await state.store(immunization)
                     responses.append(
                         FHIRBundle<ResourceHeader>.Entry(
                             response: FHIRBundle<ResourceHeader>.Response(
-                                status: "201 Created", location: "Immunization/\(index + 1)/_history/1")))
+                                status: "201 Created",
+                                location: "Immunization/\(index + 1)/_history/1")))
                 }
             }
         }
-        let answer = try JSONEncoder().encode(FHIRBundle<ResourceHeader>(type: .transactionResponse, entry: responses))
+        let answer = try JSONEncoder().encode(
+            FHIRBundle<ResourceHeader>(type: .transactionResponse, entry: responses))
         let delay = await state.delay
         if delay > 0 { try? await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000)) }
         switch fault {
@@ -189,7 +215,10 @@ public final class FHIRReceiver: Sendable {
             // Promise the whole answer, send a piece, then fail: the server closes the connection.
             let piece = ByteBuffer(bytes: answer.prefix(8))
             return Response(
-                status: .ok, headers: [.contentType: "application/fhir+json", .contentLength: String(answer.count)],
+                status: .ok,
+                headers: [
+                    .contentType: "application/fhir+json", .contentLength: String(answer.count),
+                ],
                 body: ResponseBody { writer in
                     try await writer.write(piece)
                     throw ReceiverError.droppedOnPurpose
@@ -200,27 +229,36 @@ public final class FHIRReceiver: Sendable {
     }
 
     /// The problem with an entry, if any, else the immunization and its conditional-create key.
-    private func check(_ entry: FHIRBundle<Immunization>.Entry) async -> (String?, (Immunization, system: String, value: String)?)
-    {
-        guard let request = entry.request, request.method == "POST", request.url == "Immunization" else {
+    private func check(_ entry: FHIRBundle<Immunization>.Entry) async -> (
+        String?, (Immunization, system: String, value: String)?
+    ) {
+        guard let request = entry.request, request.method == "POST", request.url == "Immunization"
+        else {
             return ("the entry must be a POST to Immunization", nil)
         }
         guard let immunization = entry.resource, immunization.resourceType == "Immunization" else {
             return ("the entry has no Immunization", nil)
         }
-        guard let condition = request.ifNoneExist, let (system, value) = Self.identifierSearch(condition) else {
+        guard let condition = request.ifNoneExist,
+            let (system, value) = Self.identifierSearch(condition)
+        else {
             return ("the entry has no ifNoneExist=identifier=system|value condition", nil)
         }
-        guard immunization.identifier?.contains(Identifier(system: system, value: value)) == true else {
+        guard immunization.identifier?.contains(Identifier(system: system, value: value)) == true
+        else {
             return ("ifNoneExist names an identifier the resource does not carry", nil)
         }
         guard immunization.status == "completed", immunization.occurrenceDateTime != nil,
             immunization.protocolApplied?.first.map({ $0.doseNumberPositiveInt >= 1 }) == true
         else {
-            return ("status, occurrenceDateTime and protocolApplied.doseNumberPositiveInt are required", nil)
+            return (
+                "status, occurrenceDateTime and protocolApplied.doseNumberPositiveInt are required",
+                nil
+            )
         }
         guard immunization.patient.identifier?.system == RegistryCoding.nikSystem,
-            let nik = immunization.patient.identifier?.value, nik.count == 16, nik.allSatisfy({ $0.isASCII && $0.isNumber })
+            let nik = immunization.patient.identifier?.value, nik.count == 16,
+            nik.allSatisfy({ $0.isASCII && $0.isNumber })
         else {
             return ("the patient must be referenced by a 16-digit NIK", nil)
         }
@@ -231,7 +269,8 @@ public final class FHIRReceiver: Sendable {
     /// Parses `identifier=system|value`, percent-decoding both parts.
     static func identifierSearch(_ query: String) -> (String, String)? {
         guard query.hasPrefix("identifier=") else { return nil }
-        let parts = query.dropFirst("identifier=".count).split(separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
+        let parts = query.dropFirst("identifier=".count).split(
+            separator: "|", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, let system = String(parts[0]).removingPercentEncoding,
             let value = String(parts[1]).removingPercentEncoding,
             !value.isEmpty
@@ -252,13 +291,21 @@ public final class FHIRReceiver: Sendable {
         return fields
     }
 
-    private static func outcome(_ status: HTTPResponse.Status, code: String, _ message: String) -> Response {
-        let outcome = OperationOutcome(issue: [OperationOutcome.Issue(severity: "error", code: code, diagnostics: message)])
+    private static func outcome(_ status: HTTPResponse.Status, code: String, _ message: String)
+        -> Response
+    {
+        let outcome = OperationOutcome(issue: [
+            OperationOutcome.Issue(severity: "error", code: code, diagnostics: message)
+        ])
         return json(status, (try? JSONEncoder().encode(outcome)) ?? Data())
     }
 
-    private static func json(_ status: HTTPResponse.Status, _ data: Data, type: String = "application/fhir+json") -> Response {
-        Response(status: status, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    private static func json(
+        _ status: HTTPResponse.Status, _ data: Data, type: String = "application/fhir+json"
+    ) -> Response {
+        Response(
+            status: status, headers: [.contentType: type],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
 

@@ -93,7 +93,8 @@ actor ReceiverState {
         immunizations.append(immunization)
         let index = immunizations.count - 1
         for identifier in immunization.identifier ?? [] {
-            byIdentifier["\(identifier.system ?? "")|\(identifier.value ?? "")", default: []].append(index)
+            byIdentifier["\(identifier.system ?? "")|\(identifier.value ?? "")", default: []]
+                .append(index)
         }
         return index
     }
@@ -103,8 +104,10 @@ actor ReceiverState {
 
     func counts() -> ReceiverCounts {
         ReceiverCounts(
-            immunizations: immunizations.count, duplicateIdentifiers: byIdentifier.values.filter { $0.count > 1 }.count,
-            bundles: bundles, tokensIssued: tokensIssued, tokensUsed: tokensUsed.count, conditionalMatches: conditionalMatches,
+            immunizations: immunizations.count,
+            duplicateIdentifiers: byIdentifier.values.filter { $0.count > 1 }.count,
+            bundles: bundles, tokensIssued: tokensIssued, tokensUsed: tokensUsed.count,
+            conditionalMatches: conditionalMatches,
             refusedEntries: refusedEntries)
     }
 

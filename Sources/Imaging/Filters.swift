@@ -3,7 +3,8 @@ extension GrayImage {
     /// A box blur of the given radius, computed with running sums (separable, O(1) per pixel).
     public func boxBlurred(radius: Int) -> GrayImage {
         guard radius > 0, width > 0, height > 0 else { return self }
-        return GrayImage(width: width, height: height, pixels: boxFiltered(radius: radius, binarizingWith: nil))
+        return GrayImage(
+            width: width, height: height, pixels: boxFiltered(radius: radius, binarizingWith: nil))
     }
 
     /// The box blur's pixels, or with `offset`, the adaptive binarisation against them made
@@ -13,14 +14,17 @@ extension GrayImage {
         // pixel pays for a division.
         let window = 2 * radius + 1
         let means = (0...(255 * window)).map { UInt8(($0 + window / 2) / window) }
-        let horizontal = Self.horizontalBoxPass(pixels, width: width, height: height, radius: radius, means: means)
+        let horizontal = Self.horizontalBoxPass(
+            pixels, width: width, height: height, radius: radius, means: means)
         guard let offset else {
-            return Self.verticalBoxPass(horizontal, width: width, height: height, radius: radius, means: means)
+            return Self.verticalBoxPass(
+                horizontal, width: width, height: height, radius: radius, means: means)
         }
         // Black where the pixel is darker than its mean less the offset.
         let levels = means.map { Int($0) - offset }
         return Self.verticalBoxPass(
-            horizontal, width: width, height: height, radius: radius, means: means, binarizing: (pixels, levels))
+            horizontal, width: width, height: height, radius: radius, means: means,
+            binarizing: (pixels, levels))
     }
 
     /// Each row's running mean over `2 * radius + 1` pixels, the edge pixels repeated beyond
@@ -78,12 +82,15 @@ extension GrayImage {
                                     unsafe binarizing.levels.withUnsafeBufferPointer { levels in
                                         for x in 0..<width {
                                             unsafe output[base + x] =
-                                                unsafe Int(original[base + x]) < levels[sums[x]] ? 0 : 255
+                                                unsafe Int(original[base + x]) < levels[sums[x]]
+                                                ? 0 : 255
                                         }
                                     }
                                 }
                             } else {
-                                for x in 0..<width { unsafe output[base + x] = unsafe means[sums[x]] }
+                                for x in 0..<width {
+                                    unsafe output[base + x] = unsafe means[sums[x]]
+                                }
                             }
                             for x in 0..<width {
                                 unsafe sums[x] += Int(input[entering + x]) - Int(input[leaving + x])
@@ -137,7 +144,8 @@ extension GrayImage {
             }
             let base = y * newWidth
             for x in 0..<newWidth {
-                out[base + x] = UInt8(truncatingIfNeeded: (top[x] * (256 - wy) + bottom[x] * wy + 32768) >> 16)
+                out[base + x] = UInt8(
+                    truncatingIfNeeded: (top[x] * (256 - wy) + bottom[x] * wy + 32768) >> 16)
             }
         }
         return GrayImage(width: newWidth, height: newHeight, pixels: out)
@@ -145,7 +153,8 @@ extension GrayImage {
 
     /// For each of `count` output positions, the two source positions it lies between and the
     /// weight of the second, out of 256.
-    private static func bilinearTaps(count: Int, sourceCount: Int, factor: Int) -> [(Int, Int, Int)] {
+    private static func bilinearTaps(count: Int, sourceCount: Int, factor: Int) -> [(Int, Int, Int)]
+    {
         (0..<count).map { i in
             // Source coordinate of the output centre, in 1/(2 factor) steps to stay exact.
             let scaled = (2 * i + 1) - factor
@@ -192,7 +201,8 @@ extension GrayImage {
         for i in 0..<pixels.count {
             deviation[i] = UInt8(min(255, abs(Int(pixels[i]) - Int(mean.pixels[i])) * 2))
         }
-        let spread = GrayImage(width: width, height: height, pixels: deviation).boxBlurred(radius: radius)
+        let spread = GrayImage(width: width, height: height, pixels: deviation).boxBlurred(
+            radius: radius)
         var out = pixels
         for i in 0..<out.count {
             let s = max(8, Int(spread.pixels[i]))
@@ -205,9 +215,13 @@ extension GrayImage {
     /// `offset`, white elsewhere.
     public func adaptivelyBinarized(radius: Int, offset: Int = 4) -> GrayImage {
         guard radius > 0, width > 0, height > 0 else {
-            return GrayImage(width: width, height: height, pixels: pixels.map { Int($0) < Int($0) - offset ? 0 : 255 })
+            return GrayImage(
+                width: width, height: height,
+                pixels: pixels.map { Int($0) < Int($0) - offset ? 0 : 255 })
         }
-        return GrayImage(width: width, height: height, pixels: boxFiltered(radius: radius, binarizingWith: offset))
+        return GrayImage(
+            width: width, height: height,
+            pixels: boxFiltered(radius: radius, binarizingWith: offset))
     }
 }
 

@@ -9,7 +9,9 @@ public struct GrayImage: Hashable, Sendable {
 
     /// Wraps existing pixels; `pixels.count` must be `width * height`.
     public init(width: Int, height: Int, pixels: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height, "pixel count does not match size")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height,
+            "pixel count does not match size")
         self.width = width
         self.height = height
         self.pixels = pixels
@@ -17,7 +19,8 @@ public struct GrayImage: Hashable, Sendable {
 
     /// An image filled with one value.
     public init(width: Int, height: Int, filledWith value: UInt8 = 255) {
-        self.init(width: width, height: height, pixels: [UInt8](repeating: value, count: width * height))
+        self.init(
+            width: width, height: height, pixels: [UInt8](repeating: value, count: width * height))
     }
 
     /// The number of pixels.
@@ -65,7 +68,8 @@ public struct GrayImage: Hashable, Sendable {
             p11 = Double(pixels[i + width + 1])
         } else {
             func at(_ px: Int, _ py: Int) -> Double {
-                px < 0 || py < 0 || px >= width || py >= height ? outside : Double(pixels[py * width + px])
+                px < 0 || py < 0 || px >= width || py >= height
+                    ? outside : Double(pixels[py * width + px])
             }
             (p00, p10, p01, p11) = (at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1))
         }
@@ -89,7 +93,9 @@ public struct BilevelImage: Hashable, Sendable {
 
     /// Wraps packed rows; `bits.count` must be `rowBytes * height`.
     public init(width: Int, height: Int, bits: [UInt8]) {
-        precondition(width >= 0 && height >= 0 && bits.count == (width + 7) / 8 * height, "bit count does not match size")
+        precondition(
+            width >= 0 && height >= 0 && bits.count == (width + 7) / 8 * height,
+            "bit count does not match size")
         self.width = width
         self.height = height
         self.bits = bits

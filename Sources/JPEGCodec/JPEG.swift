@@ -45,7 +45,9 @@ public enum JPEG {
             if marker == 0xFF { index += 1; continue }
             if marker == 0x01 || (0xD0...0xD7).contains(marker) { index += 2; continue }
             if marker == 0xDA || marker == 0xD9 { break }
-            if [0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) { return "arithmetic-coded JPEG is not supported" }
+            if [0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF].contains(marker) {
+                return "arithmetic-coded JPEG is not supported"
+            }
             let length = Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
             guard length >= 2 else { return "a marker segment has a bad length" }
             index += 2 + length
@@ -61,7 +63,9 @@ public enum JPEG {
     }
 
     /// The size of a `width` x `height` image decoded at 1/`denominator` scale.
-    public static func scaledSize(width: Int, height: Int, denominator: Int) -> (width: Int, height: Int) {
+    public static func scaledSize(width: Int, height: Int, denominator: Int) -> (
+        width: Int, height: Int
+    ) {
         ((width + denominator - 1) / denominator, (height + denominator - 1) / denominator)
     }
 }
@@ -84,13 +88,16 @@ public enum JPEG {
     public func header(of bytes: [UInt8]) throws(ImageDecodingError) -> JPEGHeader {
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let status = unsafe bytes.withUnsafeBufferPointer { buffer in
-            unsafe tjDecompressHeader3(handle, buffer.baseAddress, UInt(buffer.count), &width, &height, &subsampling, &colorspace)
+            unsafe tjDecompressHeader3(
+                handle, buffer.baseAddress, UInt(buffer.count), &width, &height, &subsampling,
+                &colorspace)
         }
         guard status == 0 else { throw .corrupt(library: "libjpeg-turbo", message: lastError) }
         guard width > 0, height > 0 else {
             throw .corrupt(library: "libjpeg-turbo", message: "no image dimensions in the header")
         }
-        let cmyk = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
+        let cmyk =
+            colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
         return JPEGHeader(width: Int(width), height: Int(height), isCMYK: cmyk)
     }
 
@@ -98,16 +105,22 @@ public enum JPEG {
     /// decoder's own DCT scaling, which is far cheaper than decoding in full and shrinking.
     /// - Parameter maxPixels: images whose header claims more full-size pixels are refused
     ///   before any pixel buffer is allocated.
-    public func decode(_ bytes: [UInt8], scaleDenominator: Int = 1, maxPixels: Int) throws(ImageDecodingError) -> GrayImage {
+    public func decode(_ bytes: [UInt8], scaleDenominator: Int = 1, maxPixels: Int)
+        throws(ImageDecodingError) -> GrayImage
+    {
         precondition(JPEG.scaleDenominators.contains(scaleDenominator), "unsupported JPEG scale")
         let header = try header(of: bytes)
-        guard let product = PixelBudget.pixels(width: header.width, height: header.height), product <= maxPixels else {
+        guard let product = PixelBudget.pixels(width: header.width, height: header.height),
+            product <= maxPixels
+        else {
             throw .tooLarge(width: header.width, height: header.height, limit: maxPixels)
         }
-        if let problem = JPEG.implausibility(of: bytes, width: header.width, height: header.height) {
+        if let problem = JPEG.implausibility(of: bytes, width: header.width, height: header.height)
+        {
             throw .corrupt(library: "libjpeg-turbo", message: problem)
         }
-        let (width, height) = JPEG.scaledSize(width: header.width, height: header.height, denominator: scaleDenominator)
+        let (width, height) = JPEG.scaledSize(
+            width: header.width, height: header.height, denominator: scaleDenominator)
         // TurboJPEG cannot convert CMYK to gray, so CMYK images are decoded as CMYK and
         // converted here.
         let channels = header.isCMYK ? 4 : 1
@@ -132,7 +145,8 @@ public enum JPEG {
         for i in 0..<gray.count {
             // Adobe CMYK JPEGs store inverted inks: each value is already 255 - ink, so
             // red = c * k / 255 and so on, as TurboJPEG's own CMYK-to-RGB does.
-            let c = Int(pixels[4 * i]), m = Int(pixels[4 * i + 1]), y = Int(pixels[4 * i + 2]), k = Int(pixels[4 * i + 3])
+            let c = Int(pixels[4 * i]), m = Int(pixels[4 * i + 1]), y = Int(pixels[4 * i + 2]),
+                k = Int(pixels[4 * i + 3])
             let luma = (299 * c + 587 * m + 114 * y) * k / 255_000
             gray[i] = UInt8(clamping: luma)
         }
@@ -157,7 +171,9 @@ public enum JPEG {
     deinit { unsafe _ = tjDestroy(handle) }
 
     /// Compresses a gray image as a baseline (or progressive) grayscale JPEG.
-    public func encode(_ image: GrayImage, quality: Int, progressive: Bool = false) throws(JPEGError) -> [UInt8] {
+    public func encode(_ image: GrayImage, quality: Int, progressive: Bool = false)
+        throws(JPEGError) -> [UInt8]
+    {
         try compress(
             image.pixels, width: image.width, height: image.height, format: TJPF_GRAY,
             subsampling: TJSAMP_GRAY, quality: quality, progressive: progressive)
@@ -165,7 +181,9 @@ public enum JPEG {
 
     /// Compresses a gray image as a colour JPEG (the way a phone stores a photo), with the
     /// given chroma subsampling: 444, 422 or 420.
-    public func encodeAsColor(_ image: GrayImage, quality: Int, subsampling: Int = 420, progressive: Bool = false)
+    public func encodeAsColor(
+        _ image: GrayImage, quality: Int, subsampling: Int = 420, progressive: Bool = false
+    )
         throws(JPEGError) -> [UInt8]
     {
         var rgb = [UInt8](repeating: 0, count: image.pixelCount * 3)
@@ -195,7 +213,8 @@ public enum JPEG {
     }
 
     private func compress(
-        _ pixels: [UInt8], width: Int, height: Int, format: TJPF, subsampling: TJSAMP, quality: Int, progressive: Bool
+        _ pixels: [UInt8], width: Int, height: Int, format: TJPF, subsampling: TJSAMP, quality: Int,
+        progressive: Bool
     ) throws(JPEGError) -> [UInt8] {
         var output: UnsafeMutablePointer<UInt8>? = nil
         var size: UInt = 0

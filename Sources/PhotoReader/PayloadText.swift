@@ -12,7 +12,8 @@ public enum PayloadText {
             return text
         }
         let printableLatin1 = bytes.allSatisfy { byte in
-            byte == 0x09 || byte == 0x0A || byte == 0x0D || (0x20...0x7E).contains(byte) || byte >= 0xA0
+            byte == 0x09 || byte == 0x0A || byte == 0x0D || (0x20...0x7E).contains(byte)
+                || byte >= 0xA0
         }
         if printableLatin1 { return String(data: Data(bytes), encoding: .isoLatin1) }
         return nil
@@ -41,7 +42,9 @@ public enum PayloadText {
             } else if (0x81...0x9F).contains(lead) || (0xE0...0xFC).contains(lead) {
                 guard index + 1 < bytes.count else { return false }
                 let trail = bytes[index + 1]
-                guard (0x40...0x7E).contains(trail) || (0x80...0xFC).contains(trail) else { return false }
+                guard (0x40...0x7E).contains(trail) || (0x80...0xFC).contains(trail) else {
+                    return false
+                }
                 pairs += 1
                 index += 2
             } else {

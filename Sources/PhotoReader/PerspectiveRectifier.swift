@@ -22,7 +22,9 @@ struct Homography {
     }
 
     /// The map of the unit square's corners (0,0), (1,0), (1,1), (0,1) onto `p0`...`p3`.
-    private static func squareToQuad(_ p0: Point, _ p1: Point, _ p2: Point, _ p3: Point) -> Homography? {
+    private static func squareToQuad(_ p0: Point, _ p1: Point, _ p2: Point, _ p3: Point)
+        -> Homography?
+    {
         let dx1 = p1.x - p2.x, dx2 = p3.x - p2.x, dx3 = p0.x - p1.x + p2.x - p3.x
         let dy1 = p1.y - p2.y, dy2 = p3.y - p2.y, dy3 = p0.y - p1.y + p2.y - p3.y
         let det = dx1 * dy2 - dx2 * dy1
@@ -59,9 +61,12 @@ struct Homography {
         let (b0, b1, b2, b3, b4, b5, b6, b7, b8) = other.m
         return Homography(
             (
-                a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7, a0 * b2 + a1 * b5 + a2 * b8,
-                a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7, a3 * b2 + a4 * b5 + a5 * b8,
-                a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7, a6 * b2 + a7 * b5 + a8 * b8
+                a0 * b0 + a1 * b3 + a2 * b6, a0 * b1 + a1 * b4 + a2 * b7,
+                a0 * b2 + a1 * b5 + a2 * b8,
+                a3 * b0 + a4 * b3 + a5 * b6, a3 * b1 + a4 * b4 + a5 * b7,
+                a3 * b2 + a4 * b5 + a5 * b8,
+                a6 * b0 + a7 * b3 + a8 * b6, a6 * b1 + a7 * b4 + a8 * b7,
+                a6 * b2 + a7 * b5 + a8 * b8
             ))
     }
 
@@ -97,13 +102,15 @@ struct PerspectiveRectifier {
         let across = Self.modulesAcross(triples[candidate])
         guard across.isFinite, across > 0 else { return nil }
         let modules = Int(min(across, 200).rounded(.up)) + spare + 2 * marginModules
-        return modules * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
+        return modules
+            * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
     }
 
     /// The side of the upright image made from a fitted `grid`.
     func uprightSide(for grid: Grid) -> Int {
         let modules = grid.size + 2 * marginModules
-        return modules * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
+        return modules
+            * Self.pixelsPerModule(modules: modules, preferred: modulePixels, maxSide: maxSide)
     }
 
     /// Pixels per module of an upright image of `modules` a side: `preferred`, fewer when
@@ -119,7 +126,9 @@ struct PerspectiveRectifier {
         // the real photos and the simulated sets, a larger window or a smaller margin lets
         // noise and blur break small finders' rings (the redraw step read 161 of the 240
         // combined and mixed photos with 1/16 and 4, 190 with these).
-        finderCandidates(in: image.adaptivelyBinarized(radius: max(2, min(image.width, image.height) / 30), offset: 12))
+        finderCandidates(
+            in: image.adaptivelyBinarized(
+                radius: max(2, min(image.width, image.height) / 30), offset: 12))
     }
 
     /// The module grid of a code: its size in modules and the map from module coordinates
@@ -150,7 +159,9 @@ struct PerspectiveRectifier {
         // to three above the estimate are fitted, alignment pattern and all, and the clearest
         // fit wins (a parallelogram's timing patterns alone chose wrongly under slant).
         let versions = max(1, estimate - 1)...min(40, estimate + 3)
-        let fits = versions.compactMap { version in fit(version: version, corners: corners, module: module, in: image) }
+        let fits = versions.compactMap { version in
+            fit(version: version, corners: corners, module: module, in: image)
+        }
         guard let best = fits.max(by: { $0.score < $1.score }) else { return nil }
         return refined(best.grid, module: module, in: image)
     }
@@ -204,7 +215,9 @@ struct PerspectiveRectifier {
     static func refined(_ grid: Grid, module: Double, in image: GrayImage) -> Grid {
         let fixed = fixedModules(size: grid.size)
         let darkCount = fixed.filter(\.dark).count
-        var points = [grid.imagePoints.0, grid.imagePoints.1, grid.imagePoints.2, grid.imagePoints.3]
+        var points = [
+            grid.imagePoints.0, grid.imagePoints.1, grid.imagePoints.2, grid.imagePoints.3,
+        ]
         let from = grid.modulePoints
         func map(_ points: [Point]) -> Homography? {
             Homography(from: from, to: (points[0], points[1], points[2], points[3]))
@@ -220,7 +233,8 @@ struct PerspectiveRectifier {
                         var candidate = points
                         candidate[corner] = candidate[corner] + Point(x: dx, y: dy)
                         guard let trial = map(candidate) else { continue }
-                        let score = fixedContrast(trial, fixed: fixed, darkCount: darkCount, in: image)
+                        let score = fixedContrast(
+                            trial, fixed: fixed, darkCount: darkCount, in: image)
                         if score > bestScore {
                             (points, best, bestScore, moved) = (candidate, trial, score, true)
                         }
@@ -238,7 +252,8 @@ struct PerspectiveRectifier {
 
     /// The upright image of the code in `image` whose grid is `grid`, resampled bilinearly,
     /// with the map from its continuous coordinates back to `image`'s.
-    func rectified(_ image: GrayImage, grid: Grid) -> (image: GrayImage, toSource: (Point) -> Point) {
+    func rectified(_ image: GrayImage, grid: Grid) -> (image: GrayImage, toSource: (Point) -> Point)
+    {
         let (size, toSource) = (grid.size, grid.map)
         let side = uprightSide(for: grid)
         let scale = Double(side / (size + 2 * marginModules))
@@ -246,7 +261,10 @@ struct PerspectiveRectifier {
         var pixels = [UInt8](repeating: 255, count: side * side)
         for y in 0..<side {
             for x in 0..<side {
-                let p = toSource(Point(x: (Double(x) + 0.5) / scale - margin, y: (Double(y) + 0.5) / scale - margin))
+                let p = toSource(
+                    Point(
+                        x: (Double(x) + 0.5) / scale - margin, y: (Double(y) + 0.5) / scale - margin
+                    ))
                 pixels[y * side + x] = Self.sample(image, at: p)
             }
         }
@@ -266,7 +284,8 @@ struct PerspectiveRectifier {
             for column in 0..<size {
                 var sum = 0.0
                 for (dx, dy) in offsets {
-                    sum += Self.value(image, at: grid.map(Point(x: Double(column) + dx, y: Double(row) + dy)))
+                    sum += Self.value(
+                        image, at: grid.map(Point(x: Double(column) + dx, y: Double(row) + dy)))
                 }
                 values[row * size + column] = sum / Double(offsets.count)
             }
@@ -312,7 +331,8 @@ struct PerspectiveRectifier {
         for row in 0..<size {
             for column in 0..<size {
                 sums[(row + 1) * stride + column + 1] =
-                    values[row * size + column] + sums[row * stride + column + 1] + sums[(row + 1) * stride + column]
+                    values[row * size + column] + sums[row * stride + column + 1]
+                    + sums[(row + 1) * stride + column]
                     - sums[row * stride + column]
             }
         }
@@ -325,12 +345,14 @@ struct PerspectiveRectifier {
             for column in 0..<size {
                 let left = max(0, column - radius), right = min(size, column + radius + 1)
                 let total =
-                    sums[bottom * stride + right] - sums[top * stride + right] - sums[bottom * stride + left]
+                    sums[bottom * stride + right] - sums[top * stride + right]
+                    - sums[bottom * stride + left]
                     + sums[top * stride + left]
                 let mean = total / Double((bottom - top) * (right - left))
                 guard values[row * size + column] < mean else { continue }
                 for y in 0..<perModule {
-                    let start = ((row + margin) * perModule + y) * side + (column + margin) * perModule
+                    let start =
+                        ((row + margin) * perModule + y) * side + (column + margin) * perModule
                     for x in start..<(start + perModule) { pixels[x] = 0 }
                 }
             }
@@ -360,7 +382,8 @@ struct PerspectiveRectifier {
     /// their centres.
     private static func modulesAcross(_ triple: (Finder, Finder, Finder)) -> Double {
         let (topLeft, topRight, bottomLeft) = triple
-        return (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2 + 7
+        return (modules(from: topLeft, to: topRight) + modules(from: topLeft, to: bottomLeft)) / 2
+            + 7
     }
 
     /// How many modules lie between the centres of two finders, their module sizes taken
@@ -388,13 +411,16 @@ struct PerspectiveRectifier {
             let at = Point(x: Double(size) - 6.5, y: Double(size) - 6.5)
             let k = (Double(size) - 10) / (Double(size) - 7)
             let guess = corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
-            let reach = max(module * 4, ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
+            let reach = max(
+                module * 4,
+                ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
             // The map with the alignment pattern at `candidate`, and how clearly it shows there;
             // `nil` where it does not.
             func aligned(_ candidate: Point) -> (map: Homography, pattern: Double)? {
                 guard
                     let map = Homography(
-                        from: (fixed[0], fixed[1], fixed[2], at), to: (corners[0], corners[1], corners[2], candidate))
+                        from: (fixed[0], fixed[1], fixed[2], at),
+                        to: (corners[0], corners[1], corners[2], candidate))
                 else { return nil }
                 let pattern = alignmentContrast(map, at: at, in: image)
                 return pattern < 30 ? nil : (map, pattern)
@@ -403,7 +429,9 @@ struct PerspectiveRectifier {
                 near: guess, reach: reach, step: max(1, module / 2, reach / 8),
                 sifted: { aligned($0)?.pattern },
                 scored: { candidate in
-                    aligned(candidate).map { ($0.map, $0.pattern + timingContrast($0.map, size: size, in: image)) }
+                    aligned(candidate).map {
+                        ($0.map, $0.pattern + timingContrast($0.map, size: size, in: image))
+                    }
                 })
             {
                 let grid = Grid(
@@ -422,7 +450,8 @@ struct PerspectiveRectifier {
 
     /// The mean grey level of the light modules of the timing patterns through `map` less that
     /// of the dark ones: high when the grid fits.
-    private static func timingContrast(_ map: Homography, size: Int, in image: GrayImage) -> Double {
+    private static func timingContrast(_ map: Homography, size: Int, in image: GrayImage) -> Double
+    {
         var dark = 0.0, light = 0.0
         for i in 8..<(size - 8) {
             let along = Double(i) + 0.5
@@ -436,7 +465,9 @@ struct PerspectiveRectifier {
 
     /// The mean grey level of the light ring of an alignment pattern centred at module `at`
     /// through `map` less that of its dark ring and centre.
-    private static func alignmentContrast(_ map: Homography, at: Point, in image: GrayImage) -> Double {
+    private static func alignmentContrast(_ map: Homography, at: Point, in image: GrayImage)
+        -> Double
+    {
         var dark = 0.0, light = 0.0
         for dy in -2...2 {
             for dx in -2...2 {
@@ -499,7 +530,8 @@ struct PerspectiveRectifier {
         func near(_ run: Int, _ modules: Int) -> Bool {
             abs(70 * run - 10 * s * modules) <= 6 * s * modules + 35
         }
-        return near(a, 1) && near(b, 1) && near(c, 3) && near(d, 1) && near(e, 1) ? Double(s) / 7 : nil
+        return near(a, 1) && near(b, 1) && near(c, 3) && near(d, 1) && near(e, 1)
+            ? Double(s) / 7 : nil
     }
 
     /// The 1:1:3:1:1 dark-light-dark-light-dark pattern through (`x`, `y`) along a column (or
@@ -515,7 +547,8 @@ struct PerspectiveRectifier {
         let start = vertical ? y : x
         let length = vertical ? height : width
         let origin = y * width + x
-        return unsafe binary.pixels.withUnsafeBufferPointer { pixels -> (unit: Double, centre: Double)? in
+        return unsafe binary.pixels.withUnsafeBufferPointer {
+            pixels -> (unit: Double, centre: Double)? in
             func dark(_ t: Int) -> Bool { unsafe pixels[origin + (t - start) * step] < 128 }
             guard dark(start) else { return nil }
             // The runs from the centre outwards: behind it, then ahead of it (the centre run
@@ -547,7 +580,9 @@ struct PerspectiveRectifier {
                 }
             }
             let centreRun = back.0 + ahead.0
-            guard let unit = matches(back.2, back.1, centreRun, ahead.1, ahead.2) else { return nil }
+            guard let unit = matches(back.2, back.1, centreRun, ahead.1, ahead.2) else {
+                return nil
+            }
             return (unit, Double(start - back.0 + 1) + Double(centreRun) / 2)
         }
     }
@@ -583,17 +618,22 @@ struct PerspectiveRectifier {
             var i = 0
             while i + 4 < runs.count {
                 defer { i += 2 }
-                guard let unit = matches(runs[i], runs[i + 1], runs[i + 2], runs[i + 3], runs[i + 4]) else { continue }
+                guard
+                    let unit = matches(runs[i], runs[i + 1], runs[i + 2], runs[i + 3], runs[i + 4])
+                else { continue }
                 let cx = Int(Double(starts[i + 2]) + Double(runs[i + 2]) / 2)
                 let limit = Int(unit * 5) + 2
                 guard let column = crossPattern(binary, x: cx, y: y, vertical: true, limit: limit),
                     column.unit < unit * 2, unit < column.unit * 2,
-                    let row = crossPattern(binary, x: cx, y: Int(column.centre), vertical: false, limit: limit)
+                    let row = crossPattern(
+                        binary, x: cx, y: Int(column.centre), vertical: false, limit: limit)
                 else { continue }
                 let (vUnit, hUnit) = (column.unit, row.unit)
                 let centre = Point(x: row.centre, y: column.centre)
                 let module = (hUnit + vUnit) / 2
-                if let index = found.firstIndex(where: { ($0.centre - centre).length < max($0.module, module) * 2 }) {
+                if let index = found.firstIndex(where: {
+                    ($0.centre - centre).length < max($0.module, module) * 2
+                }) {
                     let n = Double(found[index].count)
                     found[index].centre = (found[index].centre * n + centre) * (1 / (n + 1))
                     found[index].module = (found[index].module * n + module) / (n + 1)
@@ -616,7 +656,8 @@ struct PerspectiveRectifier {
     /// bottom-left, likeliest first by how often each was seen and how square they stand.
     static func triples(_ finders: [Finder]) -> [(Finder, Finder, Finder)] {
         let strong = finders.filter { $0.count >= 2 }
-        let pool = Array((strong.count >= 3 ? strong : finders).sorted { $0.count > $1.count }.prefix(10))
+        let pool = Array(
+            (strong.count >= 3 ? strong : finders).sorted { $0.count > $1.count }.prefix(10))
         guard pool.count >= 3 else { return [] }
         var found: [(score: Double, triple: (Finder, Finder, Finder))] = []
         for i in 0..<pool.count {
@@ -624,10 +665,16 @@ struct PerspectiveRectifier {
                 for l in j + 1..<pool.count {
                     let three = [pool[i], pool[j], pool[l]]
                     let modules = three.map(\.module)
-                    guard let low = modules.min(), let high = modules.max(), high < low * 3 else { continue }
+                    guard let low = modules.min(), let high = modules.max(), high < low * 3 else {
+                        continue
+                    }
                     // The top-left finder is the one opposite the longest side.
-                    let sides = (0..<3).map { (three[($0 + 1) % 3].centre - three[($0 + 2) % 3].centre).length }
-                    guard let corner = sides.indices.max(by: { sides[$0] < sides[$1] }) else { continue }
+                    let sides = (0..<3).map {
+                        (three[($0 + 1) % 3].centre - three[($0 + 2) % 3].centre).length
+                    }
+                    guard let corner = sides.indices.max(by: { sides[$0] < sides[$1] }) else {
+                        continue
+                    }
                     let a = three[corner]
                     var b = three[(corner + 1) % 3]
                     var c = three[(corner + 2) % 3]

@@ -170,7 +170,9 @@ public final class PhotoReader {
 
     /// Reads a decoded image, with how it was read.
     public func reading(_ image: GrayImage) -> PhotoReading {
-        guard image.width > 0, image.height > 0 else { return PhotoReading(symbols: [], outcome: nil, work: ReadWork()) }
+        guard image.width > 0, image.height > 0 else {
+            return PhotoReading(symbols: [], outcome: nil, work: ReadWork())
+        }
         return read(ScaledSource(image: image))
     }
 
@@ -189,7 +191,9 @@ public final class PhotoReader {
         do {
             if PNG.isPNG(bytes) {
                 let image = try PNG.decode(bytes, maxPixels: options.maxPixels)
-                return ScaledSource(image: image, work: WorkCost.decode(pixels: image.pixelCount, fullPixels: image.pixelCount))
+                return ScaledSource(
+                    image: image,
+                    work: WorkCost.decode(pixels: image.pixelCount, fullPixels: image.pixelCount))
             }
             guard JPEG.isJPEG(bytes) else { throw PhotoReadError.unknownFormat }
             return try decodeJPEG(bytes)
@@ -215,22 +219,29 @@ public final class PhotoReader {
         guard !overflow, pixels <= options.maxPixels else {
             throw .tooLarge(width: header.width, height: header.height, limit: options.maxPixels)
         }
-        let source = ScaledSource(jpeg: bytes, header: header, decoder: decoder, maxPixels: options.maxPixels)
+        let source = ScaledSource(
+            jpeg: bytes, header: header, decoder: decoder, maxPixels: options.maxPixels)
         // Decode the first look now, so that a corrupt file is reported as such.
         _ = try source.image(atDenominator: firstLookDenominator(for: source))
         return source
     }
 
     private func firstLookDenominator(for source: ScaledSource) -> Int {
-        JPEG.scaleDenominators.first { source.pixelCount(atDenominator: $0) <= options.firstLookPixels } ?? 8
+        JPEG.scaleDenominators.first {
+            source.pixelCount(atDenominator: $0) <= options.firstLookPixels
+        } ?? 8
     }
 
     private func read(_ source: ScaledSource) -> PhotoReading {
         let base = firstLookDenominator(for: source)
-        let (baseWidth, baseHeight) = JPEG.scaledSize(width: source.width, height: source.height, denominator: base)
-        let firstLook = WorkCost.perPhoto + source.makingCost(atDenominator: base) + WorkCost.scan(baseWidth * baseHeight)
+        let (baseWidth, baseHeight) = JPEG.scaledSize(
+            width: source.width, height: source.height, denominator: base)
+        let firstLook =
+            WorkCost.perPhoto + source.makingCost(atDenominator: base)
+            + WorkCost.scan(baseWidth * baseHeight)
         let budget = options.effort.budgetFactor.map { Int((Double(firstLook) * $0).rounded()) }
-        var session = Session(source: source, base: base, work: ReadWork(budget: budget), overhead: WorkCost.perPhoto)
+        var session = Session(
+            source: source, base: base, work: ReadWork(budget: budget), overhead: WorkCost.perPhoto)
         for (step, attempt) in options.steps.enumerated() {
             guard var plan = plan(attempt, on: source, base: base) else { continue }
             if step > 0 {
@@ -240,7 +251,8 @@ public final class PhotoReader {
                 if !session.checkedFinders { checkFinders(&session) }
                 if attempt.needsFinders && !session.plausibleFinders { continue }
                 if plan.denominator == base && attempt.mayCrop { plan.crop = cropRegion(session) }
-                guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session)) else {
+                guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session))
+                else {
                     session.work.skippedForBudget += 1
                     continue
                 }
@@ -334,10 +346,15 @@ public final class PhotoReader {
         // Upscaling is for photos seen at full size; a scaled first look has real pixels to go
         // finer instead.
         if magnification > 1 && base > 1 { return nil }
-        let (width, height) = JPEG.scaledSize(width: source.width, height: source.height, denominator: denominator)
+        let (width, height) = JPEG.scaledSize(
+            width: source.width, height: source.height, denominator: denominator)
         // A coarser look that leaves too few pixels for a code is pointless.
         if denominator > base && min(width, height) < 100 { return nil }
-        if attempt != ReadAttempt() && width * height * magnification * magnification > options.retryPixels { return nil }
+        if attempt != ReadAttempt()
+            && width * height * magnification * magnification > options.retryPixels
+        {
+            return nil
+        }
         return Plan(denominator: denominator, width: width, height: height)
     }
 
@@ -354,7 +371,8 @@ public final class PhotoReader {
     /// zbar reads on a grey grid) at most 400 px square, whose cost is known in advance.
     private func rectifier(for enhancement: Enhancement) -> PerspectiveRectifier {
         if case .redraw = enhancement { return PerspectiveRectifier(modulePixels: 3, maxSide: 240) }
-        return options.effort == .high ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
+        return options.effort == .high
+            ? PerspectiveRectifier(modulePixels: 8, maxSide: 1200) : PerspectiveRectifier()
     }
 
     /// `rectifier` making no larger an upright image than the `candidate`th three of `finders`
@@ -363,7 +381,9 @@ public final class PhotoReader {
         _ rectifier: PerspectiveRectifier, finders: [PerspectiveRectifier.Finder], candidate: Int
     ) -> PerspectiveRectifier {
         var bounded = rectifier
-        if let side = rectifier.uprightSide(for: finders, candidate: candidate) { bounded.maxSide = side }
+        if let side = rectifier.uprightSide(for: finders, candidate: candidate) {
+            bounded.maxSide = side
+        }
         return bounded
     }
 
@@ -375,7 +395,9 @@ public final class PhotoReader {
         let (width, height) = JPEG.scaledSize(
             width: session.source.width, height: session.source.height, denominator: session.base)
         let checkCost = WorkCost.finderCheck(width * height)
-        guard session.work.allows(checkCost), let image = try? session.source.image(atDenominator: session.base) else {
+        guard session.work.allows(checkCost),
+            let image = try? session.source.image(atDenominator: session.base)
+        else {
             return
         }
         let finders = PerspectiveRectifier.finders(in: image)
@@ -388,7 +410,9 @@ public final class PhotoReader {
     /// The bounding box of the code three fitting finder candidates belong to, with its quiet
     /// zone and room for perspective; `nil` when there are no such three or the box would
     /// cover most of the image anyway.
-    static func region(around finders: [PerspectiveRectifier.Finder], width: Int, height: Int) -> Region? {
+    static func region(around finders: [PerspectiveRectifier.Finder], width: Int, height: Int)
+        -> Region?
+    {
         guard let (a, b, c) = PerspectiveRectifier.bestTriple(finders) else { return nil }
         let d = b.centre + c.centre - a.centre
         let corners = [a.centre, b.centre, c.centre, d]
@@ -398,7 +422,8 @@ public final class PhotoReader {
         // zone beyond; a slanted code's far corner strays from the parallelogram.
         let margin = 6 * module + 0.1 * span
         let xs = corners.map(\.x), ys = corners.map(\.y)
-        guard let minX = xs.min(), let maxX = xs.max(), let minY = ys.min(), let maxY = ys.max() else { return nil }
+        guard let minX = xs.min(), let maxX = xs.max(), let minY = ys.min(), let maxY = ys.max()
+        else { return nil }
         let left = max(0, Int((minX - margin).rounded(.down)))
         let top = max(0, Int((minY - margin).rounded(.down)))
         let right = min(width, Int((maxX + margin).rounded(.up)))
@@ -433,11 +458,14 @@ public final class PhotoReader {
                     let candidate = enhancement.finderCandidate
                     if case .some(.some(let grid)) = session.grids[candidate] {
                         // Fitted already: the upright image's size is known exactly.
-                        let side = bounded(rectifier, finders: finders, candidate: candidate).uprightSide(for: grid)
+                        let side = bounded(rectifier, finders: finders, candidate: candidate)
+                            .uprightSide(for: grid)
                         output = side * side
                         samplesKnown = session.moduleValues[candidate] != nil
                     } else {
-                        guard let side = rectifier.uprightSide(for: finders, candidate: candidate, spare: 0),
+                        guard
+                            let side = rectifier.uprightSide(
+                                for: finders, candidate: candidate, spare: 0),
                             !session.noGrid(candidate)
                         else { return Int.max / 4 }
                         output = side * side
@@ -448,7 +476,8 @@ public final class PhotoReader {
                 }
                 cost +=
                     enhancement == .rectify
-                    ? WorkCost.rectify(output: output) : WorkCost.redraw(output: output, sampling: !samplesKnown)
+                    ? WorkCost.rectify(output: output)
+                    : WorkCost.redraw(output: output, sampling: !samplesKnown)
                 pixels = output
             } else {
                 pixels *= enhancement.magnification * enhancement.magnification
@@ -506,12 +535,14 @@ public final class PhotoReader {
                 if fromFirstLook { session.grids[candidate] = .some(grid) }
             }
             guard let grid else { return ([], (denominator, image.width, image.height)) }
-            let rectifier = bounded(self.rectifier(for: enhancement), finders: finders, candidate: candidate)
+            let rectifier = bounded(
+                self.rectifier(for: enhancement), finders: finders, candidate: candidate)
             // The grid fitted, the rest of the attempt's cost is known exactly: the estimate
             // took the likeliest version, and the fit may have found a larger one.
             let samplesKnown = fromFirstLook && session.moduleValues[candidate] != nil
             let rest = Self.cost(
-                after: index, of: attempt, upright: rectifier.uprightSide(for: grid), samplesKnown: samplesKnown)
+                after: index, of: attempt, upright: rectifier.uprightSide(for: grid),
+                samplesKnown: samplesKnown)
             guard session.work.allows(rest) else {
                 session.work.skippedForBudget += 1
                 return ([], (denominator, image.width, image.height))
@@ -567,11 +598,14 @@ public final class PhotoReader {
     /// The work the `index`th enhancement of `attempt`, which resamples to an upright image of
     /// `upright` pixels a side (a redrawing from modules already sampled when `samplesKnown`),
     /// and the steps after it cost, the final scan included.
-    private static func cost(after index: Int, of attempt: ReadAttempt, upright: Int, samplesKnown: Bool) -> Int {
+    private static func cost(
+        after index: Int, of attempt: ReadAttempt, upright: Int, samplesKnown: Bool
+    ) -> Int {
         var pixels = upright * upright
         var cost =
             attempt.enhancements[index] == .rectify
-            ? WorkCost.rectify(output: pixels) : WorkCost.redraw(output: pixels, sampling: !samplesKnown)
+            ? WorkCost.rectify(output: pixels)
+            : WorkCost.redraw(output: pixels, sampling: !samplesKnown)
         for later in attempt.enhancements.dropFirst(index + 1) {
             pixels *= later.magnification * later.magnification
             cost += WorkCost.enhance(later, output: pixels)
@@ -586,7 +620,8 @@ public final class PhotoReader {
         var kept: [ScannedSymbol] = []
         for symbol in symbols {
             let duplicate = kept.contains { other in
-                other.bytes == symbol.bytes && distance(centre(of: other), centre(of: symbol)) < radius(of: other) * 0.5 + 2
+                other.bytes == symbol.bytes
+                    && distance(centre(of: other), centre(of: symbol)) < radius(of: other) * 0.5 + 2
             }
             if !duplicate { kept.append(symbol) }
         }
@@ -596,7 +631,9 @@ public final class PhotoReader {
     private static func centre(of symbol: ScannedSymbol) -> Point {
         guard !symbol.corners.isEmpty else { return Point(x: 0, y: 0) }
         let n = Double(symbol.corners.count)
-        return Point(x: symbol.corners.map(\.x).reduce(0, +) / n, y: symbol.corners.map(\.y).reduce(0, +) / n)
+        return Point(
+            x: symbol.corners.map(\.x).reduce(0, +) / n, y: symbol.corners.map(\.y).reduce(0, +) / n
+        )
     }
 
     private static func radius(of symbol: ScannedSymbol) -> Double {
@@ -625,9 +662,12 @@ public final class PhotoReader {
             guard var plan = plan(attempt, on: source, base: base),
                 step == 0 || !attempt.needsFinders || shared.plausibleFinders
             else {
-                return AttemptReport(step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
+                return AttemptReport(
+                    step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
             }
-            if step > 0 && plan.denominator == base && attempt.mayCrop { plan.crop = cropRegion(shared) }
+            if step > 0 && plan.denominator == base && attempt.mayCrop {
+                plan.crop = cropRegion(shared)
+            }
             // Each step on its own: a fresh count, the source's decoding at its scale charged
             // to the step that first needs it.
             let decoded = source.work
@@ -635,7 +675,8 @@ public final class PhotoReader {
             if step > 0 { session.finders = shared.finders }
             let (found, _) = run(attempt, plan: plan, session: &session)
             return AttemptReport(
-                step: step, attempt: attempt, ran: true, symbols: found, duration: ContinuousClock.now - start,
+                step: step, attempt: attempt, ran: true, symbols: found,
+                duration: ContinuousClock.now - start,
                 work: session.units + source.work - decoded)
         }
     }
@@ -663,7 +704,8 @@ extension GrayImage {
         var out = [UInt8](repeating: 0, count: region.width * region.height)
         for row in 0..<region.height {
             let from = (region.y + row) * width + region.x
-            out[(row * region.width)..<((row + 1) * region.width)] = pixels[from..<(from + region.width)]
+            out[(row * region.width)..<((row + 1) * region.width)] =
+                pixels[from..<(from + region.width)]
         }
         return GrayImage(width: region.width, height: region.height, pixels: out)
     }

@@ -68,12 +68,15 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
     func apply(to image: GrayImage) -> GrayImage {
         let shortSide = min(image.width, image.height)
         switch self {
-        case .unsharp(let radius, let amount): return image.unsharpMasked(radius: radius, amount: amount)
+        case .unsharp(let radius, let amount):
+            return image.unsharpMasked(radius: radius, amount: amount)
         case .blur(let radius): return image.boxBlurred(radius: radius)
         case .upscale(let factor): return image.upscaled(by: factor)
         case .invert: return image.inverted
-        case .normalize(let fraction): return image.locallyNormalized(radius: max(2, shortSide / fraction))
-        case .binarize(let fraction): return image.adaptivelyBinarized(radius: max(2, shortSide / fraction))
+        case .normalize(let fraction):
+            return image.locallyNormalized(radius: max(2, shortSide / fraction))
+        case .binarize(let fraction):
+            return image.adaptivelyBinarized(radius: max(2, shortSide / fraction))
         case .stretch: return image.contrastStretched()
         case .rectify, .redraw: return image
         }
@@ -95,7 +98,9 @@ public struct ReadAttempt: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let scale = scaleShift == 0 ? "base" : scaleShift > 0 ? "coarser\(scaleShift)" : "finer\(-scaleShift)"
+        let scale =
+            scaleShift == 0
+            ? "base" : scaleShift > 0 ? "coarser\(scaleShift)" : "finer\(-scaleShift)"
         return ([scale] + enhancements.map(\.description)).joined(separator: " ")
     }
 

@@ -104,7 +104,9 @@ enum WorkCost {
     /// Redrawing a code into an upright image of `output` pixels, its grid already fitted:
     /// sampling its modules and drawing them, or only drawing them when another redrawing
     /// sampled them already.
-    static func redraw(output: Int, sampling: Bool = true) -> Int { sampling ? output / 4 : output / 16 }
+    static func redraw(output: Int, sampling: Bool = true) -> Int {
+        sampling ? output / 4 : output / 16
+    }
 
     /// The rectifier's upright image at most, for estimating a rectifying step before it runs.
     static let rectifiedEstimate = 400 * 400

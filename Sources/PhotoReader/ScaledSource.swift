@@ -57,10 +57,14 @@ final class ScaledSource {
         if let image = cache[denominator] { return image }
         let image: GrayImage
         if let jpeg {
-            image = try jpeg.decoder.decode(jpeg.bytes, scaleDenominator: denominator, maxPixels: jpeg.maxPixels)
+            image = try jpeg.decoder.decode(
+                jpeg.bytes, scaleDenominator: denominator, maxPixels: jpeg.maxPixels)
         } else if let full = cache[1] {
             // Shrink from the nearest finer scale already made.
-            let finer = stride(from: denominator / 2, through: 1, by: -1).first { cache[$0] != nil && denominator % $0 == 0 } ?? 1
+            let finer =
+                stride(from: denominator / 2, through: 1, by: -1).first {
+                    cache[$0] != nil && denominator % $0 == 0
+                } ?? 1
             image = (cache[finer] ?? full).downscaled(by: denominator / finer)
         } else {
             preconditionFailure("a source is either decoded or a JPEG")

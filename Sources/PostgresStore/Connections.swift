@@ -28,7 +28,8 @@ final class ConnectionPool: Sendable {
     private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     /// How many idle connections are kept for reuse.
     private static let keepIdle = 4
-    static let logger = Logger(label: "vaxticket.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let logger = Logger(
+        label: "vaxticket.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     init(location: PostgresLocation, password: String?) throws(StoreError) {
         self.location = location
@@ -55,7 +56,8 @@ final class ConnectionPool: Sendable {
             throw .cannotOpen(path: location.description, reason: "cannot set up TLS: \(error)")
         }
         var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: password, database: location.database,
+            host: location.host, port: location.port, username: location.user, password: password,
+            database: location.database,
             tls: tls)
         configuration.options.connectTimeout = .seconds(10)
         if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
@@ -109,7 +111,9 @@ final class ConnectionPool: Sendable {
 
     private func connect() throws -> PostgresConnection {
         let id = nextID.add(1, ordering: .relaxed).oldValue
-        return try PostgresConnection.connect(on: group.next(), configuration: configuration, id: id, logger: Self.logger).wait()
+        return try PostgresConnection.connect(
+            on: group.next(), configuration: configuration, id: id, logger: Self.logger
+        ).wait()
     }
 }
 

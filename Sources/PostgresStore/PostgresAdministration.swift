@@ -7,16 +7,23 @@ extension PostgresDoseStore {
     /// `location`'s own database to do so, and returns the location of the new one. For set-up
     /// scripts and tests; the user needs the CREATEDB privilege.
     public static func createDatabase(
-        _ name: String, on location: PostgresLocation, environment: [String: String] = ProcessInfo.processInfo.environment,
+        _ name: String, on location: PostgresLocation,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
         home: String = NSHomeDirectory()
     ) throws(StoreError) -> PostgresLocation {
         guard name.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
-            throw .cannotOpen(path: name, reason: "a database name must be lowercase letters, digits and _ (at most 63)")
+            throw .cannotOpen(
+                path: name,
+                reason: "a database name must be lowercase letters, digits and _ (at most 63)")
         }
-        let pool = try ConnectionPool(location: location, password: try location.password(environment: environment, home: home))
+        let pool = try ConnectionPool(
+            location: location,
+            password: try location.password(environment: environment, home: home))
         do {
             // CREATE DATABASE cannot run in a transaction; `name` was checked above.
-            _ = try pool.withConnection { connection in try connection.run("CREATE DATABASE \(unescaped: name)") }
+            _ = try pool.withConnection { connection in
+                try connection.run("CREATE DATABASE \(unescaped: name)")
+            }
         } catch {
             throw map(error, location: location)
         }
@@ -30,7 +37,9 @@ extension PostgresDoseStore {
     /// refuses.
     package func execute(_ sql: String) throws(StoreError) -> [String?] {
         try transaction { connection in
-            try connection.run(PostgresQuery(unsafeSQL: sql)).map { row in try row.decode(String?.self) }
+            try connection.run(PostgresQuery(unsafeSQL: sql)).map { row in
+                try row.decode(String?.self)
+            }
         }
     }
 }

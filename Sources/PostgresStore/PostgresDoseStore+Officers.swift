@@ -24,7 +24,9 @@ extension PostgresDoseStore: OfficerStore {
 
     public func officers() throws(StoreError) -> [Officer] {
         try transaction { connection in
-            try connection.run("SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name").map(
+            try connection.run(
+                "SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name"
+            ).map(
                 Self.officer)
         }
     }
@@ -42,7 +44,8 @@ extension PostgresDoseStore: OfficerStore {
         let found: Found
         do {
             found = try transaction { connection in
-                let rows = try connection.run("SELECT revoked_at FROM officer WHERE name = \(name) FOR UPDATE")
+                let rows = try connection.run(
+                    "SELECT revoked_at FROM officer WHERE name = \(name) FOR UPDATE")
                 guard let row = rows.first else { return .unknown }
                 if try row.decode(Date?.self) != nil { return .already }
                 try connection.run("UPDATE officer SET revoked_at = \(at) WHERE name = \(name)")
@@ -59,7 +62,9 @@ extension PostgresDoseStore: OfficerStore {
     }
 
     private static func officer(_ row: PostgresRow) throws -> Officer {
-        let (name, site, hash, created, revoked) = try row.decode((String, String?, String, Date, Date?).self)
-        return Officer(name: name, site: site, tokenHash: hash, createdAt: created, revokedAt: revoked)
+        let (name, site, hash, created, revoked) = try row.decode(
+            (String, String?, String, Date, Date?).self)
+        return Officer(
+            name: name, site: site, tokenHash: hash, createdAt: created, revokedAt: revoked)
     }
 }

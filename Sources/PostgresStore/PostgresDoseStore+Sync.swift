@@ -6,7 +6,8 @@ public import Recording
 /// each a statement or two whatever the page size.
 extension PostgresDoseStore {
     public func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose] {
-        let after = query.after ?? 0, unsyncedOnly = query.unsyncedOnly, since = query.since, limit = max(query.limit, 0)
+        let after = query.after ?? 0, unsyncedOnly = query.unsyncedOnly, since = query.since,
+            limit = max(query.limit, 0)
         return try transaction { connection in
             var pages: [(id: Int64, refusal: String?, dose: DoseRecord)] = []
             for row in try connection.run(
@@ -18,21 +19,25 @@ extension PostgresDoseStore {
                 """)
             {
                 let (
-                    id, refusal, serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station,
+                    id, refusal, serial, registrant, dose, vaccine, lot, site, ticketSite, group,
+                    officer, station,
                     administeredAt, administeredDay, recordedAt, sync
                 ) =
                     try row.decode(
                         (
-                            Int64, String?, String, String, Int, String, String?, String, String, String, String, String, Date,
+                            Int64, String?, String, String, Int, String, String?, String, String,
+                            String, String, String, Date,
                             String, Date, String
                         ).self)
                 pages.append(
                     (
                         id, refusal,
                         try Self.doseRecord(
-                            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site,
+                            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine,
+                            lot: lot, site: site,
                             ticketSite: ticketSite, group: group,
-                            officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay,
+                            officer: officer, station: station, administeredAt: administeredAt,
+                            administeredDay: administeredDay,
                             recordedAt: recordedAt, sync: sync)
                     ))
             }
@@ -43,7 +48,9 @@ extension PostgresDoseStore {
                 roster[entry.registrant] = entry
             }
             return pages.map {
-                RegistryDose(id: $0.id, record: $0.dose, registrant: roster[$0.dose.registrant], lastRefusal: $0.refusal)
+                RegistryDose(
+                    id: $0.id, record: $0.dose, registrant: roster[$0.dose.registrant],
+                    lastRefusal: $0.refusal)
             }
         }
     }
@@ -52,7 +59,8 @@ extension PostgresDoseStore {
         guard !serials.isEmpty else { return }
         _ = try transaction { connection in
             try connection.run(
-                "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ANY(\(serials)::text[])")
+                "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ANY(\(serials)::text[])"
+            )
         }
     }
 

@@ -39,32 +39,41 @@ public final class PostgresDoseStore: DoseStore {
     /// (`createdb`); its tables are created here.
     public init(
         location: PostgresLocation, timeZone: TimeZone? = nil,
-        environment: [String: String] = ProcessInfo.processInfo.environment, home: String = NSHomeDirectory()
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        home: String = NSHomeDirectory()
     ) throws(StoreError) {
         self.location = location
-        pool = try ConnectionPool(location: location, password: try location.password(environment: environment, home: home))
+        pool = try ConnectionPool(
+            location: location,
+            password: try location.password(environment: environment, home: home))
         try Self.migrate(pool, location: location)
         self.timeZone = try Self.programmeTimeZone(pool, location: location, given: timeZone)
     }
 
     /// The zone stored in the database, stored first when there is none; a different `given`
     /// zone is refused, as in the SQLite store.
-    private static func programmeTimeZone(_ pool: ConnectionPool, location: PostgresLocation, given: TimeZone?) throws(StoreError)
+    private static func programmeTimeZone(
+        _ pool: ConnectionPool, location: PostgresLocation, given: TimeZone?
+    ) throws(StoreError)
         -> TimeZone
     {
         let identifier = try transaction(pool, location: location) { connection in
             try connection.run(
                 "INSERT INTO programme_setting (name, value) VALUES ('time_zone', \((given ?? .programmeDefault).identifier)) ON CONFLICT (name) DO NOTHING"
             )
-            return try connection.run("SELECT value FROM programme_setting WHERE name = 'time_zone'").first?.decode(String.self)
+            return try connection.run(
+                "SELECT value FROM programme_setting WHERE name = 'time_zone'"
+            ).first?.decode(String.self)
                 ?? ""
         }
         guard let zone = TimeZone(identifier: identifier) else {
             throw StoreError.damagedRow(
-                path: location.description, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
+                path: location.description,
+                detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
         }
         if let given, given.identifier != zone.identifier {
-            throw StoreError.timeZoneMismatch(path: location.description, stored: zone.identifier, given: given.identifier)
+            throw StoreError.timeZoneMismatch(
+                path: location.description, stored: zone.identifier, given: given.identifier)
         }
         return zone
     }
@@ -76,19 +85,30 @@ public final class PostgresDoseStore: DoseStore {
 
     // MARK: - Schema
 
-    private static func migrate(_ pool: ConnectionPool, location: PostgresLocation) throws(StoreError) {
+    private static func migrate(_ pool: ConnectionPool, location: PostgresLocation)
+        throws(StoreError)
+    {
         let known = PostgresSchema.migrations.map(\.name)
         try transaction(pool, location: location) { connection in
             try connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
             // Created only when missing, so a role without CREATE can still open a migrated database.
-            if try connection.run("SELECT to_regclass('vaxticket_migrations') IS NULL").first?.decode(Bool.self) ?? true {
+            if try connection.run("SELECT to_regclass('vaxticket_migrations') IS NULL").first?
+                .decode(Bool.self) ?? true
+            {
                 try connection.run(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable))
             }
-            let applied = try connection.run("SELECT identifier FROM vaxticket_migrations").map { try $0.decode(String.self) }
+            let applied = try connection.run("SELECT identifier FROM vaxticket_migrations").map {
+                try $0.decode(String.self)
+            }
             let unknown = Set(applied).subtracting(known)
-            if !unknown.isEmpty { throw StoreError.newerSchema(path: location.description, unknownMigrations: unknown.sorted()) }
+            if !unknown.isEmpty {
+                throw StoreError.newerSchema(
+                    path: location.description, unknownMigrations: unknown.sorted())
+            }
             for (name, script) in PostgresSchema.migrations where !applied.contains(name) {
-                for statement in PostgresSchema.statements(script) { try connection.run(PostgresQuery(unsafeSQL: statement)) }
+                for statement in PostgresSchema.statements(script) {
+                    try connection.run(PostgresQuery(unsafeSQL: statement))
+                }
                 try connection.run("INSERT INTO vaxticket_migrations (identifier) VALUES (\(name))")
             }
         }
@@ -97,13 +117,15 @@ public final class PostgresDoseStore: DoseStore {
     /// The names of the applied migrations, in the order they were applied.
     public func appliedMigrations() throws(StoreError) -> [String] {
         try transaction { connection in
-            try connection.run("SELECT identifier FROM vaxticket_migrations ORDER BY position").map { try $0.decode(String.self) }
+            try connection.run("SELECT identifier FROM vaxticket_migrations ORDER BY position").map
+            { try $0.decode(String.self) }
         }
     }
 
     // MARK: - Recording
 
-    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult]
+    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
+        throws(StoreError) -> [RecordingResult]
     {
         let timeZone = timeZone
         var registrants = Set<String>()
@@ -124,14 +146,18 @@ public final class PostgresDoseStore: DoseStore {
             var bySerial: [String: DoseRecord] = [:]
             var byRegistrant: [String: [DoseRecord]] = [:]
             if !scans.isEmpty {
-                for dose in try Self.doses(on: connection, serials: serialList, registrants: registrantList) {
+                for dose in try Self.doses(
+                    on: connection, serials: serialList, registrants: registrantList)
+                {
                     bySerial[dose.serial] = dose
                     byRegistrant[dose.registrant, default: []].append(dose)
                 }
             }
             var roster: [String: RosterEntry] = [:]
             if !registrantList.isEmpty {
-                for entry in try Self.rosterEntries(on: connection, registrants: registrantList, niks: []) {
+                for entry in try Self.rosterEntries(
+                    on: connection, registrants: registrantList, niks: [])
+                {
                     roster[entry.registrant] = entry
                 }
             }
@@ -145,9 +171,12 @@ public final class PostgresDoseStore: DoseStore {
                 case .refused(let outcome, let refusedTicket):
                     log.append(
                         ScanLogEntry(
-                            time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code,
+                            time: at, day: day, officer: context.officer, station: context.station,
+                            outcome: outcome.code,
                             serial: refusedTicket?.serial, clockTime: now))
-                    results.append(RecordingResult(outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil))
+                    results.append(
+                        RecordingResult(
+                            outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil))
                     continue
                 case .ticket(let verified):
                     ticket = verified
@@ -156,7 +185,8 @@ public final class PostgresDoseStore: DoseStore {
                     sameSerial: bySerial[ticket.serial],
                     doses: (byRegistrant[ticket.registrant] ?? []).sorted { $0.dose < $1.dose },
                     roster: roster[ticket.registrant])
-                let (result, newDose) = rules.scan(ticket, history: history, context: context, day: day, at: at, now: now)
+                let (result, newDose) = rules.scan(
+                    ticket, history: history, context: context, day: day, at: at, now: now)
                 if let record = newDose {
                     // Later scans of the batch see it, as they would see a row already inserted.
                     newDoses.append(record)
@@ -165,7 +195,8 @@ public final class PostgresDoseStore: DoseStore {
                 }
                 log.append(
                     ScanLogEntry(
-                        time: at, day: day, officer: context.officer, station: context.station, outcome: result.outcome.code,
+                        time: at, day: day, officer: context.officer, station: context.station,
+                        outcome: result.outcome.code,
                         serial: ticket.serial, clockTime: now))
                 results.append(result)
             }
@@ -191,8 +222,9 @@ public final class PostgresDoseStore: DoseStore {
         """
 
     /// The doses with any of `serials` or of `registrants`, by registrant and dose number.
-    private static func doses(on connection: PostgresConnection, serials: [String], registrants: [String]) throws -> [DoseRecord]
-    {
+    private static func doses(
+        on connection: PostgresConnection, serials: [String], registrants: [String]
+    ) throws -> [DoseRecord] {
         try connection.run(
             "SELECT \(unescaped: doseColumns) FROM dose WHERE serial = ANY(\(serials)::text[]) OR registrant = ANY(\(registrants)::text[]) ORDER BY registrant, dose"
         ).map(decodeDose)
@@ -200,36 +232,49 @@ public final class PostgresDoseStore: DoseStore {
 
     private static func decodeDose(_ row: PostgresRow) throws -> DoseRecord {
         let (
-            serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station, administeredAt, administeredDay,
+            serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station,
+            administeredAt, administeredDay,
             recordedAt, sync
         ) =
             try row.decode(
-                (String, String, Int, String, String?, String, String, String, String, String, Date, String, Date, String).self)
+                (
+                    String, String, Int, String, String?, String, String, String, String, String,
+                    Date, String, Date, String
+                ).self)
         return try doseRecord(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite,
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot,
+            site: site, ticketSite: ticketSite,
             group: group,
-            officer: officer, station: station, administeredAt: administeredAt, administeredDay: administeredDay,
+            officer: officer, station: station, administeredAt: administeredAt,
+            administeredDay: administeredDay,
             recordedAt: recordedAt, sync: sync)
     }
 
     /// A dose record from its columns; an unknown sync state is an error, not a guess.
     static func doseRecord(
-        serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String, ticketSite: String,
+        serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String,
+        ticketSite: String,
         group: String,
-        officer: String, station: String, administeredAt: Date, administeredDay: String, recordedAt: Date, sync: String
+        officer: String, station: String, administeredAt: Date, administeredDay: String,
+        recordedAt: Date, sync: String
     ) throws -> DoseRecord {
         guard let syncState = SyncState(rawValue: sync) else {
-            throw StoreError.postgres(sqlState: "", message: "unknown sync_state \(sync) for serial \(serial)")
+            throw StoreError.postgres(
+                sqlState: "", message: "unknown sync_state \(sync) for serial \(serial)")
         }
         return DoseRecord(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot, site: site, ticketSite: ticketSite,
-            priorityGroup: group, officer: officer, station: station, administeredAt: administeredAt,
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot,
+            site: site, ticketSite: ticketSite,
+            priorityGroup: group, officer: officer, station: station,
+            administeredAt: administeredAt,
             administeredDay: administeredDay,
             recordedAt: recordedAt, syncState: syncState)
     }
 
     /// Inserts doses with one multi-row statement (arrays unnested on the server).
-    private static func insert(doses: [DoseRecord], origins: [RecordOrigin]?, on connection: PostgresConnection) throws {
+    private static func insert(
+        doses: [DoseRecord], origins: [RecordOrigin]?, on connection: PostgresConnection
+    ) throws {
         guard !doses.isEmpty else { return }
         // A nil lot travels as "" (which the lot check refuses anyway) and is turned back into NULL.
         try connection.run(
@@ -250,7 +295,9 @@ public final class PostgresDoseStore: DoseStore {
     }
 
     /// Appends scan log lines with one multi-row statement, in order.
-    private static func insert(scans: [ScanLogEntry], origins: [RecordOrigin]?, on connection: PostgresConnection) throws {
+    private static func insert(
+        scans: [ScanLogEntry], origins: [RecordOrigin]?, on connection: PostgresConnection
+    ) throws {
         guard !scans.isEmpty else { return }
         try connection.run(
             """
@@ -290,12 +337,19 @@ public final class PostgresDoseStore: DoseStore {
             for entry in existing { nikOf[entry.registrant] = entry.nik }
             for (index, entry) in entries.enumerated() {
                 if let owner = nikOwner[entry.nik], owner != entry.registrant {
-                    result.rejected[index] = "NIK \(entry.nik) already belongs to registrant \(owner)"
+                    result.rejected[index] =
+                        "NIK \(entry.nik) already belongs to registrant \(owner)"
                     continue
                 }
-                if known.contains(entry.registrant) { result.updated += 1 } else { result.inserted += 1 }
+                if known.contains(entry.registrant) {
+                    result.updated += 1
+                } else {
+                    result.inserted += 1
+                }
                 known.insert(entry.registrant)
-                if let old = nikOf[entry.registrant], nikOwner[old] == entry.registrant { nikOwner[old] = nil }
+                if let old = nikOf[entry.registrant], nikOwner[old] == entry.registrant {
+                    nikOwner[old] = nil
+                }
                 nikOwner[entry.nik] = entry.registrant
                 nikOf[entry.registrant] = entry.nik
                 if final[entry.registrant] == nil { order.append(entry.registrant) }
@@ -321,7 +375,9 @@ public final class PostgresDoseStore: DoseStore {
     }
 
     /// The roster entries of any of `registrants` or holding any of `niks`.
-    static func rosterEntries(on connection: PostgresConnection, registrants: [String], niks: [String]) throws -> [RosterEntry] {
+    static func rosterEntries(
+        on connection: PostgresConnection, registrants: [String], niks: [String]
+    ) throws -> [RosterEntry] {
         try connection.run(
             """
             SELECT registrant, nik, name, birth_date, priority_group, phone, doses_elsewhere FROM roster
@@ -331,7 +387,8 @@ public final class PostgresDoseStore: DoseStore {
             let (registrant, nik, name, birthDate, group, phone, elsewhere) = try row.decode(
                 (String, String, String, String, String, String, Int).self)
             return RosterEntry(
-                registrant: registrant, nik: nik, name: name, birthDate: birthDate, priorityGroup: group, phone: phone,
+                registrant: registrant, nik: nik, name: name, birthDate: birthDate,
+                priorityGroup: group, phone: phone,
                 dosesElsewhere: elsewhere)
         }
     }
@@ -351,8 +408,8 @@ public final class PostgresDoseStore: DoseStore {
         return try transaction { connection in
             var byDose: [Int: Int] = [:]
             for row in try connection.run(
-                "SELECT dose, SUM(count)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY dose")
-            {
+                "SELECT dose, SUM(count)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY dose"
+            ) {
                 let (dose, count) = try row.decode((Int, Int).self)
                 if count > 0 { byDose[dose] = count }
             }
@@ -368,41 +425,53 @@ public final class PostgresDoseStore: DoseStore {
             }
             var scans: [String: Int] = [:]
             for row in try connection.run(
-                "SELECT outcome, SUM(count)::bigint FROM scan_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY outcome")
-            {
+                "SELECT outcome, SUM(count)::bigint FROM scan_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY outcome"
+            ) {
                 let (outcome, count) = try row.decode((String, Int).self)
                 scans[outcome] = count
             }
             return Statistics(
-                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
+                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension,
+                rows: rows, scans: scans)
         }
     }
 
     public func dose(serial: String) throws(StoreError) -> DoseRecord? {
-        try transaction { connection in try Self.doses(on: connection, serials: [serial], registrants: []).first }
+        try transaction { connection in
+            try Self.doses(on: connection, serials: [serial], registrants: []).first
+        }
     }
 
     public func doses(registrant: String) throws(StoreError) -> [DoseRecord] {
-        try transaction { connection in try Self.doses(on: connection, serials: [], registrants: [registrant]) }
+        try transaction { connection in
+            try Self.doses(on: connection, serials: [], registrants: [registrant])
+        }
     }
 
     public func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry? {
-        try transaction { connection in try Self.rosterEntries(on: connection, registrants: [registrant], niks: []).first }
+        try transaction { connection in
+            try Self.rosterEntries(on: connection, registrants: [registrant], niks: []).first
+        }
     }
 
     public func scanLog() throws(StoreError) -> [ScanLogEntry] {
         try transaction { connection in
-            try connection.run("SELECT id, time, day, officer, station, outcome, serial, clock_time FROM scan_log ORDER BY id")
-                .map { row in
-                    let (id, time, day, officer, station, code, serial, clockTime) = try row.decode(
-                        (Int64, Date, String, String, String, String, String?, Date?).self)
-                    guard let outcome = OutcomeCode(rawValue: code) else {
-                        throw StoreError.postgres(sqlState: "", message: "unknown outcome code \(code) in scan log line \(id)")
-                    }
-                    return ScanLogEntry(
-                        id: id, time: time, day: day, officer: officer, station: station, outcome: outcome, serial: serial,
-                        clockTime: clockTime)
+            try connection.run(
+                "SELECT id, time, day, officer, station, outcome, serial, clock_time FROM scan_log ORDER BY id"
+            )
+            .map { row in
+                let (id, time, day, officer, station, code, serial, clockTime) = try row.decode(
+                    (Int64, Date, String, String, String, String, String?, Date?).self)
+                guard let outcome = OutcomeCode(rawValue: code) else {
+                    throw StoreError.postgres(
+                        sqlState: "", message: "unknown outcome code \(code) in scan log line \(id)"
+                    )
                 }
+                return ScanLogEntry(
+                    id: id, time: time, day: day, officer: officer, station: station,
+                    outcome: outcome, serial: serial,
+                    clockTime: clockTime)
+            }
         }
     }
 
@@ -413,7 +482,9 @@ public final class PostgresDoseStore: DoseStore {
         try transaction { connection in try Self.identity(on: connection, location: location) }
     }
 
-    private static func identity(on connection: PostgresConnection, location: PostgresLocation) throws -> String {
+    private static func identity(on connection: PostgresConnection, location: PostgresLocation)
+        throws -> String
+    {
         guard let row = try connection.run("SELECT id FROM store_identity").first else {
             throw StoreError.postgres(sqlState: "", message: "\(location) has no store identity")
         }
@@ -425,10 +496,13 @@ public final class PostgresDoseStore: DoseStore {
         let registrants = Array(Set(source.doses.map { $0.dose.registrant }))
         return try transaction(retryingUniqueViolations: true) { connection in
             let identity = try Self.identity(on: connection, location: location)
-            if source.identity == identity { throw StoreError.mergeIntoItself(path: location.description) }
+            if source.identity == identity {
+                throw StoreError.mergeIntoItself(path: location.description)
+            }
             try Self.lock(registrants: registrants, on: connection)
             var result = MergeResult(
-                dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0, conflicts: [],
+                dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0,
+                conflicts: [],
                 conflictsAlreadyKnown: 0)
             let now = Date()
             var added: [DoseRecord] = []
@@ -457,15 +531,18 @@ public final class PostgresDoseStore: DoseStore {
                     knownConflicts.insert(RecordOrigin(database: database, row: id))
                 }
                 for dose in try Self.doses(
-                    on: connection, serials: chunk.map { $0.dose.serial }, registrants: chunk.map { $0.dose.registrant })
+                    on: connection, serials: chunk.map { $0.dose.serial },
+                    registrants: chunk.map { $0.dose.registrant })
                 {
                     bySerial[dose.serial] = dose
                     byDose["\(dose.registrant)/\(dose.dose)"] = dose
                 }
                 for (origin, dose) in chunk {
                     switch MergeDecision.decide(
-                        dose, sameOrigin: merged.contains(origin), knownConflict: knownConflicts.contains(origin),
-                        sameSerial: bySerial[dose.serial], sameDose: byDose["\(dose.registrant)/\(dose.dose)"])
+                        dose, sameOrigin: merged.contains(origin),
+                        knownConflict: knownConflicts.contains(origin),
+                        sameSerial: bySerial[dose.serial],
+                        sameDose: byDose["\(dose.registrant)/\(dose.dose)"])
                     {
                     case .alreadyMerged:
                         result.dosesAlreadyMerged += 1
@@ -485,7 +562,9 @@ public final class PostgresDoseStore: DoseStore {
             }
             for start in stride(from: 0, to: added.count, by: 5000) {
                 let end = min(added.count, start + 5000)
-                try Self.insert(doses: Array(added[start..<end]), origins: Array(addedOrigins[start..<end]), on: connection)
+                try Self.insert(
+                    doses: Array(added[start..<end]), origins: Array(addedOrigins[start..<end]),
+                    on: connection)
             }
             for start in stride(from: 0, to: source.scans.count, by: 5000) {
                 let chunk = source.scans[start..<min(source.scans.count, start + 5000)]
@@ -503,13 +582,17 @@ public final class PostgresDoseStore: DoseStore {
                 let fresh = chunk.filter { !present.contains($0.origin) }
                 result.scansAlreadyMerged += chunk.count - fresh.count
                 result.scansAdded += fresh.count
-                try Self.insert(scans: fresh.map { $0.entry }, origins: fresh.map { $0.origin }, on: connection)
+                try Self.insert(
+                    scans: fresh.map { $0.entry }, origins: fresh.map { $0.origin }, on: connection)
             }
             return result
         }
     }
 
-    private static func keep(_ conflict: MergeConflict, origin: RecordOrigin, mergedAt: Date, on connection: PostgresConnection)
+    private static func keep(
+        _ conflict: MergeConflict, origin: RecordOrigin, mergedAt: Date,
+        on connection: PostgresConnection
+    )
         throws
     {
         let dose = conflict.incoming
@@ -528,9 +611,11 @@ public final class PostgresDoseStore: DoseStore {
     /// Runs `body` in a transaction on a pooled connection, retried whole after a deadlock or a
     /// serialization failure (and, for writers that check before they insert, after a unique
     /// violation that a concurrent writer's commit caused), with a random backoff.
-    func transaction<T>(retryingUniqueViolations: Bool = false, _ body: (PostgresConnection) throws -> T) throws(StoreError) -> T
-    {
-        try Self.transaction(pool, location: location, retryingUniqueViolations: retryingUniqueViolations, body)
+    func transaction<T>(
+        retryingUniqueViolations: Bool = false, _ body: (PostgresConnection) throws -> T
+    ) throws(StoreError) -> T {
+        try Self.transaction(
+            pool, location: location, retryingUniqueViolations: retryingUniqueViolations, body)
     }
 
     /// ``transaction(retryingUniqueViolations:_:)`` on `pool`, before the store exists.
@@ -555,10 +640,12 @@ public final class PostgresDoseStore: DoseStore {
             } catch {
                 let mapped = Self.map(error, location: location)
                 if case .postgres(let state, _) = mapped, attempt < Self.retries,
-                    ["40001", "40P01"].contains(state) || (retryingUniqueViolations && state == "23505")
+                    ["40001", "40P01"].contains(state)
+                        || (retryingUniqueViolations && state == "23505")
                 {
                     attempt += 1
-                    Thread.sleep(forTimeInterval: Double.random(in: 0.005...0.03) * Double(min(attempt, 10)))
+                    Thread.sleep(
+                        forTimeInterval: Double.random(in: 0.005...0.03) * Double(min(attempt, 10)))
                     continue
                 }
                 if case .postgres(let state, _) = mapped, ["40001", "40P01"].contains(state) {
@@ -587,19 +674,25 @@ public final class PostgresDoseStore: DoseStore {
                 case "53300", "57P03":
                     return .busy(path: location.description)
                 default:
-                    return .postgres(sqlState: state, message: message + (info[.detail].map { " (\($0))" } ?? ""))
+                    return .postgres(
+                        sqlState: state, message: message + (info[.detail].map { " (\($0))" } ?? "")
+                    )
                 }
             }
             switch error.code {
-            case .connectionError, .sslUnsupported, .failedToAddSSLHandler, .serverClosedConnection, .clientClosedConnection,
+            case .connectionError, .sslUnsupported, .failedToAddSSLHandler, .serverClosedConnection,
+                .clientClosedConnection,
                 .uncleanShutdown:
                 let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
                 return .cannotOpen(
-                    path: location.description, reason: error.code == .sslUnsupported ? "the server does not offer TLS" : reason)
+                    path: location.description,
+                    reason: error.code == .sslUnsupported ? "the server does not offer TLS" : reason
+                )
             case .authMechanismRequiresPassword:
                 return .cannotOpen(
                     path: location.description,
-                    reason: "the server wants a password: set PGPASSWORD or add it to a 0600 ~/.pgpass")
+                    reason:
+                        "the server wants a password: set PGPASSWORD or add it to a 0600 ~/.pgpass")
             default:
                 return .postgres(sqlState: "", message: "\(error.code)")
             }

@@ -34,7 +34,9 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     public var tlsMode: TLSMode
 
     /// A location with every field given.
-    public init(user: String, host: String, port: Int = 5432, database: String, tlsMode: TLSMode = .prefer) {
+    public init(
+        user: String, host: String, port: Int = 5432, database: String, tlsMode: TLSMode = .prefer
+    ) {
         self.user = user
         self.host = host
         self.port = port
@@ -50,12 +52,15 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     /// Parses a `postgres://` or `postgresql://` URL. The user, host and database are required;
     /// the port defaults to 5432; `sslmode` is the only query parameter understood.
     public init(url text: String) throws(StoreError) {
-        func invalid(_ reason: String) -> StoreError { .cannotOpen(path: Self.redacted(text), reason: reason) }
+        func invalid(_ reason: String) -> StoreError {
+            .cannotOpen(path: Self.redacted(text), reason: reason)
+        }
         guard Self.isPostgresURL(text), let components = URLComponents(string: text) else {
             throw invalid("not a URL like postgres://USER@HOST:PORT/NAME")
         }
         if components.password != nil || components.percentEncodedPassword != nil {
-            throw invalid("the URL must not carry a password; give it in PGPASSWORD or a 0600 ~/.pgpass")
+            throw invalid(
+                "the URL must not carry a password; give it in PGPASSWORD or a 0600 ~/.pgpass")
         }
         guard let user = components.user, !user.isEmpty else {
             throw invalid("the URL names no user (postgres://USER@HOST:PORT/NAME)")
@@ -75,7 +80,9 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
             switch item.name {
             case "sslmode":
                 guard let value = item.value, let parsed = TLSMode(rawValue: value) else {
-                    throw invalid("sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw invalid(
+                        "sslmode must be one of \(TLSMode.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 mode = parsed
             default:
@@ -93,7 +100,9 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
 
     /// `text` with anything between `://` and `@` after a colon (a password) blanked, for error messages.
     static func redacted(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text.range(of: "@", range: scheme.upperBound..<text.endIndex) else {
+        guard let scheme = text.range(of: "://"),
+            let at = text.range(of: "@", range: scheme.upperBound..<text.endIndex)
+        else {
             return text
         }
         let userInfo = text[scheme.upperBound..<at.lowerBound]
@@ -104,15 +113,21 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     /// The password for this location: `PGPASSWORD`, else the first matching line of the
     /// password file (`PGPASSFILE`, else `~/.pgpass`), else none. A password file that group
     /// or others may read is refused, as libpq does, but with an error rather than silently.
-    public func password(environment: [String: String], home: String) throws(StoreError) -> String? {
+    public func password(environment: [String: String], home: String) throws(StoreError) -> String?
+    {
         if let password = environment["PGPASSWORD"], !password.isEmpty { return password }
         let file =
-            environment["PGPASSFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? (home as NSString).appendingPathComponent(".pgpass")
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
+            environment["PGPASSFILE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (home as NSString).appendingPathComponent(".pgpass")
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else {
+            return nil
+        }
         if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
             throw .cannotOpen(
                 path: description,
-                reason: "the password file \(file) may be read by others (mode \(String(mode & 0o777, radix: 8))); chmod 0600 it")
+                reason:
+                    "the password file \(file) may be read by others (mode \(String(mode & 0o777, radix: 8))); chmod 0600 it"
+            )
         }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw .cannotOpen(path: description, reason: "cannot read the password file \(file)")
@@ -121,7 +136,9 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
             let fields = Self.passFileFields(line)
             guard fields.count == 5 else { continue }
             let wanted = [host, String(port), database, user]
-            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) { return fields[4] }
+            if zip(fields.prefix(4), wanted).allSatisfy({ $0 == "*" || $0 == $1 }) {
+                return fields[4]
+            }
         }
         return nil
     }

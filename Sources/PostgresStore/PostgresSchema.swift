@@ -38,7 +38,9 @@ enum PostgresSchema {
             previous = character == "$" && previous == "$" ? " " : character
         }
         statements.append(current)
-        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        return statements.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter {
+            !$0.isEmpty
+        }
     }
 
     /// The advisory lock key that serialises migrations between processes.

@@ -58,18 +58,23 @@ public struct QRCode: Hashable, Sendable {
 
     /// Encodes text with libqrencode's mode optimisation, so digits are stored in numeric mode
     /// and runs of uppercase letters, digits and ` $%*+-./:` in alphanumeric mode.
-    public init(encoding text: String, correction: ErrorCorrection = .quartile) throws(QREncodingError) {
+    public init(encoding text: String, correction: ErrorCorrection = .quartile)
+        throws(QREncodingError)
+    {
         try self.init(encoding: Array(text.utf8), correction: correction)
     }
 
     /// Encodes bytes. Without a 0x00 byte the mode optimisation applies as for text; a payload
     /// with 0x00 bytes is stored whole in 8-bit mode.
-    public init(encoding bytes: [UInt8], correction: ErrorCorrection = .quartile) throws(QREncodingError) {
+    public init(encoding bytes: [UInt8], correction: ErrorCorrection = .quartile)
+        throws(QREncodingError)
+    {
         guard !bytes.isEmpty else { throw .empty }
         let result: UnsafeMutablePointer<QRcode>?
         if bytes.contains(0) {
             unsafe result = unsafe bytes.withUnsafeBufferPointer { buffer in
-                unsafe QRcode_encodeData(Int32(buffer.count), buffer.baseAddress, 0, correction.level)
+                unsafe QRcode_encodeData(
+                    Int32(buffer.count), buffer.baseAddress, 0, correction.level)
             }
         } else {
             // QRcode_encodeString reads a NUL-terminated string; the copy below adds the NUL.

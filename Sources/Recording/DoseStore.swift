@@ -17,7 +17,9 @@ public struct TicketFacts: Hashable, Sendable {
     public var site: String
 
     /// Ticket facts with every field given.
-    public init(serial: String, registrant: String, dose: Int, vaccine: String, group: String, site: String) {
+    public init(
+        serial: String, registrant: String, dose: Int, vaccine: String, group: String, site: String
+    ) {
         self.serial = serial
         self.registrant = registrant
         self.dose = dose
@@ -57,12 +59,18 @@ public struct ScanContext: Hashable, Sendable {
 
     /// Why `administeredAt` cannot be used at `now`, or `nil`.
     public static func problem(administeredAt: Date?, now: Date = Date()) -> String? {
-        guard let administeredAt, administeredAt.timeIntervalSince(now) > maximumClockSkew else { return nil }
-        return "lies in the future (more than \(Int(maximumClockSkew / 60)) minutes ahead of this station's clock)"
+        guard let administeredAt, administeredAt.timeIntervalSince(now) > maximumClockSkew else {
+            return nil
+        }
+        return
+            "lies in the future (more than \(Int(maximumClockSkew / 60)) minutes ahead of this station's clock)"
     }
 
     /// A context with every field given.
-    public init(officer: String, station: String, site: String? = nil, lot: String? = nil, administeredAt: Date? = nil) {
+    public init(
+        officer: String, station: String, site: String? = nil, lot: String? = nil,
+        administeredAt: Date? = nil
+    ) {
         self.officer = officer
         self.station = station
         self.site = site
@@ -84,7 +92,9 @@ public struct RecordingResult: Hashable, Sendable {
     public var rosterName: String?
 
     /// A result with every field given.
-    public init(outcome: RecordingOutcome, ticket: TicketFacts?, dose: DoseRecord?, rosterName: String?) {
+    public init(
+        outcome: RecordingOutcome, ticket: TicketFacts?, dose: DoseRecord?, rosterName: String?
+    ) {
         self.outcome = outcome
         self.ticket = ticket
         self.dose = dose
@@ -97,7 +107,10 @@ public struct RecordingResult: Hashable, Sendable {
         // Names and officer or station names come from files and options: control characters in
         // them are escaped so a stored value can never rewrite the officer's terminal.
         let who =
-            ticket.map { ticket in rosterName.map { "\(ticket.registrant) (\(FreeText.escaped($0)))" } ?? ticket.registrant }
+            ticket.map { ticket in
+                rosterName.map { "\(ticket.registrant) (\(FreeText.escaped($0)))" }
+                    ?? ticket.registrant
+            }
             ?? "unknown registrant"
         switch outcome {
         case .recorded:
@@ -111,9 +124,11 @@ public struct RecordingResult: Hashable, Sendable {
                 "already recorded: dose \(dose.dose) for \(who) was recorded \(Self.format(dose.administeredAt)) at site \(dose.site) by officer \(FreeText.escaped(dose.officer)) (station \(FreeText.escaped(dose.station))); nothing new written"
         case .doseAlreadyGiven(let otherSerial):
             let when = dose.map { " on \($0.administeredDay) at site \($0.site)" } ?? ""
-            return "\(who) already received dose \(ticket?.dose ?? 0)\(when) under serial \(otherSerial)"
+            return
+                "\(who) already received dose \(ticket?.dose ?? 0)\(when) under serial \(otherSerial)"
         case .doseOutOfOrder(let missing):
-            return "dose \(ticket?.dose ?? 0) for \(who) needs dose \(missing) first, which is not recorded"
+            return
+                "dose \(ticket?.dose ?? 0) for \(who) needs dose \(missing) first, which is not recorded"
         case .tooEarly(let previousDay, let earliestDay):
             return
                 "too early for dose \(ticket?.dose ?? 0) of \(who); the previous dose was on \(previousDay), the next is allowed from \(earliestDay)"
@@ -156,7 +171,8 @@ public struct RosterImportResult: Hashable, Sendable {
 public protocol DoseStore: Sendable {
     /// Records a batch of scans in one transaction: each scan is checked by `rules` against the
     /// records so far (earlier scans of the batch included) and logged. All or nothing.
-    func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult]
+    func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
+        throws(StoreError) -> [RecordingResult]
     /// Inserts or updates roster entries by registrant reference, in one transaction.
     func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult
     /// Counts of doses and scans.

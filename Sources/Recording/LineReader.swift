@@ -32,7 +32,9 @@ public final class LineReader {
         // Open first, then look at what was opened (not at the path again).
         guard let opened = FileHandle(forReadingAtPath: path) else {
             throw .cannotOpen(
-                path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+                path: path,
+                reason: FileManager.default.fileExists(atPath: path)
+                    ? "permission denied" : "no such file")
         }
         guard Self.isRegularFile(opened) else { throw .notARegularFile(path: path) }
         handle = opened

@@ -24,7 +24,8 @@ public struct MergeSource: Sendable {
 
     /// A source with every field given.
     public init(
-        identity: String, doses: [(origin: RecordOrigin, dose: DoseRecord)], scans: [(origin: RecordOrigin, entry: ScanLogEntry)]
+        identity: String, doses: [(origin: RecordOrigin, dose: DoseRecord)],
+        scans: [(origin: RecordOrigin, entry: ScanLogEntry)]
     ) {
         self.identity = identity
         self.doses = doses
@@ -74,7 +75,8 @@ public struct MergeResult: Hashable, Sendable {
 
     /// A result with every field given.
     public init(
-        dosesAdded: Int, dosesAlreadyMerged: Int, scansAdded: Int, scansAlreadyMerged: Int, conflicts: [MergeConflict],
+        dosesAdded: Int, dosesAlreadyMerged: Int, scansAdded: Int, scansAlreadyMerged: Int,
+        conflicts: [MergeConflict],
         conflictsAlreadyKnown: Int
     ) {
         self.dosesAdded = dosesAdded
@@ -101,12 +103,18 @@ public enum MergeDecision: Hashable, Sendable {
     /// a known conflict with the same origin, the dose with the same serial, and the dose with
     /// the same registrant and dose number.
     public static func decide(
-        _ incoming: DoseRecord, sameOrigin: Bool, knownConflict: Bool, sameSerial: DoseRecord?, sameDose: DoseRecord?
+        _ incoming: DoseRecord, sameOrigin: Bool, knownConflict: Bool, sameSerial: DoseRecord?,
+        sameDose: DoseRecord?
     ) -> MergeDecision {
         if sameOrigin { return .alreadyMerged }
         if knownConflict { return .conflictAlreadyKnown }
-        if let sameSerial { return .conflict(MergeConflict(kind: .sameSerial, incoming: incoming, existing: sameSerial)) }
-        if let sameDose { return .conflict(MergeConflict(kind: .sameDose, incoming: incoming, existing: sameDose)) }
+        if let sameSerial {
+            return .conflict(
+                MergeConflict(kind: .sameSerial, incoming: incoming, existing: sameSerial))
+        }
+        if let sameDose {
+            return .conflict(MergeConflict(kind: .sameDose, incoming: incoming, existing: sameDose))
+        }
         return .add
     }
 }

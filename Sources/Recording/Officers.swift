@@ -15,7 +15,9 @@ public struct Officer: Codable, Hashable, Sendable {
     public var revokedAt: Date?
 
     /// An officer with every field given.
-    public init(name: String, site: String?, tokenHash: String, createdAt: Date, revokedAt: Date? = nil) {
+    public init(
+        name: String, site: String?, tokenHash: String, createdAt: Date, revokedAt: Date? = nil
+    ) {
         self.name = name
         self.site = site
         self.tokenHash = tokenHash
@@ -51,7 +53,8 @@ public enum OfficerError: Error, Hashable, Sendable, CustomStringConvertible {
         case .nameTaken(let name): "an officer named \(name) exists already"
         case .unknownOfficer(let name): "no officer named \(name)"
         case .alreadyRevoked(let name): "the token of officer \(name) is revoked already"
-        case .invalidField(let field, let value): "invalid \(field) \"\(value)\": 1 to 64 printable characters"
+        case .invalidField(let field, let value):
+            "invalid \(field) \"\(value)\": 1 to 64 printable characters"
         case .store(let error): error.description
         }
     }
@@ -59,7 +62,8 @@ public enum OfficerError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Checks a name or site: 1 to 64 characters, no control characters, no surrounding spaces.
     public static func check(_ value: String, field: String) throws(OfficerError) {
         let valid =
-            !value.isEmpty && value.count <= 64 && value.trimmingCharacters(in: .whitespaces) == value
+            !value.isEmpty && value.count <= 64
+            && value.trimmingCharacters(in: .whitespaces) == value
             && !value.unicodeScalars.contains { CharacterSet.controlCharacters.contains($0) }
         if !valid { throw .invalidField(field: field, value: value) }
     }

@@ -36,7 +36,9 @@ public struct RecordingRules: Sendable {
     ///
     /// The checks run in this order: same serial (a re-scan), eligibility, the same dose under
     /// another serial, dose order, the interval since the previous dose, the site.
-    public func decide(_ ticket: TicketFacts, day: String, site: String, history: RegistrantHistory) -> RecordingOutcome {
+    public func decide(_ ticket: TicketFacts, day: String, site: String, history: RegistrantHistory)
+        -> RecordingOutcome
+    {
         if history.sameSerial != nil {
             return .alreadyRecorded
         }
@@ -50,10 +52,13 @@ public struct RecordingRules: Sendable {
             let previous = history.doses.first { $0.dose == ticket.dose - 1 }
             if let previous {
                 let minimum = minimumDaysAfter(previous.vaccine) ?? 0
-                if let previousDay = CalendarDate(iso: previous.administeredDay), let today = CalendarDate(iso: day),
+                if let previousDay = CalendarDate(iso: previous.administeredDay),
+                    let today = CalendarDate(iso: day),
                     previousDay.days(to: today) < minimum
                 {
-                    return .tooEarly(previousDay: previous.administeredDay, earliestDay: previousDay.adding(days: minimum).iso)
+                    return .tooEarly(
+                        previousDay: previous.administeredDay,
+                        earliestDay: previousDay.adding(days: minimum).iso)
                 }
             } else if (history.roster?.dosesElsewhere ?? 0) < ticket.dose - 1 {
                 return .doseOutOfOrder(missingDose: ticket.dose - 1)
@@ -72,7 +77,8 @@ extension RecordingRules {
     /// the earlier one a re-scan or a dose given under another serial refers to), and the dose
     /// record to write when there is one. Every store records through this one decision.
     public func scan(
-        _ ticket: TicketFacts, history: RegistrantHistory, context: ScanContext, day: String, at: Date, now: Date
+        _ ticket: TicketFacts, history: RegistrantHistory, context: ScanContext, day: String,
+        at: Date, now: Date
     ) -> (result: RecordingResult, newDose: DoseRecord?) {
         let site = context.site ?? ticket.site
         let outcome = decide(ticket, day: day, site: site, history: history)
@@ -81,9 +87,11 @@ extension RecordingRules {
         switch outcome {
         case .recorded, .recordedAtOtherSite:
             newDose = DoseRecord(
-                serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
+                serial: ticket.serial, registrant: ticket.registrant, dose: ticket.dose,
+                vaccine: ticket.vaccine,
                 lot: context.lot, site: site, ticketSite: ticket.site, priorityGroup: ticket.group,
-                officer: context.officer, station: context.station, administeredAt: at, administeredDay: day, recordedAt: now)
+                officer: context.officer, station: context.station, administeredAt: at,
+                administeredDay: day, recordedAt: now)
             dose = newDose
         case .alreadyRecorded:
             dose = history.sameSerial
@@ -92,6 +100,10 @@ extension RecordingRules {
         default:
             dose = nil
         }
-        return (RecordingResult(outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name), newDose)
+        return (
+            RecordingResult(
+                outcome: outcome, ticket: ticket, dose: dose, rosterName: history.roster?.name),
+            newDose
+        )
     }
 }

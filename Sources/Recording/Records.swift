@@ -44,7 +44,8 @@ public struct DoseRecord: Codable, Hashable, Sendable {
     public init(
         serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String,
         ticketSite: String, priorityGroup: String, officer: String, station: String,
-        administeredAt: Date, administeredDay: String, recordedAt: Date, syncState: SyncState = .pending
+        administeredAt: Date, administeredDay: String, recordedAt: Date,
+        syncState: SyncState = .pending
     ) {
         self.serial = serial
         self.registrant = registrant
@@ -86,7 +87,8 @@ public struct ScanLogEntry: Codable, Hashable, Sendable {
 
     /// A log entry; `id` is assigned when it is stored.
     public init(
-        id: Int64? = nil, time: Date, day: String, officer: String, station: String, outcome: OutcomeCode, serial: String?,
+        id: Int64? = nil, time: Date, day: String, officer: String, station: String,
+        outcome: OutcomeCode, serial: String?,
         clockTime: Date? = nil
     ) {
         self.clockTime = clockTime
@@ -119,7 +121,8 @@ public struct RosterEntry: Codable, Hashable, Sendable {
 
     /// A roster entry with every field given.
     public init(
-        registrant: String, nik: String, name: String, birthDate: String, priorityGroup: String, phone: String,
+        registrant: String, nik: String, name: String, birthDate: String, priorityGroup: String,
+        phone: String,
         dosesElsewhere: Int = 0
     ) {
         self.registrant = registrant

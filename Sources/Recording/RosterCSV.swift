@@ -6,7 +6,9 @@ import TicketCodec
 /// `doses_elsewhere` column counts earlier doses given outside the programme).
 public enum RosterCSV {
     /// The columns every roster must have.
-    public static let requiredColumns = ["registrant", "nik", "name", "birth_date", "group", "phone"]
+    public static let requiredColumns = [
+        "registrant", "nik", "name", "birth_date", "group", "phone",
+    ]
 
     /// A data row that could not be used, with its line number in the file (the header is line 1).
     public struct RowError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -45,9 +47,11 @@ public enum RosterCSV {
 
     /// Parses `text`; `groups` is the set of valid priority group codes.
     /// - Throws: `RosterFileError` when the header lacks a required column.
-    public static func parse(_ text: String, groups: Set<String>) throws(RosterFileError) -> Parsed {
+    public static func parse(_ text: String, groups: Set<String>) throws(RosterFileError) -> Parsed
+    {
         let lines = CSVFile.lines(of: text)
-        guard let headerLine = lines.first, case .success(let headerFields) = headerLine.fields else {
+        guard let headerLine = lines.first, case .success(let headerFields) = headerLine.fields
+        else {
             throw .missingColumns(requiredColumns)
         }
         let names = headerFields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -71,7 +75,9 @@ public enum RosterCSV {
             }
             guard record.fields.count <= names.count else {
                 parsed.errors.append(
-                    RowError(line: line.number, reason: "\(record.fields.count) fields, but the header has \(names.count)"))
+                    RowError(
+                        line: line.number,
+                        reason: "\(record.fields.count) fields, but the header has \(names.count)"))
                 continue
             }
             func field(_ name: String) -> String {
@@ -80,16 +86,20 @@ public enum RosterCSV {
             }
             let elsewhere =
                 elsewhereColumn.flatMap {
-                    $0 < record.fields.count ? record.fields[$0].trimmingCharacters(in: .whitespaces) : nil
+                    $0 < record.fields.count
+                        ? record.fields[$0].trimmingCharacters(in: .whitespaces) : nil
                 } ?? ""
             switch entry(
-                registrant: field("registrant"), nik: field("nik"), name: field("name"), birthDate: field("birth_date"),
+                registrant: field("registrant"), nik: field("nik"), name: field("name"),
+                birthDate: field("birth_date"),
                 group: field("group"), phone: field("phone"), elsewhere: elsewhere, groups: groups
             ) {
             case .success(let entry):
                 if let earlier = seen[entry.registrant] {
                     parsed.errors.append(
-                        RowError(line: record.line, reason: "registrant \(entry.registrant) repeats line \(earlier)"))
+                        RowError(
+                            line: record.line,
+                            reason: "registrant \(entry.registrant) repeats line \(earlier)"))
                     continue
                 }
                 seen[entry.registrant] = record.line
@@ -106,15 +116,21 @@ public enum RosterCSV {
     }
 
     private static func entry(
-        registrant: String, nik: String, name: String, birthDate: String, group: String, phone: String, elsewhere: String,
+        registrant: String, nik: String, name: String, birthDate: String, group: String,
+        phone: String, elsewhere: String,
         groups: Set<String>
     ) -> Result<RosterEntry, Reason> {
         let registrant = registrant.uppercased()
         guard (1...20).contains(registrant.utf8.count),
-            registrant.utf8.allSatisfy({ isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) })
+            registrant.utf8.allSatisfy({
+                isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+            })
         else {
             return .failure(
-                Reason(text: "registrant reference \"\(FreeText.excerpt(registrant))\" must be 1 to 20 letters A-Z or digits"))
+                Reason(
+                    text:
+                        "registrant reference \"\(FreeText.excerpt(registrant))\" must be 1 to 20 letters A-Z or digits"
+                ))
         }
         guard nik.utf8.count == 16, nik.utf8.allSatisfy(isDigit) else {
             return .failure(Reason(text: "NIK must be 16 digits, got \"\(FreeText.excerpt(nik))\""))
@@ -124,34 +140,53 @@ public enum RosterCSV {
             return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)"))
         }
         guard CalendarDate(iso: birthDate) != nil else {
-            return .failure(Reason(text: "birth date \"\(FreeText.excerpt(birthDate))\" is not a date like 1980-04-30"))
+            return .failure(
+                Reason(
+                    text:
+                        "birth date \"\(FreeText.excerpt(birthDate))\" is not a date like 1980-04-30"
+                ))
         }
         let group = group.uppercased()
         guard groups.contains(group) else {
             return .failure(
-                Reason(text: "unknown group \"\(FreeText.excerpt(group))\" (known: \(groups.sorted().joined(separator: ", ")))"))
+                Reason(
+                    text:
+                        "unknown group \"\(FreeText.excerpt(group))\" (known: \(groups.sorted().joined(separator: ", ")))"
+                ))
         }
         guard phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+-() ".contains($0)) }) else {
-            return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" may hold only digits, spaces and + - ( )"))
+            return .failure(
+                Reason(
+                    text:
+                        "phone \"\(FreeText.excerpt(phone))\" may hold only digits, spaces and + - ( )"
+                ))
         }
         guard phone.count <= 30 else {
-            return .failure(Reason(text: "phone \"\(FreeText.excerpt(phone))\" is longer than 30 characters"))
+            return .failure(
+                Reason(text: "phone \"\(FreeText.excerpt(phone))\" is longer than 30 characters"))
         }
         var dosesElsewhere = 0
         if !elsewhere.isEmpty {
             guard let count = Int(elsewhere), (0...9).contains(count) else {
-                return .failure(Reason(text: "doses_elsewhere \"\(FreeText.excerpt(elsewhere))\" must be a number from 0 to 9"))
+                return .failure(
+                    Reason(
+                        text:
+                            "doses_elsewhere \"\(FreeText.excerpt(elsewhere))\" must be a number from 0 to 9"
+                    ))
             }
             dosesElsewhere = count
         }
         return .success(
             RosterEntry(
-                registrant: registrant, nik: nik, name: name, birthDate: birthDate, priorityGroup: group, phone: phone,
+                registrant: registrant, nik: nik, name: name, birthDate: birthDate,
+                priorityGroup: group, phone: phone,
                 dosesElsewhere: dosesElsewhere)
         )
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
 
     private struct Record {
         var line: Int

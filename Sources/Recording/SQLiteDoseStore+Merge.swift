@@ -23,17 +23,23 @@ extension SQLiteDoseStore {
             let identity = try Self.identity(db, path: path)
             var doses: [(origin: RecordOrigin, dose: DoseRecord)] = []
             for row in try Row.fetchAll(
-                db, sql: "SELECT *, COALESCE(origin, ?) AS o, COALESCE(origin_id, id) AS oid FROM dose ORDER BY id",
+                db,
+                sql:
+                    "SELECT *, COALESCE(origin, ?) AS o, COALESCE(origin_id, id) AS oid FROM dose ORDER BY id",
                 arguments: [identity])
             {
-                doses.append((RecordOrigin(database: row["o"], row: row["oid"]), try DoseRecord(row: row)))
+                doses.append(
+                    (RecordOrigin(database: row["o"], row: row["oid"]), try DoseRecord(row: row)))
             }
             var scans: [(origin: RecordOrigin, entry: ScanLogEntry)] = []
             for row in try Row.fetchAll(
-                db, sql: "SELECT *, COALESCE(origin, ?) AS o, COALESCE(origin_id, id) AS oid FROM scan_log ORDER BY id",
+                db,
+                sql:
+                    "SELECT *, COALESCE(origin, ?) AS o, COALESCE(origin_id, id) AS oid FROM scan_log ORDER BY id",
                 arguments: [identity])
             {
-                scans.append((RecordOrigin(database: row["o"], row: row["oid"]), try ScanLogEntry(row: row)))
+                scans.append(
+                    (RecordOrigin(database: row["o"], row: row["oid"]), try ScanLogEntry(row: row)))
             }
             return MergeSource(identity: identity, doses: doses, scans: scans)
         }
@@ -45,7 +51,8 @@ extension SQLiteDoseStore {
             let identity = try Self.identity(db, path: path)
             if source.identity == identity { throw StoreError.mergeIntoItself(path: path) }
             var result = MergeResult(
-                dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0, conflicts: [],
+                dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0,
+                conflicts: [],
                 conflictsAlreadyKnown: 0)
             let now = Date()
             for (origin, dose) in source.doses {
@@ -53,20 +60,28 @@ extension SQLiteDoseStore {
                 let sameOrigin =
                     origin.database == identity
                     ? try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM dose WHERE id = ? AND origin IS NULL)", arguments: [origin.row])
+                        db,
+                        sql: "SELECT EXISTS (SELECT 1 FROM dose WHERE id = ? AND origin IS NULL)",
+                        arguments: [origin.row])
                         ?? false
                     : try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM dose WHERE origin = ? AND origin_id = ?)",
+                        db,
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM dose WHERE origin = ? AND origin_id = ?)",
                         arguments: [origin.database, origin.row]) ?? false
                 let known =
                     try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM merge_conflict WHERE origin = ? AND origin_id = ?)",
+                        db,
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM merge_conflict WHERE origin = ? AND origin_id = ?)",
                         arguments: [origin.database, origin.row]) ?? false
                 let decision = MergeDecision.decide(
                     dose, sameOrigin: sameOrigin, knownConflict: known,
-                    sameSerial: try DoseRecord.fetchOne(db, sql: "SELECT * FROM dose WHERE serial = ?", arguments: [dose.serial]),
+                    sameSerial: try DoseRecord.fetchOne(
+                        db, sql: "SELECT * FROM dose WHERE serial = ?", arguments: [dose.serial]),
                     sameDose: try DoseRecord.fetchOne(
-                        db, sql: "SELECT * FROM dose WHERE registrant = ? AND dose = ?", arguments: [dose.registrant, dose.dose]))
+                        db, sql: "SELECT * FROM dose WHERE registrant = ? AND dose = ?",
+                        arguments: [dose.registrant, dose.dose]))
                 switch decision {
                 case .alreadyMerged:
                     result.dosesAlreadyMerged += 1
@@ -80,9 +95,11 @@ extension SQLiteDoseStore {
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            origin.database, origin.row, conflict.kind.rawValue, conflict.existing.serial, dose.serial,
+                            origin.database, origin.row, conflict.kind.rawValue,
+                            conflict.existing.serial, dose.serial,
                             dose.registrant, dose.dose,
-                            dose.vaccine, dose.lot, dose.site, dose.ticketSite, dose.priorityGroup, dose.officer, dose.station,
+                            dose.vaccine, dose.lot, dose.site, dose.ticketSite, dose.priorityGroup,
+                            dose.officer, dose.station,
                             dose.administeredAt,
                             dose.administeredDay, dose.recordedAt, now,
                         ])
@@ -95,9 +112,11 @@ extension SQLiteDoseStore {
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """,
                         arguments: [
-                            dose.serial, dose.registrant, dose.dose, dose.vaccine, dose.lot, dose.site, dose.ticketSite,
+                            dose.serial, dose.registrant, dose.dose, dose.vaccine, dose.lot,
+                            dose.site, dose.ticketSite,
                             dose.priorityGroup,
-                            dose.officer, dose.station, dose.administeredAt, dose.administeredDay, dose.recordedAt,
+                            dose.officer, dose.station, dose.administeredAt, dose.administeredDay,
+                            dose.recordedAt,
                             dose.syncState.rawValue,
                             origin.database, origin.row,
                         ])
@@ -108,10 +127,15 @@ extension SQLiteDoseStore {
                 let exists =
                     origin.database == identity
                     ? try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM scan_log WHERE id = ? AND origin IS NULL)", arguments: [origin.row]
+                        db,
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM scan_log WHERE id = ? AND origin IS NULL)",
+                        arguments: [origin.row]
                     ) ?? false
                     : try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM scan_log WHERE origin = ? AND origin_id = ?)",
+                        db,
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM scan_log WHERE origin = ? AND origin_id = ?)",
                         arguments: [origin.database, origin.row]) ?? false
                 if exists {
                     result.scansAlreadyMerged += 1
@@ -121,7 +145,8 @@ extension SQLiteDoseStore {
                     sql:
                         "INSERT INTO scan_log (time, day, officer, station, outcome, serial, origin, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     arguments: [
-                        entry.time, entry.day, entry.officer, entry.station, entry.outcome.rawValue, entry.serial,
+                        entry.time, entry.day, entry.officer, entry.station, entry.outcome.rawValue,
+                        entry.serial,
                         origin.database, origin.row,
                     ])
                 result.scansAdded += 1

@@ -51,7 +51,8 @@ public final class SQLiteDoseStore: DoseStore {
         // default 2 MB page cache, so give each connection room for it.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
         let path = path
-        let (pool, zone) = try Self.retryingBusy(path: path) { () throws(StoreError) -> (DatabasePool, TimeZone) in
+        let (pool, zone) = try Self.retryingBusy(path: path) {
+            () throws(StoreError) -> (DatabasePool, TimeZone) in
             try Self.mapErrors(path: path) {
                 let pool = try DatabasePool(path: path, configuration: configuration)
                 try Self.checkSchema(pool, path: path)
@@ -77,13 +78,18 @@ public final class SQLiteDoseStore: DoseStore {
                 if id == applicationID { return true }
                 guard id == 0 else { return false }
                 let tables = try String.fetchAll(
-                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+                    db,
+                    sql:
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
                 // A new, empty file, or one another process is creating right now (GRDB commits its
                 // migrations table before the first migration); or one made before the id was set,
                 // known by its first migration.
                 if tables.isEmpty || tables == ["grdb_migrations"] { return true }
                 guard tables.contains("grdb_migrations") else { return false }
-                return try Bool.fetchOne(db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = 'v1 roster'") ?? false
+                return try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = 'v1 roster'")
+                    ?? false
             }
         }
         if !verdict { throw .foreignDatabase(path: path) }
@@ -91,9 +97,12 @@ public final class SQLiteDoseStore: DoseStore {
 
     /// The zone stored in the database, stored first when there is none; a different `given`
     /// zone is refused.
-    private static func programmeTimeZone(_ pool: DatabasePool, path: String, given: TimeZone?) throws -> TimeZone {
+    private static func programmeTimeZone(_ pool: DatabasePool, path: String, given: TimeZone?)
+        throws -> TimeZone
+    {
         let stored = try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'")
+            try String.fetchOne(
+                db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'")
         }
         let identifier: String
         if let stored {
@@ -101,16 +110,20 @@ public final class SQLiteDoseStore: DoseStore {
         } else {
             identifier = try pool.write { db in
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO programme_setting (name, value) VALUES ('time_zone', ?)",
+                    sql:
+                        "INSERT OR IGNORE INTO programme_setting (name, value) VALUES ('time_zone', ?)",
                     arguments: [(given ?? .programmeDefault).identifier])
-                return try String.fetchOne(db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") ?? ""
+                return try String.fetchOne(
+                    db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") ?? ""
             }
         }
         guard let zone = TimeZone(identifier: identifier) else {
-            throw StoreError.damagedRow(path: path, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
+            throw StoreError.damagedRow(
+                path: path, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
         }
         if let given, given.identifier != zone.identifier {
-            throw StoreError.timeZoneMismatch(path: path, stored: zone.identifier, given: given.identifier)
+            throw StoreError.timeZoneMismatch(
+                path: path, stored: zone.identifier, given: given.identifier)
         }
         return zone
     }
@@ -123,7 +136,8 @@ public final class SQLiteDoseStore: DoseStore {
         if !manager.fileExists(atPath: path) {
             do {
                 let descriptor = try FileDescriptor.open(
-                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec], permissions: .ownerReadWrite)
+                    FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                    permissions: .ownerReadWrite)
                 try descriptor.close()
             } catch let error as Errno where error == .fileExists {
                 // Another process made it first: fine.
@@ -133,7 +147,8 @@ public final class SQLiteDoseStore: DoseStore {
         }
         for file in [path, path + "-wal", path + "-shm"] {
             guard let attributes = try? manager.attributesOfItem(atPath: file),
-                let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0,
+                let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue,
+                mode & 0o077 != 0,
                 (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == getuid()
             else { continue }
             try? manager.setAttributes([.posixPermissions: mode & 0o700], ofItemAtPath: file)
@@ -150,7 +165,8 @@ public final class SQLiteDoseStore: DoseStore {
                 try Schema.migrator.migrate(pool)
                 return
             } catch let error as DatabaseError
-                where attempt < 5 && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT)
+                where attempt < 5
+                && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT)
             {
                 attempt += 1
                 Thread.sleep(forTimeInterval: 0.05)
@@ -162,10 +178,13 @@ public final class SQLiteDoseStore: DoseStore {
         let known = Set(Schema.migrator.migrations)
         let applied = try pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(known)
-        if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted()) }
+        if !unknown.isEmpty {
+            throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted())
+        }
     }
 
-    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules) throws(StoreError) -> [RecordingResult]
+    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
+        throws(StoreError) -> [RecordingResult]
     {
         let timeZone = timeZone
         return try write { db in
@@ -179,18 +198,22 @@ public final class SQLiteDoseStore: DoseStore {
             var results: [RecordingResult] = []
             results.reserveCapacity(scans.count)
             for scan in scans {
-                results.append(try Self.record(scan, context: context, rules: rules, now: now, at: at, day: day, db: db))
+                results.append(
+                    try Self.record(
+                        scan, context: context, rules: rules, now: now, at: at, day: day, db: db))
             }
             return results
         }
     }
 
     private static func record(
-        _ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date, day: String, db: Database
+        _ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date,
+        day: String, db: Database
     ) throws -> RecordingResult {
         func log(_ outcome: RecordingOutcome, serial: String?) throws {
             let entry = ScanLogEntry(
-                time: at, day: day, officer: context.officer, station: context.station, outcome: outcome.code, serial: serial,
+                time: at, day: day, officer: context.officer, station: context.station,
+                outcome: outcome.code, serial: serial,
                 clockTime: now)
             try entry.insert(db)
         }
@@ -198,19 +221,24 @@ public final class SQLiteDoseStore: DoseStore {
         switch scan {
         case .refused(let outcome, let refusedTicket):
             try log(outcome, serial: refusedTicket?.serial)
-            return RecordingResult(outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil)
+            return RecordingResult(
+                outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil)
         case .ticket(let verified):
             ticket = verified
         }
         let history = RegistrantHistory(
             sameSerial: try DoseRecord.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"), arguments: [ticket.serial]),
+                db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"),
+                arguments: [ticket.serial]),
             doses: try DoseRecord.fetchAll(
-                db.cachedStatement(sql: "SELECT * FROM dose WHERE registrant = ? ORDER BY dose"), arguments: [ticket.registrant]),
+                db.cachedStatement(sql: "SELECT * FROM dose WHERE registrant = ? ORDER BY dose"),
+                arguments: [ticket.registrant]),
             roster: try RosterEntry.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"), arguments: [ticket.registrant])
+                db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"),
+                arguments: [ticket.registrant])
         )
-        let (result, newDose) = rules.scan(ticket, history: history, context: context, day: day, at: at, now: now)
+        let (result, newDose) = rules.scan(
+            ticket, history: history, context: context, day: day, at: at, now: now)
         try newDose?.insert(db)
         try log(result.outcome, serial: ticket.serial)
         return result
@@ -219,11 +247,15 @@ public final class SQLiteDoseStore: DoseStore {
     public func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult {
         try write { db in
             var result = RosterImportResult(inserted: 0, updated: 0, rejected: [:])
-            let ownerOfNIK = try db.cachedStatement(sql: "SELECT registrant FROM roster WHERE nik = ? AND registrant <> ?")
+            let ownerOfNIK = try db.cachedStatement(
+                sql: "SELECT registrant FROM roster WHERE nik = ? AND registrant <> ?")
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM roster WHERE registrant = ?")
             for (index, entry) in entries.enumerated() {
-                if let owner = try String.fetchOne(ownerOfNIK, arguments: [entry.nik, entry.registrant]) {
-                    result.rejected[index] = "NIK \(entry.nik) already belongs to registrant \(owner)"
+                if let owner = try String.fetchOne(
+                    ownerOfNIK, arguments: [entry.nik, entry.registrant])
+                {
+                    result.rejected[index] =
+                        "NIK \(entry.nik) already belongs to registrant \(owner)"
                     continue
                 }
                 if try Bool.fetchOne(exists, arguments: [entry.registrant]) ?? false {
@@ -251,7 +283,10 @@ public final class SQLiteDoseStore: DoseStore {
         return try read { db in
             var byDose: [Int: Int] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose", arguments: range)
+                db,
+                sql:
+                    "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose",
+                arguments: range)
             {
                 let count: Int = try row.decode(atIndex: 1)
                 if count > 0 { byDose[try row.decode(atIndex: 0)] = count }
@@ -263,16 +298,21 @@ public final class SQLiteDoseStore: DoseStore {
                 arguments: range
             ).compactMap { row -> Statistics.Row? in
                 let count: Int = try row.decode(atIndex: 1)
-                return count > 0 ? Statistics.Row(key: try row.decode(atIndex: 0), count: count) : nil
+                return count > 0
+                    ? Statistics.Row(key: try row.decode(atIndex: 0), count: count) : nil
             }
             var scans: [String: Int] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome", arguments: range
+                db,
+                sql:
+                    "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome",
+                arguments: range
             ) {
                 scans[try row.decode(atIndex: 0)] = try row.decode(atIndex: 1)
             }
             return Statistics(
-                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension, rows: rows, scans: scans)
+                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension,
+                rows: rows, scans: scans)
         }
     }
 
@@ -281,7 +321,10 @@ public final class SQLiteDoseStore: DoseStore {
     }
 
     public func doses(registrant: String) throws(StoreError) -> [DoseRecord] {
-        try read { db in try DoseRecord.filter(Column("registrant") == registrant).order(Column("dose")).fetchAll(db) }
+        try read { db in
+            try DoseRecord.filter(Column("registrant") == registrant).order(Column("dose"))
+                .fetchAll(db)
+        }
     }
 
     public func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry? {
@@ -319,7 +362,8 @@ public final class SQLiteDoseStore: DoseStore {
                         dosesElsewhere: row["roster_doses_elsewhere"])
                 }
                 return RegistryDose(
-                    id: row["id"], record: try DoseRecord(row: row), registrant: registrant, lastRefusal: row["sync_refusal"])
+                    id: row["id"], record: try DoseRecord(row: row), registrant: registrant,
+                    lastRefusal: row["sync_refusal"])
             }
         }
     }
@@ -348,7 +392,9 @@ public final class SQLiteDoseStore: DoseStore {
             // The tallies give the total cheaply; the pending ones are few and have their own index.
             let total =
                 try Int.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?", arguments: range) ?? 0
+                    db,
+                    sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?",
+                    arguments: range) ?? 0
             let row = try Row.fetchOne(
                 db,
                 sql:
@@ -373,7 +419,9 @@ public final class SQLiteDoseStore: DoseStore {
                         value = try body(db)
                         return .commit
                     }
-                    guard let value else { fatalError("a committed transaction always sets its value") }
+                    guard let value else {
+                        fatalError("a committed transaction always sets its value")
+                    }
                     return value
                 }
             }
@@ -387,7 +435,9 @@ public final class SQLiteDoseStore: DoseStore {
         }
     }
 
-    private static func retryingBusy<T>(path: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+    private static func retryingBusy<T>(path: String, _ body: () throws(StoreError) -> T)
+        throws(StoreError) -> T
+    {
         var attempt = 0
         while true {
             do {
@@ -395,7 +445,8 @@ public final class SQLiteDoseStore: DoseStore {
             } catch .busy where attempt < busyRetries {
                 attempt += 1
                 // Random backoff, so stations that collided do not collide again in step.
-                Thread.sleep(forTimeInterval: Double.random(in: 0.01...0.05) * Double(min(attempt, 10)))
+                Thread.sleep(
+                    forTimeInterval: Double.random(in: 0.01...0.05) * Double(min(attempt, 10)))
             }
         }
     }
@@ -420,7 +471,8 @@ public final class SQLiteDoseStore: DoseStore {
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
                 throw .cannotOpen(path: path, reason: error.message ?? "cannot open")
             default:
-                throw .sqlite(code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
+                throw .sqlite(
+                    code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
             }
         } catch {
             throw .sqlite(code: -1, message: "\(error)")
@@ -438,16 +490,23 @@ extension DoseRecord: FetchableRecord, PersistableRecord {
         // (a damaged or hand-edited row) where the subscript would trap.
         let state: String = try row.decode(forColumn: "sync_state")
         guard let syncState = SyncState(rawValue: state) else {
-            throw DatabaseError(resultCode: .SQLITE_MISMATCH, message: "unknown sync_state \(StoreError.excerpt(state))")
+            throw DatabaseError(
+                resultCode: .SQLITE_MISMATCH,
+                message: "unknown sync_state \(StoreError.excerpt(state))")
         }
         self.init(
-            serial: try row.decode(forColumn: "serial"), registrant: try row.decode(forColumn: "registrant"),
+            serial: try row.decode(forColumn: "serial"),
+            registrant: try row.decode(forColumn: "registrant"),
             dose: try row.decode(forColumn: "dose"), vaccine: try row.decode(forColumn: "vaccine"),
             lot: try row.decode(forColumn: "lot"),
-            site: try row.decode(forColumn: "site"), ticketSite: try row.decode(forColumn: "ticket_site"),
-            priorityGroup: try row.decode(forColumn: "priority_group"), officer: try row.decode(forColumn: "officer"),
-            station: try row.decode(forColumn: "station"), administeredAt: try row.decode(forColumn: "administered_at"),
-            administeredDay: try row.decode(forColumn: "administered_day"), recordedAt: try row.decode(forColumn: "recorded_at"),
+            site: try row.decode(forColumn: "site"),
+            ticketSite: try row.decode(forColumn: "ticket_site"),
+            priorityGroup: try row.decode(forColumn: "priority_group"),
+            officer: try row.decode(forColumn: "officer"),
+            station: try row.decode(forColumn: "station"),
+            administeredAt: try row.decode(forColumn: "administered_at"),
+            administeredDay: try row.decode(forColumn: "administered_day"),
+            recordedAt: try row.decode(forColumn: "recorded_at"),
             syncState: syncState)
     }
 
@@ -471,7 +530,8 @@ extension DoseRecord: FetchableRecord, PersistableRecord {
 
 extension ScanLogEntry: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "scan_log"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy
+        .convertFromSnakeCase
 
     public func encode(to container: inout PersistenceContainer) {
         container["id"] = id
@@ -487,13 +547,17 @@ extension ScanLogEntry: FetchableRecord, PersistableRecord {
 
 extension RosterEntry: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "roster"
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy
+        .convertToSnakeCase
 
     public init(row: Row) throws {
         self.init(
-            registrant: try row.decode(forColumn: "registrant"), nik: try row.decode(forColumn: "nik"),
+            registrant: try row.decode(forColumn: "registrant"),
+            nik: try row.decode(forColumn: "nik"),
             name: try row.decode(forColumn: "name"),
-            birthDate: try row.decode(forColumn: "birth_date"), priorityGroup: try row.decode(forColumn: "priority_group"),
-            phone: try row.decode(forColumn: "phone"), dosesElsewhere: try row.decode(forColumn: "doses_elsewhere"))
+            birthDate: try row.decode(forColumn: "birth_date"),
+            priorityGroup: try row.decode(forColumn: "priority_group"),
+            phone: try row.decode(forColumn: "phone"),
+            dosesElsewhere: try row.decode(forColumn: "doses_elsewhere"))
     }
 }

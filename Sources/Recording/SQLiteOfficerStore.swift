@@ -22,7 +22,10 @@ extension SQLiteDoseStore: OfficerStore {
     }
 
     public func activeOfficer(tokenHash: String) throws(StoreError) -> Officer? {
-        try read { db in try Officer.filter(Column("token_hash") == tokenHash && Column("revoked_at") == nil).fetchOne(db) }
+        try read { db in
+            try Officer.filter(Column("token_hash") == tokenHash && Column("revoked_at") == nil)
+                .fetchOne(db)
+        }
     }
 
     public func revokeOfficer(name: String, at: Date) throws(OfficerError) {
@@ -49,6 +52,8 @@ extension SQLiteDoseStore: OfficerStore {
 
 extension Officer: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "officer"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy
+        .convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy
+        .convertToSnakeCase
 }

@@ -20,13 +20,18 @@ enum Schema {
     private static func createRoster(_ db: Database) throws {
         try db.create(table: "roster") { t in
             t.primaryKey("registrant", .text).check(
-                sql: "registrant <> '' AND registrant NOT GLOB '*[^0-9A-Z]*' AND length(registrant) <= 20")
-            t.column("nik", .text).notNull().unique().check(sql: "length(nik) = 16 AND nik NOT GLOB '*[^0-9]*'")
+                sql:
+                    "registrant <> '' AND registrant NOT GLOB '*[^0-9A-Z]*' AND length(registrant) <= 20"
+            )
+            t.column("nik", .text).notNull().unique().check(
+                sql: "length(nik) = 16 AND nik NOT GLOB '*[^0-9]*'")
             t.column("name", .text).notNull().check(sql: "name <> ''")
-            t.column("birth_date", .text).notNull().check(sql: "birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
+            t.column("birth_date", .text).notNull().check(
+                sql: "birth_date GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
             t.column("priority_group", .text).notNull().check(sql: "priority_group <> ''")
             t.column("phone", .text).notNull().defaults(to: "")
-            t.column("doses_elsewhere", .integer).notNull().defaults(to: 0).check(sql: "doses_elsewhere BETWEEN 0 AND 9")
+            t.column("doses_elsewhere", .integer).notNull().defaults(to: 0).check(
+                sql: "doses_elsewhere BETWEEN 0 AND 9")
         }
     }
 
@@ -47,7 +52,8 @@ enum Schema {
             t.column("administered_day", .text).notNull().check(
                 sql: "administered_day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'")
             t.column("recorded_at", .datetime).notNull()
-            t.column("sync_state", .text).notNull().defaults(to: "pending").check(sql: "sync_state IN ('pending', 'synced')")
+            t.column("sync_state", .text).notNull().defaults(to: "pending").check(
+                sql: "sync_state IN ('pending', 'synced')")
             // One dose per registrant and dose number; also serves lookups by registrant.
             t.uniqueKey(["registrant", "dose"])
         }
@@ -131,7 +137,8 @@ enum Schema {
         }
         // The station's real clock beside the claimed administration time (`--at`).
         try db.alter(table: "scan_log") { t in t.add(column: "clock_time", .datetime) }
-        let doseTimes = "\(isTimestamp("NEW.administered_at")) AND \(isTimestamp("NEW.recorded_at"))"
+        let doseTimes =
+            "\(isTimestamp("NEW.administered_at")) AND \(isTimestamp("NEW.recorded_at"))"
         let logTime = isTimestamp("NEW.time")
         try db.execute(
             sql: """

@@ -59,7 +59,10 @@ public struct Statistics: Hashable, Sendable {
     public var scans: [String: Int]
 
     /// Statistics with every field given.
-    public init(total: Int, byDose: [Int: Int], dimension: StatisticsDimension, rows: [Row], scans: [String: Int]) {
+    public init(
+        total: Int, byDose: [Int: Int], dimension: StatisticsDimension, rows: [Row],
+        scans: [String: Int]
+    ) {
         self.total = total
         self.byDose = byDose
         self.dimension = dimension
@@ -73,6 +76,7 @@ public struct Statistics: Hashable, Sendable {
     }
 
     private static let acceptedCodes: Set<String> = [
-        OutcomeCode.recorded.rawValue, OutcomeCode.recordedOtherSite.rawValue, OutcomeCode.alreadyRecorded.rawValue,
+        OutcomeCode.recorded.rawValue, OutcomeCode.recordedOtherSite.rawValue,
+        OutcomeCode.alreadyRecorded.rawValue,
     ]
 }

@@ -7,7 +7,8 @@ extension TicketFacts {
     /// The facts of a ticket whose signature was good.
     public init(_ ticket: Ticket) {
         self.init(
-            serial: ticket.serialText, registrant: ticket.registrant, dose: ticket.dose, vaccine: ticket.vaccine,
+            serial: ticket.serialText, registrant: ticket.registrant, dose: ticket.dose,
+            vaccine: ticket.vaccine,
             group: ticket.group.rawValue, site: ticket.site)
     }
 }
@@ -18,7 +19,9 @@ extension ScanInput {
         if verification.isValid, let ticket = verification.ticket {
             self = .ticket(TicketFacts(ticket))
         } else {
-            self = .refused(.unverified(verification.outcome), ticket: verification.ticket.map(TicketFacts.init))
+            self = .refused(
+                .unverified(verification.outcome), ticket: verification.ticket.map(TicketFacts.init)
+            )
         }
     }
 }
@@ -36,7 +39,8 @@ extension ScanInput {
 extension RecordingRules {
     /// Rules from a policy and the minimum intervals of a vaccine table.
     public init(policy: EligibilityPolicy, vaccines: VaccineTable) {
-        self.init(policy: policy) { code in vaccines.vaccine(code: code)?.minimumDaysBeforeNextDose }
+        self.init(policy: policy) { code in vaccines.vaccine(code: code)?.minimumDaysBeforeNextDose
+        }
     }
 }
 
@@ -55,7 +59,10 @@ public struct TicketRecorder: Sendable {
     public var jobs: Int
 
     /// A recorder with every part given.
-    public init(verifier: TicketVerifier, store: any DoseStore, rules: RecordingRules, context: ScanContext, jobs: Int) {
+    public init(
+        verifier: TicketVerifier, store: any DoseStore, rules: RecordingRules, context: ScanContext,
+        jobs: Int
+    ) {
         self.verifier = verifier
         self.store = store
         self.rules = rules
@@ -117,15 +124,28 @@ extension TicketRecorder {
     ///   - next: The next batch and a tag for it (line numbers, file names), or `nil` at the end.
     ///   - emit: Called on the caller's thread with each committed batch.
     /// - Throws: The first store error; later batches are then not recorded.
-    public func recordInOrder<Tag>(next: () -> (Tag, [ScanInput])?, emit: (Tag, [RecordingResult]) -> Void) throws(StoreError) {
+    public func recordInOrder<Tag>(
+        next: () -> (Tag, [ScanInput])?, emit: (Tag, [RecordingResult]) -> Void
+    ) throws(StoreError) {
         let queue = DispatchQueue(label: "vaxticket.commit")
         let failed = FailureFlag()
-        var inFlight: (tag: Tag, group: DispatchGroup, slot: ResultSlots<Result<[RecordingResult], StoreError>>)?
-        func finish(_ batch: (tag: Tag, group: DispatchGroup, slot: ResultSlots<Result<[RecordingResult], StoreError>>))
+        var inFlight:
+            (
+                tag: Tag, group: DispatchGroup,
+                slot: ResultSlots<Result<[RecordingResult], StoreError>>
+            )?
+        func finish(
+            _ batch: (
+                tag: Tag, group: DispatchGroup,
+                slot: ResultSlots<Result<[RecordingResult], StoreError>>
+            )
+        )
             throws(StoreError)
         {
             batch.group.wait()
-            guard let result = batch.slot.values.first else { fatalError("a finished commit always sets its result") }
+            guard let result = batch.slot.values.first else {
+                fatalError("a finished commit always sets its result")
+            }
             emit(batch.tag, try result.get())
         }
         while let (tag, scans) = next() {

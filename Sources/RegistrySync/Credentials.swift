@@ -2,7 +2,9 @@ import Foundation
 
 /// OAuth2 client credentials for the registry. Neither field is ever printed: `description`
 /// shows only the client id's length.
-public struct ClientCredentials: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct ClientCredentials: Hashable, Sendable, CustomStringConvertible,
+    CustomDebugStringConvertible
+{
     /// The client id.
     public var clientID: String
     /// The client secret.
@@ -24,12 +26,15 @@ public struct ClientCredentials: Hashable, Sendable, CustomStringConvertible, Cu
 
     /// The credentials from `VAXTICKET_SYNC_CLIENT_ID` and `VAXTICKET_SYNC_CLIENT_SECRET`, or
     /// `nil` when neither is set.
-    public static func fromEnvironment(_ environment: [String: String]) throws(SyncError) -> ClientCredentials? {
+    public static func fromEnvironment(_ environment: [String: String]) throws(SyncError)
+        -> ClientCredentials?
+    {
         let id = environment[idVariable] ?? ""
         let secret = environment[secretVariable] ?? ""
         if id.isEmpty && secret.isEmpty { return nil }
         guard !id.isEmpty, !secret.isEmpty else {
-            throw .credentials("set both \(idVariable) and \(secretVariable), or neither and give --credentials")
+            throw .credentials(
+                "set both \(idVariable) and \(secretVariable), or neither and give --credentials")
         }
         return ClientCredentials(clientID: id, clientSecret: secret)
     }
@@ -61,7 +66,9 @@ public struct ClientCredentials: Hashable, Sendable, CustomStringConvertible, Cu
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             file = try JSONDecoder().decode(File.self, from: data)
         } catch {
-            throw .credentials("\(path) is not a JSON object with string fields \"client_id\" and \"client_secret\"")
+            throw .credentials(
+                "\(path) is not a JSON object with string fields \"client_id\" and \"client_secret\""
+            )
         }
         guard !file.client_id.isEmpty, !file.client_secret.isEmpty else {
             throw .credentials("\(path) has an empty client_id or client_secret")

@@ -26,7 +26,8 @@ final class RegistryClient: Sendable {
     static let maxAnswerBytes = 64 * 1024 * 1024
 
     init(
-        endpoint: String, tokenURL: String, credentials: ClientCredentials, timeout: TimeInterval, retry: RetryPolicy,
+        endpoint: String, tokenURL: String, credentials: ClientCredentials, timeout: TimeInterval,
+        retry: RetryPolicy,
         report: @escaping @Sendable (SyncEvent) -> Void
     ) {
         var configuration = HTTPClient.Configuration()
@@ -115,22 +116,28 @@ final class RegistryClient: Sendable {
         do {
             answer = try await execute(request)
         } catch {
-            throw SyncError.unreachable(attempts: 1, lastProblem: "token endpoint: \(Self.describe(error))")
+            throw SyncError.unreachable(
+                attempts: 1, lastProblem: "token endpoint: \(Self.describe(error))")
         }
         switch answer.status {
         case 200...299:
             break
         case 429, 500...599:
-            throw SyncError.unreachable(attempts: 1, lastProblem: "token endpoint: HTTP \(answer.status)")
+            throw SyncError.unreachable(
+                attempts: 1, lastProblem: "token endpoint: HTTP \(answer.status)")
         default:
             let detail =
                 (try? JSONDecoder().decode(TokenError.self, from: answer.body)).map {
                     [$0.error, $0.error_description].compactMap { $0 }.joined(separator: ": ")
                 } ?? ""
-            throw SyncError.authenticationRefused(status: answer.status, detail: String(detail.prefix(200)))
+            throw SyncError.authenticationRefused(
+                status: answer.status, detail: String(detail.prefix(200)))
         }
-        guard let grant = try? JSONDecoder().decode(TokenGrant.self, from: answer.body), !grant.access_token.isEmpty else {
-            throw SyncError.unreachable(attempts: 1, lastProblem: "token endpoint: an answer without access_token")
+        guard let grant = try? JSONDecoder().decode(TokenGrant.self, from: answer.body),
+            !grant.access_token.isEmpty
+        else {
+            throw SyncError.unreachable(
+                attempts: 1, lastProblem: "token endpoint: an answer without access_token")
         }
         let lifetime = grant.expires_in?.seconds ?? 300
         await tokens.store(grant.access_token, lifetime: lifetime, now: Date())
@@ -143,7 +150,8 @@ final class RegistryClient: Sendable {
         let response = try await http.execute(request, deadline: deadline)
         let body = try await response.body.collect(upTo: Self.maxAnswerBytes)
         return RegistryAnswer(
-            status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After"),
+            status: Int(response.status.code),
+            retryAfter: response.headers.first(name: "Retry-After"),
             body: Data(body.readableBytesView))
     }
 

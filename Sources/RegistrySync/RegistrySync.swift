@@ -20,7 +20,8 @@ public enum SyncEvent: Sendable, CustomStringConvertible {
         case .progress(let done, let total): "\(done)/\(total) doses"
         case .heldBack(let dose): "held back \(dose.serial): \(dose.reason)"
         case .refused(let serial, let reason): "refused \(serial): \(Redaction.maskingNIKs(reason))"
-        case .retrying(let problem, let delay): "retrying in \(String(format: "%.1f", delay)) s: \(problem)"
+        case .retrying(let problem, let delay):
+            "retrying in \(String(format: "%.1f", delay)) s: \(problem)"
         case .tokenRenewed: "the registry refused the access token; fetched a new one"
         }
     }
@@ -111,7 +112,8 @@ public struct SyncConfiguration: Sendable {
 
     /// A configuration; `batchSize` 100 and a 30 s timeout by default.
     public init(
-        endpoint: String, tokenURL: String, credentials: ClientCredentials, batchSize: Int = 100, timeout: TimeInterval = 30,
+        endpoint: String, tokenURL: String, credentials: ClientCredentials, batchSize: Int = 100,
+        timeout: TimeInterval = 30,
         retry: RetryPolicy = .standard, mapping: ImmunizationMapping = ImmunizationMapping()
     ) {
         self.endpoint = endpoint
@@ -140,10 +142,13 @@ public struct RegistrySync: Sendable {
     }
 
     /// Runs once through the doses waiting in `store`, reporting as it goes.
-    public func run(store: any DoseStore, report: @escaping @Sendable (SyncEvent) -> Void = { _ in }) async -> SyncSummary {
+    public func run(
+        store: any DoseStore, report: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+    ) async -> SyncSummary {
         var summary = SyncSummary()
         for url in [configuration.endpoint, configuration.tokenURL] {
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil
+            guard let parsed = URL(string: url),
+                ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil
             else {
                 summary.stoppedBy = .badURL(url)
                 return summary
@@ -157,9 +162,12 @@ public struct RegistrySync: Sendable {
             return summary
         }
         let client = RegistryClient(
-            endpoint: configuration.endpoint, tokenURL: configuration.tokenURL, credentials: configuration.credentials,
+            endpoint: configuration.endpoint, tokenURL: configuration.tokenURL,
+            credentials: configuration.credentials,
             timeout: configuration.timeout, retry: configuration.retry, report: report)
-        var run = Run(configuration: configuration, store: store, client: client, report: report, total: total)
+        var run = Run(
+            configuration: configuration, store: store, client: client, report: report, total: total
+        )
         await run.all()
         await client.shutdown()
         return run.summary
@@ -199,7 +207,8 @@ private struct Run {
             let clock = Date()
             let page: [RegistryDose]
             do {
-                page = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, after: after, limit: batchSize))
+                page = try store.registryDoses(
+                    RegistryDoseQuery(unsyncedOnly: true, after: after, limit: batchSize))
             } catch {
                 summary.stoppedBy = .store(error)
                 break
@@ -220,7 +229,8 @@ private struct Run {
         var ready: [(serial: String, resource: Immunization)] = []
         for dose in page {
             do {
-                ready.append((dose.record.serial, try configuration.mapping.immunization(for: dose)))
+                ready.append(
+                    (dose.record.serial, try configuration.mapping.immunization(for: dose)))
             } catch {
                 let held = HeldBackDose(serial: dose.record.serial, reason: error)
                 summary.heldBack += 1
@@ -278,7 +288,9 @@ private struct Run {
             }
             let outcome = try? JSONDecoder().decode(OperationOutcome.self, from: answer.body)
             summary.timings.json += Date().timeIntervalSince(clock)
-            settle(serials, [.refused("HTTP \(answer.status): \(outcome?.text ?? "no OperationOutcome")")])
+            settle(
+                serials,
+                [.refused("HTTP \(answer.status): \(outcome?.text ?? "no OperationOutcome")")])
         default:
             // A redirect or another answer that confirms nothing: the doses wait for the next run.
             settle(serials, Array(repeating: .unconfirmed, count: serials.count))
@@ -301,11 +313,14 @@ private struct Run {
             return Array(repeating: .unconfirmed, count: count)
         }
         return entries.map { entry in
-            guard let response = entry.response, let status = response.statusCode else { return .unconfirmed }
+            guard let response = entry.response, let status = response.statusCode else {
+                return .unconfirmed
+            }
             switch status {
             case 201: return .created
             case 200...299: return .existed
-            case 400...499: return .refused("HTTP \(status): \(response.outcome?.text ?? response.status)")
+            case 400...499:
+                return .refused("HTTP \(status): \(response.outcome?.text ?? response.status)")
             default: return .unconfirmed
             }
         }

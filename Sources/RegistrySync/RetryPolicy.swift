@@ -13,10 +13,14 @@ public struct RetryPolicy: Hashable, Sendable {
     public var maxRetryAfter: TimeInterval
 
     /// The defaults: 6 attempts, 0.5 s doubling to at most 30 s, `Retry-After` up to 5 minutes.
-    public static let standard = RetryPolicy(maxAttempts: 6, baseDelay: 0.5, maxDelay: 30, maxRetryAfter: 300)
+    public static let standard = RetryPolicy(
+        maxAttempts: 6, baseDelay: 0.5, maxDelay: 30, maxRetryAfter: 300)
 
     /// A policy with every field given.
-    public init(maxAttempts: Int, baseDelay: TimeInterval, maxDelay: TimeInterval, maxRetryAfter: TimeInterval) {
+    public init(
+        maxAttempts: Int, baseDelay: TimeInterval, maxDelay: TimeInterval,
+        maxRetryAfter: TimeInterval
+    ) {
         self.maxAttempts = max(maxAttempts, 1)
         self.baseDelay = max(baseDelay, 0)
         self.maxDelay = max(maxDelay, 0)
@@ -37,7 +41,9 @@ public struct RetryPolicy: Hashable, Sendable {
 
     /// Parses a `Retry-After` header: seconds, or an HTTP date; `nil` when neither.
     public static func retryAfter(_ header: String?, now: Date = Date()) -> TimeInterval? {
-        guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
+        guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else {
+            return nil
+        }
         if let seconds = Int(header) { return seconds >= 0 ? TimeInterval(seconds) : nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")

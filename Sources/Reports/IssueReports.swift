@@ -173,5 +173,7 @@ public struct RosterImportReport: Encodable, Hashable, Sendable {
         try container.encode(errors, forKey: .errors)
     }
 
-    private enum CodingKeys: String, CodingKey { case rows, inserted, updated, refused, blank, errors }
+    private enum CodingKeys: String, CodingKey {
+        case rows, inserted, updated, refused, blank, errors
+    }
 }

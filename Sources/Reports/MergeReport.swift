@@ -48,10 +48,13 @@ public struct MergeReport: Encodable, Hashable, Sendable {
         conflictsAlreadyKnown = result.conflictsAlreadyKnown
         conflicts = result.conflicts.map { conflict in
             Conflict(
-                kind: conflict.kind.rawValue, registrant: conflict.incoming.registrant, dose: conflict.incoming.dose,
+                kind: conflict.kind.rawValue, registrant: conflict.incoming.registrant,
+                dose: conflict.incoming.dose,
                 serial: conflict.incoming.serial,
-                station: conflict.incoming.station, administeredAt: conflict.incoming.administeredAt,
-                existingSerial: conflict.existing.serial, existingStation: conflict.existing.station)
+                station: conflict.incoming.station,
+                administeredAt: conflict.incoming.administeredAt,
+                existingSerial: conflict.existing.serial, existingStation: conflict.existing.station
+            )
         }
     }
 }

@@ -57,7 +57,8 @@ public struct RecordReport: Encodable, Hashable, Sendable {
             group = ticket.group
             ticketSite = ticket.site
         }
-        if let record = result.dose, result.outcome.wroteDose || result.outcome == .alreadyRecorded {
+        if let record = result.dose, result.outcome.wroteDose || result.outcome == .alreadyRecorded
+        {
             lot = record.lot
             site = record.site
             officer = record.officer
@@ -92,7 +93,8 @@ public struct RecordReport: Encodable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case outcome, message, refused, line, file, serial, registrant, name, dose, vaccine, group, ticketSite, lot, site,
+        case outcome, message, refused, line, file, serial, registrant, name, dose, vaccine, group,
+            ticketSite, lot, site,
             officer, station
         case administeredAt, recordedAt, otherSerial
     }
@@ -117,9 +119,11 @@ public struct RecordTally: Hashable, Sendable {
     /// `record: 998 recorded, 2 already recorded, 3 refused (expired 2, bad_signature 1)`.
     public var summary: String {
         let recorded = (counts[.recorded] ?? 0) + (counts[.recordedOtherSite] ?? 0)
-        let refusedParts = counts.filter { code, _ in ![.recorded, .recordedOtherSite, .alreadyRecorded].contains(code) }
-            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
-            .map { "\($0.key.rawValue) \($0.value)" }
+        let refusedParts = counts.filter { code, _ in
+            ![.recorded, .recordedOtherSite, .alreadyRecorded].contains(code)
+        }
+        .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
+        .map { "\($0.key.rawValue) \($0.value)" }
         var text = "record: \(recorded) recorded"
         if let other = counts[.recordedOtherSite] { text += " (\(other) at another site)" }
         text += ", \(counts[.alreadyRecorded] ?? 0) already recorded, \(refused) refused"

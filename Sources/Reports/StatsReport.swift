@@ -33,7 +33,8 @@ public struct StatsReport: Encodable, Hashable, Sendable {
     public init(_ statistics: Statistics, query: StatisticsQuery, sync: SyncCounts) {
         self.sync = sync
         total = statistics.total
-        byDose = Dictionary(uniqueKeysWithValues: statistics.byDose.map { (String($0.key), $0.value) })
+        byDose = Dictionary(
+            uniqueKeysWithValues: statistics.byDose.map { (String($0.key), $0.value) })
         by = statistics.dimension.rawValue
         breakdown = statistics.rows.map { Row(key: $0.key, count: $0.count) }
         scans = statistics.scans
@@ -55,5 +56,7 @@ public struct StatsReport: Encodable, Hashable, Sendable {
         try container.encode(sync, forKey: .sync)
     }
 
-    private enum CodingKeys: String, CodingKey { case total, byDose, by, breakdown, scans, refusals, from, to, sync }
+    private enum CodingKeys: String, CodingKey {
+        case total, byDose, by, breakdown, scans, refusals, from, to, sync
+    }
 }

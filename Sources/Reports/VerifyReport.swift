@@ -63,16 +63,20 @@ public struct VerifyReport: Encodable, Hashable, Sendable {
     }
 
     /// The lines of one image: one per ticket, or one saying why there is none.
-    public static func lines(file: String, result: Result<[ScannedTicket], UnreadableImage>) -> [VerifyReport] {
+    public static func lines(file: String, result: Result<[ScannedTicket], UnreadableImage>)
+        -> [VerifyReport]
+    {
         switch result {
-        case .success(let tickets): tickets.map { VerifyReport(file: file, verification: $0.verification) }
+        case .success(let tickets):
+            tickets.map { VerifyReport(file: file, verification: $0.verification) }
         case .failure(let unreadable): [VerifyReport(file: file, unreadable: unreadable)]
         }
     }
 
     /// The columns of `verify --report`, in order.
     public static let csvHeader = [
-        "file", "status", "code", "message", "serial", "registrant", "dose", "vaccine", "group", "site", "validFrom",
+        "file", "status", "code", "message", "serial", "registrant", "dose", "vaccine", "group",
+        "site", "validFrom",
         "validUntil",
         "keyId",
     ]
@@ -80,7 +84,8 @@ public struct VerifyReport: Encodable, Hashable, Sendable {
     /// This line's cells, in the order of ``csvHeader``.
     public var csvCells: [String] {
         [
-            file, status.rawValue, code.rawValue, message, serial ?? "", registrant ?? "", dose.map(String.init) ?? "",
+            file, status.rawValue, code.rawValue, message, serial ?? "", registrant ?? "",
+            dose.map(String.init) ?? "",
             vaccine ?? "",
             group ?? "", site ?? "", validFrom ?? "", validUntil ?? "", keyId ?? "",
         ]
@@ -108,7 +113,10 @@ public struct VerifyTally: Hashable, Sendable {
 
     /// `3 tickets in 4 images: bad_signature 1, no_code 1, valid 2`.
     public func summary(images: Int) -> String {
-        let parts = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
-        return "\(tickets) tickets in \(images) images: " + (parts.isEmpty ? "nothing found" : parts.joined(separator: ", "))
+        let parts = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+            "\($0.key.rawValue) \($0.value)"
+        }
+        return "\(tickets) tickets in \(images) images: "
+            + (parts.isEmpty ? "nothing found" : parts.joined(separator: ", "))
     }
 }

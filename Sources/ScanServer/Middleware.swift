@@ -22,17 +22,21 @@ public struct ScanRequestContext: RequestContext {
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = ScanRequestContext
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
-    {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let start = ContinuousClock.now
         var status = 500
         defer {
             let elapsed = ContinuousClock.now - start
-            let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            let milliseconds =
+                Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds)
+                / 1e15
             context.logger.info(
                 "request",
                 metadata: [
-                    "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
+                    "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
+                    "status": "\(status)",
                     "ms": "\(String(format: "%.1f", milliseconds))",
                 ])
         }
@@ -53,19 +57,26 @@ struct AuthMiddleware: RouterMiddleware {
     typealias Context = ScanRequestContext
     let server: ScanServer
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response
-    {
-        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization], header.count > 7,
+            header.prefix(7).lowercased() == "bearer "
+        else {
             return unauthorized("send Authorization: Bearer TOKEN with an officer token")
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         // Only well-formed tokens reach the store; the hash, never the token, is looked up.
-        guard token.hasPrefix(OfficerToken.prefix), token.count <= 128 else { return unauthorized("the token is not valid") }
+        guard token.hasPrefix(OfficerToken.prefix), token.count <= 128 else {
+            return unauthorized("the token is not valid")
+        }
         let hash = OfficerToken.hash(token)
         let officers = server.officers
         let officer: Officer?
         do {
-            officer = try await server.onPool { () throws(StoreError) in try officers.activeOfficer(tokenHash: hash) }
+            officer = try await server.onPool { () throws(StoreError) in
+                try officers.activeOfficer(tokenHash: hash)
+            }
         } catch {
             return error.response
         }
@@ -75,7 +86,9 @@ struct AuthMiddleware: RouterMiddleware {
         context.logger[metadataKey: "officer"] = "\(officer.name)"
         if let wait = server.limiter.take(officer.name) {
             context.logger.notice("rate limited")
-            var response = ScanServer.error(.tooManyRequests, "rate_limited", "too many requests for this token; wait \(wait) s")
+            var response = ScanServer.error(
+                .tooManyRequests, "rate_limited", "too many requests for this token; wait \(wait) s"
+            )
             response.headers[.retryAfter] = String(wait)
             return response
         }

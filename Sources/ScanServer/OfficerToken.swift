@@ -28,7 +28,9 @@ public enum OfficerToken {
     }
 
     /// Adds an officer with a new token to `store` and returns the token, which is not kept.
-    public static func addOfficer(named name: String, site: String?, to store: any OfficerStore, at: Date = Date())
+    public static func addOfficer(
+        named name: String, site: String?, to store: any OfficerStore, at: Date = Date()
+    )
         throws(OfficerError) -> String
     {
         let token = generate()

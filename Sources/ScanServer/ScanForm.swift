@@ -34,7 +34,9 @@ struct ScanForm {
         parser.onBody = { chunk in current.writeBuffer(&chunk) }
         parser.onPartComplete = {
             let disposition = headers.first { $0.0.lowercased() == "content-disposition" }?.1 ?? ""
-            if let name = Self.fieldName(disposition), fields[name] == nil { fields[name] = current }
+            if let name = Self.fieldName(disposition), fields[name] == nil {
+                fields[name] = current
+            }
             headers = []
             current = ByteBuffer()
             complete = true

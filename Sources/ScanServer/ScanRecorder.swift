@@ -39,19 +39,27 @@ public final class ScanRecorder: Sendable {
 
     /// Reads and verifies `upload`, then records what it holds as `officer` at `station`:
     /// one result per ticket found (a photo can hold several), or one refusal.
-    public func record(_ upload: ScanUpload, officer: Officer, station: String, lot: String?, now: Date = Date())
+    public func record(
+        _ upload: ScanUpload, officer: Officer, station: String, lot: String?, now: Date = Date()
+    )
         throws(StoreError) -> [RecordingResult]
     {
-        let context = ScanContext(officer: officer.name, station: station, site: officer.site, lot: lot, administeredAt: nil)
+        let context = ScanContext(
+            officer: officer.name, station: station, site: officer.site, lot: lot,
+            administeredAt: nil)
         let scans: [ScanInput]
         switch upload {
         case .text(let text):
-            scans = [ScanInput(verifier.verify(text.trimmingCharacters(in: .whitespacesAndNewlines), at: now))]
+            scans = [
+                ScanInput(
+                    verifier.verify(text.trimmingCharacters(in: .whitespacesAndNewlines), at: now))
+            ]
         case .photo(let bytes):
             let day = CalendarDate(now, in: verifier.timeZone)
             let reader = readers.take()
             defer { readers.giveBack(reader) }
-            scans = ScanInput.scans(of: Result { () throws(UnreadableImage) in try reader.tickets(in: bytes, on: day) })
+            scans = ScanInput.scans(
+                of: Result { () throws(UnreadableImage) in try reader.tickets(in: bytes, on: day) })
         }
         return try store.record(scans, context: context, rules: rules)
     }

@@ -34,22 +34,28 @@ public final class ScanServer: Sendable {
         self.officers = officers
         self.logger = logger
         pool = WorkPool(threads: configuration.workers, queueLimit: configuration.queueLimit)
-        limiter = RateLimiter(perMinute: configuration.rateLimitPerMinute, burst: configuration.rateLimitBurst)
+        limiter = RateLimiter(
+            perMinute: configuration.rateLimitPerMinute, burst: configuration.rateLimitBurst)
     }
 
     /// The Hummingbird application; `onRunning` gets the port it listens on.
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
         Application(
             router: router(),
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "vaxticket"),
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "vaxticket"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
     }
 
     /// Serves until `SIGTERM` or `SIGINT`, then stops the work pool.
-    public func runUntilSignalled(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func runUntilSignalled(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        async throws
+    {
         do {
             try await application(onRunning: onRunning).runService()
         } catch {
@@ -99,9 +105,12 @@ public final class ScanServer: Sendable {
         default:
             return Self.error(
                 .unsupportedMediaType, "unsupported_media_type",
-                "send a photo (image/jpeg or image/png), a ticket text (text/plain) or a multipart form with a photo field")
+                "send a photo (image/jpeg or image/png), a ticket text (text/plain) or a multipart form with a photo field"
+            )
         }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > configuration.maxBodyBytes {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }),
+            length > configuration.maxBodyBytes
+        {
             return tooLarge()
         }
         let body: ByteBuffer
@@ -164,7 +173,8 @@ public final class ScanServer: Sendable {
         var dimension = StatisticsDimension.dose
         if let by = parameters.get("by") {
             guard let chosen = StatisticsDimension(rawValue: by) else {
-                return Self.error(.badRequest, "bad_request", "by must be one of dose, site, day, vaccine, group")
+                return Self.error(
+                    .badRequest, "bad_request", "by must be one of dose, site, day, vaccine, group")
             }
             dimension = chosen
         }
@@ -172,15 +182,20 @@ public final class ScanServer: Sendable {
         let to = parameters.get("to")
         for (name, value) in [("from", from), ("to", to)] {
             if let value, CalendarDate(iso: value) == nil {
-                return Self.error(.badRequest, "bad_request", "\(name) must be a date like 2021-08-23")
+                return Self.error(
+                    .badRequest, "bad_request", "\(name) must be a date like 2021-08-23")
             }
         }
-        if let from, let to, from > to { return Self.error(.badRequest, "bad_request", "from is after to") }
+        if let from, let to, from > to {
+            return Self.error(.badRequest, "bad_request", "from is after to")
+        }
         let query = StatisticsQuery(dimension: dimension, from: from, to: to)
         let store = scanner.store
         do {
             let report = try await onPool { () throws(StoreError) in
-                StatsReport(try store.statistics(query), query: query, sync: try store.syncCounts(from: from, to: to))
+                StatsReport(
+                    try store.statistics(query), query: query,
+                    sync: try store.syncCounts(from: from, to: to))
             }
             return Self.json(report)
         } catch {
@@ -189,39 +204,52 @@ public final class ScanServer: Sendable {
     }
 
     private func tooLarge() -> Response {
-        Self.error(.contentTooLarge, "payload_too_large", "the body is larger than \(configuration.maxBodyBytes) bytes")
+        Self.error(
+            .contentTooLarge, "payload_too_large",
+            "the body is larger than \(configuration.maxBodyBytes) bytes")
     }
 
     /// Runs store work on the pool; a full pool or a store failure becomes a `Refusal`.
-    func onPool<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T) async throws(Refusal) -> T {
+    func onPool<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T)
+        async throws(Refusal) -> T
+    {
         do {
             return try await pool.run { try body() }
         } catch is WorkPoolFull {
             throw Refusal(response: Self.busy("the server is busy; try again in a second"))
         } catch let error as StoreError {
-            if case .busy = error { throw Refusal(response: Self.busy("the database is busy; try again in a second")) }
+            if case .busy = error {
+                throw Refusal(response: Self.busy("the database is busy; try again in a second"))
+            }
             logger.error("store failed", metadata: ["code": "\(error.code)"])
             throw Refusal(
                 response: Self.error(
-                    .internalServerError, "store_error", "the database failed (\(error.code)); the scan was not recorded"))
+                    .internalServerError, "store_error",
+                    "the database failed (\(error.code)); the scan was not recorded"))
         } catch {
-            throw Refusal(response: Self.error(.internalServerError, "store_error", "the scan was not recorded"))
+            throw Refusal(
+                response: Self.error(
+                    .internalServerError, "store_error", "the scan was not recorded"))
         }
     }
 
     // MARK: - Responses
 
     /// Says how many tickets a photo held when it held more than the one answered.
+    // swift-format-ignore: NeverForceUnwrap
+    // A literal field name, valid by inspection.
     static let ticketsHeader = HTTPField.Name("X-VaxTicket-Tickets")!
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let data = (try? JSONLineWriter.encoder().encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response
+    {
         json(APIError(error: code, message: message), status: status)
     }
 
@@ -233,7 +261,9 @@ public final class ScanServer: Sendable {
 
     /// A 400 answer when `lot` or `station` is given but not 1 to 64 printable characters.
     static func fieldRefusal(lot: String?, station: String?) -> Response? {
-        if let lot, !isValidField(lot) { return error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters") }
+        if let lot, !isValidField(lot) {
+            return error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters")
+        }
         if let station, !isValidField(station) {
             return error(.badRequest, "bad_request", "station must be 1 to 64 printable characters")
         }
@@ -263,12 +293,15 @@ struct MediaType {
 
     init(_ header: String) {
         let parts = header.split(separator: ";", omittingEmptySubsequences: false)
-        type = (parts.first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        type = (parts.first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
+            .lowercased()
         for part in parts.dropFirst() {
             let pair = part.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+            }
             parameters[pair[0].trimmingCharacters(in: .whitespaces).lowercased()] = value
         }
     }

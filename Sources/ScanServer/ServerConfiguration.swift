@@ -19,7 +19,8 @@ public struct ServerConfiguration: Sendable {
 
     /// A configuration; the defaults suit one server behind a reverse proxy.
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 20 * 1024 * 1024, rateLimitPerMinute: Int = 120,
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 20 * 1024 * 1024,
+        rateLimitPerMinute: Int = 120,
         rateLimitBurst: Int = 20, workers: Int = ServerConfiguration.cores, queueLimit: Int = 64
     ) {
         self.host = host

@@ -32,7 +32,8 @@ public struct CardBatchSettings: Sendable {
 
     /// Settings with every field given.
     public init(
-        signer: TicketSigner, today: CalendarDate, validityDays: Int, language: CardLanguage = .indonesian, dpi: Int = 300,
+        signer: TicketSigner, today: CalendarDate, validityDays: Int,
+        language: CardLanguage = .indonesian, dpi: Int = 300,
         jobs: Int = ParallelBatch.defaultJobs
     ) {
         self.signer = signer
@@ -45,10 +46,13 @@ public struct CardBatchSettings: Sendable {
 
     /// The signed card for `request`: its name from the request, else from `names` (the roster).
     func card(for request: IssueRequest, names: [String: String]) throws(CardError) -> TicketCard {
-        let ticket = request.ticket(serial: TicketSerial.random(), keyID: signer.key.id, today: today, validityDays: validityDays)
+        let ticket = request.ticket(
+            serial: TicketSerial.random(), keyID: signer.key.id, today: today,
+            validityDays: validityDays)
         do {
             return try TicketCard(
-                signing: ticket, with: signer, name: request.name ?? names[request.registrant], siteName: request.siteName)
+                signing: ticket, with: signer, name: request.name ?? names[request.registrant],
+                siteName: request.siteName)
         } catch {
             throw .ticket(error)
         }
@@ -61,7 +65,8 @@ public enum CardBatch {
     /// carry names) into `folder`. `emit` gets each row's result in row order.
     /// - Parameter fileName: the file name for a row's line number and registrant.
     public static func writeCards(
-        _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings, folder: String,
+        _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings,
+        folder: String,
         fileName: @escaping @Sendable (Int, String) -> String, progress: () -> Void = {},
         emit: (Int, Result<IssuedCard, CardError>) -> Void
     ) throws(CardError) {
@@ -71,7 +76,9 @@ public enum CardBatch {
         ParallelBatch.run(
             count: pending.count, jobs: settings.jobs,
             makeState: { () -> Result<CardRenderer, CardError> in
-                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch {
+                do throws(CardError) {
+                    return .success(try CardRenderer(language: settings.language))
+                } catch {
                     return .failure(error)
                 }
             },
@@ -79,7 +86,8 @@ public enum CardBatch {
                 do throws(CardError) {
                     return .success(
                         try writeCard(
-                            pending[index], renderer: try renderer.get(), names: names, settings: settings, prefix: prefix,
+                            pending[index], renderer: try renderer.get(), names: names,
+                            settings: settings, prefix: prefix,
                             fileName: fileName))
                 } catch {
                     return .failure(error)
@@ -93,7 +101,8 @@ public enum CardBatch {
     }
 
     private static func writeCard(
-        _ row: IssuePlan.Pending, renderer: CardRenderer, names: [String: String], settings: CardBatchSettings, prefix: String,
+        _ row: IssuePlan.Pending, renderer: CardRenderer, names: [String: String],
+        settings: CardBatchSettings, prefix: String,
         fileName: (Int, String) -> String
     ) throws(CardError) -> IssuedCard {
         let card = try settings.card(for: row.request, names: names)
@@ -101,7 +110,8 @@ public enum CardBatch {
         let name = fileName(row.line, row.request.registrant)
         try write(png, to: prefix + name)
         return IssuedCard(
-            line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text, file: name)
+            line: row.line, registrant: row.request.registrant, serial: card.ticket.serial,
+            text: card.text, file: name)
     }
 
     static func write(_ png: [UInt8], to path: String) throws(CardError) {
@@ -120,7 +130,8 @@ public enum CardBatch {
     /// called for each row as it is signed or drawn. No rows, or none signed, write no file.
     /// - Parameter batch: the batch's name in every page's footer.
     public static func writeSheets(
-        _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings, path: String, batch: String,
+        _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings,
+        path: String, batch: String,
         progress: () -> Void = {}, emit: (Int, Result<IssuedCard, CardError>) -> Void
     ) throws(CardError) {
         var cards: [Result<TicketCard, CardError>] = []
@@ -128,14 +139,18 @@ public enum CardBatch {
         ParallelBatch.run(
             count: pending.count, jobs: settings.jobs, makeState: { () },
             work: { _, index -> Result<TicketCard, CardError> in
-                do throws(CardError) { return .success(try settings.card(for: pending[index].request, names: names)) } catch {
+                do throws(CardError) {
+                    return .success(try settings.card(for: pending[index].request, names: names))
+                } catch {
                     return .failure(error)
                 }
             },
             emit: { _, card in cards.append(card) }
         )
         // Only signed cards take a slot, so "page N of M" is known before the first page.
-        let signed = cards.reduce(0) { count, card in if case .success = card { count + 1 } else { count } }
+        let signed = cards.reduce(0) { count, card in
+            if case .success = card { count + 1 } else { count }
+        }
         var results: [Result<IssuedCard, CardError>] = []
         results.reserveCapacity(cards.count)
         let file = path.split(separator: "/").last.map(String.init) ?? path
@@ -152,13 +167,15 @@ public enum CardBatch {
                 results.append(
                     .success(
                         IssuedCard(
-                            line: row.line, registrant: row.request.registrant, serial: card.ticket.serial, text: card.text,
+                            line: row.line, registrant: row.request.registrant,
+                            serial: card.ticket.serial, text: card.text,
                             file: "\(file)#page=\(page)")))
                 signedCards.append(card)
             }
         }
         if signed > 0 {
-            try drawSheets(signedCards, settings: settings, path: path, batch: batch, progress: progress)
+            try drawSheets(
+                signedCards, settings: settings, path: path, batch: batch, progress: progress)
         }
         for (index, result) in results.enumerated() { emit(index, result) }
     }
@@ -168,24 +185,31 @@ extension CardBatch {
     /// Draws the pages on all cores, each into a recording, and adds them to the PDF in order
     /// on one thread: at most a page per core waits in memory.
     private static func drawSheets(
-        _ cards: [TicketCard], settings: CardBatchSettings, path: String, batch: String, progress: () -> Void
+        _ cards: [TicketCard], settings: CardBatchSettings, path: String, batch: String,
+        progress: () -> Void
     ) throws(CardError) {
-        let sheet = try SheetWriter(path: path, cardCount: cards.count, batch: batch, language: settings.language)
+        let sheet = try SheetWriter(
+            path: path, cardCount: cards.count, batch: batch, language: settings.language)
         let pages = SheetGeometry.pages(for: cards.count)
         var failure: CardError?
         ParallelBatch.run(
             count: pages, jobs: settings.jobs,
             makeState: { () -> Result<CardRenderer, CardError> in
-                do throws(CardError) { return .success(try CardRenderer(language: settings.language)) } catch {
+                do throws(CardError) {
+                    return .success(try CardRenderer(language: settings.language))
+                } catch {
                     return .failure(error)
                 }
             },
             work: { renderer, index -> Result<SheetPage, CardError> in
                 let first = index * SheetGeometry.cardsPerPage
-                let slice = Array(cards[first..<min(first + SheetGeometry.cardsPerPage, cards.count)])
+                let slice = Array(
+                    cards[first..<min(first + SheetGeometry.cardsPerPage, cards.count)])
                 do throws(CardError) {
                     return .success(
-                        try SheetWriter.page(slice, number: index + 1, of: pages, batch: batch, renderer: try renderer.get()))
+                        try SheetWriter.page(
+                            slice, number: index + 1, of: pages, batch: batch,
+                            renderer: try renderer.get()))
                 } catch {
                     return .failure(error)
                 }
@@ -207,11 +231,14 @@ extension CardBatch {
 
     /// Signs one card and writes it as a PNG at `path` (mode 0600).
     public static func writeCard(
-        _ request: IssueRequest, names: [String: String] = [:], settings: CardBatchSettings, to path: String
+        _ request: IssueRequest, names: [String: String] = [:], settings: CardBatchSettings,
+        to path: String
     ) throws(CardError) -> IssuedCard {
         let card = try settings.card(for: request, names: names)
         let png = try CardRenderer(language: settings.language).png(card, dpi: settings.dpi)
         try write(png, to: path)
-        return IssuedCard(line: 0, registrant: request.registrant, serial: card.ticket.serial, text: card.text, file: path)
+        return IssuedCard(
+            line: 0, registrant: request.registrant, serial: card.ticket.serial, text: card.text,
+            file: path)
     }
 }

@@ -61,7 +61,9 @@ public struct CardLayout {
         /// The area its glyphs' ink covers on the card.
         public var inkRect: Rectangle { offset(layout.inkExtents) }
 
-        private func offset(_ r: Rectangle) -> Rectangle { Rectangle(x: r.x + x, y: r.y + y, width: r.width, height: r.height) }
+        private func offset(_ r: Rectangle) -> Rectangle {
+            Rectangle(x: r.x + x, y: r.y + y, width: r.width, height: r.height)
+        }
     }
 
     /// The card's outline.
@@ -105,13 +107,18 @@ extension CardLayout {
         _ card: TicketCard, words: CardTexts, on canvas: Canvas, pixelsPerMillimetre: Double?
     ) throws(CardError) -> CardLayout {
         let code: QRCode
-        do { code = try QRCode(encoding: card.text, correction: .quartile) } catch { throw .qr(error) }
+        do { code = try QRCode(encoding: card.text, correction: .quartile) } catch {
+            throw .qr(error)
+        }
         let g = CardGeometry.self
         let dots = pixelsPerMillimetre ?? g.vectorDotsPerMillimetre
-        func snapUp(_ value: Double) -> Double { pixelsPerMillimetre.map { (value * $0).rounded(.up) / $0 } ?? value }
+        func snapUp(_ value: Double) -> Double {
+            pixelsPerMillimetre.map { (value * $0).rounded(.up) / $0 } ?? value
+        }
 
         let cardRect = Rectangle(x: 0, y: 0, width: g.width, height: g.height)
-        let frame = Rectangle(x: g.inset, y: g.inset, width: g.width - 2 * g.inset, height: g.height - 2 * g.inset)
+        let frame = Rectangle(
+            x: g.inset, y: g.inset, width: g.width - 2 * g.inset, height: g.height - 2 * g.inset)
         let header = Rectangle(x: frame.x, y: frame.y, width: frame.width, height: g.headerHeight)
 
         // The module is a whole number of dots, so the symbol is at least 30 mm wide and its
@@ -121,8 +128,11 @@ extension CardLayout {
         let quiet = Double(g.quietZoneModules) * module
         let side = Double(code.size) * module
         let symbol = Rectangle(
-            x: snapUp(frame.x + g.frameLine + quiet), y: snapUp(header.maxY + quiet), width: side, height: side)
-        let quietZone = Rectangle(x: symbol.x - quiet, y: symbol.y - quiet, width: side + 2 * quiet, height: side + 2 * quiet)
+            x: snapUp(frame.x + g.frameLine + quiet), y: snapUp(header.maxY + quiet), width: side,
+            height: side)
+        let quietZone = Rectangle(
+            x: symbol.x - quiet, y: symbol.y - quiet, width: side + 2 * quiet,
+            height: side + 2 * quiet)
 
         let right = frame.maxX - g.padding
         let instructionTop = quietZone.maxY + 0.3
@@ -131,20 +141,29 @@ extension CardLayout {
             height: frame.maxY - 1.0 - instructionTop)
         let textTop = header.maxY + 1.8
         let textBox = Rectangle(
-            x: quietZone.maxX + 0.5, y: textTop, width: right - quietZone.maxX - 0.5, height: instructionTop - 0.6 - textTop)
+            x: quietZone.maxX + 0.5, y: textTop, width: right - quietZone.maxX - 0.5,
+            height: instructionTop - 0.6 - textTop)
 
         var texts: [Text] = []
         // Header: the title on the left, the dose in a white badge on the right, both centred
         // on the band's middle line.
-        let dose = TextLayout(on: canvas, text: words.dose(card.ticket.dose), family: g.family, weight: .bold, size: 3.0)
+        let dose = TextLayout(
+            on: canvas, text: words.dose(card.ticket.dose), family: g.family, weight: .bold,
+            size: 3.0)
         let doseSize = dose.logicalExtents
         let badgeHeight = g.headerHeight - 3.2
         let doseBadge = Rectangle(
-            x: right + 0.5 - doseSize.width - 4, y: header.y + (g.headerHeight - badgeHeight) / 2, width: doseSize.width + 4,
+            x: right + 0.5 - doseSize.width - 4, y: header.y + (g.headerHeight - badgeHeight) / 2,
+            width: doseSize.width + 4,
             height: badgeHeight)
-        texts.append(Text(role: .dose, layout: dose, x: doseBadge.x + 2, y: header.y + (g.headerHeight - doseSize.height) / 2))
+        texts.append(
+            Text(
+                role: .dose, layout: dose, x: doseBadge.x + 2,
+                y: header.y + (g.headerHeight - doseSize.height) / 2))
         let titleWidth = doseBadge.x - 2 - (frame.x + g.padding)
-        let title = TextLayout(on: canvas, text: words.title, family: g.family, weight: .bold, size: 3.4, width: titleWidth)
+        let title = TextLayout(
+            on: canvas, text: words.title, family: g.family, weight: .bold, size: 3.4,
+            width: titleWidth)
         texts.append(
             Text(
                 role: .title, layout: title, x: frame.x + g.padding,
@@ -156,8 +175,10 @@ extension CardLayout {
         texts += instructions.texts
 
         return CardLayout(
-            card: cardRect, frame: frame, header: header, code: code, moduleSize: module, symbol: symbol, quietZone: quietZone,
-            textBox: textBox, instructionBox: instructionBox, doseBadge: doseBadge, texts: texts, nameLine: fields.nameLine,
+            card: cardRect, frame: frame, header: header, code: code, moduleSize: module,
+            symbol: symbol, quietZone: quietZone,
+            textBox: textBox, instructionBox: instructionBox, doseBadge: doseBadge, texts: texts,
+            nameLine: fields.nameLine,
             fieldScale: fields.scale, instructionScale: instructions.scale)
     }
 
@@ -186,9 +207,13 @@ extension CardLayout {
             Field(label: words.vaccineLabel, value: card.vaccineName, role: .value, maxLines: 2),
             Field(label: words.siteLabel, value: site, role: .value, maxLines: 2),
             Field(
-                label: words.validLabel, value: words.validity(from: ticket.validFrom, until: ticket.validUntil), role: .value,
+                label: words.validLabel,
+                value: words.validity(from: ticket.validFrom, until: ticket.validUntil),
+                role: .value,
                 maxLines: 2),
-            Field(label: words.serialLabel, value: groupedSerial(ticket.serial), role: .serial, maxLines: 1),
+            Field(
+                label: words.serialLabel, value: groupedSerial(ticket.serial), role: .serial,
+                maxLines: 1),
         ]
         var scale = 1.0
         while true {
@@ -211,7 +236,8 @@ extension CardLayout {
         for (index, field) in fields.enumerated() {
             if index > 0 { y += 1.05 * scale }
             let label = TextLayout(
-                on: canvas, text: field.label, family: g.family, weight: .semibold, size: 1.75 * scale, width: box.width)
+                on: canvas, text: field.label, family: g.family, weight: .semibold,
+                size: 1.75 * scale, width: box.width)
             texts.append(Text(role: .label, layout: label, x: box.x, y: y))
             y += label.logicalExtents.height
             let size: Double
@@ -224,14 +250,17 @@ extension CardLayout {
             }
             guard let text = field.value, !text.isEmpty else {
                 // No name: a line to write it on by hand, one name line high.
-                let probe = TextLayout(on: canvas, text: "Ag", family: family, weight: weight, size: size)
+                let probe = TextLayout(
+                    on: canvas, text: "Ag", family: family, weight: weight, size: size)
                 let height = probe.logicalExtents.height
-                nameLine = Rectangle(x: box.x, y: y + probe.baseline + 0.4, width: box.width, height: 0)
+                nameLine = Rectangle(
+                    x: box.x, y: y + probe.baseline + 0.4, width: box.width, height: 0)
                 y += height
                 continue
             }
             let value = TextLayout(
-                on: canvas, text: text, family: family, weight: weight, size: size, width: box.width, lineSpacing: 0.95)
+                on: canvas, text: text, family: family, weight: weight, size: size,
+                width: box.width, lineSpacing: 0.95)
             if truncating { value.limit(toLines: field.maxLines) }
             guard truncating || value.lineCount <= field.maxLines else { return nil }
             texts.append(Text(role: field.role, layout: value, x: box.x, y: y))
@@ -242,8 +271,9 @@ extension CardLayout {
     }
 
     /// The instruction lines, shrunk together until they fit their box.
-    private static func instructions(_ lines: [String], in outer: Rectangle, on canvas: Canvas) -> (texts: [Text], scale: Double)
-    {
+    private static func instructions(_ lines: [String], in outer: Rectangle, on canvas: Canvas) -> (
+        texts: [Text], scale: Double
+    ) {
         let box = inset(outer)
         var scale = 1.0
         while true {
@@ -251,7 +281,8 @@ extension CardLayout {
             var y = box.y + 0.9
             for line in lines {
                 let layout = TextLayout(
-                    on: canvas, text: line, family: CardGeometry.family, size: 2.15 * scale, width: box.width, lineSpacing: 0.95)
+                    on: canvas, text: line, family: CardGeometry.family, size: 2.15 * scale,
+                    width: box.width, lineSpacing: 0.95)
                 texts.append(Text(role: .instruction, layout: layout, x: box.x, y: y))
                 y += layout.logicalExtents.height
             }

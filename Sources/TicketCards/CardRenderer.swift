@@ -16,7 +16,8 @@ public final class CardRenderer {
     public init(language: CardLanguage = .indonesian) throws(CardError) {
         self.language = language
         let families = Fonts.installedFamilies()
-        for family in [CardGeometry.family, CardGeometry.monoFamily] where !families.contains(family) {
+        for family in [CardGeometry.family, CardGeometry.monoFamily]
+        where !families.contains(family) {
             throw .fontMissing(family)
         }
     }
@@ -39,11 +40,16 @@ public final class CardRenderer {
         do { return try PNG.encode(gray, dpi: dpi) } catch { throw .png(error) }
     }
 
-    private func raster(_ card: TicketCard, dpi: Int) throws(CardError) -> (canvas: Canvas, layout: CardLayout) {
+    private func raster(_ card: TicketCard, dpi: Int) throws(CardError) -> (
+        canvas: Canvas, layout: CardLayout
+    ) {
         guard Self.dpiRange.contains(dpi) else {
             throw .graphics(
                 GraphicsError(
-                    library: "cairo", message: "\(dpi) dpi is outside \(Self.dpiRange.lowerBound)...\(Self.dpiRange.upperBound)"))
+                    library: "cairo",
+                    message:
+                        "\(dpi) dpi is outside \(Self.dpiRange.lowerBound)...\(Self.dpiRange.upperBound)"
+                ))
         }
         let perMillimetre = Double(dpi) / 25.4
         let canvas: Canvas
@@ -55,14 +61,16 @@ public final class CardRenderer {
             throw .graphics(error)
         }
         canvas.scale(x: perMillimetre, y: perMillimetre)
-        let layout = try CardLayout.make(card, words: language.texts, on: canvas, pixelsPerMillimetre: perMillimetre)
+        let layout = try CardLayout.make(
+            card, words: language.texts, on: canvas, pixelsPerMillimetre: perMillimetre)
         return (canvas, layout)
     }
 
     /// Lays out and draws `card` with its top-left corner at the canvas's origin; the canvas is
     /// in millimetres.
     func drawCard(_ card: TicketCard, on canvas: Canvas) throws(CardError) {
-        let layout = try CardLayout.make(card, words: language.texts, on: canvas, pixelsPerMillimetre: nil)
+        let layout = try CardLayout.make(
+            card, words: language.texts, on: canvas, pixelsPerMillimetre: nil)
         try draw(layout, on: canvas, vector: true)
     }
 
@@ -95,13 +103,15 @@ public final class CardRenderer {
                 guard code.isDark(x, y) else { x += 1; continue }
                 let start = x
                 while x < code.size, code.isDark(x, y) { x += 1 }
-                runs.append(Rectangle(x: Double(start), y: Double(y), width: Double(x - start), height: 1))
+                runs.append(
+                    Rectangle(x: Double(start), y: Double(y), width: Double(x - start), height: 1))
             }
         }
         let symbol: Recording?
         if vector {
             do {
-                let recording = try Canvas.recording(width: Double(code.size), height: Double(code.size))
+                let recording = try Canvas.recording(
+                    width: Double(code.size), height: Double(code.size))
                 recording.setGray(0)
                 recording.fill(runs)
                 symbol = try recording.recorded()

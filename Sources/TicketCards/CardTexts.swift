@@ -56,7 +56,9 @@ public struct CardTexts: Hashable, Sendable {
             "Bawa kartu ini dan KTP ke lokasi vaksinasi pada tanggal berlaku.",
             "Jangan lipat atau coret kode QR. Kartu ini bukan sertifikat vaksin.",
         ],
-        months: ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
+        months: [
+            "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+        ],
         footer: "Batch {batch}  ·  halaman {page} dari {pages}",
         documentTitle: "Tiket vaksinasi, batch {batch}"
     )
@@ -74,7 +76,9 @@ public struct CardTexts: Hashable, Sendable {
             "Bring this card and your ID card to the site on a valid day.",
             "Do not fold or mark the QR code. This card is not a vaccine certificate.",
         ],
-        months: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+        months: [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ],
         footer: "Batch {batch}  ·  page {page} of {pages}",
         documentTitle: "Vaccination tickets, batch {batch}"
     )

@@ -28,7 +28,9 @@ public enum SheetGeometry {
     }
 
     /// The number of pages `cards` cards fill.
-    public static func pages(for cards: Int) -> Int { (max(0, cards) + cardsPerPage - 1) / cardsPerPage }
+    public static func pages(for cards: Int) -> Int {
+        (max(0, cards) + cardsPerPage - 1) / cardsPerPage
+    }
 }
 
 /// One A4 page of cards drawn ahead of time, in millimetres, ready to add to a ``SheetWriter``.
@@ -54,12 +56,15 @@ public final class SheetWriter {
     /// Creates the PDF at `path` (mode 0600: cards carry names) for exactly `cardCount` cards,
     /// so every footer can say "page N of M".
     /// - Parameter batch: the batch's name in the footer, e.g. the CSV's file name.
-    public init(path: String, cardCount: Int, batch: String, language: CardLanguage = .indonesian) throws(CardError) {
+    public init(path: String, cardCount: Int, batch: String, language: CardLanguage = .indonesian)
+        throws(CardError)
+    {
         renderer = try CardRenderer(language: language)
         let points = 72 / 25.4
         do {
             document = try PDFDocument(
-                path: path, width: SheetGeometry.width * points, height: SheetGeometry.height * points, privateToOwner: true,
+                path: path, width: SheetGeometry.width * points,
+                height: SheetGeometry.height * points, privateToOwner: true,
                 title: language.texts.documentTitle(batch: batch))
         } catch {
             throw .graphics(error)
@@ -77,7 +82,10 @@ public final class SheetWriter {
     public func add(_ card: TicketCard) throws(CardError) {
         guard count < expected else { throw .tooManyCards(expected: expected) }
         let slot = count % SheetGeometry.cardsPerPage
-        if slot == 0 { Self.drawFurniture(on: document.canvas, page: nextPage, of: pages, batch: batch, renderer: renderer) }
+        if slot == 0 {
+            Self.drawFurniture(
+                on: document.canvas, page: nextPage, of: pages, batch: batch, renderer: renderer)
+        }
         pageOpen = true
         try Self.draw(card, slot: slot, on: document.canvas, renderer: renderer)
         count += 1
@@ -114,11 +122,16 @@ public final class SheetWriter {
     public static func page(
         _ cards: [TicketCard], number: Int, of pages: Int, batch: String, renderer: CardRenderer
     ) throws(CardError) -> SheetPage {
-        guard cards.count <= SheetGeometry.cardsPerPage else { throw .tooManyCards(expected: SheetGeometry.cardsPerPage) }
+        guard cards.count <= SheetGeometry.cardsPerPage else {
+            throw .tooManyCards(expected: SheetGeometry.cardsPerPage)
+        }
         do {
-            let canvas = try Canvas.recording(width: SheetGeometry.width, height: SheetGeometry.height)
+            let canvas = try Canvas.recording(
+                width: SheetGeometry.width, height: SheetGeometry.height)
             drawFurniture(on: canvas, page: number, of: pages, batch: batch, renderer: renderer)
-            for (slot, card) in cards.enumerated() { try draw(card, slot: slot, on: canvas, renderer: renderer) }
+            for (slot, card) in cards.enumerated() {
+                try draw(card, slot: slot, on: canvas, renderer: renderer)
+            }
             return SheetPage(recording: try canvas.recorded(), cards: cards.count)
         } catch let error as CardError {
             throw error
@@ -129,7 +142,9 @@ public final class SheetWriter {
         }
     }
 
-    private static func draw(_ card: TicketCard, slot: Int, on canvas: Canvas, renderer: CardRenderer) throws(CardError) {
+    private static func draw(
+        _ card: TicketCard, slot: Int, on canvas: Canvas, renderer: CardRenderer
+    ) throws(CardError) {
         let rectangle = SheetGeometry.cardRectangle(slot: slot)
         try canvas.saving { () throws(CardError) in
             canvas.translate(x: rectangle.x, y: rectangle.y)
@@ -137,7 +152,9 @@ public final class SheetWriter {
         }
     }
 
-    private static func drawFurniture(on canvas: Canvas, page: Int, of pages: Int, batch: String, renderer: CardRenderer) {
+    private static func drawFurniture(
+        on canvas: Canvas, page: Int, of pages: Int, batch: String, renderer: CardRenderer
+    ) {
         let g = SheetGeometry.self
         let left = g.gridOrigin.x, top = g.gridOrigin.y
         let right = left + Double(g.columns) * CardGeometry.width
@@ -146,7 +163,8 @@ public final class SheetWriter {
         for column in 0...g.columns {
             let x = left + Double(column) * CardGeometry.width
             canvas.addLine(from: (x, top - g.markGap - g.markLength), to: (x, top - g.markGap))
-            canvas.addLine(from: (x, bottom + g.markGap), to: (x, bottom + g.markGap + g.markLength))
+            canvas.addLine(
+                from: (x, bottom + g.markGap), to: (x, bottom + g.markGap + g.markLength))
         }
         for row in 0...g.rows {
             let y = top + Double(row) * CardGeometry.height
@@ -155,7 +173,9 @@ public final class SheetWriter {
         }
         canvas.stroke(width: 0.2)
         let footer = TextLayout(
-            on: canvas, text: renderer.language.texts.footer(batch: batch, page: page, pages: pages), family: CardGeometry.family,
+            on: canvas,
+            text: renderer.language.texts.footer(batch: batch, page: page, pages: pages),
+            family: CardGeometry.family,
             size: 2.6, width: g.width - 2 * left, alignment: .center)
         canvas.setGray(0.3)
         canvas.draw(footer, x: left, y: bottom + g.markGap + g.markLength + 3)
@@ -170,7 +190,9 @@ extension SheetWriter {
         let first = prefix + "tickets.pdf"
         if replacing || !FileManager.default.fileExists(atPath: first) { return first }
         var number = 2
-        while FileManager.default.fileExists(atPath: prefix + "tickets-\(number).pdf") { number += 1 }
+        while FileManager.default.fileExists(atPath: prefix + "tickets-\(number).pdf") {
+            number += 1
+        }
         return prefix + "tickets-\(number).pdf"
     }
 }

@@ -19,7 +19,10 @@ public struct TicketCard: Hashable, Sendable {
     public var siteName: String?
 
     /// A card with every field given.
-    public init(ticket: Ticket, text: String, name: String? = nil, vaccineName: String, siteName: String? = nil) {
+    public init(
+        ticket: Ticket, text: String, name: String? = nil, vaccineName: String,
+        siteName: String? = nil
+    ) {
         self.ticket = ticket
         self.text = text
         self.name = name
@@ -28,7 +31,10 @@ public struct TicketCard: Hashable, Sendable {
     }
 
     /// Signs `ticket` with `signer` and takes the vaccine's name from the signer's table.
-    public init(signing ticket: Ticket, with signer: TicketSigner, name: String? = nil, siteName: String? = nil)
+    public init(
+        signing ticket: Ticket, with signer: TicketSigner, name: String? = nil,
+        siteName: String? = nil
+    )
         throws(TicketError)
     {
         let text = try signer.sign(ticket)
@@ -60,9 +66,11 @@ public enum CardError: Error, Hashable, Sendable, CustomStringConvertible {
         case .ticket(let error): "\(error)"
         case .graphics(let error): "\(error)"
         case .png(let error): "\(error)"
-        case .fontMissing(let family): "the font \(family) is not installed (scripts/bootstrap installs it)"
+        case .fontMissing(let family):
+            "the font \(family) is not installed (scripts/bootstrap installs it)"
         case .write(let path, let reason): "cannot write \(path): \(reason)"
-        case .tooManyCards(let expected): "the sheet was opened for \(expected) cards and given more"
+        case .tooManyCards(let expected):
+            "the sheet was opened for \(expected) cards and given more"
         }
     }
 }

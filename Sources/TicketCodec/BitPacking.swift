@@ -6,10 +6,14 @@ struct BitWriter {
     init(capacity: Int = 64) { bytes.reserveCapacity(capacity) }
 
     mutating func write(_ value: UInt64, bits: Int) {
-        precondition(bits <= 64 && (bits == 64 || value < (1 << UInt64(bits))), "value does not fit its bit width")
+        precondition(
+            bits <= 64 && (bits == 64 || value < (1 << UInt64(bits))),
+            "value does not fit its bit width")
         for shift in stride(from: bits - 1, through: 0, by: -1) {
             if bitCount % 8 == 0 { bytes.append(0) }
-            if (value >> UInt64(shift)) & 1 == 1 { bytes[bytes.count - 1] |= 0x80 >> UInt8(bitCount % 8) }
+            if (value >> UInt64(shift)) & 1 == 1 {
+                bytes[bytes.count - 1] |= 0x80 >> UInt8(bitCount % 8)
+            }
             bitCount += 1
         }
     }
@@ -50,7 +54,8 @@ enum CodePacking {
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
 
     static func value(of byte: UInt8) -> UInt64 {
-        byte <= UInt8(ascii: "9") ? UInt64(byte - UInt8(ascii: "0")) : UInt64(byte - UInt8(ascii: "A") + 10)
+        byte <= UInt8(ascii: "9")
+            ? UInt64(byte - UInt8(ascii: "0")) : UInt64(byte - UInt8(ascii: "A") + 10)
     }
 
     /// Digits: 10 bits per three, 7 for a last two, 4 for a last one.
@@ -65,13 +70,19 @@ enum CodePacking {
         }
     }
 
-    static func readDigits(count: Int, from reader: inout BitReader) -> Result<[UInt8], MalformedReason> {
+    static func readDigits(count: Int, from reader: inout BitReader) -> Result<
+        [UInt8], MalformedReason
+    > {
         var output: [UInt8] = []
         var remaining = count
         while remaining > 0 {
             let group = min(3, remaining)
-            guard let n = reader.read(bits: [0, 4, 7, 10][group]) else { return .failure(.truncated) }
-            guard n < [1, 10, 100, 1000][group] else { return .failure(.fieldOutOfRange("registrant")) }
+            guard let n = reader.read(bits: [0, 4, 7, 10][group]) else {
+                return .failure(.truncated)
+            }
+            guard n < [1, 10, 100, 1000][group] else {
+                return .failure(.fieldOutOfRange("registrant"))
+            }
             var digits: [UInt8] = []
             var rest = n
             for _ in 0..<group {
@@ -98,7 +109,9 @@ enum CodePacking {
         }
     }
 
-    static func readAlphanumeric(count: Int, field: String, from reader: inout BitReader) -> Result<[UInt8], MalformedReason> {
+    static func readAlphanumeric(count: Int, field: String, from reader: inout BitReader) -> Result<
+        [UInt8], MalformedReason
+    > {
         var output: [UInt8] = []
         var remaining = count
         while remaining > 0 {

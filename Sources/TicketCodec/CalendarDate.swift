@@ -12,7 +12,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     /// The date, or `nil` when the day does not exist (February 30th) or the year is outside 1...9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month) else { return nil }
-        guard (1...CalendarDate.daysInMonth(year: year, month: month)).contains(day) else { return nil }
+        guard (1...CalendarDate.daysInMonth(year: year, month: month)).contains(day) else {
+            return nil
+        }
         self.year = year
         self.month = month
         self.day = day
@@ -21,7 +23,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     /// Parses an ISO 8601 calendar date, exactly `YYYY-MM-DD`.
     public init?(iso text: String) {
         let bytes = Array(text.utf8)
-        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else {
+            return nil
+        }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
             for byte in bytes[range] {
@@ -30,7 +34,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
             }
             return value
         }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else {
+            return nil
+        }
         self.init(year: year, month: month, day: day)
     }
 
@@ -52,7 +58,8 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
 
     /// The calendar date of the instant `date` in `timeZone`.
     public init(_ date: Date, in timeZone: TimeZone) {
-        let seconds = Int((date.timeIntervalSince1970).rounded(.down)) + timeZone.secondsFromGMT(for: date)
+        let seconds =
+            Int((date.timeIntervalSince1970).rounded(.down)) + timeZone.secondsFromGMT(for: date)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         self.init(daysSince1970: days)
     }
@@ -72,12 +79,15 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
     public func start(in timeZone: TimeZone) -> Date {
         let midnightUTC = Date(timeIntervalSince1970: Double(daysSince1970) * 86_400)
         // The zone's offset at local midnight; asking twice settles a daylight-saving change.
-        let guess = midnightUTC.addingTimeInterval(-Double(timeZone.secondsFromGMT(for: midnightUTC)))
+        let guess = midnightUTC.addingTimeInterval(
+            -Double(timeZone.secondsFromGMT(for: midnightUTC)))
         return midnightUTC.addingTimeInterval(-Double(timeZone.secondsFromGMT(for: guess)))
     }
 
     /// The date `days` days later (earlier when negative).
-    public func adding(days: Int) -> CalendarDate { CalendarDate(daysSince1970: daysSince1970 + days) }
+    public func adding(days: Int) -> CalendarDate {
+        CalendarDate(daysSince1970: daysSince1970 + days)
+    }
 
     /// The number of days from this date to `other`, negative when `other` is earlier.
     public func days(to other: CalendarDate) -> Int { other.daysSince1970 - daysSince1970 }
@@ -101,7 +111,9 @@ public struct CalendarDate: Hashable, Comparable, Sendable, Codable, CustomStrin
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let date = CalendarDate(iso: text) else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "not a YYYY-MM-DD date: \(text)"))
+                .init(
+                    codingPath: decoder.codingPath,
+                    debugDescription: "not a YYYY-MM-DD date: \(text)"))
         }
         self = date
     }

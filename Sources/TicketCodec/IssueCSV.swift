@@ -24,7 +24,8 @@ public struct IssueRequest: Hashable, Sendable {
     /// A request with every field given.
     public init(
         registrant: String, dose: Int, vaccine: String, site: String, group: PriorityGroup? = nil,
-        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil, name: String? = nil, siteName: String? = nil
+        validFrom: CalendarDate? = nil, validUntil: CalendarDate? = nil, name: String? = nil,
+        siteName: String? = nil
     ) {
         self.registrant = registrant
         self.dose = dose
@@ -39,11 +40,15 @@ public struct IssueRequest: Hashable, Sendable {
 
     /// The ticket for this request: valid from `validFrom` or `today`, for `validityDays` days
     /// (the first day included) unless `validUntil` is given.
-    public func ticket(serial: UInt64, keyID: String, today: CalendarDate, validityDays: Int) -> Ticket {
+    public func ticket(serial: UInt64, keyID: String, today: CalendarDate, validityDays: Int)
+        -> Ticket
+    {
         let from = validFrom ?? today
         return Ticket(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, group: group ?? .general, site: site,
-            validFrom: from, validUntil: validUntil ?? from.adding(days: validityDays - 1), keyID: keyID)
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine,
+            group: group ?? .general, site: site,
+            validFrom: from, validUntil: validUntil ?? from.adding(days: validityDays - 1),
+            keyID: keyID)
     }
 }
 
@@ -68,7 +73,9 @@ public struct IssueRow: Hashable, Sendable {
 /// Optional `name` and `site_name` columns, anywhere in the header, are printed on cards only.
 public enum IssueCSV {
     /// The columns, in the required order.
-    public static let columns = ["registrant", "dose", "vaccine", "site", "group", "valid_from", "valid_until"]
+    public static let columns = [
+        "registrant", "dose", "vaccine", "site", "group", "valid_from", "valid_until",
+    ]
     /// Optional columns printed on cards, never signed into tickets, in any position.
     public static let cardColumns = ["name", "site_name"]
     /// The longest name or site name a card prints, in characters.
@@ -77,9 +84,13 @@ public enum IssueCSV {
     /// Parses a whole file with the CSV library (quoted commas, doubled quotes, CRLF, a BOM).
     /// Throws when the header is wrong; every other line comes back as a row or a failure with
     /// its line number, except blank lines, which ``IssueCSV/blankLines(in:)`` counts.
-    public static func parse(_ text: String, vaccines: VaccineTable = .builtIn) throws(IssueRowError) -> [IssueRow] {
+    public static func parse(_ text: String, vaccines: VaccineTable = .builtIn)
+        throws(IssueRowError) -> [IssueRow]
+    {
         let lines = CSVFile.lines(of: text)
-        guard let header = lines.first else { throw IssueRowError(line: 1, reason: "the file is empty") }
+        guard let header = lines.first else {
+            throw IssueRowError(line: 1, reason: "the file is empty")
+        }
         guard case .success(let headerCells) = header.fields else {
             throw IssueRowError(line: 1, reason: "the header cannot be read as CSV")
         }
@@ -89,15 +100,25 @@ public enum IssueCSV {
         let cardColumnIndices = [nameColumn, siteNameColumn].compactMap { $0 }.sorted(by: >)
         var names = headerNames
         for index in cardColumnIndices { names.remove(at: index) }
-        guard names.count >= 4, names.count <= columns.count, names == Array(columns.prefix(names.count)) else {
-            throw IssueRowError(line: 1, reason: "the header must be \(columns.joined(separator: ",")) (the last three optional)")
+        guard names.count >= 4, names.count <= columns.count,
+            names == Array(columns.prefix(names.count))
+        else {
+            throw IssueRowError(
+                line: 1,
+                reason:
+                    "the header must be \(columns.joined(separator: ",")) (the last three optional)"
+            )
         }
         var rows: [IssueRow] = []
         for line in lines.dropFirst() where !line.isBlank {
             let number = line.number
             guard case .success(let allCells) = line.fields else {
                 if case .failure(let error) = line.fields {
-                    rows.append(IssueRow(line: number, request: .failure(IssueRowError(line: number, reason: error.description))))
+                    rows.append(
+                        IssueRow(
+                            line: number,
+                            request: .failure(
+                                IssueRowError(line: number, reason: error.description))))
                 }
                 continue
             }
@@ -107,7 +128,10 @@ public enum IssueCSV {
             for index in cardColumnIndices where index < cells.count { cells.remove(at: index) }
             var result = request(cells, line: number, vaccines: vaccines)
             if case .success(var parsed) = result {
-                switch (cardText(name, column: "name", line: number), cardText(siteName, column: "site_name", line: number)) {
+                switch (
+                    cardText(name, column: "name", line: number),
+                    cardText(siteName, column: "site_name", line: number)
+                ) {
                 case (.success(let name), .success(let siteName)):
                     parsed.name = name
                     parsed.siteName = siteName
@@ -127,35 +151,56 @@ public enum IssueCSV {
     }
 
     /// A name cell: empty is `nil`; control characters and overlong names are refused.
-    static func cardText(_ cell: String?, column: String, line: Int) -> Result<String?, IssueRowError> {
+    static func cardText(_ cell: String?, column: String, line: Int) -> Result<
+        String?, IssueRowError
+    > {
         guard let cell, !cell.isEmpty else { return .success(nil) }
         guard cell.count <= maxNameLength else {
-            return .failure(IssueRowError(line: line, reason: "\(column) is longer than \(maxNameLength) characters"))
+            return .failure(
+                IssueRowError(
+                    line: line, reason: "\(column) is longer than \(maxNameLength) characters"))
         }
-        guard !cell.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            return .failure(IssueRowError(line: line, reason: "\(column) holds a control character"))
+        guard !cell.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            return .failure(
+                IssueRowError(line: line, reason: "\(column) holds a control character"))
         }
         return .success(cell)
     }
 
-    static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<IssueRequest, IssueRowError> {
-        func fail(_ reason: String) -> Result<IssueRequest, IssueRowError> { .failure(IssueRowError(line: line, reason: reason)) }
-        guard (4...columns.count).contains(cells.count) else { return fail("expected 4 to 7 fields, found \(cells.count)") }
-        func cell(_ index: Int) -> String? { index < cells.count && !cells[index].isEmpty ? cells[index] : nil }
+    static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<
+        IssueRequest, IssueRowError
+    > {
+        func fail(_ reason: String) -> Result<IssueRequest, IssueRowError> {
+            .failure(IssueRowError(line: line, reason: reason))
+        }
+        guard (4...columns.count).contains(cells.count) else {
+            return fail("expected 4 to 7 fields, found \(cells.count)")
+        }
+        func cell(_ index: Int) -> String? {
+            index < cells.count && !cells[index].isEmpty ? cells[index] : nil
+        }
         let registrant = cells[0]
         guard registrant.isCode(maxLength: 20) else {
-            return fail("registrant \"\(FreeText.excerpt(registrant))\" is not 1 to 20 digits and uppercase letters")
+            return fail(
+                "registrant \"\(FreeText.excerpt(registrant))\" is not 1 to 20 digits and uppercase letters"
+            )
         }
         guard let dose = Int(cells[1]), (1...9).contains(dose) else {
             return fail("dose \"\(FreeText.excerpt(cells[1]))\" is not 1 to 9")
         }
-        guard vaccines.vaccine(code: cells[2]) != nil else { return fail("unknown vaccine \"\(FreeText.excerpt(cells[2]))\"") }
+        guard vaccines.vaccine(code: cells[2]) != nil else {
+            return fail("unknown vaccine \"\(FreeText.excerpt(cells[2]))\"")
+        }
         guard cells[3].isCode(maxLength: 8) else {
-            return fail("site \"\(FreeText.excerpt(cells[3]))\" is not 1 to 8 digits and uppercase letters")
+            return fail(
+                "site \"\(FreeText.excerpt(cells[3]))\" is not 1 to 8 digits and uppercase letters")
         }
         var group: PriorityGroup?
         if let text = cell(4) {
-            guard let value = PriorityGroup(rawValue: text) else { return fail("unknown group \"\(FreeText.excerpt(text))\"") }
+            guard let value = PriorityGroup(rawValue: text) else {
+                return fail("unknown group \"\(FreeText.excerpt(text))\"")
+            }
             group = value
         }
         var from: CalendarDate?
@@ -172,10 +217,13 @@ public enum IssueCSV {
             }
             until = value
         }
-        if let from, let until, until < from { return fail("valid_until \(until) is before valid_from \(from)") }
+        if let from, let until, until < from {
+            return fail("valid_until \(until) is before valid_from \(from)")
+        }
         return .success(
             IssueRequest(
-                registrant: registrant, dose: dose, vaccine: cells[2], site: cells[3], group: group, validFrom: from,
+                registrant: registrant, dose: dose, vaccine: cells[2], site: cells[3], group: group,
+                validFrom: from,
                 validUntil: until))
     }
 }
@@ -252,7 +300,9 @@ public struct IssuePlan: Hashable, Sendable {
             case .failure(let error):
                 errors.append(error)
             case .success(let request):
-                if issued.contains(IssueManifest.IssuedRow(row: row.line, registrant: request.registrant)) {
+                if issued.contains(
+                    IssueManifest.IssuedRow(row: row.line, registrant: request.registrant))
+                {
                     skipped += 1
                 } else {
                     pending.append(Pending(line: row.line, request: request))

@@ -12,7 +12,9 @@ public enum KeyState: String, CaseIterable, Hashable, Sendable, Codable {
 }
 
 /// A signing key: an id, a 256-bit secret that is never printed, a creation time and a state.
-public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
     /// The id written into tickets: 1 to 8 digits and uppercase letters.
     public let id: String
     /// When the key was made.
@@ -28,7 +30,10 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     var secret: SymmetricKey { SymmetricKey(data: secretBytes) }
 
     /// A key with a given secret (at least 16 bytes), e.g. from a test vector.
-    public init(id: String, secret: [UInt8], created: Date, state: KeyState = .active, stoppedSigning: Date? = nil)
+    public init(
+        id: String, secret: [UInt8], created: Date, state: KeyState = .active,
+        stoppedSigning: Date? = nil
+    )
         throws(KeyringError)
     {
         guard id.isCode(maxLength: 8) else { throw .invalidKeyID(id) }
@@ -41,7 +46,9 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     }
 
     /// A key with a fresh random 256-bit secret.
-    public static func generate(id: String, created: Date = Date(), state: KeyState = .active) throws(KeyringError) -> Key {
+    public static func generate(id: String, created: Date = Date(), state: KeyState = .active)
+        throws(KeyringError) -> Key
+    {
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return try Key(id: id, secret: secret, created: created, state: state)
@@ -50,11 +57,17 @@ public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStrin
     public var description: String { "Key(\(id), \(state.rawValue), secret hidden)" }
     public var debugDescription: String { description }
     public var customMirror: Mirror {
-        Mirror(self, children: ["id": id, "created": created, "state": state, "stoppedSigning": stoppedSigning as Any])
+        Mirror(
+            self,
+            children: [
+                "id": id, "created": created, "state": state,
+                "stoppedSigning": stoppedSigning as Any,
+            ])
     }
 
     public static func == (lhs: Key, rhs: Key) -> Bool {
-        lhs.id == rhs.id && lhs.created == rhs.created && lhs.state == rhs.state && lhs.stoppedSigning == rhs.stoppedSigning
+        lhs.id == rhs.id && lhs.created == rhs.created && lhs.state == rhs.state
+            && lhs.stoppedSigning == rhs.stoppedSigning
             && TicketTag.constantTimeEqual(lhs.secretBytes, rhs.secretBytes)
     }
 

@@ -65,19 +65,24 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
                 + "this keyring is refused (run `chmod 600 \(path)`)"
         case .io(let path, let reason): "keyring \(path): \(reason)"
         case .malformed(let path, let reason): "keyring \(path) is malformed: \(reason)"
-        case .alreadyExists(let path): "a keyring already exists at \(path) (use `vaxticket keys rotate` to add a key)"
+        case .alreadyExists(let path):
+            "a keyring already exists at \(path) (use `vaxticket keys rotate` to add a key)"
         case .unknownKey(let id): "no key with id \(FreeText.excerpt(id)) in the keyring"
-        case .duplicateKey(let id): "a key with id \(FreeText.excerpt(id)) is already in the keyring"
-        case .invalidKeyID(let id): "key id \"\(FreeText.excerpt(id))\" is not 1 to 8 digits and uppercase letters"
+        case .duplicateKey(let id):
+            "a key with id \(FreeText.excerpt(id)) is already in the keyring"
+        case .invalidKeyID(let id):
+            "key id \"\(FreeText.excerpt(id))\" is not 1 to 8 digits and uppercase letters"
         case .shortSecret(let id): "the secret of key \(id) is shorter than 16 bytes"
-        case .noActiveKey(let path): "keyring \(path) has no active key (run `vaxticket keys rotate`)"
+        case .noActiveKey(let path):
+            "keyring \(path) has no active key (run `vaxticket keys rotate`)"
         case .symbolicLink(let path, let target):
             "keyring \(path) is a symbolic link to \(target); a keyring is never read through a link, "
                 + "which someone else could point elsewhere: pass the real file with --keyring \(target)"
         case .notARegularFile(let path): "keyring \(path) is not a regular file"
         case .wrongOwner(let path, let owner):
             "keyring \(path) belongs to user \(owner), not to you (\(getuid())); it is refused: a keyring is only trusted from its owner"
-        case .locked(let path): "keyring \(path) stayed locked by another vaxticket command; try again"
+        case .locked(let path):
+            "keyring \(path) stayed locked by another vaxticket command; try again"
         }
     }
 }
@@ -110,24 +115,32 @@ public struct Keyring: Sendable, Hashable {
     public static let revocationFileName = "revoked.txt"
 
     /// A keyring holding `keys`.
-    public init(keys: [Key] = [], note: String? = nil, maxValidityDays: Int = Keyring.defaultMaxValidityDays) {
+    public init(
+        keys: [Key] = [], note: String? = nil, maxValidityDays: Int = Keyring.defaultMaxValidityDays
+    ) {
         self.keys = keys
         self.note = note
         self.maxValidityDays = maxValidityDays
     }
 
     /// The keyring path: `explicit` (the `--keyring` flag) if given, else `VAXTICKET_KEYRING`, else ``defaultPath``.
-    public static func resolvePath(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func resolvePath(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         -> String
     {
         if let explicit, !explicit.isEmpty { return explicit }
-        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }
+        if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
         return defaultPath
     }
 
     /// The revocation list's path for the keyring at `keyringPath`.
     public static func revocationPath(forKeyringAt keyringPath: String) -> String {
-        URL(fileURLWithPath: keyringPath).deletingLastPathComponent().appendingPathComponent(revocationFileName).path
+        URL(fileURLWithPath: keyringPath).deletingLastPathComponent().appendingPathComponent(
+            revocationFileName
+        ).path
     }
 
     /// The key with this id.
@@ -139,7 +152,9 @@ public struct Keyring: Sendable, Hashable {
     /// Revokes `serial` with an optional reason (no control characters). Returns false when it
     /// was already revoked (the first revocation is kept).
     @discardableResult
-    public mutating func revoke(_ serial: UInt64, reason: String? = nil, now: Date = Date()) throws(KeyringError) -> Bool {
+    public mutating func revoke(_ serial: UInt64, reason: String? = nil, now: Date = Date())
+        throws(KeyringError) -> Bool
+    {
         if let reason, let problem = FreeText.problem(in: reason) {
             throw .malformed(path: "(revocation)", reason: "the reason \(problem)")
         }
@@ -153,13 +168,16 @@ public struct Keyring: Sendable, Hashable {
 
     /// An id for a new key: `K` and the next number after the largest `K<number>` id.
     public func nextKeyID() -> String {
-        let numbers = keys.compactMap { key in key.id.hasPrefix("K") ? Int(key.id.dropFirst()) : nil }
+        let numbers = keys.compactMap { key in key.id.hasPrefix("K") ? Int(key.id.dropFirst()) : nil
+        }
         return "K\((numbers.max() ?? 0) + 1)"
     }
 
     /// Adds a new active key and makes every other active key verify-only. Returns the new key.
     @discardableResult
-    public mutating func rotate(newID: String? = nil, now: Date = Date()) throws(KeyringError) -> Key {
+    public mutating func rotate(newID: String? = nil, now: Date = Date()) throws(KeyringError)
+        -> Key
+    {
         let id = newID ?? nextKeyID()
         guard key(id: id) == nil else { throw .duplicateKey(id) }
         let key = try Key.generate(id: id, created: now, state: .active)
@@ -218,10 +236,13 @@ public struct Keyring: Sendable, Hashable {
         } catch {
             throw .malformed(path: path, reason: "not keyring JSON")
         }
-        guard file.format == format else { throw .malformed(path: path, reason: "unknown format \"\(file.format)\"") }
+        guard file.format == format else {
+            throw .malformed(path: path, reason: "unknown format \"\(file.format)\"")
+        }
         let maxValidityDays = file.maxValidityDays ?? defaultMaxValidityDays
         guard (1...maxValidityDaysLimit).contains(maxValidityDays) else {
-            throw .malformed(path: path, reason: "maxValidityDays must be 1 to \(maxValidityDaysLimit)")
+            throw .malformed(
+                path: path, reason: "maxValidityDays must be 1 to \(maxValidityDaysLimit)")
         }
         var keys: [Key] = []
         for entry in file.keys {
@@ -234,23 +255,31 @@ public struct Keyring: Sendable, Hashable {
             var stopped: Date?
             if let text = entry.stoppedSigning {
                 guard let date = parseTimestamp(text) else {
-                    throw .malformed(path: path, reason: "key \(entry.id) has a bad stoppedSigning time")
+                    throw .malformed(
+                        path: path, reason: "key \(entry.id) has a bad stoppedSigning time")
                 }
                 stopped = date
             }
-            guard !keys.contains(where: { $0.id == entry.id }) else { throw .duplicateKey(entry.id) }
+            guard !keys.contains(where: { $0.id == entry.id }) else {
+                throw .duplicateKey(entry.id)
+            }
             keys.append(
-                try Key(id: entry.id, secret: Array(secret), created: created, state: entry.state, stoppedSigning: stopped))
+                try Key(
+                    id: entry.id, secret: Array(secret), created: created, state: entry.state,
+                    stoppedSigning: stopped))
         }
         // A keyring written before stop times were kept: a key that no longer signs stopped
         // when the next key was made (rotation makes the new key and demotes the old at once);
         // with no newer key, when it was itself made, the strictest reading.
-        for index in keys.indices where keys[index].state != .active && keys[index].stoppedSigning == nil {
+        for index in keys.indices
+        where keys[index].state != .active && keys[index].stoppedSigning == nil {
             keys[index].stoppedSigning = keys[(index + 1)...].first?.created ?? keys[index].created
         }
         var ring = Keyring(keys: keys, note: file.note, maxValidityDays: maxValidityDays)
         for entry in file.revoked ?? [] {
-            guard let serial = TicketSerial.parse(entry.serial), let date = parseTimestamp(entry.revoked) else {
+            guard let serial = TicketSerial.parse(entry.serial),
+                let date = parseTimestamp(entry.revoked)
+            else {
                 throw .malformed(path: path, reason: "a revocation has a bad serial or time")
             }
             ring.revocations.append(Revocation(serial: serial, reason: entry.reason, revoked: date))
@@ -262,12 +291,14 @@ public struct Keyring: Sendable, Hashable {
     static func readPrivateFile(_ path: String) throws(KeyringError) -> Data {
         let descriptor: FileDescriptor
         do {
-            descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking])
+            descriptor = try FileDescriptor.open(
+                FilePath(path), .readOnly, options: [.noFollow, .closeOnExec, .nonBlocking])
         } catch {
             let code = error as? Errno
             if code == .noSuchFileOrDirectory { throw .notFound(path) }
             if code == .tooManySymbolicLinkLevels || code == .tooManyLinks {
-                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
+                let target =
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "?"
                 throw .symbolicLink(path: path, target: target)
             }
             throw .io(path: path, reason: "\(error)")
@@ -281,7 +312,9 @@ public struct Keyring: Sendable, Hashable {
             throw .io(path: path, reason: error.description)
         }
         guard info.type == .regular else { throw .notARegularFile(path) }
-        guard info.userID.rawValue == geteuid() else { throw .wrongOwner(path: path, owner: Int(info.userID.rawValue)) }
+        guard info.userID.rawValue == geteuid() else {
+            throw .wrongOwner(path: path, owner: Int(info.userID.rawValue))
+        }
         let mode = Int(info.permissions.rawValue & 0o7777)
         guard mode & 0o077 == 0 else { throw .tooOpen(path: path, mode: mode) }
         do {
@@ -295,14 +328,17 @@ public struct Keyring: Sendable, Hashable {
     /// lock (flock(2) on `<path>.lock`, mode 0600) from before the read until after the write,
     /// so two `keys rotate`, `keys retire` or `revoke` at once cannot lose an update.
     @discardableResult
-    public static func update<T>(at path: String, _ change: (inout Keyring) throws(KeyringError) -> T) throws(KeyringError) -> T {
+    public static func update<T>(
+        at path: String, _ change: (inout Keyring) throws(KeyringError) -> T
+    ) throws(KeyringError) -> T {
         // A missing keyring is reported as such, before a lock file is made beside it.
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path) }
         let lockPath = path + ".lock"
         let lock: FileDescriptor
         do {
             lock = try FileDescriptor.open(
-                FilePath(lockPath), .readWrite, options: [.create, .noFollow, .closeOnExec], permissions: .ownerReadWrite)
+                FilePath(lockPath), .readWrite, options: [.create, .noFollow, .closeOnExec],
+                permissions: .ownerReadWrite)
         } catch {
             throw .io(path: lockPath, reason: "\(error)")
         }
@@ -310,7 +346,9 @@ public struct Keyring: Sendable, Hashable {
         // Wait up to about ten seconds for another command to finish.
         var attempts = 0
         while flock(lock.rawValue, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, attempts < 200 else { throw .locked(path) }
+            guard errno == EWOULDBLOCK || errno == EINTR, attempts < 200 else {
+                throw .locked(path)
+            }
             attempts += 1
             usleep(50_000)
         }
@@ -327,12 +365,15 @@ public struct Keyring: Sendable, Hashable {
             format: Keyring.format, note: note, maxValidityDays: maxValidityDays,
             keys: keys.map { key in
                 Entry(
-                    id: key.id, secret: Data(key.secretBytes).base64EncodedString(), created: Keyring.timestamp(key.created),
+                    id: key.id, secret: Data(key.secretBytes).base64EncodedString(),
+                    created: Keyring.timestamp(key.created),
                     state: key.state,
                     stoppedSigning: key.stoppedSigning.map(Keyring.timestamp))
             },
             revoked: revocations.map {
-                RevokedEntry(serial: TicketSerial.text($0.serial), reason: $0.reason, revoked: Keyring.timestamp($0.revoked))
+                RevokedEntry(
+                    serial: TicketSerial.text($0.serial), reason: $0.reason,
+                    revoked: Keyring.timestamp($0.revoked))
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -356,7 +397,8 @@ public struct Keyring: Sendable, Hashable {
         let temporary = path + ".tmp-" + UUID().uuidString
         do {
             let file = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly, options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
+                FilePath(temporary), .writeOnly,
+                options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
                 permissions: .ownerReadWrite)
             try file.closeAfter {
                 _ = try file.writeAll(data)
@@ -438,7 +480,8 @@ public enum FreeText {
     }
 
     private static func escaped(_ scalar: Unicode.Scalar) -> String {
-        scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}"
+        scalar.properties.generalCategory == .control || scalar == "\u{2028}"
+            || scalar == "\u{2029}"
             ? scalar.escaped(asASCII: true) : String(scalar)
     }
 }

@@ -25,12 +25,17 @@ public struct RevocationList: Sendable, Hashable {
     /// Parses the file's text.
     public init(parsing text: String, path: String = "(text)") throws(RevocationListError) {
         var serials = Set<UInt64>()
-        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        for (index, line) in text.split(
+            omittingEmptySubsequences: false, whereSeparator: \.isNewline
+        ).enumerated() {
+            let content =
+                line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first
+                ?? ""
             let trimmed = content.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { continue }
             guard let serial = TicketSerial.parse(trimmed) else {
-                throw RevocationListError(path: path, reason: "line \(index + 1) is not a serial: \(trimmed)")
+                throw RevocationListError(
+                    path: path, reason: "line \(index + 1) is not a serial: \(trimmed)")
             }
             serials.insert(serial)
         }

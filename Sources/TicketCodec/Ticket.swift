@@ -26,7 +26,9 @@ public enum PriorityGroup: String, CaseIterable, Hashable, Sendable, Codable {
     }
 
     init?(wireValue: UInt64) {
-        let all: [PriorityGroup] = [.general, .healthWorker, .elderly, .publicServant, .pregnant, .adolescent]
+        let all: [PriorityGroup] = [
+            .general, .healthWorker, .elderly, .publicServant, .pregnant, .adolescent,
+        ]
         guard wireValue < UInt64(all.count) else { return nil }
         self = all[Int(wireValue)]
     }
@@ -57,7 +59,8 @@ public struct Ticket: Hashable, Sendable {
 
     /// A ticket with every field given.
     public init(
-        serial: UInt64, registrant: String, dose: Int, vaccine: String, group: PriorityGroup = .general,
+        serial: UInt64, registrant: String, dose: Int, vaccine: String,
+        group: PriorityGroup = .general,
         site: String, validFrom: CalendarDate, validUntil: CalendarDate, keyID: String
     ) {
         self.serial = serial
@@ -91,20 +94,24 @@ public enum TicketSerial {
 
     /// Parses 1 to 16 hexadecimal digits (either case).
     public static func parse(_ text: String) -> UInt64? {
-        guard (1...16).contains(text.utf8.count), text.utf8.allSatisfy(\.isHexDigit) else { return nil }
+        guard (1...16).contains(text.utf8.count), text.utf8.allSatisfy(\.isHexDigit) else {
+            return nil
+        }
         return UInt64(text, radix: 16)
     }
 }
 
 extension UInt8 {
     var isHexDigit: Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(self)
             || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(self)
     }
 
     /// Whether the byte is an ASCII digit or uppercase letter.
     var isDigitOrUppercase: Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
+            || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
     }
 }
 

@@ -63,12 +63,17 @@ public enum TicketError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidRegistrant(let value):
             "registrant \"\(FreeText.excerpt(value))\" is not 1 to 20 digits and uppercase letters"
         case .invalidDose(let value): "dose \(value) is not 1 to 9"
-        case .unknownVaccine(let value): "vaccine \"\(FreeText.excerpt(value))\" is not in the vaccine table"
-        case .invalidSite(let value): "site \"\(FreeText.excerpt(value))\" is not 1 to 8 digits and uppercase letters"
-        case .invalidKeyID(let value): "key id \"\(FreeText.excerpt(value))\" is not 1 to 8 digits and uppercase letters"
+        case .unknownVaccine(let value):
+            "vaccine \"\(FreeText.excerpt(value))\" is not in the vaccine table"
+        case .invalidSite(let value):
+            "site \"\(FreeText.excerpt(value))\" is not 1 to 8 digits and uppercase letters"
+        case .invalidKeyID(let value):
+            "key id \"\(FreeText.excerpt(value))\" is not 1 to 8 digits and uppercase letters"
         case .dateOutOfRange(let date): "date \(date) is outside 2020-01-01 to 2199-06-06"
-        case .validUntilBeforeValidFrom(let from, let until): "valid-until \(until) is before valid-from \(from)"
-        case .keyMismatch(let ticket, let signer): "the ticket names key \(ticket) but the signer holds key \(signer)"
+        case .validUntilBeforeValidFrom(let from, let until):
+            "valid-until \(until) is before valid-from \(from)"
+        case .keyMismatch(let ticket, let signer):
+            "the ticket names key \(ticket) but the signer holds key \(signer)"
         case .validityTooLong(let days, let limit):
             "a ticket valid for \(days) days is longer than the programme's limit of \(limit) days"
         }

@@ -10,7 +10,10 @@ public struct TicketSigner: Sendable {
     public let maxValidityDays: Int
 
     /// A signer holding `key`.
-    public init(key: Key, vaccines: VaccineTable = .builtIn, maxValidityDays: Int = Keyring.defaultMaxValidityDays) {
+    public init(
+        key: Key, vaccines: VaccineTable = .builtIn,
+        maxValidityDays: Int = Keyring.defaultMaxValidityDays
+    ) {
         self.key = key
         self.vaccines = vaccines
         self.maxValidityDays = maxValidityDays
@@ -18,7 +21,9 @@ public struct TicketSigner: Sendable {
 
     /// The binary form of `ticket`: its fields and their tag. `ticket.keyID` must be the key's id.
     public func binary(for ticket: Ticket) throws(TicketError) -> [UInt8] {
-        guard ticket.keyID == key.id else { throw .keyMismatch(ticket: ticket.keyID, signer: key.id) }
+        guard ticket.keyID == key.id else {
+            throw .keyMismatch(ticket: ticket.keyID, signer: key.id)
+        }
         let signed = try TicketFormat.signedBytes(of: ticket, vaccines: vaccines)
         let days = ticket.validFrom.days(to: ticket.validUntil) + 1
         if days > maxValidityDays { throw .validityTooLong(days: days, limit: maxValidityDays) }

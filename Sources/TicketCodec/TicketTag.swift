@@ -17,7 +17,9 @@ enum TicketTag {
     ///
     /// swift-crypto's `isValidAuthenticationCode` compares a full 32-byte MAC, so it cannot check
     /// a truncated tag; this comparison visits every byte whatever the first difference is.
-    static func isValid(_ tag: some Collection<UInt8>, for message: some DataProtocol, key: SymmetricKey) -> Bool {
+    static func isValid(
+        _ tag: some Collection<UInt8>, for message: some DataProtocol, key: SymmetricKey
+    ) -> Bool {
         constantTimeEqual(self.tag(message, key: key), Array(tag))
     }
 

@@ -53,7 +53,8 @@ public enum VerificationOutcome: Hashable, Sendable {
         case .revoked: "revoked: this ticket's serial is on the revocation list"
         case .signedAfterRotation(let id):
             "key \(id) had stopped signing before this ticket's validity began: it was signed after the key was rotated"
-        case .validityTooLong(let days, let limit): "valid for \(days) days, longer than the programme's limit of \(limit) days"
+        case .validityTooLong(let days, let limit):
+            "valid for \(days) days, longer than the programme's limit of \(limit) days"
         }
     }
 }
@@ -94,15 +95,18 @@ public struct TicketVerifier: Sendable {
 
     /// A verifier; `timeZone` defaults to the programme's, Asia/Jakarta.
     public init(
-        keyring: Keyring, revocations: RevocationList = RevocationList(), timeZone: TimeZone = .programmeDefault,
+        keyring: Keyring, revocations: RevocationList = RevocationList(),
+        timeZone: TimeZone = .programmeDefault,
         vaccines: VaccineTable = .builtIn
     ) {
         self.keyring = keyring
         // The keyring's own revocations always count; `revocations` can only add to them.
-        self.revocations = RevocationList(revocations.serials.union(keyring.revocations.map(\.serial)))
+        self.revocations = RevocationList(
+            revocations.serials.union(keyring.revocations.map(\.serial)))
         self.timeZone = timeZone
         self.vaccines = vaccines
-        self.keysByID = Dictionary(keyring.keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.keysByID = Dictionary(
+            keyring.keys.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Verifies a ticket text at the instant `at`, judged on its calendar day in ``timeZone``.
@@ -126,12 +130,18 @@ public struct TicketVerifier: Sendable {
         case .success(let value): header = value
         case .failure(let reason): return TicketVerification(outcome: .malformed(reason))
         }
-        guard let key = keysByID[header.keyID] else { return TicketVerification(outcome: .unknownKey(header.keyID)) }
+        guard let key = keysByID[header.keyID] else {
+            return TicketVerification(outcome: .unknownKey(header.keyID))
+        }
         let signed = binary[..<(binary.count - TicketFormat.tagLength)]
         let tag = binary[(binary.count - TicketFormat.tagLength)...]
-        guard TicketTag.isValid(tag, for: signed, key: key.secret) else { return TicketVerification(outcome: .badSignature) }
+        guard TicketTag.isValid(tag, for: signed, key: key.secret) else {
+            return TicketVerification(outcome: .badSignature)
+        }
         let ticket: Ticket
-        switch TicketFormat.fields(of: signed, keyID: header.keyID, fieldsStart: header.fieldsStart, vaccines: vaccines) {
+        switch TicketFormat.fields(
+            of: signed, keyID: header.keyID, fieldsStart: header.fieldsStart, vaccines: vaccines)
+        {
         case .success(let value): ticket = value
         case .failure(let reason): return TicketVerification(outcome: .malformed(reason))
         }
@@ -139,7 +149,9 @@ public struct TicketVerifier: Sendable {
         let outcome: VerificationOutcome =
             if key.state == .retired {
                 .keyRetired(key.id)
-            } else if let stopped = key.stoppedSigning, ticket.validFrom > CalendarDate(stopped, in: timeZone) {
+            } else if let stopped = key.stoppedSigning,
+                ticket.validFrom > CalendarDate(stopped, in: timeZone)
+            {
                 .signedAfterRotation(key.id)
             } else if validityDays > keyring.maxValidityDays {
                 .validityTooLong(days: validityDays, limit: keyring.maxValidityDays)

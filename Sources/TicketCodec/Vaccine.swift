@@ -19,7 +19,8 @@ public struct Vaccine: Hashable, Sendable, Codable {
 
     /// A vaccine; `id` defaults to the built-in number of `code`, or 0 (not issuable) for a new code.
     public init(
-        code: String, displayName: String, minimumDaysBeforeNextDose: Int, id: Int? = nil, kfaCode: String? = nil,
+        code: String, displayName: String, minimumDaysBeforeNextDose: Int, id: Int? = nil,
+        kfaCode: String? = nil,
         kfaName: String? = nil
     ) {
         self.code = code
@@ -44,7 +45,8 @@ public struct Vaccine: Hashable, Sendable, Codable {
         self.init(
             code: code,
             displayName: try container.decode(String.self, forKey: .displayName),
-            minimumDaysBeforeNextDose: try container.decode(Int.self, forKey: .minimumDaysBeforeNextDose),
+            minimumDaysBeforeNextDose: try container.decode(
+                Int.self, forKey: .minimumDaysBeforeNextDose),
             id: try container.decodeIfPresent(Int.self, forKey: .id),
             kfaCode: try container.decodeIfPresent(String.self, forKey: .kfaCode),
             kfaName: try container.decodeIfPresent(String.self, forKey: .kfaName)
@@ -75,15 +77,24 @@ public struct VaccineTable: Sendable, Hashable {
 
     /// The vaccines of Indonesia's programme, with their minimum intervals in days.
     public static let builtIn = VaccineTable(checked: [
-        Vaccine(code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28),
-        Vaccine(code: "BIOFARMA", displayName: "COVID-19 Vaccine Bio Farma", minimumDaysBeforeNextDose: 28),
-        Vaccine(code: "ASTRAZENECA", displayName: "Vaxzevria (AstraZeneca)", minimumDaysBeforeNextDose: 84),
-        Vaccine(code: "SINOPHARM", displayName: "BBIBP-CorV (Sinopharm)", minimumDaysBeforeNextDose: 21),
+        Vaccine(
+            code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28),
+        Vaccine(
+            code: "BIOFARMA", displayName: "COVID-19 Vaccine Bio Farma",
+            minimumDaysBeforeNextDose: 28),
+        Vaccine(
+            code: "ASTRAZENECA", displayName: "Vaxzevria (AstraZeneca)",
+            minimumDaysBeforeNextDose: 84),
+        Vaccine(
+            code: "SINOPHARM", displayName: "BBIBP-CorV (Sinopharm)", minimumDaysBeforeNextDose: 21),
         Vaccine(code: "MODERNA", displayName: "Spikevax (Moderna)", minimumDaysBeforeNextDose: 28),
-        Vaccine(code: "PFIZER", displayName: "Comirnaty (Pfizer-BioNTech)", minimumDaysBeforeNextDose: 21),
+        Vaccine(
+            code: "PFIZER", displayName: "Comirnaty (Pfizer-BioNTech)",
+            minimumDaysBeforeNextDose: 21),
         Vaccine(code: "NOVAVAX", displayName: "Nuvaxovid (Novavax)", minimumDaysBeforeNextDose: 21),
         Vaccine(code: "JANSSEN", displayName: "Jcovden (Janssen)", minimumDaysBeforeNextDose: 60),
-        Vaccine(code: "SPUTNIKV", displayName: "Sputnik V (Gamaleya)", minimumDaysBeforeNextDose: 21),
+        Vaccine(
+            code: "SPUTNIKV", displayName: "Sputnik V (Gamaleya)", minimumDaysBeforeNextDose: 21),
     ])
 
     /// A table of `vaccines`; throws when codes or ids are invalid or repeated.
@@ -99,7 +110,8 @@ public struct VaccineTable: Sendable, Hashable {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw VaccineTableError(path: path, reason: "cannot read the file (\(error.localizedDescription))")
+            throw VaccineTableError(
+                path: path, reason: "cannot read the file (\(error.localizedDescription))")
         }
         let file: File
         do {
@@ -116,19 +128,25 @@ public struct VaccineTable: Sendable, Hashable {
         for vaccine in vaccines {
             guard vaccine.code.isCode(maxLength: 15) else {
                 throw VaccineTableError(
-                    path: path, reason: "code \"\(vaccine.code)\" is not 1 to 15 digits and uppercase letters")
+                    path: path,
+                    reason: "code \"\(vaccine.code)\" is not 1 to 15 digits and uppercase letters")
             }
             guard (1...255).contains(vaccine.id) else {
-                throw VaccineTableError(path: path, reason: "\(vaccine.code) needs an id from 1 to 255")
+                throw VaccineTableError(
+                    path: path, reason: "\(vaccine.code) needs an id from 1 to 255")
             }
             guard vaccine.minimumDaysBeforeNextDose >= 0 else {
-                throw VaccineTableError(path: path, reason: "\(vaccine.code) has a negative minimum interval")
+                throw VaccineTableError(
+                    path: path, reason: "\(vaccine.code) has a negative minimum interval")
             }
             if let kfaCode = vaccine.kfaCode,
-                kfaCode.isEmpty || kfaCode.count > 64 || kfaCode.contains(where: { $0.isWhitespace })
+                kfaCode.isEmpty || kfaCode.count > 64
+                    || kfaCode.contains(where: { $0.isWhitespace })
             {
                 throw VaccineTableError(
-                    path: path, reason: "\(vaccine.code) has a KFA code that is empty, too long or contains spaces")
+                    path: path,
+                    reason:
+                        "\(vaccine.code) has a KFA code that is empty, too long or contains spaces")
             }
             guard codes.insert(vaccine.code).inserted else {
                 throw VaccineTableError(path: path, reason: "code \(vaccine.code) appears twice")

@@ -25,7 +25,9 @@ public enum ValidityClock: Hashable, Sendable {
         }
         let local = ISO8601DateFormatter()
         local.timeZone = timeZone
-        local.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        local.formatOptions = [
+            .withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate,
+        ]
         if let date = local.date(from: text) {
             self = .instant(date)
             return

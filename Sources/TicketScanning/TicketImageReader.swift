@@ -69,7 +69,9 @@ public final class TicketImageReader {
     }
 
     /// Every ticket in the PNG or JPEG file at `path`, verified on `day`; never empty.
-    public func tickets(inFileAt path: String, on day: CalendarDate) throws(UnreadableImage) -> [ScannedTicket] {
+    public func tickets(inFileAt path: String, on day: CalendarDate) throws(UnreadableImage)
+        -> [ScannedTicket]
+    {
         let bytes: [UInt8]
         do throws(PhotoReadError) {
             bytes = try PhotoReader.contents(of: path)
@@ -80,7 +82,9 @@ public final class TicketImageReader {
     }
 
     /// Every ticket in an encoded PNG or JPEG (an upload, say), verified on `day`; never empty.
-    public func tickets(in bytes: [UInt8], on day: CalendarDate) throws(UnreadableImage) -> [ScannedTicket] {
+    public func tickets(in bytes: [UInt8], on day: CalendarDate) throws(UnreadableImage)
+        -> [ScannedTicket]
+    {
         let symbols: [ScannedSymbol]
         do throws(PhotoReadError) {
             symbols = try photos.read(bytes)
@@ -91,7 +95,8 @@ public final class TicketImageReader {
         // A code holding binary data is no ticket; it is only reported when nothing else is there.
         let tickets = symbols.compactMap { symbol in
             PayloadText.decode(symbol.bytes).map { text in
-                ScannedTicket(symbol: symbol, text: text, verification: verifier.verify(text, on: day))
+                ScannedTicket(
+                    symbol: symbol, text: text, verification: verifier.verify(text, on: day))
             }
         }
         guard !tickets.isEmpty else { throw .noText }

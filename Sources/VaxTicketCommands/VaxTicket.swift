@@ -5,10 +5,13 @@ import Foundation
 public struct VaxTicket: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vaxticket",
-        abstract: "Signed QR vaccination tickets: print them, read them from phone photos, record doses.",
+        abstract:
+            "Signed QR vaccination tickets: print them, read them from phone photos, record doses.",
         subcommands: [
-            QRCommand.self, ScanCommand.self, SimulatePhotoCommand.self, IssueCommand.self, VerifyCommand.self, KeysCommand.self,
-            RevokeCommand.self, RosterCommand.self, RecordCommand.self, StatsCommand.self, ExportCommand.self, SyncCommand.self,
+            QRCommand.self, ScanCommand.self, SimulatePhotoCommand.self, IssueCommand.self,
+            VerifyCommand.self, KeysCommand.self,
+            RevokeCommand.self, RosterCommand.self, RecordCommand.self, StatsCommand.self,
+            ExportCommand.self, SyncCommand.self,
             ServeCommand.self, OfficersCommand.self, DatabaseCommand.self,
         ]
     )

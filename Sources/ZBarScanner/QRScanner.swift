@@ -26,7 +26,9 @@ public struct ScannedSymbol: Hashable, Sendable {
     /// Creates a scanner that looks for QR codes only.
     /// - Parameter testInverted: also try light-on-dark codes when nothing is found.
     public init(testInverted: Bool = false) {
-        guard let scanner = unsafe zbar_image_scanner_create(), let image = unsafe zbar_image_create() else {
+        guard let scanner = unsafe zbar_image_scanner_create(),
+            let image = unsafe zbar_image_create()
+        else {
             fatalError("zbar could not allocate a scanner")
         }
         unsafe self.scanner = scanner
@@ -35,7 +37,8 @@ public struct ScannedSymbol: Hashable, Sendable {
         unsafe zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1)
         // Without BINARY, zbar guesses a character set and converts, which mangles bytes.
         unsafe zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_BINARY, 1)
-        unsafe zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_TEST_INVERTED, testInverted ? 1 : 0)
+        unsafe zbar_image_scanner_set_config(
+            scanner, ZBAR_NONE, ZBAR_CFG_TEST_INVERTED, testInverted ? 1 : 0)
         // "Y800" is 8-bit gray, one byte a pixel.
         unsafe zbar_image_set_format(image, 0x3030_3859)
     }

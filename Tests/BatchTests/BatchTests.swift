@@ -44,7 +44,9 @@ struct ParallelBatchTests {
 
     @Test("an empty batch calls nothing")
     func empty() {
-        ParallelBatch.run(count: 0, makeState: { () }, work: { _, _ in 0 }, emit: { _, _ in Issue.record("emitted") })
+        ParallelBatch.run(
+            count: 0, makeState: { () }, work: { _, _ in 0 },
+            emit: { _, _ in Issue.record("emitted") })
     }
 }
 
@@ -62,7 +64,10 @@ struct FileTests {
         }
         let loose = root.appendingPathComponent("notes.txt").path
         let files = try FileCollector.files(in: [root.path, loose])
-        #expect(files == ["a.JPG", "b/c/deep.jpeg", "b/x.png", "z.png"].map { root.path + "/" + $0 } + [loose])
+        #expect(
+            files == ["a.JPG", "b/c/deep.jpeg", "b/x.png", "z.png"].map { root.path + "/" + $0 } + [
+                loose
+            ])
     }
 
     @Test("a missing path is an error naming it")
@@ -84,8 +89,11 @@ struct FileTests {
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == [1, 2, 3])
         let secret = root.appendingPathComponent("secret").path
         try FileOutput.write([9], to: secret, privateToOwner: true)
-        let mode = try #require(try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int)
+        let mode = try #require(
+            try FileManager.default.attributesOfItem(atPath: secret)[.posixPermissions] as? Int)
         #expect(mode == 0o600)
-        #expect(throws: FileOutputError.self) { try FileOutput.write([1], to: root.path + "/missing/dir/file") }
+        #expect(throws: FileOutputError.self) {
+            try FileOutput.write([1], to: root.path + "/missing/dir/file")
+        }
     }
 }

@@ -3,9 +3,12 @@ import Testing
 
 @Suite("CSV files: strict reading by line, safe writing")
 struct CSVFilesTests {
-    @Test("issue 9 item 8: RFC 4180 quoting, a BOM and CRLF are read; bad quoting is refused on its own line")
+    @Test(
+        "issue 9 item 8: RFC 4180 quoting, a BOM and CRLF are read; bad quoting is refused on its own line"
+    )
     func item8Reading() {
-        let text = "\u{FEFF}a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",3\r\n\r\n1,\"open,2\n4,5,6\nq\"x\"y,1,2\n\"a\"b,1,2\n1,2,3"
+        let text =
+            "\u{FEFF}a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",3\r\n\r\n1,\"open,2\n4,5,6\nq\"x\"y,1,2\n\"a\"b,1,2\n1,2,3"
         let lines = CSVFile.lines(of: text)
         #expect(lines.map(\.number) == [1, 2, 3, 4, 5, 6, 7, 8])
         #expect(lines[0].fields == .success(["a", "b", "c"]))
@@ -27,7 +30,9 @@ struct CSVFilesTests {
         }
         #expect(CSVFile.neutralised("-3") == "-3")
         #expect(CSVFile.neutralised("2021-08-23") == "2021-08-23")
-        #expect(CSVFile.text(header: ["site", "count"], rows: [["=cmd", "1"]]) == "site,count\n'=cmd,1\n")
+        #expect(
+            CSVFile.text(header: ["site", "count"], rows: [["=cmd", "1"]])
+                == "site,count\n'=cmd,1\n")
         // What is written reads back.
         let line = CSVFile.line(["x, y", "q\"", "plain"])
         #expect(CSVFile.lines(of: line).first?.fields == .success(["x, y", "q\"", "plain"]))

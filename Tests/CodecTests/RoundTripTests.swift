@@ -23,7 +23,9 @@ enum Payload: String, CaseIterable, CustomTestStringConvertible {
 
 @Suite("QR encode, PNG/JPEG, zbar round trips")
 struct RoundTripTests {
-    @Test("every ECC level and payload kind survives a 1-bit PNG", arguments: ErrorCorrection.allCases, Payload.allCases)
+    @Test(
+        "every ECC level and payload kind survives a 1-bit PNG",
+        arguments: ErrorCorrection.allCases, Payload.allCases)
     func pngRoundTrip(correction: ErrorCorrection, payload: Payload) throws {
         let code = try QRCode(encoding: payload.bytes, correction: correction)
         let png = try PNG.encode(code.rendered(modulePixels: 3, quietZone: 4))
@@ -32,7 +34,9 @@ struct RoundTripTests {
         #expect(symbols.map(\.bytes) == [payload.bytes])
     }
 
-    @Test("every payload kind survives JPEG at several qualities", arguments: Payload.allCases, [30, 60, 90])
+    @Test(
+        "every payload kind survives JPEG at several qualities", arguments: Payload.allCases,
+        [30, 60, 90])
     func jpegRoundTrip(payload: Payload, quality: Int) throws {
         let code = try QRCode(encoding: payload.bytes, correction: .medium)
         let gray = code.rendered(modulePixels: 4, quietZone: 4).grayImage
@@ -42,7 +46,9 @@ struct RoundTripTests {
         #expect(QRScanner().scan(decoded).map(\.bytes) == [payload.bytes])
     }
 
-    @Test("uppercase Base45 text is stored in alphanumeric mode, so it needs a smaller symbol than bytes would")
+    @Test(
+        "uppercase Base45 text is stored in alphanumeric mode, so it needs a smaller symbol than bytes would"
+    )
     func alphanumericModeIsUsed() throws {
         // 80 alphanumeric characters need version 5 at ECC Q in alphanumeric mode (capacity 93),
         // but version 7 in byte mode (capacity 64 at version 6 is too small).
@@ -95,7 +101,8 @@ struct PNGWriterTests {
 
     @Test("1-bit output is several times smaller than 8-bit")
     func bilevelIsSmall() throws {
-        let image = try QRCode(encoding: String(repeating: "VT1:SIZE", count: 10)).rendered(modulePixels: 4, quietZone: 4)
+        let image = try QRCode(encoding: String(repeating: "VT1:SIZE", count: 10)).rendered(
+            modulePixels: 4, quietZone: 4)
         let oneBit = try PNG.encode(image)
         let eightBit = try PNG.encode(image.grayImage)
         #expect(oneBit.count * 2 < eightBit.count)

@@ -12,14 +12,18 @@ import Testing
 struct HelpSnapshotTests {
     /// Every command and subcommand, as typed after `vaxticket`.
     static let commands: [[String]] = [
-        [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"], ["keys", "list"],
+        [], ["qr"], ["scan"], ["simulate-photo"], ["issue"], ["verify"], ["keys"], ["keys", "new"],
+        ["keys", "list"],
         ["keys", "rotate"],
-        ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"], ["export"], ["sync"], ["serve"],
-        ["officers"], ["officers", "add"], ["officers", "list"], ["officers", "revoke"], ["db"], ["db", "merge"],
+        ["keys", "retire"], ["revoke"], ["roster"], ["roster", "import"], ["record"], ["stats"],
+        ["export"], ["sync"], ["serve"],
+        ["officers"], ["officers", "add"], ["officers", "list"], ["officers", "revoke"], ["db"],
+        ["db", "merge"],
     ]
 
-    static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-        "Snapshots/help.txt")
+    static let snapshotURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent(
+            "Snapshots/help.txt")
 
     /// The help of every command at 100 columns; the default job count, which is this
     /// machine's number of cores, is written as `<cores>`.
@@ -27,7 +31,8 @@ struct HelpSnapshotTests {
         try commands.map { words in
             let command = try #require(VaxTicket.subcommand(named: words))
             let help = VaxTicket.helpMessage(for: command, columns: 100)
-                .replacingOccurrences(of: "(default: \(ParallelBatch.defaultJobs))", with: "(default: <cores>)")
+                .replacingOccurrences(
+                    of: "(default: \(ParallelBatch.defaultJobs))", with: "(default: <cores>)")
             return "=== \((["vaxticket"] + words).joined(separator: " ")) ===\n\(help)\n"
         }.joined(separator: "\n")
     }
@@ -40,7 +45,8 @@ struct HelpSnapshotTests {
         }
         let pinned = try String(contentsOf: Self.snapshotURL, encoding: .utf8)
         #expect(
-            help == pinned, "help text changed; rerun with VAXTICKET_UPDATE_SNAPSHOTS=1 and review the diff of Snapshots/help.txt"
+            help == pinned,
+            "help text changed; rerun with VAXTICKET_UPDATE_SNAPSHOTS=1 and review the diff of Snapshots/help.txt"
         )
     }
 
@@ -63,7 +69,11 @@ extension VaxTicket {
     static func subcommand(named words: [String]) -> (any ParsableCommand.Type)? {
         var current: any ParsableCommand.Type = VaxTicket.self
         for word in words {
-            guard let next = current.configuration.subcommands.first(where: { $0._commandName == word }) else { return nil }
+            guard
+                let next = current.configuration.subcommands.first(where: {
+                    $0._commandName == word
+                })
+            else { return nil }
             current = next
         }
         return current

@@ -16,35 +16,66 @@ struct ValidationTests {
             (["qr", "TEXT", "--out", "x.png", "--dpi", "0"], "--dpi must be 1 to 100000"),
             (["scan", "a.png", "--jobs", "0"], "--jobs must be at least 1"),
             (["scan", "a.png", "--max-pixels", "0"], "--max-pixels must be 1 to 250000000"),
-            (["simulate-photo", "a.png", "--out-dir", "d", "--count", "0"], "--count must be at least 1"),
-            (["simulate-photo", "a.png", "--out-dir", "d", "--quality", "101"], "--quality must be 1 to 100"),
-            (["issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1"], "Give --out FILE.png"),
+            (
+                ["simulate-photo", "a.png", "--out-dir", "d", "--count", "0"],
+                "--count must be at least 1"
+            ),
+            (
+                ["simulate-photo", "a.png", "--out-dir", "d", "--quality", "101"],
+                "--quality must be 1 to 100"
+            ),
+            (
+                [
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC",
+                    "--site", "S1",
+                ], "Give --out FILE.png"
+            ),
             (["issue", "--csv", "a.csv"], "--csv needs --out-dir"),
-            (["issue", "--csv", "a.csv", "--out-dir", "d", "--registrant", "R1"], "--csv takes the ticket fields from the file"),
+            (
+                ["issue", "--csv", "a.csv", "--out-dir", "d", "--registrant", "R1"],
+                "--csv takes the ticket fields from the file"
+            ),
             (["issue", "--out", "x.png"], "Give --registrant, --dose, --vaccine and --site"),
             (
                 [
-                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S", "--out", "x.png", "--group",
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S",
+                    "--out", "x.png", "--group",
                     "KINGS",
                 ], "--group must be one of"
             ),
             (
                 [
-                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S", "--out", "x.png",
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "V", "--site", "S",
+                    "--out", "x.png",
                     "--valid-from", "2021-13-01",
                 ], "--valid-from must be a YYYY-MM-DD date"
             ),
-            (["issue", "--csv", "a.csv", "--out-dir", "d", "--days", "0"], "--days must be 1 to 3650"),
-            (["verify", "a.png", "--time-zone", "Mars/Olympus"], "Unknown time zone 'Mars/Olympus'"),
+            (
+                ["issue", "--csv", "a.csv", "--out-dir", "d", "--days", "0"],
+                "--days must be 1 to 3650"
+            ),
+            (
+                ["verify", "a.png", "--time-zone", "Mars/Olympus"],
+                "Unknown time zone 'Mars/Olympus'"
+            ),
             (["verify", "a.png", "--at", "yesterday"], "--at must be a date"),
             (["revoke", "XYZ"], "'XYZ' is not a serial"),
             (["record", "--officer", "OFC1"], "Give image paths or --payloads FILE, not both"),
-            (["record", "a.png", "--payloads", "p.txt", "--officer", "OFC1"], "Give image paths or --payloads FILE, not both"),
+            (
+                ["record", "a.png", "--payloads", "p.txt", "--officer", "OFC1"],
+                "Give image paths or --payloads FILE, not both"
+            ),
             (["record", "a.png", "--officer", " "], "--officer must not be empty"),
-            (["record", "a.png", "--officer", "OFC1", "--batch-size", "0"], "--batch-size must be at least 1"),
+            (
+                ["record", "a.png", "--officer", "OFC1", "--batch-size", "0"],
+                "--batch-size must be at least 1"
+            ),
             (["record", "a.png", "--officer", "OFC1", "--lot", ""], "--lot must not be empty"),
             (["stats", "--from", "2021-02-30"], "--from must be a date like 2021-08-23"),
-            (["stats", "--from", "2021-09-01", "--to", "2021-08-01"], "--from 2021-09-01 is after --to 2021-08-01"),
+            (
+                ["stats", "--from", "2021-09-01", "--to", "2021-08-01"],
+                "--from 2021-09-01 is after --to 2021-08-01"
+            ),
             (["stats", "--json", "--csv"], "--json and --csv cannot be combined"),
             (["stats", "--by", "planet"], "planet"),
         ])
@@ -61,7 +92,8 @@ struct ValidationTests {
     func parsed() throws {
         let record = try #require(
             try VaxTicket.parseAsRoot([
-                "record", "--payloads", "-", "--officer", "OFC1", "--lot", "LOT7", "--batch-size", "50", "--json",
+                "record", "--payloads", "-", "--officer", "OFC1", "--lot", "LOT7", "--batch-size",
+                "50", "--json",
             ])
                 as? RecordCommand)
         #expect(record.payloads == "-")
@@ -70,12 +102,15 @@ struct ValidationTests {
         #expect(record.batchSize == 50)
         #expect(record.json)
 
-        let stats = try #require(try VaxTicket.parseAsRoot(["stats", "--by", "site", "--from", "2021-08-01"]) as? StatsCommand)
+        let stats = try #require(
+            try VaxTicket.parseAsRoot(["stats", "--by", "site", "--from", "2021-08-01"])
+                as? StatsCommand)
         #expect(stats.by == .site)
         #expect(stats.from == "2021-08-01")
 
         let verify = try #require(
-            try VaxTicket.parseAsRoot(["verify", "a.png", "b", "--jobs", "3", "--at", "2021-08-23"]) as? VerifyCommand)
+            try VaxTicket.parseAsRoot(["verify", "a.png", "b", "--jobs", "3", "--at", "2021-08-23"])
+                as? VerifyCommand)
         #expect(verify.paths == ["a.png", "b"])
         #expect(verify.batch.jobs == 3)
         #expect(verify.clockOptions.today.iso == "2021-08-23")

@@ -21,7 +21,9 @@ struct CardCommandTests {
     }
 
     private func mode(_ path: String) throws -> Int {
-        try ((FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1) & 0o777
+        try
+            ((FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?
+            .intValue ?? -1) & 0o777
     }
 
     private func pdfText(_ path: String) throws -> String {
@@ -42,8 +44,10 @@ struct CardCommandTests {
         defer { setup.folder.remove() }
         let card = setup.folder.path("card.png")
         let issued = try setup.run([
-            "issue", "--registrant", "2108230000012345", "--dose", "2", "--vaccine", "CORONAVAC", "--site", "BDG001",
-            "--format", "card", "--name", "Nguyễn Thị Minh Khai", "--site-name", "Puskesmas Sukajadi", "--lang", "en",
+            "issue", "--registrant", "2108230000012345", "--dose", "2", "--vaccine", "CORONAVAC",
+            "--site", "BDG001",
+            "--format", "card", "--name", "Nguyễn Thị Minh Khai", "--site-name",
+            "Puskesmas Sukajadi", "--lang", "en",
             "--at", "2021-08-23", "--out", card,
         ])
         #expect(issued.status == 0, "\(issued.stderr)")
@@ -53,7 +57,9 @@ struct CardCommandTests {
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
     }
 
-    @Test("a CSV batch as A4 sheets: tickets.pdf with names from the CSV and the roster, manifest pages")
+    @Test(
+        "a CSV batch as A4 sheets: tickets.pdf with names from the CSV and the roster, manifest pages"
+    )
     func sheets() throws {
         let setup = try Setup()
         defer { setup.folder.remove() }
@@ -66,13 +72,20 @@ struct CardCommandTests {
         #expect(try setup.run(["roster", "import", roster, "--db", database]).status == 0)
         let csv = setup.folder.path("registrants.csv")
         var lines = ["registrant,dose,vaccine,site,group,valid_from,valid_until,name"]
-        lines.append("2108230000010001,1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,Ni Luh Putu Ayu Wulandari Kusumadewi")
+        lines.append(
+            "2108230000010001,1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,Ni Luh Putu Ayu Wulandari Kusumadewi"
+        )
         lines.append("2108230000010002,1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,")
-        for index in 3...9 { lines.append("21082300000100\(String(format: "%02d", index)),1,PFIZER,BDG002,,,,Warga \(index)") }
-        try (lines.joined(separator: "\n") + "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        for index in 3...9 {
+            lines.append(
+                "21082300000100\(String(format: "%02d", index)),1,PFIZER,BDG002,,,,Warga \(index)")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("sheets")
         let first = try setup.run([
-            "issue", "--csv", csv, "--out-dir", out, "--format", "pdf", "--db", database, "--at", "2021-08-23",
+            "issue", "--csv", csv, "--out-dir", out, "--format", "pdf", "--db", database, "--at",
+            "2021-08-23",
         ])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("issued 9 ticket cards"))
@@ -82,13 +95,16 @@ struct CardCommandTests {
         #expect(text.contains("Agus Setiawan"))
         #expect(text.contains("Wulandari"))
         #expect(text.contains("halaman 2 dari 2"))
-        let manifest = try String(contentsOfFile: out + "/manifest.csv", encoding: .utf8).split(separator: "\n")
+        let manifest = try String(contentsOfFile: out + "/manifest.csv", encoding: .utf8).split(
+            separator: "\n")
         #expect(manifest.count == 10)
         #expect(manifest[1].hasSuffix(",tickets.pdf#page=1"))
         #expect(manifest[9].hasSuffix(",tickets.pdf#page=2"))
         #expect(!manifest.joined().contains("Agus"))
 
-        let again = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--format", "pdf", "--at", "2021-08-23"])
+        let again = try setup.run([
+            "issue", "--csv", csv, "--out-dir", out, "--format", "pdf", "--at", "2021-08-23",
+        ])
         #expect(again.stderr.contains("issued 0 ticket cards"))
         #expect(FileManager.default.fileExists(atPath: out + "/tickets.pdf"))
     }
@@ -98,10 +114,15 @@ struct CardCommandTests {
         let setup = try Setup()
         defer { setup.folder.remove() }
         let csv = setup.folder.path("r.csv")
-        try "registrant,dose,vaccine,site,name\n7,1,CORONAVAC,S1,Budi Santoso\n8,2,PFIZER,S1,Sri Wahyuni\n".write(
-            toFile: csv, atomically: true, encoding: .utf8)
+        try
+            "registrant,dose,vaccine,site,name\n7,1,CORONAVAC,S1,Budi Santoso\n8,2,PFIZER,S1,Sri Wahyuni\n"
+            .write(
+                toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("cards")
-        let run = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--format", "card", "--dpi", "200", "--jobs", "2"])
+        let run = try setup.run([
+            "issue", "--csv", csv, "--out-dir", out, "--format", "card", "--dpi", "200", "--jobs",
+            "2",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try mode(out + "/000002-7.png") == 0o600)
         #expect(try mode(out + "/000003-8.png") == 0o600)
@@ -112,16 +133,29 @@ struct CardCommandTests {
     @Test(
         "card options are checked before anything is written",
         arguments: [
-            (["--format", "pdf", "--out", "x.png"], "--format pdf needs --csv FILE --out-dir DIR."),
-            (["--format", "card", "--dpi", "72", "--out", "x.png"], "--dpi for cards must be 150 to 1200."),
-            (["--lang", "en", "--out", "x.png"], "--lang, --name, --site-name and --db are for --format card or pdf."),
-            (["--format", "card", "--module-px", "8", "--out", "x.png"], "--module-px is for bare QR codes"),
+            (
+                ["--format", "pdf", "--out", "x.png"],
+                "--format pdf needs --csv FILE --out-dir DIR."
+            ),
+            (
+                ["--format", "card", "--dpi", "72", "--out", "x.png"],
+                "--dpi for cards must be 150 to 1200."
+            ),
+            (
+                ["--lang", "en", "--out", "x.png"],
+                "--lang, --name, --site-name and --db are for --format card or pdf."
+            ),
+            (
+                ["--format", "card", "--module-px", "8", "--out", "x.png"],
+                "--module-px is for bare QR codes"
+            ),
         ])
     func validation(arguments: [String], message: String) throws {
         let setup = try Setup()
         defer { setup.folder.remove() }
         let run = try setup.run(
-            ["issue", "--registrant", "7", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1"] + arguments)
+            ["issue", "--registrant", "7", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1"]
+                + arguments)
         #expect(run.status == 64)
         #expect(run.stderr.contains(message), "\(run.stderr)")
     }

@@ -12,14 +12,17 @@ struct HardeningCommandTests {
     @Test(
         "issue 9 item 3: simulate-photo refuses a strength or module size that is infinite, NaN or out of range",
         arguments: [
-            ["--strength", "inf"], ["--strength", "nan"], ["--strength", "-0.5"], ["--strength", "2"],
+            ["--strength", "inf"], ["--strength", "nan"], ["--strength", "-0.5"],
+            ["--strength", "2"],
             ["--kind", "blur", "--strength", "inf"],
-            ["--kind", "blur", "--strength", "1e300"], ["--module-px", "inf"], ["--module-px", "nan"], ["--module-px", "0"],
+            ["--kind", "blur", "--strength", "1e300"], ["--module-px", "inf"],
+            ["--module-px", "nan"], ["--module-px", "0"],
         ])
     func item3FloatingPointOptions(options: [String]) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let result = try runVaxticket(["simulate-photo", folder.path("in.png"), "--out-dir", folder.path("out")] + options)
+        let result = try runVaxticket(
+            ["simulate-photo", folder.path("in.png"), "--out-dir", folder.path("out")] + options)
         #expect(result.status == 64, "\(options): \(result.stderr)")
         #expect(result.stderr.contains("--strength") || result.stderr.contains("--module-px"))
     }
@@ -28,7 +31,9 @@ struct HardeningCommandTests {
     func item2MaxPixelsBounded() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let result = try runVaxticket(["scan", folder.path("in.png"), "--max-pixels", String(Int.max)])
+        let result = try runVaxticket([
+            "scan", folder.path("in.png"), "--max-pixels", String(Int.max),
+        ])
         #expect(result.status == 64)
         #expect(result.stderr.contains("--max-pixels must be 1 to 250000000"))
     }
@@ -38,7 +43,9 @@ struct HardeningCommandTests {
         return try #require((attributes[.posixPermissions] as? NSNumber)?.intValue) & 0o777
     }
 
-    @Test("issue 9 item 7: text tickets from issue --format text and the database record makes are 0600")
+    @Test(
+        "issue 9 item 7: text tickets from issue --format text and the database record makes are 0600"
+    )
     func item7PrivateFiles() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -47,48 +54,61 @@ struct HardeningCommandTests {
         try "registrant,dose,vaccine,site\nR1,1,CORONAVAC,JKT01\n".write(
             toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
         let issued = try runVaxticket([
-            "issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring,
+            "issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format",
+            "text", "--keyring", keyring,
         ])
         try #require(issued.status == 0, "\(issued.stderr)")
         #expect(try mode(folder.path("t/tickets.txt")) == 0o600)
         let recorded = try runVaxticket([
-            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"),
+            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db",
+            folder.path("d.sqlite"),
             "--officer", "OFC1",
         ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
         #expect(try mode(folder.path("d.sqlite")) == 0o600)
     }
 
-    @Test("issue 9 item 9: record --payloads with a folder exits 1 with a clear error, not 0 with 0 recorded")
+    @Test(
+        "issue 9 item 9: record --payloads with a folder exits 1 with a clear error, not 0 with 0 recorded"
+    )
     func item9PayloadsFolder() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let keyring = folder.path("keyring.json")
         try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
-        try FileManager.default.createDirectory(atPath: folder.path("queue"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: folder.path("queue"), withIntermediateDirectories: true)
         let result = try runVaxticket([
-            "record", "--payloads", folder.path("queue"), "--keyring", keyring, "--db", folder.path("d.sqlite"), "--officer",
+            "record", "--payloads", folder.path("queue"), "--keyring", keyring, "--db",
+            folder.path("d.sqlite"), "--officer",
             "OFC1",
         ])
         #expect(result.status != 0)
         #expect(result.stderr.contains("not a regular file"), "\(result.stderr)")
     }
 
-    @Test("issue 9 item 8: roster import with a stray quote refuses one line, keeps the rest, and its summary adds up")
+    @Test(
+        "issue 9 item 8: roster import with a stray quote refuses one line, keeps the rest, and its summary adds up"
+    )
     func item8RosterStrayQuote() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         var csv = "registrant,nik,name,birth_date,group,phone\r\n"
         csv += "R0,3171012345600000,\"Siti,1980-04-30,GENERAL,\r\n"
         for index in 1...1000 {
-            csv += "R\(index),31710123456\(String(format: "%05d", index)),\"Name, \(index)\",1980-04-30,GENERAL,\r\n"
+            csv +=
+                "R\(index),31710123456\(String(format: "%05d", index)),\"Name, \(index)\",1980-04-30,GENERAL,\r\n"
         }
         csv += "R1001,3171012345601001,Dup,1980-04-30,GENERAL,\r\n"
         csv += "R1002,3171012345601001,Dup NIK,1980-04-30,GENERAL,\r\n"
         try csv.write(toFile: folder.path("roster.csv"), atomically: true, encoding: .utf8)
-        let result = try runVaxticket(["roster", "import", folder.path("roster.csv"), "--db", folder.path("d.sqlite"), "--json"])
+        let result = try runVaxticket([
+            "roster", "import", folder.path("roster.csv"), "--db", folder.path("d.sqlite"),
+            "--json",
+        ])
         #expect(result.status == 1)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["rows"] as? Int == 1003)
         #expect(object["inserted"] as? Int == 1001)
         #expect(object["refused"] as? Int == 2)
@@ -106,15 +126,19 @@ struct HardeningCommandTests {
             toFile: folder.path("r.csv"), atomically: true, encoding: .utf8)
         try #require(
             try runVaxticket([
-                "issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format", "text", "--keyring", keyring,
+                "issue", "--csv", folder.path("r.csv"), "--out-dir", folder.path("t"), "--format",
+                "text", "--keyring", keyring,
             ]).status == 0)
         let recorded = try runVaxticket([
-            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db", folder.path("d.sqlite"),
+            "record", "--payloads", folder.path("t/tickets.txt"), "--keyring", keyring, "--db",
+            folder.path("d.sqlite"),
             "--officer", "OFC1",
             "--site", "=HYPERLINK(\"http://evil\")",
         ])
         #expect(recorded.status == 0, "\(recorded.stderr)")
-        let stats = try runVaxticket(["stats", "--csv", "--by", "site", "--db", folder.path("d.sqlite")])
+        let stats = try runVaxticket([
+            "stats", "--csv", "--by", "site", "--db", folder.path("d.sqlite"),
+        ])
         #expect(stats.status == 0)
         #expect(stats.stdout == "site,count\n\"'=HYPERLINK(\"\"http://evil\"\")\",1\n")
     }
@@ -126,29 +150,41 @@ struct HardeningCommandTests {
 
         init() throws {
             folder = try TemporaryFolder()
-            try #require(try runVaxticket(["keys", "new", "--keyring", folder.path("keyring.json")]).status == 0)
+            try #require(
+                try runVaxticket(["keys", "new", "--keyring", folder.path("keyring.json")]).status
+                    == 0)
         }
 
         func run(_ arguments: [String], keyring: String? = nil) throws -> CommandResult {
             try runVaxticket(
-                arguments, environment: ["VAXTICKET_KEYRING": keyring ?? self.keyring, "VAXTICKET_DB": folder.path("d.sqlite")])
+                arguments,
+                environment: [
+                    "VAXTICKET_KEYRING": keyring ?? self.keyring,
+                    "VAXTICKET_DB": folder.path("d.sqlite"),
+                ])
         }
 
-        func issue(_ name: String, from: String, until: String? = nil, keyring: String? = nil) throws -> CommandResult {
+        func issue(_ name: String, from: String, until: String? = nil, keyring: String? = nil)
+            throws -> CommandResult
+        {
             try run(
                 [
-                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "S1", "--valid-from", from,
+                    "issue", "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC",
+                    "--site", "S1", "--valid-from", from,
                     "--out", folder.path(name), "--json",
                 ] + (until.map { ["--valid-until", $0] } ?? []), keyring: keyring)
         }
 
         func code(_ result: CommandResult) throws -> String? {
             let line = try #require(result.stdout.split(separator: "\n").first)
-            return (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["code"] as? String
+            return (try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?[
+                "code"] as? String
         }
     }
 
-    @Test("issue 9 item 4: after keys rotate, a copy of the old key cannot sign tickets that verify; validity is capped")
+    @Test(
+        "issue 9 item 4: after keys rotate, a copy of the old key cannot sign tickets that verify; validity is capped"
+    )
     func item4RotationAndCap() throws {
         let station = try Station()
         defer { station.folder.remove() }
@@ -157,8 +193,11 @@ struct HardeningCommandTests {
         try FileManager.default.copyItem(atPath: station.keyring, toPath: stolen)
         try #require(try station.run(["keys", "rotate"]).status == 0)
         // Signed with the old key, valid from long after the rotation.
-        try #require(try station.issue("forged.png", from: "2099-01-01", keyring: stolen).status == 0)
-        let forged = try station.run(["verify", "--json", "--at", "2099-01-02", station.folder.path("forged.png")])
+        try #require(
+            try station.issue("forged.png", from: "2099-01-01", keyring: stolen).status == 0)
+        let forged = try station.run([
+            "verify", "--json", "--at", "2099-01-02", station.folder.path("forged.png"),
+        ])
         #expect(forged.status == 1)
         #expect(try station.code(forged) == "signed_after_rotation")
         // 2020 to 2199 is refused at issue.
@@ -167,26 +206,34 @@ struct HardeningCommandTests {
         #expect(long.stderr.contains("limit of 90 days"))
     }
 
-    @Test("issue 9 item 5: a revocation survives the loss of revoked.txt; a control character in --reason is refused")
+    @Test(
+        "issue 9 item 5: a revocation survives the loss of revoked.txt; a control character in --reason is refused"
+    )
     func item5RevocationSurvives() throws {
         let station = try Station()
         defer { station.folder.remove() }
         let issued = try station.issue("t.png", from: "2021-08-23")
         let serial = try #require(
-            (try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: Any])?["serial"] as? String)
+            (try JSONSerialization.jsonObject(with: Data(issued.stdout.utf8)) as? [String: Any])?[
+                "serial"] as? String)
         #expect(try station.run(["revoke", serial, "--reason", "lost\rphone"]).status == 64)
         #expect(try station.run(["revoke", serial, "--reason", "lost phone"]).status == 0)
         try? FileManager.default.removeItem(atPath: station.folder.path("revoked.txt"))
-        let verified = try station.run(["verify", "--json", "--at", "2021-08-25", station.folder.path("t.png")])
+        let verified = try station.run([
+            "verify", "--json", "--at", "2021-08-25", station.folder.path("t.png"),
+        ])
         #expect(try station.code(verified) == "revoked")
     }
 
-    @Test("issue 9 item 6: a symlinked keyring is refused with a helpful message; concurrent revokes lose nothing")
+    @Test(
+        "issue 9 item 6: a symlinked keyring is refused with a helpful message; concurrent revokes lose nothing"
+    )
     func item6SymlinkAndLock() throws {
         let station = try Station()
         defer { station.folder.remove() }
         let link = station.folder.path("link.json")
-        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: station.keyring)
+        try FileManager.default.createSymbolicLink(
+            atPath: link, withDestinationPath: station.keyring)
         let listed = try station.run(["keys", "list"], keyring: link)
         #expect(listed.status != 0)
         #expect(listed.stderr.contains("symbolic link"))
@@ -197,7 +244,8 @@ struct HardeningCommandTests {
             _ = try? station.run(["revoke", serials[index]])
         }
         let json = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: station.keyring))) as? [String: Any])
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: station.keyring))) as? [String: Any])
         #expect((json["revoked"] as? [[String: Any]])?.count == serials.count)
     }
 
@@ -210,24 +258,35 @@ struct HardeningCommandTests {
             .write(toFile: station.folder.path("r.csv"), atomically: true, encoding: .utf8)
         try #require(
             try station.run([
-                "issue", "--csv", station.folder.path("r.csv"), "--out-dir", station.folder.path("t"), "--format", "text",
+                "issue", "--csv", station.folder.path("r.csv"), "--out-dir",
+                station.folder.path("t"), "--format", "text",
             ]).status == 0)
-        let tickets = try String(contentsOfFile: station.folder.path("t/tickets.txt"), encoding: .utf8).split(separator: "\n")
+        let tickets = try String(
+            contentsOfFile: station.folder.path("t/tickets.txt"), encoding: .utf8
+        ).split(separator: "\n")
             .map(String.init)
         let one = try runVaxticket(
             [
-                "record", "--payloads", "-", "--officer", "OFC1", "--at", "2021-08-23T23:30:00+00:00", "--time-zone",
+                "record", "--payloads", "-", "--officer", "OFC1", "--at",
+                "2021-08-23T23:30:00+00:00", "--time-zone",
                 "Pacific/Kiritimati",
             ],
-            environment: ["VAXTICKET_KEYRING": station.keyring, "VAXTICKET_DB": station.folder.path("tz.sqlite")],
+            environment: [
+                "VAXTICKET_KEYRING": station.keyring,
+                "VAXTICKET_DB": station.folder.path("tz.sqlite"),
+            ],
             stdin: tickets[0] + "\n")
         #expect(one.status == 0, "\(one.stderr)")
         let two = try runVaxticket(
             [
-                "record", "--payloads", "-", "--officer", "OFC1", "--at", "2021-09-19T23:30:00+00:00", "--time-zone",
+                "record", "--payloads", "-", "--officer", "OFC1", "--at",
+                "2021-09-19T23:30:00+00:00", "--time-zone",
                 "Pacific/Pago_Pago",
             ],
-            environment: ["VAXTICKET_KEYRING": station.keyring, "VAXTICKET_DB": station.folder.path("tz.sqlite")],
+            environment: [
+                "VAXTICKET_KEYRING": station.keyring,
+                "VAXTICKET_DB": station.folder.path("tz.sqlite"),
+            ],
             stdin: tickets[1] + "\n")
         #expect(two.status == 1)
         #expect(two.stderr.contains("keeps the programme time zone Pacific/Kiritimati"))
@@ -237,7 +296,9 @@ struct HardeningCommandTests {
     func item11FutureAt() throws {
         let station = try Station()
         defer { station.folder.remove() }
-        let result = try station.run(["record", "--payloads", "-", "--officer", "OFC1", "--at", "2099-01-01T09:00:00+07:00"])
+        let result = try station.run([
+            "record", "--payloads", "-", "--officer", "OFC1", "--at", "2099-01-01T09:00:00+07:00",
+        ])
         #expect(result.status == 64)
         #expect(result.stderr.contains("--at lies in the future"))
     }

@@ -9,7 +9,8 @@ struct HelpTests {
         let result = try runVaxticket(["--help"])
         #expect(result.status == 0)
         for command in [
-            "qr", "scan", "simulate-photo", "issue", "verify", "keys", "revoke", "roster", "record", "stats", "export", "sync",
+            "qr", "scan", "simulate-photo", "issue", "verify", "keys", "revoke", "roster", "record",
+            "stats", "export", "sync",
             "serve", "officers", "db",
         ] {
             #expect(result.stdout.contains("\n  \(command) "), "help does not list \(command)")

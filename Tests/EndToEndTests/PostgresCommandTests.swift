@@ -9,7 +9,9 @@ enum DatabaseKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     case postgres
 
-    static var allCases: [DatabaseKind] { TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite] }
+    static var allCases: [DatabaseKind] {
+        TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite]
+    }
 
     var testDescription: String { rawValue }
 
@@ -33,27 +35,35 @@ private struct TicketFixture {
         let keys = try runVaxticket(["keys", "new", "--keyring", folder.path("keyring.json")])
         try #require(keys.status == 0, "keys new: \(keys.stderr)")
         var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until\n"
-        for index in 0..<count { csv += "R\(index),1,CORONAVAC,JKT01,GENERAL,2021-08-01,2021-10-29\n" }
+        for index in 0..<count {
+            csv += "R\(index),1,CORONAVAC,JKT01,GENERAL,2021-08-01,2021-10-29\n"
+        }
         try csv.write(toFile: folder.path("registrants.csv"), atomically: true, encoding: .utf8)
         let issued = try runVaxticket([
-            "issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"), "--format", "text",
+            "issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"),
+            "--format", "text",
             "--keyring", folder.path("keyring.json"),
         ])
         try #require(issued.status == 0, "issue: \(issued.stderr)")
-        tickets = try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(separator: "\n").map(
-            String.init)
+        tickets = try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8)
+            .split(separator: "\n").map(
+                String.init)
     }
 
     func payloads(_ range: Range<Int>, name: String) throws -> String {
         let path = folder.path(name)
-        try (tickets[range].joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try (tickets[range].joined(separator: "\n") + "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
-    func record(_ payloads: String, db: String, station: String, extra: [String] = []) throws -> CommandResult {
+    func record(_ payloads: String, db: String, station: String, extra: [String] = []) throws
+        -> CommandResult
+    {
         try runVaxticket(
             [
-                "record", "--payloads", payloads, "--keyring", keyring, "--db", db, "--officer", "OFC-\(station)", "--station",
+                "record", "--payloads", payloads, "--keyring", keyring, "--db", db, "--officer",
+                "OFC-\(station)", "--station",
                 station, "--at", "2021-08-23T09:00:00",
             ]
                 + extra)
@@ -62,7 +72,8 @@ private struct TicketFixture {
     func total(_ db: String) throws -> [String: Any] {
         let result = try runVaxticket(["stats", "--json", "--db", db])
         try #require(result.status == 0, "stats: \(result.stderr)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 }
 
@@ -96,13 +107,18 @@ struct PostgresCommandTests {
         for (writer, result) in results.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
             #expect(result.status == 0, "writer \(writer): \(result.stderr)")
             for word in ["lock", "serializ", "deadlock", "error"] {
-                #expect(!result.stderr.lowercased().contains(word), "writer \(writer): \(result.stderr)")
+                #expect(
+                    !result.stderr.lowercased().contains(word), "writer \(writer): \(result.stderr)"
+                )
             }
             for line in result.stdout.split(separator: "\n") {
-                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let object = try #require(
+                    try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
                 let outcome = try #require(object["outcome"] as? String)
                 #expect(["recorded", "already_recorded"].contains(outcome))
-                if outcome == "recorded", let serial = object["serial"] as? String { recorded[serial, default: 0] += 1 }
+                if outcome == "recorded", let serial = object["serial"] as? String {
+                    recorded[serial, default: 0] += 1
+                }
             }
         }
         #expect(recorded.count == 400)
@@ -119,25 +135,37 @@ struct PostgresCommandTests {
         let fixture = try TicketFixture(count: 15)
         defer { fixture.folder.remove() }
         let central = try kind.make(in: fixture.folder)
-        let first = fixture.folder.path("station1.sqlite"), second = fixture.folder.path("station2.sqlite")
+        let first = fixture.folder.path("station1.sqlite"),
+            second = fixture.folder.path("station2.sqlite")
         // Two stations offline; tickets R5..R9 were scanned at both.
-        #expect(try fixture.record(try fixture.payloads(0..<10, name: "one.txt"), db: first, station: "ST1").status == 0)
-        #expect(try fixture.record(try fixture.payloads(5..<15, name: "two.txt"), db: second, station: "ST2").status == 0)
+        #expect(
+            try fixture.record(
+                try fixture.payloads(0..<10, name: "one.txt"), db: first, station: "ST1"
+            ).status == 0)
+        #expect(
+            try fixture.record(
+                try fixture.payloads(5..<15, name: "two.txt"), db: second, station: "ST2"
+            ).status == 0)
 
         let merged = try runVaxticket(["db", "merge", first, "--db", central])
         #expect(merged.status == 0, "\(merged.stderr)")
         #expect(
             merged.stdout.contains(
-                "10 doses added, 0 already merged; 10 scan log lines added, 0 already merged; 0 new conflicts, 0 already known"))
+                "10 doses added, 0 already merged; 10 scan log lines added, 0 already merged; 0 new conflicts, 0 already known"
+            ))
 
         let clashing = try runVaxticket(["db", "merge", second, "--db", central, "--json"])
         #expect(clashing.status == 1)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(clashing.stdout.utf8)) as? [String: Any])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(clashing.stdout.utf8)) as? [String: Any])
         #expect(report["dosesAdded"] as? Int == 5)
         #expect(report["scansAdded"] as? Int == 10)
         let conflicts = try #require(report["conflicts"] as? [[String: Any]])
         #expect(conflicts.count == 5)
-        #expect(Set(conflicts.compactMap { $0["registrant"] as? String }) == ["R5", "R6", "R7", "R8", "R9"])
+        #expect(
+            Set(conflicts.compactMap { $0["registrant"] as? String }) == [
+                "R5", "R6", "R7", "R8", "R9",
+            ])
         #expect(
             conflicts.allSatisfy {
                 $0["kind"] as? String == "same_serial" && $0["station"] as? String == "ST2"
@@ -148,7 +176,8 @@ struct PostgresCommandTests {
         #expect(again.status == 1)
         #expect(
             again.stdout.contains(
-                "0 doses added, 5 already merged; 0 scan log lines added, 10 already merged; 0 new conflicts, 5 already known"))
+                "0 doses added, 5 already merged; 0 scan log lines added, 10 already merged; 0 new conflicts, 5 already known"
+            ))
         let stats = try fixture.total(central)
         #expect(stats["total"] as? Int == 15)
         // Both stations' scans of R5..R9 are in the log.

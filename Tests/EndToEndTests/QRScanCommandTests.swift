@@ -14,7 +14,8 @@ struct QRScanCommandTests {
         #expect(made.stdout.contains("QR version"))
         let scanned = try runVaxticket(["scan", "--json", png])
         #expect(scanned.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(scanned.stdout.utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(scanned.stdout.utf8)) as? [String: Any])
         let symbols = try #require(object["symbols"] as? [[String: Any]])
         #expect(symbols.count == 1)
         #expect(symbols.first?["text"] as? String == "HELLO VAXTICKET 2021")
@@ -33,8 +34,11 @@ struct QRScanCommandTests {
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
-        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        let byFile = Dictionary(uniqueKeysWithValues: objects.map { ($0["file"] as? String ?? "", $0) })
+        let objects = try lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let byFile = Dictionary(
+            uniqueKeysWithValues: objects.map { ($0["file"] as? String ?? "", $0) })
         let goodSymbols = try #require(byFile[good]?["symbols"] as? [[String: Any]])
         #expect(goodSymbols.first?["text"] as? String == "GOOD")
         let error = try #require(byFile[bad]?["error"] as? [String: Any])
@@ -64,7 +68,9 @@ struct QRScanCommandTests {
         #expect(result.stderr.contains("no such file or folder"))
     }
 
-    @Test("qr --texts writes one PNG per line, named by line number, and reports a bad line by number")
+    @Test(
+        "qr --texts writes one PNG per line, named by line number, and reports a bad line by number"
+    )
     func batch() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -20,14 +20,21 @@ private struct RecordingFixture {
     /// (new serials) for the same registrants and dose; returns the ticket texts in CSV order.
     init(count: Int, duplicates: Int = 0, group: String = "GENERAL") throws {
         folder = try TemporaryFolder()
-        let keys = try runVaxticket(["keys", "new", "--keyring", keyring, "--max-validity-days", "366"])
+        let keys = try runVaxticket([
+            "keys", "new", "--keyring", keyring, "--max-validity-days", "366",
+        ])
         try #require(keys.status == 0, "keys new: \(keys.stderr)")
         var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until\n"
-        for index in 0..<count { csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n" }
-        for index in 0..<duplicates { csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n" }
+        for index in 0..<count {
+            csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n"
+        }
+        for index in 0..<duplicates {
+            csv += "R\(index),1,CORONAVAC,JKT01,\(group),2021-08-01,2021-12-31\n"
+        }
         try csv.write(toFile: folder.path("registrants.csv"), atomically: true, encoding: .utf8)
         let issued = try runVaxticket([
-            "issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"), "--format", "text",
+            "issue", "--csv", folder.path("registrants.csv"), "--out-dir", folder.path("tickets"),
+            "--format", "text",
             "--keyring", keyring,
         ])
         try #require(issued.status == 0, "issue: \(issued.stderr)")
@@ -35,35 +42,44 @@ private struct RecordingFixture {
 
     var tickets: [String] {
         get throws {
-            try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(separator: "\n").map(
+            try String(contentsOfFile: folder.path("tickets/tickets.txt"), encoding: .utf8).split(
+                separator: "\n"
+            ).map(
                 String.init)
         }
     }
 
     func write(_ lines: [String], to name: String) throws -> String {
         let path = folder.path(name)
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try (lines.joined(separator: "\n") + "\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
     func record(_ arguments: [String], stdin: String? = nil) throws -> CommandResult {
         try runVaxticket(
-            ["record", "--keyring", keyring, "--db", database, "--officer", "OFC1", "--at", "2021-08-23T09:00:00"] + arguments,
+            [
+                "record", "--keyring", keyring, "--db", database, "--officer", "OFC1", "--at",
+                "2021-08-23T09:00:00",
+            ] + arguments,
             stdin: stdin)
     }
 
     func stats(_ arguments: [String] = []) throws -> [String: Any] {
         let result = try runVaxticket(["stats", "--json", "--db", database] + arguments)
         try #require(result.status == 0, "stats: \(result.stderr)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
 }
 
 extension RecordingFixture {
     /// Doses recorded so far, read like any other reader would; 0 while the database does not exist yet.
     func committedTotal() -> Int {
-        guard let result = try? runVaxticket(["stats", "--json", "--db", database]), result.status == 0,
-            let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        guard let result = try? runVaxticket(["stats", "--json", "--db", database]),
+            result.status == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+                as? [String: Any]
         else { return 0 }
         return object["total"] as? Int ?? 0
     }
@@ -77,18 +93,26 @@ private func jsonLines(_ text: String) throws -> [[String: Any]] {
 
 @Suite("vaxticket roster, record and stats")
 struct RecordCommandTests {
-    @Test("record verifies, records, re-scans idempotently, refuses a forged ticket; stats counts it all")
+    @Test(
+        "record verifies, records, re-scans idempotently, refuses a forged ticket; stats counts it all"
+    )
     func recordAndRescan() throws {
         let fixture = try RecordingFixture(count: 3)
         defer { fixture.folder.remove() }
         let roster =
             "registrant,nik,name,birth_date,group,phone,notes\nR0,3171012345678900,Siti Rahma,1980-04-30,GENERAL,+62 812,x\n"
-        try roster.write(toFile: fixture.folder.path("roster.csv"), atomically: true, encoding: .utf8)
-        #expect(try runVaxticket(["roster", "import", fixture.folder.path("roster.csv"), "--db", fixture.database]).status == 0)
+        try roster.write(
+            toFile: fixture.folder.path("roster.csv"), atomically: true, encoding: .utf8)
+        #expect(
+            try runVaxticket([
+                "roster", "import", fixture.folder.path("roster.csv"), "--db", fixture.database,
+            ]).status == 0)
         let tickets = try fixture.tickets
         let payloads = try fixture.write(tickets, to: "payloads.txt")
 
-        let first = try fixture.record(["--payloads", payloads, "--json", "--lot", "LOT7", "--station", "ST1"])
+        let first = try fixture.record([
+            "--payloads", payloads, "--json", "--lot", "LOT7", "--station", "ST1",
+        ])
 
         #expect(first.status == 0)
         let objects = try jsonLines(first.stdout)
@@ -104,7 +128,8 @@ struct RecordCommandTests {
 
         // A re-scan elsewhere records nothing, says where and by whom, and is not a failure.
         let again = try runVaxticket([
-            "record", "--keyring", fixture.keyring, "--db", fixture.database, "--officer", "OFC2", "--at", "2021-08-24T10:00:00",
+            "record", "--keyring", fixture.keyring, "--db", fixture.database, "--officer", "OFC2",
+            "--at", "2021-08-24T10:00:00",
             "--payloads", payloads,
         ])
         #expect(again.status == 0)
@@ -117,7 +142,8 @@ struct RecordCommandTests {
         var forged = Array(tickets[1])
         let index = forged.count - 3
         forged[index] = forged[index] == "A" ? "B" : "A"
-        let refused = try fixture.record(["--payloads", "-", "--json"], stdin: String(forged) + "\n")
+        let refused = try fixture.record(
+            ["--payloads", "-", "--json"], stdin: String(forged) + "\n")
         #expect(refused.status == 1)
         let outcome = try jsonLines(refused.stdout).first?["outcome"] as? String
         #expect(outcome == "bad_signature" || outcome == "malformed")
@@ -136,27 +162,33 @@ struct RecordCommandTests {
         let fixture = try RecordingFixture(count: 0)
         defer { fixture.folder.remove() }
         let png = fixture.folder.path("photos/ticket.png")
-        try FileManager.default.createDirectory(atPath: fixture.folder.path("photos"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: fixture.folder.path("photos"), withIntermediateDirectories: true)
         let issued = try runVaxticket([
-            "issue", "--registrant", "R42", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01", "--valid-from",
+            "issue", "--registrant", "R42", "--dose", "1", "--vaccine", "CORONAVAC", "--site",
+            "JKT01", "--valid-from",
             "2021-08-01",
             "--valid-until", "2021-12-31", "--out", png, "--keyring", fixture.keyring,
         ])
         try #require(issued.status == 0, "issue: \(issued.stderr)")
-        try Data("not an image".utf8).write(to: URL(fileURLWithPath: fixture.folder.path("photos/broken.png")))
+        try Data("not an image".utf8).write(
+            to: URL(fileURLWithPath: fixture.folder.path("photos/broken.png")))
 
         let result = try fixture.record([fixture.folder.path("photos"), "--json"])
 
         #expect(result.status == 1)
         let objects = try jsonLines(result.stdout)
-        let byFile = Dictionary(uniqueKeysWithValues: objects.map { ($0["file"] as? String ?? "", $0) })
+        let byFile = Dictionary(
+            uniqueKeysWithValues: objects.map { ($0["file"] as? String ?? "", $0) })
         #expect(byFile[png]?["outcome"] as? String == "recorded")
         #expect(byFile[png]?["registrant"] as? String == "R42")
         #expect(byFile[fixture.folder.path("photos/broken.png")]?["refused"] as? Bool == true)
         #expect(try fixture.stats()["total"] as? Int == 1)
     }
 
-    @Test("usage errors exit 64; a bad roster row is reported by line; a missing keyring or a bad database is clear")
+    @Test(
+        "usage errors exit 64; a bad roster row is reported by line; a missing keyring or a bad database is clear"
+    )
     func errors() throws {
         let fixture = try RecordingFixture(count: 1)
         defer { fixture.folder.remove() }
@@ -168,7 +200,8 @@ struct RecordCommandTests {
         #expect(try runVaxticket(["stats", "--from", "yesterday"]).status == 64)
         let help = try runVaxticket(["record", "--help"]).stdout
         for option in [
-            "--payloads", "--officer", "--lot", "--station", "--site", "--at", "--policy", "--batch-size", "--db", "--keyring",
+            "--payloads", "--officer", "--lot", "--station", "--site", "--at", "--policy",
+            "--batch-size", "--db", "--keyring",
             "--json",
         ] {
             #expect(help.contains(option), "record --help lists \(option)")
@@ -176,13 +209,16 @@ struct RecordCommandTests {
 
         try "registrant,nik,name,birth_date,group,phone\nR1,123,A,1990-01-01,GENERAL,\n".write(
             toFile: fixture.folder.path("r.csv"), atomically: true, encoding: .utf8)
-        let roster = try runVaxticket(["roster", "import", fixture.folder.path("r.csv"), "--db", fixture.database])
+        let roster = try runVaxticket([
+            "roster", "import", fixture.folder.path("r.csv"), "--db", fixture.database,
+        ])
         #expect(roster.status == 1)
         #expect(roster.stderr.contains("line 2: NIK must be 16 digits"))
 
         let payloads = try fixture.write(try fixture.tickets, to: "p.txt")
         let noKeyring = try runVaxticket([
-            "record", "--keyring", fixture.folder.path("none.json"), "--db", fixture.database, "--officer", "O", "--payloads",
+            "record", "--keyring", fixture.folder.path("none.json"), "--db", fixture.database,
+            "--officer", "O", "--payloads",
             payloads,
         ])
         #expect(noKeyring.status == 1)
@@ -191,7 +227,8 @@ struct RecordCommandTests {
         try Data(String(repeating: "not a database\n", count: 200).utf8).write(
             to: URL(fileURLWithPath: fixture.folder.path("bad.sqlite")))
         let badDatabase = try runVaxticket([
-            "record", "--keyring", fixture.keyring, "--db", fixture.folder.path("bad.sqlite"), "--officer", "O", "--payloads",
+            "record", "--keyring", fixture.keyring, "--db", fixture.folder.path("bad.sqlite"),
+            "--officer", "O", "--payloads",
             payloads,
         ])
         #expect(badDatabase.status == 1)
@@ -201,7 +238,9 @@ struct RecordCommandTests {
         #expect(noDatabase.stderr.contains("no such file"))
     }
 
-    @Test("eight stations at once on one file, overlapping tickets: one record per serial and per dose, every scan answered")
+    @Test(
+        "eight stations at once on one file, overlapping tickets: one record per serial and per dose, every scan answered"
+    )
     func eightStations() throws {
         // 160 registrants; 40 of them also hold a second ticket (another serial) for the same dose.
         let fixture = try RecordingFixture(count: 160, duplicates: 40)
@@ -213,7 +252,8 @@ struct RecordCommandTests {
         let inputs = try (0..<stations).map { station -> String in
             var generator = SeededGenerator(seed: UInt64(station + 1))
             let window = (0..<100).map { tickets[(station * 25 + $0) % tickets.count] }
-            return try fixture.write(window.shuffled(using: &generator), to: "station\(station).txt")
+            return try fixture.write(
+                window.shuffled(using: &generator), to: "station\(station).txt")
         }
         let results = Mutex<[Int: CommandResult]>([:])
 
@@ -224,7 +264,8 @@ struct RecordCommandTests {
             group.enter()
             Thread.detachNewThread {
                 let result = try? fixture.record([
-                    "--payloads", inputs[station], "--json", "--station", "ST\(station)", "--batch-size", "10",
+                    "--payloads", inputs[station], "--json", "--station", "ST\(station)",
+                    "--batch-size", "10",
                 ])
                 results.withLock { $0[station] = result }
                 group.leave()
@@ -237,13 +278,18 @@ struct RecordCommandTests {
         var recordedSerials: [String] = []
         for station in 0..<stations {
             let result = try #require(all[station])
-            #expect([0, 1].contains(result.status), "station \(station) exited \(result.status): \(result.stderr)")
+            #expect(
+                [0, 1].contains(result.status),
+                "station \(station) exited \(result.status): \(result.stderr)")
             #expect(!result.stderr.lowercased().contains("locked"))
             let objects = try jsonLines(result.stdout)
             #expect(objects.count == 100, "every scan answered")
             let codes = Set(objects.compactMap { $0["outcome"] as? String })
-            #expect(codes.isSubset(of: ["recorded", "already_recorded", "dose_already_given"]), "station \(station): \(codes)")
-            recordedSerials += objects.filter { $0["outcome"] as? String == "recorded" }.compactMap { $0["serial"] as? String }
+            #expect(
+                codes.isSubset(of: ["recorded", "already_recorded", "dose_already_given"]),
+                "station \(station): \(codes)")
+            recordedSerials += objects.filter { $0["outcome"] as? String == "recorded" }.compactMap
+            { $0["serial"] as? String }
         }
         // Every registrant scanned got exactly one dose 1, under exactly one serial.
         #expect(recordedSerials.count == 160)
@@ -264,7 +310,8 @@ struct RecordCommandTests {
         let process = Process()
         process.executableURL = vaxticketBinary
         process.arguments = [
-            "record", "--keyring", fixture.keyring, "--db", fixture.database, "--officer", "OFC1", "--at", "2021-08-23T09:00:00",
+            "record", "--keyring", fixture.keyring, "--db", fixture.database, "--officer", "OFC1",
+            "--at", "2021-08-23T09:00:00",
             "--payloads", "-", "--batch-size", "50", "--quiet",
         ]
         let input = Pipe()
@@ -273,7 +320,8 @@ struct RecordCommandTests {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // when it has read 170 tickets: three batches committed, the fourth half read,
-        input.fileHandleForWriting.write(Data((tickets[0..<170].joined(separator: "\n") + "\n").utf8))
+        input.fileHandleForWriting.write(
+            Data((tickets[0..<170].joined(separator: "\n") + "\n").utf8))
         let deadline = Date().addingTimeInterval(60)
         var committed = 0
         while Date() < deadline {
@@ -301,18 +349,21 @@ struct RecordCommandTests {
         #expect((final["scans"] as? [String: Int]) == ["recorded": 200, "already_recorded": 150])
     }
 
-    @Test("SIGKILL at a random moment of a file batch: whole batches only, and a re-run completes it")
+    @Test(
+        "SIGKILL at a random moment of a file batch: whole batches only, and a re-run completes it")
     func killAnywhere() throws {
         // 1,000 tickets, each scanned ten times (re-scans are logged too): 2,000 small
         // transactions, so the run is surely still going when its first commit shows.
         let fixture = try RecordingFixture(count: 1000)
         defer { fixture.folder.remove() }
         let tickets = try fixture.tickets
-        let payloads = try fixture.write(Array(repeating: tickets, count: 10).flatMap { $0 }, to: "all.txt")
+        let payloads = try fixture.write(
+            Array(repeating: tickets, count: 10).flatMap { $0 }, to: "all.txt")
         let process = Process()
         process.executableURL = vaxticketBinary
         process.arguments = [
-            "record", "--keyring", fixture.keyring, "--db", fixture.database, "--officer", "OFC1", "--at", "2021-08-23T09:00:00",
+            "record", "--keyring", fixture.keyring, "--db", fixture.database, "--officer", "OFC1",
+            "--at", "2021-08-23T09:00:00",
             "--payloads", payloads, "--batch-size", "5", "--quiet",
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -325,7 +376,9 @@ struct RecordCommandTests {
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal, "the run should still have been going when killed")
+        #expect(
+            process.terminationReason == .uncaughtSignal,
+            "the run should still have been going when killed")
 
         let afterKill = try fixture.stats()
         let committed = try #require(afterKill["total"] as? Int)
@@ -336,7 +389,10 @@ struct RecordCommandTests {
 
         let rerun = try fixture.record(["--payloads", payloads, "--quiet"])
         #expect(rerun.status == 0)
-        #expect(rerun.stderr.contains("record: \(1000 - committed) recorded, \(9000 + committed) already recorded, 0 refused"))
+        #expect(
+            rerun.stderr.contains(
+                "record: \(1000 - committed) recorded, \(9000 + committed) already recorded, 0 refused"
+            ))
         #expect(try fixture.stats()["total"] as? Int == 1000)
     }
 }

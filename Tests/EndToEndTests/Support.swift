@@ -18,10 +18,13 @@ let vaxticketBinary: URL = {
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         folder = folder.deletingLastPathComponent()
     }
-    if let executable = Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("vaxticket") {
+    if let executable = Bundle.main.executableURL?.deletingLastPathComponent()
+        .appendingPathComponent("vaxticket")
+    {
         return executable
     }
-    fatalError("vaxticket binary not found near \(CommandLine.arguments[0]); run `swift build` first")
+    fatalError(
+        "vaxticket binary not found near \(CommandLine.arguments[0]); run `swift build` first")
 }()
 
 /// Runs `vaxticket` with `arguments` and waits for it, with a hard time limit so a hang fails

@@ -6,7 +6,8 @@ import TestSupport
 import Testing
 
 /// The folder of the golden vectors, reached from this file.
-private let vectorsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+private let vectorsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("samples/vectors")
 
 private func jsonLines(_ text: String) throws -> [[String: Any]] {
@@ -16,7 +17,9 @@ private func jsonLines(_ text: String) throws -> [[String: Any]] {
 }
 
 private func mode(_ path: String) throws -> Int {
-    try ((FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1) & 0o777
+    try
+        ((FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?
+        .intValue ?? -1) & 0o777
 }
 
 /// A temporary folder with a fresh keyring in it.
@@ -44,7 +47,9 @@ struct TicketCommandTests {
         defer { setup.folder.remove() }
         #expect(try mode(setup.keyring) == 0o600)
         #expect(try setup.run(["keys", "new"]).status != 0)
-        #expect(try setup.run(["keys", "rotate"]).stdout.contains("K2 is now the active key; K1 verifies only"))
+        #expect(
+            try setup.run(["keys", "rotate"]).stdout.contains(
+                "K2 is now the active key; K1 verifies only"))
         #expect(try setup.run(["keys", "retire", "K1"]).status == 0)
         let listed = try setup.run(["keys", "list", "--json"])
         #expect(listed.status == 0)
@@ -54,13 +59,19 @@ struct TicketCommandTests {
         #expect(keys.allSatisfy { Set($0.keys) == ["id", "state", "created"] })
         // No secret from the file shows up in any output.
         let file = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: setup.keyring))) as? [String: Any])
-        let secrets = try #require(file["keys"] as? [[String: Any]]).compactMap { $0["secret"] as? String }
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: setup.keyring))) as? [String: Any])
+        let secrets = try #require(file["keys"] as? [[String: Any]]).compactMap {
+            $0["secret"] as? String
+        }
         #expect(secrets.count == 2)
-        for secret in secrets { #expect(!listed.stdout.contains(secret) && !listed.stderr.contains(secret)) }
+        for secret in secrets {
+            #expect(!listed.stdout.contains(secret) && !listed.stderr.contains(secret))
+        }
         #expect(try mode(setup.keyring) == 0o600)
 
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: setup.keyring)
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o644], ofItemAtPath: setup.keyring)
         let refused = try setup.run(["keys", "list"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("too open"))
@@ -73,7 +84,8 @@ struct TicketCommandTests {
         defer { setup.folder.remove() }
         let png = setup.folder.path("ticket.png")
         let issued = try setup.run([
-            "issue", "--registrant", "2108230000012345", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "BDG001",
+            "issue", "--registrant", "2108230000012345", "--dose", "1", "--vaccine", "CORONAVAC",
+            "--site", "BDG001",
             "--valid-from", "2021-08-23", "--out", png, "--json", "--dpi", "300",
         ])
         #expect(issued.status == 0, "\(issued.stderr)")
@@ -84,7 +96,8 @@ struct TicketCommandTests {
         #expect(version <= 5)
         #expect(info["validUntil"] as? String == "2021-09-21")
         let sentence = try setup.run([
-            "issue", "--registrant", "7", "--dose", "2", "--vaccine", "PFIZER", "--site", "S1", "--out",
+            "issue", "--registrant", "7", "--dose", "2", "--vaccine", "PFIZER", "--site", "S1",
+            "--out",
             setup.folder.path("b.png"),
         ])
         #expect(sentence.stdout.contains("QR version"))
@@ -105,7 +118,9 @@ struct TicketCommandTests {
         #expect(try jsonLines(expired.stdout).first?["serial"] as? String == serial)
         // 2021-09-21T17:30Z is already the 22nd in Jakarta, but still the 21st in UTC.
         #expect(try setup.run(["verify", "--at", "2021-09-21T17:30:00Z", png]).status == 1)
-        #expect(try setup.run(["verify", "--at", "2021-09-21T17:30:00Z", "--time-zone", "UTC", png]).status == 0)
+        #expect(
+            try setup.run(["verify", "--at", "2021-09-21T17:30:00Z", "--time-zone", "UTC", png])
+                .status == 0)
 
         #expect(try setup.run(["revoke", serial, "--reason", "reported lost"]).status == 0)
         let revoked = try setup.run(["verify", "--json", "--at", "2021-08-25", png])
@@ -119,10 +134,13 @@ struct TicketCommandTests {
         let setup = try KeyringFolder()
         defer { setup.folder.remove() }
         let other = setup.folder.path("other.json")
-        let result = try runVaxticket(["keys", "list", "--keyring", other], environment: setup.environment)
+        let result = try runVaxticket(
+            ["keys", "list", "--keyring", other], environment: setup.environment)
         #expect(result.status != 0)
         #expect(result.stderr.contains("no keyring at \(other)"))
-        #expect(try runVaxticket(["keys", "list"], environment: setup.environment).stdout.hasPrefix("K1\tactive"))
+        #expect(
+            try runVaxticket(["keys", "list"], environment: setup.environment).stdout.hasPrefix(
+                "K1\tactive"))
     }
 
     @Test("issue --csv: PNGs and manifest, bad rows by line number, re-runs skip issued rows")
@@ -140,37 +158,52 @@ struct TicketCommandTests {
 
         """.write(toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("out")
-        let first = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--jobs", "2", "--at", "2021-08-23"])
+        let first = try setup.run([
+            "issue", "--csv", csv, "--out-dir", out, "--jobs", "2", "--at", "2021-08-23",
+        ])
         #expect(first.status == 1)
         #expect(first.stderr.contains("line 3: unknown vaccine \"ASPIRIN\""))
         #expect(first.stderr.contains("line 5: registrant \"bad ref\""))
-        let manifest = try String(contentsOfFile: out + "/manifest.csv", encoding: .utf8).split(separator: "\n")
+        let manifest = try String(contentsOfFile: out + "/manifest.csv", encoding: .utf8).split(
+            separator: "\n")
         #expect(manifest.first == "row,registrant,serial,file")
         #expect(manifest.dropFirst().map { $0.split(separator: ",")[0] } == ["2", "4", "6"])
         #expect(manifest.dropFirst().allSatisfy { $0.hasSuffix(".png") })
 
-        let verified = try setup.run(["verify", "--json", "--at", "2021-08-24", "--report", setup.folder.path("report.csv"), out])
+        let verified = try setup.run([
+            "verify", "--json", "--at", "2021-08-24", "--report", setup.folder.path("report.csv"),
+            out,
+        ])
         #expect(verified.status == 0, "\(verified.stderr)")
         let objects = try jsonLines(verified.stdout)
         #expect(objects.count == 3)
         let serials = Set(manifest.dropFirst().map { String($0.split(separator: ",")[2]) })
         #expect(Set(objects.compactMap { $0["serial"] as? String }) == serials)
-        let report = try String(contentsOfFile: setup.folder.path("report.csv"), encoding: .utf8).split(separator: "\n")
+        let report = try String(contentsOfFile: setup.folder.path("report.csv"), encoding: .utf8)
+            .split(separator: "\n")
         #expect(report.count == 4)
         #expect(report.first?.hasPrefix("file,status,code,message,serial") == true)
 
         let second = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--at", "2021-08-23"])
         #expect(second.stderr.contains("issued 0 tickets"))
         #expect(second.stderr.contains("skipped 3"))
-        let forced = try setup.run(["issue", "--csv", csv, "--out-dir", out, "--force", "--at", "2021-08-23"])
+        let forced = try setup.run([
+            "issue", "--csv", csv, "--out-dir", out, "--force", "--at", "2021-08-23",
+        ])
         #expect(forced.stderr.contains("issued 3 tickets"))
-        let reissued = try String(contentsOfFile: out + "/manifest.csv", encoding: .utf8).split(separator: "\n")
+        let reissued = try String(contentsOfFile: out + "/manifest.csv", encoding: .utf8).split(
+            separator: "\n")
         #expect(reissued.count == 4)
-        #expect(Set(reissued.dropFirst().map { String($0.split(separator: ",")[2]) }).isDisjoint(with: serials))
+        #expect(
+            Set(reissued.dropFirst().map { String($0.split(separator: ",")[2]) }).isDisjoint(
+                with: serials))
 
         let texts = setup.folder.path("texts")
-        #expect(try setup.run(["issue", "--csv", csv, "--out-dir", texts, "--format", "text"]).status == 1)
-        let lines = try String(contentsOfFile: texts + "/tickets.txt", encoding: .utf8).split(separator: "\n")
+        #expect(
+            try setup.run(["issue", "--csv", csv, "--out-dir", texts, "--format", "text"]).status
+                == 1)
+        let lines = try String(contentsOfFile: texts + "/tickets.txt", encoding: .utf8).split(
+            separator: "\n")
         #expect(lines.count == 3)
         #expect(lines.allSatisfy { $0.hasPrefix("VT1:") })
     }
@@ -180,7 +213,8 @@ struct TicketCommandTests {
         let setup = try KeyringFolder()
         defer { setup.folder.remove() }
         let blank = setup.folder.path("a-blank.png")
-        try Data(PNG.encode(GrayImage(width: 64, height: 64))).write(to: URL(fileURLWithPath: blank))
+        try Data(PNG.encode(GrayImage(width: 64, height: 64))).write(
+            to: URL(fileURLWithPath: blank))
         let other = setup.folder.path("b-other.png")
         #expect(try setup.run(["qr", "HELLO", "--out", other]).status == 0)
         let result = try setup.run(["verify", "--json", blank, other])
@@ -200,11 +234,13 @@ struct TicketCommandTests {
         defer { setup.folder.remove() }
         let png = setup.folder.path("ticket.png")
         let issued = try setup.run([
-            "issue", "--registrant", "2108230000012345", "--dose", "2", "--vaccine", "ASTRAZENECA", "--site", "BDG001", "--group",
+            "issue", "--registrant", "2108230000012345", "--dose", "2", "--vaccine", "ASTRAZENECA",
+            "--site", "BDG001", "--group",
             "ELDERLY", "--out", png, "--json",
         ])
         let serial = try #require(try jsonLines(issued.stdout).first?["serial"] as? String)
-        let gray = try PNG.decode(Array(try Data(contentsOf: URL(fileURLWithPath: png))), maxPixels: 10_000_000)
+        let gray = try PNG.decode(
+            Array(try Data(contentsOf: URL(fileURLWithPath: png))), maxPixels: 10_000_000)
         let jpeg = try JPEGEncoder().encode(gray, quality: 40)
         let jpegPath = setup.folder.path("ticket.jpg")
         try Data(jpeg).write(to: URL(fileURLWithPath: jpegPath))
@@ -217,48 +253,67 @@ struct TicketCommandTests {
 
     @Test("every golden vector's PNG verifies to its expected code")
     func vectors() throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: vectorsFolder.path).filter { $0.hasSuffix(".json") }
-            .sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: vectorsFolder.path).filter {
+            $0.hasSuffix(".json")
+        }
+        .sorted()
         #expect(names.count >= 14)
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         for name in names {
             let vector = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: vectorsFolder.appendingPathComponent(name)))
+                try JSONSerialization.jsonObject(
+                    with: Data(contentsOf: vectorsFolder.appendingPathComponent(name)))
                     as? [String: Any])
             let expected = try #require(vector["expected"] as? [String: Any])
             let clock = try #require(vector["clock"] as? [String: String])
             // A keyring (mode 0600) and revocation list exactly as the vector gives them.
             let caseFolder = folder.url.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: caseFolder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: caseFolder, withIntermediateDirectories: true)
             let keys = try #require(vector["keyring"] as? [[String: String]]).map { entry in
                 [
                     "id": entry["id"]!, "state": entry["state"]!, "created": entry["created"]!,
                     "secret": Data(
                         stride(from: 0, to: entry["secret_hex"]!.count, by: 2).map { offset in
-                            let start = entry["secret_hex"]!.index(entry["secret_hex"]!.startIndex, offsetBy: offset)
-                            return UInt8(entry["secret_hex"]![start..<entry["secret_hex"]!.index(start, offsetBy: 2)], radix: 16)!
+                            let start = entry["secret_hex"]!.index(
+                                entry["secret_hex"]!.startIndex, offsetBy: offset)
+                            return UInt8(
+                                entry["secret_hex"]![
+                                    start..<entry["secret_hex"]!.index(start, offsetBy: 2)],
+                                radix: 16)!
                         }
                     ).base64EncodedString(),
                 ]
             }
             let keyring = caseFolder.appendingPathComponent("keyring.json").path
-            let keyringData = try JSONSerialization.data(withJSONObject: ["format": "vaxticket-keyring-1", "keys": keys])
-            #expect(
-                FileManager.default.createFile(atPath: keyring, contents: keyringData, attributes: [.posixPermissions: 0o600]))
-            let revoked = try #require(vector["revoked"] as? [String]).map { $0 + "\n" }.joined()
-            try revoked.write(toFile: caseFolder.appendingPathComponent("revoked.txt").path, atomically: true, encoding: .utf8)
-
-            let png = vectorsFolder.appendingPathComponent(try #require(vector["png"] as? String)).path
-            let result = try runVaxticket([
-                "verify", "--json", "--keyring", keyring, "--at", clock["at"]!, "--time-zone", clock["time_zone"]!, png,
+            let keyringData = try JSONSerialization.data(withJSONObject: [
+                "format": "vaxticket-keyring-1", "keys": keys,
             ])
-            let object = try #require(try jsonLines(result.stdout).first, "\(name): \(result.stderr)")
+            #expect(
+                FileManager.default.createFile(
+                    atPath: keyring, contents: keyringData, attributes: [.posixPermissions: 0o600]))
+            let revoked = try #require(vector["revoked"] as? [String]).map { $0 + "\n" }.joined()
+            try revoked.write(
+                toFile: caseFolder.appendingPathComponent("revoked.txt").path, atomically: true,
+                encoding: .utf8)
+
+            let png = vectorsFolder.appendingPathComponent(try #require(vector["png"] as? String))
+                .path
+            let result = try runVaxticket([
+                "verify", "--json", "--keyring", keyring, "--at", clock["at"]!, "--time-zone",
+                clock["time_zone"]!, png,
+            ])
+            let object = try #require(
+                try jsonLines(result.stdout).first, "\(name): \(result.stderr)")
             #expect(object["code"] as? String == expected["code"] as? String, "\(name)")
             #expect(result.status == (expected["code"] as? String == "valid" ? 0 : 1), "\(name)")
-            if let fields = vector["ticket"] as? [String: Any], expected["signature"] as? Bool == true {
+            if let fields = vector["ticket"] as? [String: Any],
+                expected["signature"] as? Bool == true
+            {
                 #expect(object["serial"] as? String == fields["serial"] as? String, "\(name)")
-                #expect(object["registrant"] as? String == fields["registrant"] as? String, "\(name)")
+                #expect(
+                    object["registrant"] as? String == fields["registrant"] as? String, "\(name)")
             }
         }
     }

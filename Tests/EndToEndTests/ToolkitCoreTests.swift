@@ -15,43 +15,58 @@ struct ToolkitCoreTests {
 
         init() throws {
             folder = try TemporaryFolder()
-            try FileManager.default.createDirectory(atPath: folder.path("photos"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: folder.path("photos"), withIntermediateDirectories: true)
             try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
-            try #require(try runVaxticket(["keys", "new", "--keyring", folder.path("other.json")]).status == 0)
-            let common = ["--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01"]
+            try #require(
+                try runVaxticket(["keys", "new", "--keyring", folder.path("other.json")]).status
+                    == 0)
+            let common = [
+                "--registrant", "R1", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01",
+            ]
             try #require(
                 try runVaxticket(
                     ["issue"] + common + [
-                        "--keyring", keyring, "--valid-from", "2021-08-01", "--valid-until", "2021-10-29", "--out",
+                        "--keyring", keyring, "--valid-from", "2021-08-01", "--valid-until",
+                        "2021-10-29", "--out",
                         folder.path("photos/a-valid.png"),
                     ]
                 ).status == 0)
             try #require(
                 try runVaxticket(
                     ["issue"] + common + [
-                        "--keyring", folder.path("other.json"), "--valid-from", "2021-08-01", "--valid-until", "2021-10-29",
+                        "--keyring", folder.path("other.json"), "--valid-from", "2021-08-01",
+                        "--valid-until", "2021-10-29",
                         "--out", folder.path("photos/b-forged.png"),
                     ]
                 ).status == 0)
             try #require(
                 try runVaxticket(
                     ["issue"] + [
-                        "--registrant", "R2", "--dose", "1", "--vaccine", "CORONAVAC", "--site", "JKT01", "--keyring", keyring,
-                        "--valid-from", "2021-07-01", "--valid-until", "2021-07-31", "--out", folder.path("photos/c-expired.png"),
+                        "--registrant", "R2", "--dose", "1", "--vaccine", "CORONAVAC", "--site",
+                        "JKT01", "--keyring", keyring,
+                        "--valid-from", "2021-07-01", "--valid-until", "2021-07-31", "--out",
+                        folder.path("photos/c-expired.png"),
                     ]
                 ).status == 0)
-            try #require(try runVaxticket(["qr", "not a ticket", "--out", folder.path("plain.png")]).status == 0)
+            try #require(
+                try runVaxticket(["qr", "not a ticket", "--out", folder.path("plain.png")]).status
+                    == 0)
             // A photo without a code: the plain code's PNG with its image data cut out is corrupt; a
             // white image holds no code.
             let plain = try Data(contentsOf: URL(fileURLWithPath: folder.path("plain.png")))
-            try plain.prefix(plain.count / 2).write(to: URL(fileURLWithPath: folder.path("photos/d-corrupt.png")))
+            try plain.prefix(plain.count / 2).write(
+                to: URL(fileURLWithPath: folder.path("photos/d-corrupt.png")))
             try #require(
                 try runVaxticket([
-                    "simulate-photo", folder.path("plain.png"), "--out-dir", folder.path("sim"), "--kind", "blur", "--strength",
+                    "simulate-photo", folder.path("plain.png"), "--out-dir", folder.path("sim"),
+                    "--kind", "blur", "--strength",
                     "40",
                 ]).status == 0)
-            let simulated = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path("sim")).first)
-            try FileManager.default.copyItem(atPath: folder.path("sim/\(simulated)"), toPath: folder.path("photos/e-nocode.jpg"))
+            let simulated = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: folder.path("sim")).first)
+            try FileManager.default.copyItem(
+                atPath: folder.path("sim/\(simulated)"), toPath: folder.path("photos/e-nocode.jpg"))
         }
     }
 
@@ -61,16 +76,20 @@ struct ToolkitCoreTests {
         }
     }
 
-    @Test("verify --json and record --json give the same code and message for each image that is refused")
+    @Test(
+        "verify --json and record --json give the same code and message for each image that is refused"
+    )
     func sameAnswers() throws {
         let photos = try Photos()
         defer { photos.folder.remove() }
         let at = ["--at", "2021-08-23T09:00:00+07:00"]
 
-        let verify = try runVaxticket(["verify", "--json", "--keyring", photos.keyring, photos.photos] + at)
+        let verify = try runVaxticket(
+            ["verify", "--json", "--keyring", photos.keyring, photos.photos] + at)
         let record = try runVaxticket(
             [
-                "record", "--json", "--keyring", photos.keyring, "--db", photos.folder.path("d.sqlite"), "--officer", "OFC1",
+                "record", "--json", "--keyring", photos.keyring, "--db",
+                photos.folder.path("d.sqlite"), "--officer", "OFC1",
                 photos.photos,
             ] + at)
 
@@ -78,9 +97,14 @@ struct ToolkitCoreTests {
         let recorded = try Self.lines(record.stdout)
         #expect(verified.count == 5)
         #expect(recorded.count == 5)
-        #expect(verified.map { $0["code"] as? String } == ["valid", "bad_signature", "expired", "corrupt_image", "no_code"])
         #expect(
-            recorded.map { $0["outcome"] as? String } == ["recorded", "bad_signature", "expired", "corrupt_image", "no_code"])
+            verified.map { $0["code"] as? String } == [
+                "valid", "bad_signature", "expired", "corrupt_image", "no_code",
+            ])
+        #expect(
+            recorded.map { $0["outcome"] as? String } == [
+                "recorded", "bad_signature", "expired", "corrupt_image", "no_code",
+            ])
         for (v, r) in zip(verified, recorded) where v["status"] as? String != "valid" {
             #expect(v["file"] as? String == r["file"] as? String)
             #expect(v["code"] as? String == r["outcome"] as? String)
@@ -100,15 +124,20 @@ struct ToolkitCoreTests {
         let outputs = try [
             runVaxticket(["scan", "--json", photos.photos]),
             runVaxticket(["verify", "--json", "--keyring", photos.keyring, photos.photos]),
-            runVaxticket(["record", "--json", "--keyring", photos.keyring, "--db", db, "--officer", "OFC1", photos.photos]),
+            runVaxticket([
+                "record", "--json", "--keyring", photos.keyring, "--db", db, "--officer", "OFC1",
+                photos.photos,
+            ]),
             runVaxticket(["stats", "--json", "--db", db]),
             runVaxticket(["stats", "--json", "--by", "day", "--db", db]),
             runVaxticket([
-                "issue", "--json", "--keyring", photos.keyring, "--registrant", "R9", "--dose", "1", "--vaccine", "CORONAVAC",
+                "issue", "--json", "--keyring", photos.keyring, "--registrant", "R9", "--dose", "1",
+                "--vaccine", "CORONAVAC",
                 "--site", "JKT01", "--out", photos.folder.path("t.png"),
             ]),
             runVaxticket([
-                "issue", "--json", "--keyring", photos.keyring, "--csv", photos.folder.path("r.csv"), "--out-dir",
+                "issue", "--json", "--keyring", photos.keyring, "--csv",
+                photos.folder.path("r.csv"), "--out-dir",
                 photos.folder.path("batch"),
             ]),
             runVaxticket(["keys", "list", "--json", "--keyring", photos.keyring]),
@@ -119,7 +148,9 @@ struct ToolkitCoreTests {
             for object in objects {
                 for key in allKeys(object) {
                     #expect(
-                        key.first?.isLowercase == true && key.allSatisfy { $0.isLetter || $0.isNumber }, "\(key) is not camelCase"
+                        key.first?.isLowercase == true
+                            && key.allSatisfy { $0.isLetter || $0.isNumber },
+                        "\(key) is not camelCase"
                     )
                 }
             }
@@ -130,6 +161,8 @@ struct ToolkitCoreTests {
     func allKeys(_ object: Any) -> [String] {
         if let array = object as? [Any] { return array.flatMap(allKeys) }
         guard let dictionary = object as? [String: Any] else { return [] }
-        return dictionary.flatMap { key, value in [key] + (["byDose", "scans", "refusals"].contains(key) ? [] : allKeys(value)) }
+        return dictionary.flatMap { key, value in
+            [key] + (["byDose", "scans", "refusals"].contains(key) ? [] : allKeys(value))
+        }
     }
 }

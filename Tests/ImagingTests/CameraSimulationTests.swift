@@ -39,7 +39,9 @@ struct CameraSimulationTests {
         #expect(photo[0, 0] == 128)
         #expect(photo[30 + 5, 30 + 5] == 255)
         #expect(photo[30 + 30, 30 + 30] == 0)
-        #expect(CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: shot)[0] == Point(x: 30, y: 30))
+        #expect(
+            CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: shot)[0]
+                == Point(x: 30, y: 30))
     }
 
     @Test("rotation by 90 degrees and perspective move the corners where reported")
@@ -47,20 +49,26 @@ struct CameraSimulationTests {
         var simulator = CameraSimulator(seed: 1)
         var shot = CameraShot()
         shot.rotationDegrees = 90
-        shot.cornerShifts = [Point(x: 0.1, y: 0), Point(x: 0, y: 0), Point(x: 0, y: 0), Point(x: 0, y: 0)]
+        shot.cornerShifts = [
+            Point(x: 0.1, y: 0), Point(x: 0, y: 0), Point(x: 0, y: 0), Point(x: 0, y: 0),
+        ]
         let photo = simulator.photograph(Self.square, modulePixels: 4, shot: shot)
         let corners = CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: shot)
         #expect(corners.count == 4)
         // Every corner of the source lies inside the photo, and the centre is still black.
         for corner in corners {
-            #expect(corner.x > 0 && corner.x < Double(photo.width) && corner.y > 0 && corner.y < Double(photo.height))
+            #expect(
+                corner.x > 0 && corner.x < Double(photo.width) && corner.y > 0
+                    && corner.y < Double(photo.height))
         }
         #expect(photo[photo.width / 2, photo.height / 2] < 20)
         var turned = CameraShot()
         turned.rotationDegrees = 90
         let turnedCorners = CameraSimulator.corners(ofSourceWidth: 60, height: 60, in: turned)
         // Counter-clockwise: the source's top-left corner lands bottom-left.
-        #expect(turnedCorners[0].x < Double(photo.width) / 2 && turnedCorners[0].y > Double(photo.height) / 2)
+        #expect(
+            turnedCorners[0].x < Double(photo.width) / 2
+                && turnedCorners[0].y > Double(photo.height) / 2)
     }
 
     @Test("blur softens the square's edge by the sigma asked, in modules")
@@ -84,9 +92,12 @@ struct CameraSimulationTests {
         shot.margin = 0
         shot.contrast = 0
         shot.noiseSigma = 10
-        let photo = simulator.photograph(GrayImage(width: 80, height: 80, filledWith: 128), modulePixels: 4, shot: shot)
+        let photo = simulator.photograph(
+            GrayImage(width: 80, height: 80, filledWith: 128), modulePixels: 4, shot: shot)
         let mean = Self.mean(photo)
-        let variance = photo.pixels.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(photo.pixelCount)
+        let variance =
+            photo.pixels.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+            / Double(photo.pixelCount)
         #expect(abs(mean - 127.5) < 1.5)
         #expect(abs(variance.squareRoot() - 10) < 1)
     }
@@ -116,8 +127,12 @@ struct CameraSimulationTests {
         for kind in CameraDamage.allCases {
             #expect(simulator.shot(kind, strength: 1) != CameraShot(), "\(kind)")
             let none = simulator.shot(kind, strength: 0)
-            #expect(none.rotationDegrees == 0 && none.cornerShifts.allSatisfy { $0 == Point(x: 0, y: 0) })
-            #expect(none.blurModules == 0 && none.noiseSigma == 0 && none.lightGradient == 0 && none.vignette == 0)
+            #expect(
+                none.rotationDegrees == 0
+                    && none.cornerShifts.allSatisfy { $0 == Point(x: 0, y: 0) })
+            #expect(
+                none.blurModules == 0 && none.noiseSigma == 0 && none.lightGradient == 0
+                    && none.vignette == 0)
             #expect(none.contrast == 1 && (none.jpegQuality ?? 95) == 95)
         }
         #expect(simulator.shot(.blur, strength: 0.5).blurModules == 0.3)

@@ -52,13 +52,17 @@ struct FiltersTests {
         var rows = GrayImage(width: width, height: height, filledWith: 0)
         for y in 0..<height {
             for x in 0..<width {
-                let sum = (-radius...radius).reduce(0) { $0 + Int(image[clamped(x + $1, width), y]) }
+                let sum = (-radius...radius).reduce(0) {
+                    $0 + Int(image[clamped(x + $1, width), y])
+                }
                 rows[x, y] = UInt8((sum + window / 2) / window)
             }
         }
         for y in 0..<height {
             for x in 0..<width {
-                let sum = (-radius...radius).reduce(0) { $0 + Int(rows[x, clamped(y + $1, height)]) }
+                let sum = (-radius...radius).reduce(0) {
+                    $0 + Int(rows[x, clamped(y + $1, height)])
+                }
                 #expect(blurred[x, y] == UInt8((sum + window / 2) / window), "at \(x), \(y)")
             }
         }
@@ -97,7 +101,9 @@ struct FiltersTests {
         return image
     }
 
-    @Test("adaptive binarisation is black exactly where a pixel is darker than its box mean less the offset")
+    @Test(
+        "adaptive binarisation is black exactly where a pixel is darker than its box mean less the offset"
+    )
     func binarizeMatchesItsDefinition() {
         let image = Self.noise(width: 23, height: 19)
         for (radius, offset) in [(1, 0), (2, 4), (5, 12), (30, -3)] {
@@ -105,7 +111,8 @@ struct FiltersTests {
             let binary = image.adaptivelyBinarized(radius: radius, offset: offset)
             #expect(
                 binary.pixels.indices.allSatisfy { i in
-                    binary.pixels[i] == (Int(image.pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255)
+                    binary.pixels[i]
+                        == (Int(image.pixels[i]) < Int(mean.pixels[i]) - offset ? 0 : 255)
                 })
         }
         #expect(image.adaptivelyBinarized(radius: 0, offset: 4).pixels.allSatisfy { $0 == 255 })

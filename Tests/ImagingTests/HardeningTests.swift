@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Issue 9 hardening: simulated photos")
 struct SimulationHardeningTests {
-    @Test("issue 9 item 3: every floating-point setting is checked, and a non-finite strength draws no damage")
+    @Test(
+        "issue 9 item 3: every floating-point setting is checked, and a non-finite strength draws no damage"
+    )
     func item3FloatingPointSettings() {
         for bad in [Double.infinity, -.infinity, .nan, -0.1, 1.5] {
             #expect(CameraSimulator.checkStrength(bad, isBlurSigma: false) != nil, "\(bad)")
@@ -23,7 +25,8 @@ struct SimulationHardeningTests {
         // A shot whose blur is not finite leaves the photo unblurred instead of trapping.
         var shot = CameraShot()
         shot.blurModules = .infinity
-        let photo = simulator.photograph(GrayImage(width: 8, height: 8, filledWith: 0), modulePixels: 1, shot: shot)
+        let photo = simulator.photograph(
+            GrayImage(width: 8, height: 8, filledWith: 0), modulePixels: 1, shot: shot)
         #expect(photo.width > 0)
     }
 }

@@ -10,7 +10,9 @@ import Testing
 struct BadInputTests {
     static func code() throws -> GrayImage { try renderedCode("VT1.bad input", modulePixels: 3) }
 
-    static func error(reading bytes: [UInt8], options: PhotoReaderOptions = PhotoReaderOptions()) -> PhotoReadError? {
+    static func error(reading bytes: [UInt8], options: PhotoReaderOptions = PhotoReaderOptions())
+        -> PhotoReadError?
+    {
         do {
             _ = try PhotoReader(options: options).read(bytes)
             return nil
@@ -21,7 +23,8 @@ struct BadInputTests {
 
     /// A PNG with a valid IHDR (and CRC) claiming `width` x `height`, and no pixel data.
     static func pngHeader(width: Int, height: Int) -> [UInt8] {
-        let writer = TestPNGWriter(width: 1, height: 1, colorType: .gray, bitDepth: 8) { _, _ in [0] }
+        let writer = TestPNGWriter(width: 1, height: 1, colorType: .gray, bitDepth: 8) { _, _ in [0]
+        }
         var bytes = writer.encoded()
         // IHDR data starts at byte 16; patch the size and recompute the chunk's CRC.
         let size = TestPNGWriter.bigEndian32(width) + TestPNGWriter.bigEndian32(height)
@@ -34,7 +37,8 @@ struct BadInputTests {
     /// A real JPEG whose frame header claims `width` x `height`.
     static func jpegClaiming(width: Int, height: Int) throws -> [UInt8] {
         var bytes = try JPEGEncoder().encode(code(), quality: 80)
-        let sof = try #require((0..<bytes.count - 9).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
+        let sof = try #require(
+            (0..<bytes.count - 9).first { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC0 })
         // SOF0: marker, length (2), precision (1), height (2), width (2).
         bytes[sof + 5] = UInt8(height >> 8)
         bytes[sof + 6] = UInt8(height & 0xFF)
@@ -51,7 +55,9 @@ struct BadInputTests {
 
     @Test("a missing file")
     func missing() {
-        #expect(throws: PhotoReadError.self) { try PhotoReader().read(contentsOf: "/nonexistent/vaxticket/photo.png") }
+        #expect(throws: PhotoReadError.self) {
+            try PhotoReader().read(contentsOf: "/nonexistent/vaxticket/photo.png")
+        }
         do {
             _ = try PhotoReader().read(contentsOf: "/nonexistent/vaxticket/photo.png")
         } catch {
@@ -79,7 +85,8 @@ struct BadInputTests {
     @Test("truncated PNGs", arguments: [0.9, 0.5, 0.1])
     func truncatedPNG(keep: Double) throws {
         let bytes = try PNG.encode(Self.code())
-        let error = Self.error(reading: Array(bytes.prefix(max(9, Int(Double(bytes.count) * keep)))))
+        let error = Self.error(
+            reading: Array(bytes.prefix(max(9, Int(Double(bytes.count) * keep)))))
         #expect(error?.code == "corrupt_image")
         #expect(error?.description.hasPrefix("corrupt image: libpng") == true)
     }
@@ -119,18 +126,23 @@ struct BadInputTests {
         #expect(Self.error(reading: png, options: options)?.code == "too_large")
         #expect(Self.error(reading: jpeg, options: options)?.code == "too_large")
         let side = try Self.code().width
-        #expect(Self.error(reading: jpeg, options: options) == .tooLarge(width: side, height: side, limit: 1000))
+        #expect(
+            Self.error(reading: jpeg, options: options)
+                == .tooLarge(width: side, height: side, limit: 1000))
     }
 
     @Test("a JPEG start followed by garbage, and one cut after its header")
     func corruptJPEG() throws {
-        let garbage: [UInt8] = [0xFF, 0xD8, 0xFF] + Array("garbage, not a JPEG segment at all".utf8)
+        let garbage: [UInt8] =
+            [0xFF, 0xD8, 0xFF] + Array("garbage, not a JPEG segment at all".utf8)
         #expect(Self.error(reading: garbage)?.code == "corrupt_image")
         let bytes = try JPEGEncoder().encode(Self.code(), quality: 90)
         #expect(Self.error(reading: Array(bytes.prefix(20)))?.code == "corrupt_image")
     }
 
-    @Test("a truncated JPEG yields what is readable or a clear error, never a crash", arguments: [0.98, 0.7, 0.4])
+    @Test(
+        "a truncated JPEG yields what is readable or a clear error, never a crash",
+        arguments: [0.98, 0.7, 0.4])
     func truncatedJPEG(keep: Double) throws {
         let bytes = try JPEGEncoder().encode(Self.code(), quality: 90)
         let cut = Array(bytes.prefix(Int(Double(bytes.count) * keep)))

@@ -36,13 +36,17 @@ struct CameraDamageTests {
             let seed = UInt64(500 + index)
             var simulator = CameraSimulator(seed: seed)
             let shot = simulator.handheldShot(strength: 0.8)
-            if try Self.reads(seed: seed, reader: reader, simulator: &simulator, shot: shot) { read += 1 }
+            if try Self.reads(seed: seed, reader: reader, simulator: &simulator, shot: shot) {
+                read += 1
+            }
         }
         #expect(read >= floor, "\(effort): read \(read) of 30")
     }
 
     /// Measured: 10 of 10 for every kind (perspective 8 before the redraw step).
-    @Test("each kind of damage alone, strong: at least 8 of 10 read", arguments: CameraDamage.allCases)
+    @Test(
+        "each kind of damage alone, strong: at least 8 of 10 read", arguments: CameraDamage.allCases
+    )
     func kind(_ damage: CameraDamage) throws {
         let reader = PhotoReader()
         var read = 0
@@ -51,7 +55,9 @@ struct CameraDamageTests {
             var simulator = CameraSimulator(seed: seed)
             var shot = simulator.shot(damage, strength: 0.8)
             shot.noiseSigma = max(shot.noiseSigma, 3)
-            if try Self.reads(seed: seed, reader: reader, simulator: &simulator, shot: shot) { read += 1 }
+            if try Self.reads(seed: seed, reader: reader, simulator: &simulator, shot: shot) {
+                read += 1
+            }
         }
         #expect(read >= 8, "\(damage): read \(read) of 10")
     }
@@ -74,9 +80,15 @@ struct CameraDamageTests {
             shot.noiseSigma = 3
             shot.rotationDegrees = Double(index) * 13
             var first = CameraSimulator(seed: seed), second = CameraSimulator(seed: seed)
-            if try Self.reads(seed: seed, reader: single, simulator: &first, shot: shot) { singleReads += 1 }
-            if try Self.reads(seed: seed, reader: full, simulator: &second, shot: shot) { fullReads += 1 }
+            if try Self.reads(seed: seed, reader: single, simulator: &first, shot: shot) {
+                singleReads += 1
+            }
+            if try Self.reads(seed: seed, reader: full, simulator: &second, shot: shot) {
+                fullReads += 1
+            }
         }
-        #expect(fullReads >= floor && fullReads >= singleReads + 3, "single pass \(singleReads), cascade \(fullReads) of 6")
+        #expect(
+            fullReads >= floor && fullReads >= singleReads + 3,
+            "single pass \(singleReads), cascade \(fullReads) of 6")
     }
 }

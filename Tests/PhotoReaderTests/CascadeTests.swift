@@ -37,7 +37,8 @@ struct CascadeTests {
         shot.noiseSigma = 45
         shot.scale = 2
         let text = ticketText(seed: 42, length: 40)
-        let photo = simulator.photograph(try renderedCode(text, modulePixels: 2), modulePixels: 2, shot: shot)
+        let photo = simulator.photograph(
+            try renderedCode(text, modulePixels: 2), modulePixels: 2, shot: shot)
         let jpeg = try JPEGEncoder().encodeAsColor(photo, quality: 90)
         #expect(try single.read(jpeg).isEmpty)
         let reading = try full.reading(jpeg)

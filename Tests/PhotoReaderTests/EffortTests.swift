@@ -25,7 +25,8 @@ struct EffortTests {
 
     /// Every attempt a reader may try, first look first, at the given effort.
     static func steps(_ effort: ReadEffort) -> [ReadAttempt] {
-        [ReadAttempt()] + PhotoReader.defaultCascade + (effort == .high ? PhotoReader.highEffortSteps : [])
+        [ReadAttempt()] + PhotoReader.defaultCascade
+            + (effort == .high ? PhotoReader.highEffortSteps : [])
     }
 
     static func reading(_ bytes: [UInt8], effort: ReadEffort) throws -> PhotoReading {
@@ -55,7 +56,8 @@ struct EffortTests {
     func budgetScalesWithPhoto() throws {
         let small = try Self.reading(Self.hopeless(width: 400, height: 300), effort: .normal)
         let large = try Self.reading(Self.hopeless(width: 800, height: 600), effort: .normal)
-        let smallBudget = try #require(small.work.budget), largeBudget = try #require(large.work.budget)
+        let smallBudget = try #require(small.work.budget),
+            largeBudget = try #require(large.work.budget)
         #expect(largeBudget > smallBudget * 3 && largeBudget < smallBudget * 5)
         #expect(large.work.units <= largeBudget)
     }
@@ -70,7 +72,8 @@ struct EffortTests {
         #expect(normal.work.units < high.work.units)
         #expect(low.work.attempts <= normal.work.attempts)
         #expect(normal.work.attempts < high.work.attempts)
-        let lowBudget = try #require(low.work.budget), normalBudget = try #require(normal.work.budget)
+        let lowBudget = try #require(low.work.budget),
+            normalBudget = try #require(normal.work.budget)
         #expect(lowBudget < normalBudget)
         // Attempts run in cascade order, and high leaves none out for want of budget.
         for reading in [low, normal, high] {
@@ -80,7 +83,9 @@ struct EffortTests {
         #expect(normal.work.skippedForBudget > 0)
     }
 
-    @Test("a photo with no finder pattern candidates runs no upscaling or rectifying step, even at effort high")
+    @Test(
+        "a photo with no finder pattern candidates runs no upscaling or rectifying step, even at effort high"
+    )
     func noFindersNoCostlySteps() throws {
         // A blank sheet under uneven light with two dark smudges, small enough that upscaling
         // would apply: nothing like a finder pattern.
@@ -88,9 +93,12 @@ struct EffortTests {
         var image = GrayImage(width: 300, height: 220, filledWith: 150)
         for y in 0..<220 {
             for x in 0..<300 {
-                let smudge = (40..<90).contains(x) && (30..<70).contains(y) || (180..<260).contains(x) && (120..<200).contains(y)
+                let smudge =
+                    (40..<90).contains(x) && (30..<70).contains(y)
+                    || (180..<260).contains(x) && (120..<200).contains(y)
                 let light = 120 + Double(x) / 5 + Double(y) / 10
-                image[x, y] = UInt8(clamping: Int((smudge ? light * 0.4 : light) + 2 * generator.normal()))
+                image[x, y] = UInt8(
+                    clamping: Int((smudge ? light * 0.4 : light) + 2 * generator.normal()))
             }
         }
         let reading = PhotoReader(options: PhotoReaderOptions(effort: .high)).reading(image)
@@ -99,7 +107,10 @@ struct EffortTests {
         let steps = Self.steps(.high)
         let ran = reading.work.steps.map { steps[$0] }
         #expect(!ran.isEmpty)
-        #expect(!ran.contains { $0.enhancements.contains(.rectify) || $0.enhancements.contains(.upscale(2)) })
+        #expect(
+            !ran.contains {
+                $0.enhancements.contains(.rectify) || $0.enhancements.contains(.upscale(2))
+            })
     }
 
     @Test("a photo the first look misses still reads at effort normal, by a later step")
@@ -109,20 +120,25 @@ struct EffortTests {
         shot.noiseSigma = 45
         shot.scale = 2
         let text = ticketText(seed: 42, length: 40)
-        let photo = simulator.photograph(try renderedCode(text, modulePixels: 2), modulePixels: 2, shot: shot)
-        let reading = try Self.reading(JPEGEncoder().encodeAsColor(photo, quality: 90), effort: .normal)
+        let photo = simulator.photograph(
+            try renderedCode(text, modulePixels: 2), modulePixels: 2, shot: shot)
+        let reading = try Self.reading(
+            JPEGEncoder().encodeAsColor(photo, quality: 90), effort: .normal)
         #expect(reading.symbols.map { PayloadText.decode($0.bytes) } == [text])
         #expect((reading.outcome?.step ?? 0) > 0)
         #expect(reading.work.units <= (reading.work.budget ?? 0))
     }
 
-    @Test("the same photo costs the same work and gives the same result every time", arguments: [ReadEffort.low, .normal, .high])
+    @Test(
+        "the same photo costs the same work and gives the same result every time",
+        arguments: [ReadEffort.low, .normal, .high])
     func deterministic(_ effort: ReadEffort) throws {
         var simulator = CameraSimulator(seed: 77)
         let shot = simulator.combinedShot(strength: 0.6, modulePixels: 4)
         let text = ticketText(seed: 77, length: 60)
         let photo = try JPEGEncoder().encodeAsColor(
-            simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot),
+            simulator.photograph(
+                try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot),
             quality: shot.jpegQuality ?? 80)
         for bytes in [photo, try Self.hopeless(seed: 11)] {
             let reader = PhotoReader(options: PhotoReaderOptions(effort: effort))
@@ -138,7 +154,9 @@ struct EffortTests {
         }
     }
 
-    @Test("hard photos whose grids get fitted stay within the budget at low and normal, and some read")
+    @Test(
+        "hard photos whose grids get fitted stay within the budget at low and normal, and some read"
+    )
     func gridFitsWithinBudget() throws {
         // Combined damage: finders found, grids fitted (sometimes to a version above what the
         // finders' distances suggest), few read at first sight.
@@ -148,12 +166,15 @@ struct EffortTests {
             let shot = simulator.combinedShot(strength: 0.8, modulePixels: 4)
             let text = ticketText(seed: UInt64(100 + seed), length: 60)
             let photo = try JPEGEncoder().encodeAsColor(
-                simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot),
+                simulator.photograph(
+                    try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot),
                 quality: shot.jpegQuality ?? 80)
             for effort in [ReadEffort.low, .normal] {
                 let reading = try Self.reading(photo, effort: effort)
                 let budget = try #require(reading.work.budget)
-                #expect(reading.work.units <= budget, "seed \(seed), \(effort): \(reading.work.units) > \(budget)")
+                #expect(
+                    reading.work.units <= budget,
+                    "seed \(seed), \(effort): \(reading.work.units) > \(budget)")
                 if effort == .normal && (reading.outcome?.step ?? 0) > 0 { read += 1 }
             }
         }

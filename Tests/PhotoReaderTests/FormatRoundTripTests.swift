@@ -14,9 +14,12 @@ struct FormatRoundTripTests {
         try renderedCode(text, modulePixels: 3)
     }
 
-    static func expectReads(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectReads(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation)
+        throws
+    {
         let symbols = try PhotoReader().read(bytes)
-        #expect(symbols.map { PayloadText.decode($0.bytes) } == [text], sourceLocation: sourceLocation)
+        #expect(
+            symbols.map { PayloadText.decode($0.bytes) } == [text], sourceLocation: sourceLocation)
     }
 
     @Test("grayscale JPEG", arguments: [95, 75, 50, 30])
@@ -26,14 +29,18 @@ struct FormatRoundTripTests {
 
     @Test("colour JPEG", arguments: [444, 422, 420], [90, 60])
     func colorJPEG(subsampling: Int, quality: Int) throws {
-        try Self.expectReads(try JPEGEncoder().encodeAsColor(Self.code(), quality: quality, subsampling: subsampling))
+        try Self.expectReads(
+            try JPEGEncoder().encodeAsColor(Self.code(), quality: quality, subsampling: subsampling)
+        )
     }
 
     @Test("progressive JPEG, gray and colour")
     func progressiveJPEG() throws {
         let encoder = try JPEGEncoder()
         try Self.expectReads(try encoder.encode(Self.code(), quality: 80, progressive: true))
-        try Self.expectReads(try encoder.encodeAsColor(Self.code(), quality: 80, subsampling: 420, progressive: true))
+        try Self.expectReads(
+            try encoder.encodeAsColor(Self.code(), quality: 80, subsampling: 420, progressive: true)
+        )
     }
 
     @Test("CMYK JPEG")
@@ -69,11 +76,15 @@ struct FormatRoundTripTests {
     @Test("16-bit gray and 16-bit RGB PNG")
     func sixteenBitPNG() throws {
         let image = try Self.code()
-        let gray = TestPNGWriter(width: image.width, height: image.height, colorType: .gray, bitDepth: 16) { x, y in
+        let gray = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .gray, bitDepth: 16
+        ) { x, y in
             [Int(image[x, y]) * 257]
         }
         try Self.expectReads(gray.encoded())
-        let rgb = TestPNGWriter(width: image.width, height: image.height, colorType: .rgb, bitDepth: 16) { x, y in
+        let rgb = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .rgb, bitDepth: 16
+        ) { x, y in
             Self.isDark(image, x, y) ? [2000, 1000, 9000] : [65535, 64000, 60000]
         }
         try Self.expectReads(rgb.encoded())
@@ -83,7 +94,9 @@ struct FormatRoundTripTests {
     func lowDepthGrayPNG() throws {
         let image = try Self.code()
         for depth in [2, 4] {
-            let writer = TestPNGWriter(width: image.width, height: image.height, colorType: .gray, bitDepth: depth) { x, y in
+            let writer = TestPNGWriter(
+                width: image.width, height: image.height, colorType: .gray, bitDepth: depth
+            ) { x, y in
                 [Self.isDark(image, x, y) ? 0 : (1 << depth) - 1]
             }
             try Self.expectReads(writer.encoded())
@@ -94,15 +107,21 @@ struct FormatRoundTripTests {
     func alphaPNG() throws {
         let image = try Self.code()
         // Transparent pixels are black underneath: only compositing on white makes them light.
-        let grayAlpha = TestPNGWriter(width: image.width, height: image.height, colorType: .grayAlpha, bitDepth: 8) { x, y in
+        let grayAlpha = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .grayAlpha, bitDepth: 8
+        ) { x, y in
             Self.isDark(image, x, y) ? [0, 255] : [0, 0]
         }
         try Self.expectReads(grayAlpha.encoded())
-        let rgba = TestPNGWriter(width: image.width, height: image.height, colorType: .rgba, bitDepth: 8) { x, y in
+        let rgba = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .rgba, bitDepth: 8
+        ) { x, y in
             Self.isDark(image, x, y) ? [10, 10, 40, 255] : [0, 0, 0, 0]
         }
         try Self.expectReads(rgba.encoded())
-        let rgba16 = TestPNGWriter(width: image.width, height: image.height, colorType: .rgba, bitDepth: 16) { x, y in
+        let rgba16 = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .rgba, bitDepth: 16
+        ) { x, y in
             Self.isDark(image, x, y) ? [0, 0, 0, 65535] : [0, 0, 0, 0]
         }
         try Self.expectReads(rgba16.encoded())
@@ -123,12 +142,17 @@ struct FormatRoundTripTests {
     @Test("interlaced PNG: gray, RGB and 1-bit palette")
     func interlacedPNG() throws {
         let image = try Self.code()
-        let gray = TestPNGWriter(width: image.width, height: image.height, colorType: .gray, bitDepth: 8, interlaced: true) {
+        let gray = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .gray, bitDepth: 8,
+            interlaced: true
+        ) {
             x, y in
             [Int(image[x, y])]
         }
         try Self.expectReads(gray.encoded())
-        let rgb = TestPNGWriter(width: image.width, height: image.height, colorType: .rgb, bitDepth: 8, interlaced: true) {
+        let rgb = TestPNGWriter(
+            width: image.width, height: image.height, colorType: .rgb, bitDepth: 8, interlaced: true
+        ) {
             x, y in
             Self.isDark(image, x, y) ? [0, 40, 0] : [255, 255, 200]
         }
@@ -151,7 +175,13 @@ struct FormatRoundTripTests {
         let pngNamedJPEG = folder.path("photo.jpg")
         try writeFile(pngNamedJPEG, try PNG.encode(Self.code()))
         let reader = PhotoReader()
-        #expect(try reader.read(contentsOf: jpegNamedPNG).map { PayloadText.decode($0.bytes) } == [Self.text])
-        #expect(try reader.read(contentsOf: pngNamedJPEG).map { PayloadText.decode($0.bytes) } == [Self.text])
+        #expect(
+            try reader.read(contentsOf: jpegNamedPNG).map { PayloadText.decode($0.bytes) } == [
+                Self.text
+            ])
+        #expect(
+            try reader.read(contentsOf: pngNamedJPEG).map { PayloadText.decode($0.bytes) } == [
+                Self.text
+            ])
     }
 }

@@ -14,14 +14,18 @@ struct LocationTests {
     static func corners(x: Int, y: Int, modules: Int, modulePixels: Int) -> [Point] {
         let size = Double(modules * modulePixels)
         let x = Double(x), y = Double(y)
-        return [Point(x: x, y: y), Point(x: x + size, y: y), Point(x: x + size, y: y + size), Point(x: x, y: y + size)]
+        return [
+            Point(x: x, y: y), Point(x: x + size, y: y), Point(x: x + size, y: y + size),
+            Point(x: x, y: y + size),
+        ]
     }
 
     /// Whether every expected corner has a found corner within `tolerance` pixels.
     static func near(_ found: [Point], _ expected: [Point], tolerance: Double) -> Bool {
         expected.allSatisfy { corner in
             found.contains {
-                (($0.x - corner.x) * ($0.x - corner.x) + ($0.y - corner.y) * ($0.y - corner.y)).squareRoot() <= tolerance
+                (($0.x - corner.x) * ($0.x - corner.x) + ($0.y - corner.y) * ($0.y - corner.y))
+                    .squareRoot() <= tolerance
             }
         }
     }
@@ -47,7 +51,9 @@ struct LocationTests {
             let text = try #require(PayloadText.decode(symbol.bytes))
             let corners = try #require(expected[text])
             #expect(symbol.corners.count == 4)
-            #expect(Self.near(symbol.corners, corners, tolerance: 2.5 * Double(modulePixels)), "\(text): \(symbol.corners)")
+            #expect(
+                Self.near(symbol.corners, corners, tolerance: 2.5 * Double(modulePixels)),
+                "\(text): \(symbol.corners)")
         }
         #expect(Set(symbols.compactMap { PayloadText.decode($0.bytes) }) == Set(texts))
     }
@@ -59,7 +65,9 @@ struct LocationTests {
         paste(code, onto: &canvas, x: 0, y: 0)
         paste(code, onto: &canvas, x: code.width + 20, y: 0)
         #expect(PhotoReader().read(canvas).count == 2)
-        let one = ScannedSymbol(bytes: Array("X".utf8), corners: Self.corners(x: 10, y: 10, modules: 21, modulePixels: 3))
+        let one = ScannedSymbol(
+            bytes: Array("X".utf8),
+            corners: Self.corners(x: 10, y: 10, modules: 21, modulePixels: 3))
         var shifted = one
         shifted.corners = shifted.corners.map { Point(x: $0.x + 2, y: $0.y - 1) }
         #expect(PhotoReader.deduplicated([one, shifted]) == [one])
@@ -85,7 +93,9 @@ struct LocationTests {
             x: origin.0 + 4 * modulePixels, y: origin.1 + 4 * modulePixels,
             modules: modules, modulePixels: modulePixels)
         // Found at 1/4 scale: within a module of the truth in full-size pixels.
-        #expect(Self.near(symbol.corners, expected, tolerance: Double(modulePixels)), "\(symbol.corners)")
+        #expect(
+            Self.near(symbol.corners, expected, tolerance: Double(modulePixels)),
+            "\(symbol.corners)")
         let outcome = try #require(reading.outcome)
         #expect(outcome.denominator == 4)
         #expect(outcome.scannedWidth == 750)
@@ -109,8 +119,10 @@ struct LocationTests {
         // The quiet zone is 4 modules of 1.5 pixels.
         let size = Double(try renderedCode("VT1.tiny", modulePixels: 1, quietZone: 0).width) * 1.5
         let expected = [
-            Point(x: 46, y: 20), Point(x: 46 + size, y: 20), Point(x: 46 + size, y: 20 + size), Point(x: 46, y: 20 + size),
+            Point(x: 46, y: 20), Point(x: 46 + size, y: 20), Point(x: 46 + size, y: 20 + size),
+            Point(x: 46, y: 20 + size),
         ]
-        #expect(Self.near(symbol.corners, expected, tolerance: 2), "\(symbol.corners) vs \(expected)")
+        #expect(
+            Self.near(symbol.corners, expected, tolerance: 2), "\(symbol.corners) vs \(expected)")
     }
 }

@@ -20,7 +20,9 @@ struct PayloadTextTests {
     @Test("Shift-JIS with half-width katakana only")
     func shiftJISHalfWidth() {
         // "*ﾃﾞｻﾞｲﾝQR*\r\n" in Shift-JIS: single-byte half-width katakana, no double-byte pair.
-        let bytes: [UInt8] = [0x2A, 0xC3, 0xDE, 0xBB, 0xDE, 0xB2, 0xDD, 0x51, 0x52, 0x2A, 0x0D, 0x0A]
+        let bytes: [UInt8] = [
+            0x2A, 0xC3, 0xDE, 0xBB, 0xDE, 0xB2, 0xDD, 0x51, 0x52, 0x2A, 0x0D, 0x0A,
+        ]
         #expect(PayloadText.decode(bytes) == "*ﾃﾞｻﾞｲﾝQR*\r\n")
     }
 

@@ -24,25 +24,34 @@ struct PerspectiveTests {
         var simulator = CameraSimulator(seed: 4)
         var shot = CameraShot()
         shot.cornerShifts = [
-            Point(x: -0.03, y: 0.17), Point(x: 0.16, y: 0), Point(x: -0.05, y: 0.04), Point(x: 0.19, y: -0.02),
+            Point(x: -0.03, y: 0.17), Point(x: 0.16, y: 0), Point(x: -0.05, y: 0.04),
+            Point(x: 0.19, y: -0.02),
         ]
         // at 5 px a module (at 4, a 255 px photo, effort normal's budget of two first looks
         // runs out just short of the redrawing)
         let text = ticketText(seed: 7, length: 60)
-        let photo = simulator.photograph(try renderedCode(text, modulePixels: 5), modulePixels: 5, shot: shot)
+        let photo = simulator.photograph(
+            try renderedCode(text, modulePixels: 5), modulePixels: 5, shot: shot)
 
         // Then only the cascade with the resampling steps reads it, and by one of them
         #expect(without.read(photo).isEmpty)
         let reading = full.reading(photo)
         #expect(reading.symbols.map { PayloadText.decode($0.bytes) } == [text])
-        #expect([[.rectify], [.redraw(sharpen: 1)]].contains(reading.outcome?.attempt.enhancements ?? []))
+        #expect(
+            [[.rectify], [.redraw(sharpen: 1)]].contains(
+                reading.outcome?.attempt.enhancements ?? []))
         var rectifyOnly = PhotoReaderOptions(effort: .high)
         rectifyOnly.cascade = [ReadAttempt([.rectify])]
         rectifyOnly.highEffortSteps = []
-        #expect(PhotoReader(options: rectifyOnly).read(photo).map { PayloadText.decode($0.bytes) } == [text])
+        #expect(
+            PhotoReader(options: rectifyOnly).read(photo).map { PayloadText.decode($0.bytes) } == [
+                text
+            ])
     }
 
-    @Test("a small, blurred, noisy code the first look misses is read by redrawing it module by module")
+    @Test(
+        "a small, blurred, noisy code the first look misses is read by redrawing it module by module"
+    )
     func redrawSmallBlurred() throws {
         // Given a code of two photo pixels a module, blurred by 0.4 of a module, turned and noisy
         var simulator = CameraSimulator(seed: 21)
@@ -67,9 +76,12 @@ struct PerspectiveTests {
         #expect(symbols.map { PayloadText.decode($0.bytes) } == [text])
         // The code's centre is the centre of the rendered square it was printed in.
         let corners = try #require(symbols.first?.corners)
-        let printed = CameraSimulator.corners(ofSourceWidth: code.width, height: code.height, in: shot)
+        let printed = CameraSimulator.corners(
+            ofSourceWidth: code.width, height: code.height, in: shot)
         func centre(_ points: [Point]) -> Point {
-            Point(x: points.map(\.x).reduce(0, +) / Double(points.count), y: points.map(\.y).reduce(0, +) / Double(points.count))
+            Point(
+                x: points.map(\.x).reduce(0, +) / Double(points.count),
+                y: points.map(\.y).reduce(0, +) / Double(points.count))
         }
         #expect(corners.count == 4)
         #expect((centre(corners) - centre(printed)).length < 3)
@@ -85,7 +97,8 @@ struct PerspectiveTests {
         shot.blurModules = 0.6
         shot.rotationDegrees = 7
         let text = ticketText(seed: 1, length: 60)
-        let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
+        let photo = simulator.photograph(
+            try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
         var firstLookOnly = PhotoReaderOptions(effort: .high)
         firstLookOnly.cascade = []
         firstLookOnly.highEffortSteps = []
@@ -106,28 +119,39 @@ struct PerspectiveTests {
         // grid fit: the grid and the modules' samples are reused, only the drawing is new.
         let first = redrawn.work.units - firstLook.work.units
         let second = again.work.units - redrawn.work.units
-        #expect(second > 0 && second * 2 < first, "first redrawing \(first) units, second \(second)")
+        #expect(
+            second > 0 && second * 2 < first, "first redrawing \(first) units, second \(second)")
     }
 
     @Test("corners found on the rectified image are mapped back onto the photo")
     func cornersMappedBack() throws {
         var simulator = CameraSimulator(seed: 11)
         var shot = CameraShot()
-        shot.cornerShifts = [Point(x: 0.06, y: 0), Point(x: -0.04, y: 0.03), Point(x: 0, y: 0), Point(x: 0.02, y: -0.05)]
+        shot.cornerShifts = [
+            Point(x: 0.06, y: 0), Point(x: -0.04, y: 0.03), Point(x: 0, y: 0),
+            Point(x: 0.02, y: -0.05),
+        ]
         let text = ticketText(seed: 11, length: 60)
-        let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
-        let reports = try PhotoReader().eachAttempt(of: JPEGEncoder().encodeAsColor(photo, quality: 90))
+        let photo = simulator.photograph(
+            try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
+        let reports = try PhotoReader().eachAttempt(
+            of: JPEGEncoder().encodeAsColor(photo, quality: 90))
         let direct = try #require(reports.first?.symbols.first)
-        let rectified = try #require(reports.first { $0.attempt.enhancements == [.rectify] }?.symbols.first)
+        let rectified = try #require(
+            reports.first { $0.attempt.enhancements == [.rectify] }?.symbols.first)
         #expect(rectified.corners.count == direct.corners.count)
         for corner in rectified.corners {
-            let nearest = direct.corners.map { ($0.x - corner.x) * ($0.x - corner.x) + ($0.y - corner.y) * ($0.y - corner.y) }
-                .min()
+            let nearest = direct.corners.map {
+                ($0.x - corner.x) * ($0.x - corner.x) + ($0.y - corner.y) * ($0.y - corner.y)
+            }
+            .min()
             #expect((nearest ?? .infinity).squareRoot() < 4)
         }
     }
 
-    @Test("when a stray finder-like mark makes the likeliest threes of finders wrong, a later three reads")
+    @Test(
+        "when a stray finder-like mark makes the likeliest threes of finders wrong, a later three reads"
+    )
     func secondFinderCandidates() throws {
         // Given a code, and above it a larger finder-like mark, square with its top-left and
         // top-right finders and with its top-right and bottom-left ones: two wrong threes, each
@@ -142,12 +166,16 @@ struct PerspectiveTests {
         // The mark: a finder pattern at 1.5 times the module size, as far above the top-left
         // finder as the bottom-left one is below it.
         let big = 4.5
-        let topLeft = (x: Double(origin.x + quiet * modulePixels) + 3.5 * 3, y: Double(origin.y + quiet * modulePixels) + 3.5 * 3)
+        let topLeft = (
+            x: Double(origin.x + quiet * modulePixels) + 3.5 * 3,
+            y: Double(origin.y + quiet * modulePixels) + 3.5 * 3
+        )
         let span = Double(modules - 7) * Double(modulePixels)
         let centre = (x: topLeft.x, y: topLeft.y - span)
         for y in 0..<canvas.height {
             for x in 0..<canvas.width {
-                let ring = max(abs(Double(x) + 0.5 - centre.x), abs(Double(y) + 0.5 - centre.y)) / big
+                let ring =
+                    max(abs(Double(x) + 0.5 - centre.x), abs(Double(y) + 0.5 - centre.y)) / big
                 guard ring < 3.5 else { continue }
                 canvas[x, y] = ring < 1.5 || ring >= 2.5 ? 0 : 255
             }

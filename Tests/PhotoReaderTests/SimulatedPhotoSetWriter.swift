@@ -17,7 +17,9 @@ struct SimulatedPhotoSetWriter {
         let encoder = try JPEGEncoder()
         var seed: UInt64 = 1000
         // Handheld photos, every kind of damage at once, at phone sizes: ~0.6, 2.6 and 12 MP.
-        for (index, target) in ([600, 1600, 1600, 3500] + [1600, 1600, 3500, 1600] + [600, 1600]).enumerated() {
+        for (index, target) in ([600, 1600, 1600, 3500] + [1600, 1600, 3500, 1600] + [600, 1600])
+            .enumerated()
+        {
             for round in 0..<4 {
                 seed += 1
                 var simulator = CameraSimulator(seed: seed)
@@ -48,21 +50,27 @@ struct SimulatedPhotoSetWriter {
         let encoder = try JPEGEncoder()
         // Small photos, 3 pixels a module, as in the unit tests; then tiny codes, 1.5 pixels
         // a module, that need upscaling.
-        for (group, count, moduleScale) in [("small-handheld", 20, 1.5), ("small-blur", 10, 1.5), ("small-tiny", 10, 0.75)] {
+        for (group, count, moduleScale) in [
+            ("small-handheld", 20, 1.5), ("small-blur", 10, 1.5), ("small-tiny", 10, 0.75),
+        ] {
             for index in 0..<count {
-                let seed = UInt64(7000 + index + (group == "small-blur" ? 100 : group == "small-tiny" ? 200 : 0))
+                let seed = UInt64(
+                    7000 + index + (group == "small-blur" ? 100 : group == "small-tiny" ? 200 : 0))
                 var simulator = CameraSimulator(seed: seed)
                 var shot =
                     group == "small-blur"
                     ? simulator.shot(.blur, strength: 0.8)
-                    : group == "small-tiny" ? simulator.shot(.rotation, strength: 0.3) : simulator.handheldShot(strength: 0.8)
+                    : group == "small-tiny"
+                        ? simulator.shot(.rotation, strength: 0.3)
+                        : simulator.handheldShot(strength: 0.8)
                 shot.noiseSigma = max(shot.noiseSigma, 3)
                 let text = ticketText(seed: seed, length: 40)
                 let code = try renderedCode(text, modulePixels: 2)
                 shot.scale = moduleScale
                 let photo = simulator.photograph(code, modulePixels: 2, shot: shot)
                 let url = root.appendingPathComponent("\(group)/\(index)")
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(encoder.encodeAsColor(photo, quality: shot.jpegQuality ?? 90)).write(
                     to: url.appendingPathExtension("jpg"))
                 try Data(text.utf8).write(to: url.appendingPathExtension("txt"))
@@ -81,10 +89,13 @@ struct SimulatedPhotoSetWriter {
             var simulator = CameraSimulator(seed: seed)
             let shot = simulator.combinedShot(strength: 0.6, modulePixels: 4)
             let text = ticketText(seed: seed, length: 60 + index % 3 * 20)
-            let photo = simulator.photograph(try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
+            let photo = simulator.photograph(
+                try renderedCode(text, modulePixels: 4), modulePixels: 4, shot: shot)
             let url = root.appendingPathComponent("combined/\(index)")
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(encoder.encodeAsColor(photo, quality: shot.jpegQuality ?? 80)).write(to: url.appendingPathExtension("jpg"))
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(encoder.encodeAsColor(photo, quality: shot.jpegQuality ?? 80)).write(
+                to: url.appendingPathExtension("jpg"))
             try Data(text.utf8).write(to: url.appendingPathExtension("txt"))
         }
     }
@@ -102,9 +113,11 @@ struct SimulatedPhotoSetWriter {
         shot.margin = (1 / fill - 1) / 2
         let photo = simulator.photograph(code, modulePixels: Double(modulePixels), shot: shot)
         let url = root.appendingPathComponent(name)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let quality = shot.jpegQuality {
-            try Data(encoder.encodeAsColor(photo, quality: quality)).write(to: url.appendingPathExtension("jpg"))
+            try Data(encoder.encodeAsColor(photo, quality: quality)).write(
+                to: url.appendingPathExtension("jpg"))
         } else {
             try Data(PNG.encode(photo)).write(to: url.appendingPathExtension("png"))
         }

@@ -14,17 +14,23 @@ func ticketText(seed: UInt64, length: Int = 90) -> String {
 }
 
 /// `text` as a clean QR code image, black on white.
-func renderedCode(_ text: String, modulePixels: Int = 4, quietZone: Int = 4, correction: ErrorCorrection = .quartile) throws
+func renderedCode(
+    _ text: String, modulePixels: Int = 4, quietZone: Int = 4,
+    correction: ErrorCorrection = .quartile
+) throws
     -> GrayImage
 {
-    try QRCode(encoding: text, correction: correction).rendered(modulePixels: modulePixels, quietZone: quietZone).grayImage
+    try QRCode(encoding: text, correction: correction).rendered(
+        modulePixels: modulePixels, quietZone: quietZone
+    ).grayImage
 }
 
 /// Clean code images in the product's own forms.
 enum QRCodeImages {
     /// `text` as the 1-bit image `vaxticket qr` writes.
     static func bilevel(_ text: String, modulePixels: Int = 4) throws -> BilevelImage {
-        try QRCode(encoding: text, correction: .quartile).rendered(modulePixels: modulePixels, quietZone: 4)
+        try QRCode(encoding: text, correction: .quartile).rendered(
+            modulePixels: modulePixels, quietZone: 4)
     }
 }
 

@@ -46,7 +46,10 @@ struct TestPNGWriter {
     private func scanlines() -> [UInt8] {
         guard interlaced else { return rows(xs: Array(0..<width), ys: Array(0..<height)) }
         // Adam7: (x start, y start, x step, y step) per pass.
-        let passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+        let passes = [
+            (0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+            (0, 1, 1, 2),
+        ]
         var out: [UInt8] = []
         for (x0, y0, dx, dy) in passes {
             let xs = Array(stride(from: x0, to: width, by: dx))
@@ -85,7 +88,8 @@ struct TestPNGWriter {
 
     private static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let typeBytes = Array(type.utf8)
-        return bigEndian32(data.count) + typeBytes + data + bigEndian32(Int(crc32(typeBytes + data)))
+        return bigEndian32(data.count) + typeBytes + data
+            + bigEndian32(Int(crc32(typeBytes + data)))
     }
 
     /// A zlib stream of stored deflate blocks (at most 65535 bytes each).
@@ -95,7 +99,10 @@ struct TestPNGWriter {
         repeat {
             let length = min(65535, data.count - offset)
             let final: UInt8 = offset + length == data.count ? 1 : 0
-            out += [final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8((~length >> 8) & 0xFF)]
+            out += [
+                final, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF),
+                UInt8((~length >> 8) & 0xFF),
+            ]
             out += data[offset..<offset + length]
             offset += length
         } while offset < data.count
@@ -117,6 +124,9 @@ struct TestPNGWriter {
     }
 
     static func bigEndian32(_ value: Int) -> [UInt8] {
-        [UInt8((value >> 24) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+        [
+            UInt8((value >> 24) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF),
+            UInt8(value & 0xFF),
+        ]
     }
 }

@@ -14,7 +14,9 @@ import TicketScanning
 /// `@testable`): the same steps as the README's example.
 @Suite("the toolkit through its public API")
 struct ToolkitFlowTests {
-    @Test("issue a ticket, print its PNG, read it back from a simulated phone photo, verify it, record it")
+    @Test(
+        "issue a ticket, print its PNG, read it back from a simulated phone photo, verify it, record it"
+    )
     func issueReadVerifyRecord() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -23,8 +25,10 @@ struct ToolkitFlowTests {
         let key = try Key.generate(id: "K1")
         let today = CalendarDate(Date(), in: .programmeDefault)
         let ticket = Ticket(
-            serial: TicketSerial.random(), registrant: "2108230000012345", dose: 1, vaccine: "CORONAVAC", group: .general,
-            site: "JKT01", validFrom: today, validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29), keyID: key.id)
+            serial: TicketSerial.random(), registrant: "2108230000012345", dose: 1,
+            vaccine: "CORONAVAC", group: .general,
+            site: "JKT01", validFrom: today,
+            validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29), keyID: key.id)
         let text = try TicketSigner(key: key).sign(ticket)
         let code = try QRCode(encoding: text).rendered(modulePixels: 4, quietZone: 4)
         let printed = try PNG.encode(code, dpi: 300)
@@ -32,7 +36,8 @@ struct ToolkitFlowTests {
 
         // A phone photographs the printed ticket: tilted, blurred, unevenly lit.
         var camera = CameraSimulator(seed: 7)
-        let photo = camera.photograph(code.grayImage, modulePixels: 4, shot: camera.handheldShot(strength: 0.5))
+        let photo = camera.photograph(
+            code.grayImage, modulePixels: 4, shot: camera.handheldShot(strength: 0.5))
         let upload = try PNG.encode(photo)
 
         // Read and verify, as the scanning server does with an upload's bytes.
@@ -46,7 +51,8 @@ struct ToolkitFlowTests {
         // Record: once, then a re-scan is recognised.
         let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
         let recorder = TicketRecorder(
-            verifier: verifier, store: store, rules: RecordingRules(policy: .default2021, vaccines: .builtIn),
+            verifier: verifier, store: store,
+            rules: RecordingRules(policy: .default2021, vaccines: .builtIn),
             context: ScanContext(officer: "OFC1", station: "PHONE1", lot: "LOT42"), jobs: 1)
         let scans = ScanInput.scans(of: .success(tickets))
         let first = try recorder.record(scans)
@@ -57,7 +63,8 @@ struct ToolkitFlowTests {
 
         // The answer, as `record --json` prints it and the server returns it.
         let line = try JSONLineWriter.line(RecordReport(try #require(first.first)))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["outcome"] as? String == "recorded")
         #expect(object["serial"] as? String == ticket.serialText)
         #expect(object["lot"] as? String == "LOT42")

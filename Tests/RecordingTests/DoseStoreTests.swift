@@ -7,14 +7,16 @@ import TicketScanning
 
 @Suite("Dose store: recording, roster, scan log, statistics")
 struct DoseStoreTests {
-    @Test("a verified ticket is recorded with every field, and logged", arguments: StoreKind.allCases)
+    @Test(
+        "a verified ticket is recorded with every field, and logged", arguments: StoreKind.allCases)
     func records(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try kind.make(in: folder)
         _ = try store.importRoster([Fixture.roster("R1")])
 
-        let results = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        let results = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
 
         #expect(results.map(\.outcome) == [.recorded])
         #expect(results.first?.rosterName == "Siti Rahma")
@@ -36,28 +38,36 @@ struct DoseStoreTests {
         #expect(log.first?.officer == "OFC1")
     }
 
-    @Test("a re-scan records nothing and reports when, where and by whom", arguments: StoreKind.allCases)
+    @Test(
+        "a re-scan records nothing and reports when, where and by whom",
+        arguments: StoreKind.allCases)
     func rescanIsIdempotent(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try kind.make(in: folder)
         _ = try store.record(
-            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(officer: "OFC1", station: "ST1"), rules: Fixture.rules)
+            [.ticket(Fixture.ticket("S1"))],
+            context: Fixture.context(officer: "OFC1", station: "ST1"), rules: Fixture.rules)
 
         let again = try store.record(
-            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(officer: "OFC2", station: "ST2", day: 1),
+            [.ticket(Fixture.ticket("S1"))],
+            context: Fixture.context(officer: "OFC2", station: "ST2", day: 1),
             rules: Fixture.rules)
 
         let result = try #require(again.first)
         #expect(result.outcome == .alreadyRecorded)
         #expect(result.dose?.officer == "OFC1")
         #expect(result.dose?.station == "ST1")
-        #expect(result.message.contains("2021-08-23T09:00:00+07:00 at site JKT01 by officer OFC1 (station ST1)"))
+        #expect(
+            result.message.contains(
+                "2021-08-23T09:00:00+07:00 at site JKT01 by officer OFC1 (station ST1)"))
         #expect(try store.statistics(StatisticsQuery()).total == 1)
         #expect(try store.scanLog().map(\.outcome.rawValue) == ["recorded", "already_recorded"])
     }
 
-    @Test("rules inside one batch see the earlier rows of the same batch", arguments: StoreKind.allCases)
+    @Test(
+        "rules inside one batch see the earlier rows of the same batch",
+        arguments: StoreKind.allCases)
     func batchSeesItself(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -70,17 +80,21 @@ struct DoseStoreTests {
             .ticket(Fixture.ticket("S3", registrant: "R2", dose: 2)),
         ]
 
-        let outcomes = try store.record(batch, context: Fixture.context(), rules: Fixture.rules).map(\.outcome)
+        let outcomes = try store.record(batch, context: Fixture.context(), rules: Fixture.rules)
+            .map(\.outcome)
 
         #expect(
             outcomes == [
                 .recorded, .alreadyRecorded, .doseAlreadyGiven(otherSerial: "S1"),
-                .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-06"), .doseOutOfOrder(missingDose: 1),
+                .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-06"),
+                .doseOutOfOrder(missingDose: 1),
             ])
         #expect(try store.doses(registrant: "R1").map(\.serial) == ["S1"])
     }
 
-    @Test("dose 2 after the interval, dose 3 for a health worker, refused for others", arguments: StoreKind.allCases)
+    @Test(
+        "dose 2 after the interval, dose 3 for a health worker, refused for others",
+        arguments: StoreKind.allCases)
     func threeDoses(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -88,10 +102,14 @@ struct DoseStoreTests {
         for (index, group) in ["HEALTHWORKER", "GENERAL"].enumerated() {
             let registrant = "R\(index)"
             _ = try store.record(
-                [.ticket(Fixture.ticket("A\(index)", registrant: registrant, group: group))], context: Fixture.context(day: 0),
+                [.ticket(Fixture.ticket("A\(index)", registrant: registrant, group: group))],
+                context: Fixture.context(day: 0),
                 rules: Fixture.rules)
             _ = try store.record(
-                [.ticket(Fixture.ticket("B\(index)", registrant: registrant, dose: 2, group: group))],
+                [
+                    .ticket(
+                        Fixture.ticket("B\(index)", registrant: registrant, dose: 2, group: group))
+                ],
                 context: Fixture.context(day: 14), rules: Fixture.rules)
         }
 
@@ -109,24 +127,34 @@ struct DoseStoreTests {
         #expect(stats.refusals == ["not_eligible": 1])
     }
 
-    @Test("another site is recorded with a warning and counted at the recording site", arguments: StoreKind.allCases)
+    @Test(
+        "another site is recorded with a warning and counted at the recording site",
+        arguments: StoreKind.allCases)
     func otherSite(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try kind.make(in: folder)
 
         let results = try store.record(
-            [.ticket(Fixture.ticket("S1", site: "BDG02"))], context: Fixture.context(site: "JKT01"), rules: Fixture.rules)
+            [.ticket(Fixture.ticket("S1", site: "BDG02"))], context: Fixture.context(site: "JKT01"),
+            rules: Fixture.rules)
 
         #expect(results.first?.outcome == .recordedAtOtherSite(ticketSite: "BDG02"))
-        #expect(results.first?.message.contains("warning: the ticket was issued for site BDG02, recorded at site JKT01") == true)
+        #expect(
+            results.first?.message.contains(
+                "warning: the ticket was issued for site BDG02, recorded at site JKT01") == true)
         let dose = try #require(try store.dose(serial: "S1"))
         #expect(dose.site == "JKT01")
         #expect(dose.ticketSite == "BDG02")
-        #expect(try store.statistics(StatisticsQuery(dimension: .site)).rows == [Statistics.Row(key: "JKT01", count: 1)])
+        #expect(
+            try store.statistics(StatisticsQuery(dimension: .site)).rows == [
+                Statistics.Row(key: "JKT01", count: 1)
+            ])
     }
 
-    @Test("refused scans are logged with their code, serial when known, and no payload", arguments: StoreKind.allCases)
+    @Test(
+        "refused scans are logged with their code, serial when known, and no payload",
+        arguments: StoreKind.allCases)
     func refusedScansAreLogged(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -135,7 +163,9 @@ struct DoseStoreTests {
         let results = try store.record(
             [
                 .refused(.unverified(.badSignature), ticket: nil),
-                .refused(.unverified(.expired(CalendarDate(daysSince1970: 18809))), ticket: Fixture.ticket("S7")),
+                .refused(
+                    .unverified(.expired(CalendarDate(daysSince1970: 18809))),
+                    ticket: Fixture.ticket("S7")),
                 .refused(.unreadable(.noCode), ticket: nil),
             ],
             context: Fixture.context(), rules: Fixture.rules)
@@ -145,7 +175,10 @@ struct DoseStoreTests {
         #expect(log.map(\.outcome.rawValue) == ["bad_signature", "expired", "no_code"])
         #expect(log.map(\.serial) == [nil, "S7", nil])
         #expect(try store.statistics(StatisticsQuery()).total == 0)
-        #expect(try store.statistics(StatisticsQuery()).refusals == ["bad_signature": 1, "expired": 1, "no_code": 1])
+        #expect(
+            try store.statistics(StatisticsQuery()).refusals == [
+                "bad_signature": 1, "expired": 1, "no_code": 1,
+            ])
     }
 
     @Test("statistics by every dimension, filtered by day", arguments: StoreKind.allCases)
@@ -156,7 +189,9 @@ struct DoseStoreTests {
         _ = try store.record(
             [
                 .ticket(Fixture.ticket("S1", registrant: "R1")),
-                .ticket(Fixture.ticket("S2", registrant: "R2", vaccine: "ASTRAZENECA", group: "ELDERLY")),
+                .ticket(
+                    Fixture.ticket("S2", registrant: "R2", vaccine: "ASTRAZENECA", group: "ELDERLY")
+                ),
             ],
             context: Fixture.context(site: "JKT01", day: 0), rules: Fixture.rules)
         _ = try store.record(
@@ -164,7 +199,8 @@ struct DoseStoreTests {
             context: Fixture.context(site: "JKT02", day: 20), rules: Fixture.rules)
 
         let byDay = try store.statistics(StatisticsQuery(dimension: .day))
-        #expect(byDay.rows == [.init(key: "2021-08-23", count: 2), .init(key: "2021-09-12", count: 1)])
+        #expect(
+            byDay.rows == [.init(key: "2021-08-23", count: 2), .init(key: "2021-09-12", count: 1)])
         #expect(
             try store.statistics(StatisticsQuery(dimension: .vaccine)).rows == [
                 .init(key: "ASTRAZENECA", count: 1), .init(key: "CORONAVAC", count: 2),
@@ -190,13 +226,15 @@ struct DoseStoreTests {
     }
 
     @Test(
-        "roster import inserts, updates by reference and refuses a NIK held by another registrant", arguments: StoreKind.allCases)
+        "roster import inserts, updates by reference and refuses a NIK held by another registrant",
+        arguments: StoreKind.allCases)
     func roster(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try kind.make(in: folder)
         let first = try store.importRoster([
-            Fixture.roster("R1", nik: "1111111111111111"), Fixture.roster("R2", nik: "2222222222222222"),
+            Fixture.roster("R1", nik: "1111111111111111"),
+            Fixture.roster("R2", nik: "2222222222222222"),
         ])
         #expect(first == RosterImportResult(inserted: 2, updated: 0, rejected: [:]))
 
@@ -208,7 +246,8 @@ struct DoseStoreTests {
         #expect(
             second
                 == RosterImportResult(
-                    inserted: 0, updated: 1, rejected: [1: "NIK 2222222222222222 already belongs to registrant R2"]))
+                    inserted: 0, updated: 1,
+                    rejected: [1: "NIK 2222222222222222 already belongs to registrant R2"]))
         #expect(try store.rosterEntry(registrant: "R1")?.name == "Siti Rahmawati")
         #expect(try store.rosterEntry(registrant: "R3") == nil)
     }

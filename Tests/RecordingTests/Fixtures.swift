@@ -10,7 +10,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     case postgres
 
-    static var allCases: [StoreKind] { TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite] }
+    static var allCases: [StoreKind] {
+        TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite]
+    }
 
     var testDescription: String { rawValue }
 
@@ -37,10 +39,13 @@ enum Fixture {
     }
 
     static func ticket(
-        _ serial: String, registrant: String = "R1", dose: Int = 1, vaccine: String = "CORONAVAC", group: String = "GENERAL",
+        _ serial: String, registrant: String = "R1", dose: Int = 1, vaccine: String = "CORONAVAC",
+        group: String = "GENERAL",
         site: String = "JKT01"
     ) -> TicketFacts {
-        TicketFacts(serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, group: group, site: site)
+        TicketFacts(
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, group: group,
+            site: site)
     }
 
     /// 2021-08-23 09:00 in Jakarta, plus `days`.
@@ -49,27 +54,36 @@ enum Fixture {
     }
 
     static func context(
-        officer: String = "OFC1", station: String = "ST1", site: String? = nil, lot: String? = "LOT42", day: Int = 0
+        officer: String = "OFC1", station: String = "ST1", site: String? = nil,
+        lot: String? = "LOT42", day: Int = 0
     ) -> ScanContext {
-        ScanContext(officer: officer, station: station, site: site, lot: lot, administeredAt: at(day: day))
+        ScanContext(
+            officer: officer, station: station, site: site, lot: lot, administeredAt: at(day: day))
     }
 
-    static func dose(_ serial: String, registrant: String = "R1", dose: Int, vaccine: String = "CORONAVAC", day: String)
+    static func dose(
+        _ serial: String, registrant: String = "R1", dose: Int, vaccine: String = "CORONAVAC",
+        day: String
+    )
         -> DoseRecord
     {
         DoseRecord(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: nil, site: "JKT01", ticketSite: "JKT01",
-            priorityGroup: "GENERAL", officer: "OFC1", station: "ST1", administeredAt: Date(timeIntervalSince1970: 0),
+            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: nil,
+            site: "JKT01", ticketSite: "JKT01",
+            priorityGroup: "GENERAL", officer: "OFC1", station: "ST1",
+            administeredAt: Date(timeIntervalSince1970: 0),
             administeredDay: day, recordedAt: Date(timeIntervalSince1970: 0)
         )
     }
 
     static func roster(
-        _ registrant: String, nik: String = "3171012345678901", name: String = "Siti Rahma", group: String = "GENERAL",
+        _ registrant: String, nik: String = "3171012345678901", name: String = "Siti Rahma",
+        group: String = "GENERAL",
         elsewhere: Int = 0
     ) -> RosterEntry {
         RosterEntry(
-            registrant: registrant, nik: nik, name: name, birthDate: "1980-04-30", priorityGroup: group, phone: "+62 812 0000",
+            registrant: registrant, nik: nik, name: name, birthDate: "1980-04-30",
+            priorityGroup: group, phone: "+62 812 0000",
             dosesElsewhere: elsewhere)
     }
 }

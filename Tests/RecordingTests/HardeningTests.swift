@@ -7,18 +7,23 @@ import Testing
 /// Regression tests for issue 9 (hardening after a hostile review), one per item, named after it.
 @Suite("Issue 9 hardening: the dose store")
 struct StoreHardeningTests {
-    @Test("issue 9 item 1: a dose row with an invalid administered_at is a StoreError, not a trap, and the schema refuses it")
+    @Test(
+        "issue 9 item 1: a dose row with an invalid administered_at is a StoreError, not a trap, and the schema refuses it"
+    )
     func item1InvalidAdministeredAt() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
         let store = try SQLiteDoseStore(path: path)
-        _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
         let queue = try DatabaseQueue(path: path)
 
         // The schema refuses a timestamp that is not one, on insert and on update.
         #expect(throws: DatabaseError.self) {
-            try queue.write { db in try db.execute(sql: "UPDATE dose SET administered_at = 'yesterday-ish'") }
+            try queue.write { db in
+                try db.execute(sql: "UPDATE dose SET administered_at = 'yesterday-ish'")
+            }
         }
         #expect(throws: DatabaseError.self) {
             try queue.write { db in
@@ -34,10 +39,13 @@ struct StoreHardeningTests {
         // clear error for the batch, never a trap.
         try queue.write { db in
             try db.execute(sql: "DROP TRIGGER IF EXISTS dose_check_times_update")
-            try db.execute(sql: "UPDATE dose SET administered_at = 'not a time' WHERE serial = 'S1'")
+            try db.execute(
+                sql: "UPDATE dose SET administered_at = 'not a time' WHERE serial = 'S1'")
         }
         #expect {
-            try store.record([.ticket(Fixture.ticket("S2", dose: 2))], context: Fixture.context(day: 30), rules: Fixture.rules)
+            try store.record(
+                [.ticket(Fixture.ticket("S2", dose: 2))], context: Fixture.context(day: 30),
+                rules: Fixture.rules)
         } throws: { error in
             (error as? StoreError)?.code == "db_damaged_row"
         }
@@ -51,13 +59,16 @@ struct StoreHardeningTests {
         return try #require((attributes[.posixPermissions] as? NSNumber)?.intValue) & 0o777
     }
 
-    @Test("issue 9 item 7: the database and its -wal and -shm files are created 0600, and an open one is tightened")
+    @Test(
+        "issue 9 item 7: the database and its -wal and -shm files are created 0600, and an open one is tightened"
+    )
     func item7PrivateDatabaseFiles() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
         let store = try SQLiteDoseStore(path: path)
-        _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
         for file in [path, path + "-wal", path + "-shm"] {
             #expect(try mode(file) == 0o600, "\(file)")
         }
@@ -68,11 +79,15 @@ struct StoreHardeningTests {
         #expect(try mode(older) == 0o600)
     }
 
-    @Test("issue 9 item 9: a payload path that is a folder is refused, and a line past the cap is an error, not an end")
+    @Test(
+        "issue 9 item 9: a payload path that is a folder is refused, and a line past the cap is an error, not an end"
+    )
     func item9PayloadReader() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(throws: LineReaderError.notARegularFile(path: folder.url.path)) { try LineReader(path: folder.url.path) }
+        #expect(throws: LineReaderError.notARegularFile(path: folder.url.path)) {
+            try LineReader(path: folder.url.path)
+        }
         #expect(throws: LineReaderError.self) { try LineReader(path: folder.path("missing.txt")) }
 
         let path = folder.path("payloads.txt")
@@ -81,12 +96,17 @@ struct StoreHardeningTests {
         let reader = try LineReader(path: path)
         #expect(try reader.nextLine() == "first")
         #expect(reader.lineNumber == 1)
-        #expect(throws: LineReaderError.lineTooLong(path: path, line: 2, limit: LineReader.maximumLineLength)) {
+        #expect(
+            throws: LineReaderError.lineTooLong(
+                path: path, line: 2, limit: LineReader.maximumLineLength)
+        ) {
             try reader.nextLine()
         }
     }
 
-    @Test("issue 9 item 10: the database keeps its programme time zone from creation and refuses another")
+    @Test(
+        "issue 9 item 10: the database keeps its programme time zone from creation and refuses another"
+    )
     func item10TimeZoneFixed() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -94,31 +114,43 @@ struct StoreHardeningTests {
         let makassar = TimeZone(identifier: "Asia/Makassar")
         let store = try SQLiteDoseStore(path: path, timeZone: makassar)
         _ = try store.record(
-            [.ticket(Fixture.ticket("S1", vaccine: "ASTRAZENECA"))], context: Fixture.context(), rules: Fixture.rules)
+            [.ticket(Fixture.ticket("S1", vaccine: "ASTRAZENECA"))], context: Fixture.context(),
+            rules: Fixture.rules)
         // Dose 2 under another zone 27 x 24 hours later would pass the 28-day rule by a day's shift.
-        #expect(throws: StoreError.timeZoneMismatch(path: path, stored: "Asia/Makassar", given: "Pacific/Kiritimati")) {
+        #expect(
+            throws: StoreError.timeZoneMismatch(
+                path: path, stored: "Asia/Makassar", given: "Pacific/Kiritimati")
+        ) {
             try SQLiteDoseStore(path: path, timeZone: TimeZone(identifier: "Pacific/Kiritimati"))
         }
         // Opened without a zone, the stored one is used.
         #expect(try SQLiteDoseStore(path: path).timeZone.identifier == "Asia/Makassar")
-        #expect(try SQLiteDoseStore(path: path, timeZone: makassar).timeZone.identifier == "Asia/Makassar")
+        #expect(
+            try SQLiteDoseStore(path: path, timeZone: makassar).timeZone.identifier
+                == "Asia/Makassar")
     }
 
-    @Test("issue 9 item 11: the scan log keeps the real clock time beside the claimed time; a future time is refused")
+    @Test(
+        "issue 9 item 11: the scan log keeps the real clock time beside the claimed time; a future time is refused"
+    )
     func item11ClockTimeAndFuture() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try SQLiteDoseStore(path: folder.path("db.sqlite"))
         let before = Date()
-        _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
         let entry = try #require(try store.scanLog().first)
         #expect(entry.time == Fixture.at())
         let clock = try #require(entry.clockTime)
         #expect(clock >= before.addingTimeInterval(-1) && clock <= Date().addingTimeInterval(1))
 
-        let future = ScanContext(officer: "OFC1", station: "ST1", administeredAt: Date().addingTimeInterval(3600))
+        let future = ScanContext(
+            officer: "OFC1", station: "ST1", administeredAt: Date().addingTimeInterval(3600))
         #expect {
-            try store.record([.ticket(Fixture.ticket("S2", registrant: "R2"))], context: future, rules: Fixture.rules)
+            try store.record(
+                [.ticket(Fixture.ticket("S2", registrant: "R2"))], context: future,
+                rules: Fixture.rules)
         } throws: { error in
             (error as? StoreError)?.code == "at_in_future"
         }
@@ -134,7 +166,9 @@ struct StoreHardeningTests {
         let path = folder.path("customers.sqlite")
         try DatabaseQueue(path: path).write { db in
             try db.execute(
-                sql: "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customer (name) VALUES ('Ana')")
+                sql:
+                    "CREATE TABLE customer (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customer (name) VALUES ('Ana')"
+            )
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -146,7 +180,9 @@ struct StoreHardeningTests {
         let ours = folder.path("ours.sqlite")
         _ = try SQLiteDoseStore(path: ours)
         #expect(
-            try DatabaseQueue(path: ours).read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") }
+            try DatabaseQueue(path: ours).read { db in
+                try Int32.fetchOne(db, sql: "PRAGMA application_id")
+            }
                 == SQLiteDoseStore.applicationID)
         _ = try SQLiteDoseStore(path: ours)
     }
@@ -154,7 +190,8 @@ struct StoreHardeningTests {
     @Test("issue 9 item 12: control characters in stored names are escaped in messages")
     func item12EscapedNames() {
         let result = RecordingResult(
-            outcome: .recorded, ticket: Fixture.ticket("S1"), dose: nil, rosterName: "Siti\u{1B}[2J\r")
+            outcome: .recorded, ticket: Fixture.ticket("S1"), dose: nil,
+            rosterName: "Siti\u{1B}[2J\r")
         #expect(!result.message.contains("\u{1B}"))
         #expect(result.message.contains("Siti\\u{1B}[2J\\r"))
     }

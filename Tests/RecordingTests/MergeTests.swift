@@ -6,25 +6,31 @@ import Testing
 @Suite("Merging offline stations: exactly once, conflicts kept")
 struct MergeTests {
     /// A station's own SQLite file with `scans` recorded in one batch by `station`.
-    private func station(_ name: String, in folder: TemporaryFolder, _ scans: [ScanInput], day: Int = 0) throws -> SQLiteDoseStore
-    {
+    private func station(
+        _ name: String, in folder: TemporaryFolder, _ scans: [ScanInput], day: Int = 0
+    ) throws -> SQLiteDoseStore {
         let store = try SQLiteDoseStore(path: folder.path("\(name).sqlite"))
         _ = try store.record(
-            scans, context: Fixture.context(officer: "OFC-\(name)", station: name, day: day), rules: Fixture.rules)
+            scans, context: Fixture.context(officer: "OFC-\(name)", station: name, day: day),
+            rules: Fixture.rules)
         return store
     }
 
-    @Test("a station's doses and scan log come in exactly once; merging again changes nothing", arguments: StoreKind.allCases)
+    @Test(
+        "a station's doses and scan log come in exactly once; merging again changes nothing",
+        arguments: StoreKind.allCases)
     func exactlyOnce(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let central = try kind.make(in: folder)
         _ = try central.record(
-            [.ticket(Fixture.ticket("S3", registrant: "R3"))], context: Fixture.context(station: "SERVER"), rules: Fixture.rules)
+            [.ticket(Fixture.ticket("S3", registrant: "R3"))],
+            context: Fixture.context(station: "SERVER"), rules: Fixture.rules)
         let station = try station(
             "ST1", in: folder,
             [
-                .ticket(Fixture.ticket("S1", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2")),
+                .ticket(Fixture.ticket("S1", registrant: "R1")),
+                .ticket(Fixture.ticket("S2", registrant: "R2")),
                 .refused(.unreadable(.noCode), ticket: nil),
             ])
 
@@ -33,7 +39,8 @@ struct MergeTests {
         #expect(
             first
                 == MergeResult(
-                    dosesAdded: 2, dosesAlreadyMerged: 0, scansAdded: 3, scansAlreadyMerged: 0, conflicts: [],
+                    dosesAdded: 2, dosesAlreadyMerged: 0, scansAdded: 3, scansAlreadyMerged: 0,
+                    conflicts: [],
                     conflictsAlreadyKnown: 0))
         #expect(try central.dose(serial: "S1")?.station == "ST1")
         #expect(try central.dose(serial: "S2")?.officer == "OFC-ST1")
@@ -48,25 +55,32 @@ struct MergeTests {
         #expect(
             second
                 == MergeResult(
-                    dosesAdded: 0, dosesAlreadyMerged: 2, scansAdded: 0, scansAlreadyMerged: 3, conflicts: [],
+                    dosesAdded: 0, dosesAlreadyMerged: 2, scansAdded: 0, scansAlreadyMerged: 3,
+                    conflicts: [],
                     conflictsAlreadyKnown: 0))
         #expect(try central.statistics(StatisticsQuery()) == stats)
         #expect(try central.scanLog() == log)
     }
 
     @Test(
-        "a dose two stations recorded offline is a conflict: reported, kept, and both scans logged", arguments: StoreKind.allCases
+        "a dose two stations recorded offline is a conflict: reported, kept, and both scans logged",
+        arguments: StoreKind.allCases
     )
     func conflicts(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let central = try kind.make(in: folder)
-        let first = try station("ST1", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))])
+        let first = try station(
+            "ST1", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))])
         // The same registrant's dose 1 under another serial, and the very same ticket again.
         let second = try station(
             "ST2", in: folder,
-            [.ticket(Fixture.ticket("S9", registrant: "R1")), .ticket(Fixture.ticket("S2", registrant: "R2"))], day: 1)
-        let third = try station("ST3", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))], day: 2)
+            [
+                .ticket(Fixture.ticket("S9", registrant: "R1")),
+                .ticket(Fixture.ticket("S2", registrant: "R2")),
+            ], day: 1)
+        let third = try station(
+            "ST3", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))], day: 2)
 
         _ = try central.merge(try first.mergeSource())
         let sameDose = try central.merge(try second.mergeSource())
@@ -93,19 +107,23 @@ struct MergeTests {
         #expect(
             again
                 == MergeResult(
-                    dosesAdded: 0, dosesAlreadyMerged: 1, scansAdded: 0, scansAlreadyMerged: 2, conflicts: [],
+                    dosesAdded: 0, dosesAlreadyMerged: 1, scansAdded: 0, scansAlreadyMerged: 2,
+                    conflicts: [],
                     conflictsAlreadyKnown: 1))
         #expect(try central.scanLog() == log)
     }
 
-    @Test("records that reach the database by two paths come in once", arguments: StoreKind.allCases)
+    @Test(
+        "records that reach the database by two paths come in once", arguments: StoreKind.allCases)
     func twoPaths(kind: StoreKind) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let central = try kind.make(in: folder)
-        let station = try station("ST1", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))])
+        let station = try station(
+            "ST1", in: folder, [.ticket(Fixture.ticket("S1", registrant: "R1"))])
         // A site's hub collects the station's file, records one of its own, and is merged later.
-        let hub = try self.station("HUB", in: folder, [.ticket(Fixture.ticket("S2", registrant: "R2"))])
+        let hub = try self.station(
+            "HUB", in: folder, [.ticket(Fixture.ticket("S2", registrant: "R2"))])
         _ = try hub.merge(try station.mergeSource())
 
         _ = try central.merge(try station.mergeSource())
@@ -114,7 +132,8 @@ struct MergeTests {
         #expect(
             viaHub
                 == MergeResult(
-                    dosesAdded: 1, dosesAlreadyMerged: 1, scansAdded: 1, scansAlreadyMerged: 1, conflicts: [],
+                    dosesAdded: 1, dosesAlreadyMerged: 1, scansAdded: 1, scansAlreadyMerged: 1,
+                    conflicts: [],
                     conflictsAlreadyKnown: 0))
         #expect(try central.statistics(StatisticsQuery()).total == 2)
         #expect(try central.scanLog().count == 2)
@@ -125,7 +144,9 @@ struct MergeTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try station("ST1", in: folder, [.ticket(Fixture.ticket("S1"))])
-        #expect(throws: StoreError.mergeIntoItself(path: store.path)) { try store.merge(try store.mergeSource()) }
+        #expect(throws: StoreError.mergeIntoItself(path: store.path)) {
+            try store.merge(try store.mergeSource())
+        }
         #expect(try store.scanLog().count == 1)
     }
 }

@@ -9,10 +9,13 @@ import Testing
     "PostgreSQL store: schema, constraints, many writers, TLS",
     .enabled(if: TestPostgres.isAvailable, "VAXTICKET_TEST_POSTGRES_URL is not set"))
 struct PostgresDoseStoreTests {
-    @Test("the schema has the SQLite store's migrations by name, and the database enforces its constraints")
+    @Test(
+        "the schema has the SQLite store's migrations by name, and the database enforces its constraints"
+    )
     func constraints() throws {
         let store = try PostgresDoseStore(url: try TestPostgres.freshDatabase())
-        _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
 
         #expect(try store.appliedMigrations() == DoseStoreSchema.migrationNames)
         let insert = { (serial: String, registrant: String, dose: Int) in
@@ -26,7 +29,9 @@ struct PostgresDoseStoreTests {
         #expect(throws: StoreError.self) { try store.execute(insert("S2", "R1", 1)) }
         #expect(throws: StoreError.self) { try store.execute(insert("S3", "R1", 10)) }
         #expect(throws: StoreError.self) { try store.execute("UPDATE dose SET officer = NULL") }
-        #expect(throws: StoreError.self) { try store.execute("UPDATE scan_log SET outcome = 'recorded'") }
+        #expect(throws: StoreError.self) {
+            try store.execute("UPDATE scan_log SET outcome = 'recorded'")
+        }
         #expect(throws: StoreError.self) { try store.execute("DELETE FROM scan_log") }
         #expect(throws: StoreError.self) { try store.execute("TRUNCATE scan_log") }
         #expect(throws: StoreError.self) {
@@ -47,10 +52,13 @@ struct PostgresDoseStoreTests {
         #expect(try store.statistics(StatisticsQuery()).total == 1)
     }
 
-    @Test("eight writers recording the same tickets at once record each exactly once, with no error")
+    @Test(
+        "eight writers recording the same tickets at once record each exactly once, with no error")
     func manyWriters() throws {
         let url = try TestPostgres.freshDatabase()
-        let tickets = (0..<200).map { ScanInput.ticket(Fixture.ticket("S\($0)", registrant: "R\($0)")) }
+        let tickets = (0..<200).map {
+            ScanInput.ticket(Fixture.ticket("S\($0)", registrant: "R\($0)"))
+        }
         let outcomes = Mutex<[RecordingOutcome]>([])
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { writer in
@@ -62,7 +70,8 @@ struct PostgresDoseStoreTests {
                     let batch = Array(tickets[start..<min(tickets.count, start + 25)])
                     let ordered = writer % 2 == 0 ? batch : batch.reversed()
                     let results = try store.record(
-                        ordered, context: Fixture.context(station: "ST\(writer)"), rules: Fixture.rules)
+                        ordered, context: Fixture.context(station: "ST\(writer)"),
+                        rules: Fixture.rules)
                     outcomes.withLock { $0 += results.map(\.outcome) }
                 }
             } catch {
@@ -76,7 +85,10 @@ struct PostgresDoseStoreTests {
         #expect(all.filter { $0 == .alreadyRecorded }.count == 1400)
         let store = try PostgresDoseStore(url: url)
         #expect(try store.statistics(StatisticsQuery()).total == 200)
-        #expect(try store.statistics(StatisticsQuery()).scans == ["recorded": 200, "already_recorded": 1400])
+        #expect(
+            try store.statistics(StatisticsQuery()).scans == [
+                "recorded": 200, "already_recorded": 1400,
+            ])
         #expect(try store.execute("SELECT count(*)::text FROM dose") == ["200"])
     }
 
@@ -85,21 +97,30 @@ struct PostgresDoseStoreTests {
         let url = try TestPostgres.freshDatabase()
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            do { _ = try PostgresDoseStore(url: url) } catch { failures.withLock { $0.append("\(error)") } }
+            do { _ = try PostgresDoseStore(url: url) } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
         }
         #expect(failures.withLock { $0 } == [])
-        #expect(try PostgresDoseStore(url: url).appliedMigrations() == DoseStoreSchema.migrationNames)
+        #expect(
+            try PostgresDoseStore(url: url).appliedMigrations() == DoseStoreSchema.migrationNames)
     }
 
-    @Test("a wrong password or a missing database is a clear error, quickly, and never shows the password")
+    @Test(
+        "a wrong password or a missing database is a clear error, quickly, and never shows the password"
+    )
     func cannotConnect() throws {
         let url = try #require(TestPostgres.url)
         let location = try PostgresLocation(url: url)
         let started = Date()
         #expect {
-            try PostgresDoseStore(location: location, environment: ["PGPASSWORD": "not-the-password"], home: "/nonexistent")
+            try PostgresDoseStore(
+                location: location, environment: ["PGPASSWORD": "not-the-password"],
+                home: "/nonexistent")
         } throws: { error in
-            guard case .cannotOpen(let path, let reason) = error as? StoreError else { return false }
+            guard case .cannotOpen(let path, let reason) = error as? StoreError else {
+                return false
+            }
             return path == location.description && reason.contains("password authentication failed")
                 && !"\(error)".contains("not-the-password")
         }

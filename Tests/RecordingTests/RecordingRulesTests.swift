@@ -39,19 +39,25 @@ struct RecordingRulesTests {
         #expect(outcome.isRefused)
     }
 
-    @Test("dose 2 without dose 1 is out of order, unless the roster says dose 1 was given elsewhere")
+    @Test(
+        "dose 2 without dose 1 is out of order, unless the roster says dose 1 was given elsewhere")
     func outOfOrder() {
         let ticket = Fixture.ticket("S2", dose: 2)
         let none = RegistrantHistory(sameSerial: nil, doses: [], roster: Fixture.roster("R1"))
-        #expect(rules.decide(ticket, day: "2021-08-23", site: "JKT01", history: none) == .doseOutOfOrder(missingDose: 1))
-        let elsewhere = RegistrantHistory(sameSerial: nil, doses: [], roster: Fixture.roster("R1", elsewhere: 1))
-        #expect(rules.decide(ticket, day: "2021-08-23", site: "JKT01", history: elsewhere) == .recorded)
+        #expect(
+            rules.decide(ticket, day: "2021-08-23", site: "JKT01", history: none)
+                == .doseOutOfOrder(missingDose: 1))
+        let elsewhere = RegistrantHistory(
+            sameSerial: nil, doses: [], roster: Fixture.roster("R1", elsewhere: 1))
+        #expect(
+            rules.decide(ticket, day: "2021-08-23", site: "JKT01", history: elsewhere) == .recorded)
     }
 
     @Test(
         "the minimum interval after the previous dose's vaccine",
         arguments: [
-            ("CORONAVAC", "2021-08-14", false), ("CORONAVAC", "2021-08-15", true), ("ASTRAZENECA", "2021-08-28", false),
+            ("CORONAVAC", "2021-08-14", false), ("CORONAVAC", "2021-08-15", true),
+            ("ASTRAZENECA", "2021-08-28", false),
             ("ASTRAZENECA", "2021-08-29", true), ("UNKNOWNVAX", "2021-08-01", true),
         ]
     )
@@ -74,9 +80,13 @@ struct RecordingRulesTests {
     func eligibility(group: String, allowed: Bool) {
         let history = RegistrantHistory(
             sameSerial: nil,
-            doses: [Fixture.dose("S1", dose: 1, day: "2021-01-14"), Fixture.dose("S2", dose: 2, day: "2021-01-28")], roster: nil)
+            doses: [
+                Fixture.dose("S1", dose: 1, day: "2021-01-14"),
+                Fixture.dose("S2", dose: 2, day: "2021-01-28"),
+            ], roster: nil)
         let outcome = rules.decide(
-            Fixture.ticket("S3", dose: 3, group: group), day: "2021-08-23", site: "JKT01", history: history)
+            Fixture.ticket("S3", dose: 3, group: group), day: "2021-08-23", site: "JKT01",
+            history: history)
         #expect(outcome == (allowed ? .recorded : .notEligible(group: group, dose: 3)))
     }
 
@@ -96,7 +106,8 @@ struct RecordingRulesTests {
         let table: [(RecordingOutcome, String)] = [
             (.recorded, "recorded"), (.recordedAtOtherSite(ticketSite: "X"), "recorded_other_site"),
             (.alreadyRecorded, "already_recorded"),
-            (.doseAlreadyGiven(otherSerial: "S"), "dose_already_given"), (.doseOutOfOrder(missingDose: 1), "dose_out_of_order"),
+            (.doseAlreadyGiven(otherSerial: "S"), "dose_already_given"),
+            (.doseOutOfOrder(missingDose: 1), "dose_out_of_order"),
             (.tooEarly(previousDay: "2021-01-01", earliestDay: "2021-01-15"), "too_early"),
             (.notEligible(group: "GENERAL", dose: 3), "not_eligible"),
             (.unverified(.badSignature), "bad_signature"), (.unreadable(.noCode), "no_code"),
@@ -110,7 +121,8 @@ struct RecordingRulesTests {
 
     @Test("the policy file in samples/ is the 2021 default")
     func samplePolicy() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../samples/policy.json")
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../samples/policy.json")
             .standardized.path
         let policy = try EligibilityPolicy(contentsOf: path)
         #expect(policy.doses == EligibilityPolicy.default2021.doses)
@@ -121,7 +133,8 @@ struct RecordingRulesTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("policy.json")
-        try Data(#"{"name": "x", "doses": [{"dose": 12, "groups": ["*"]}]}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(#"{"name": "x", "doses": [{"dose": 12, "groups": ["*"]}]}"#.utf8).write(
+            to: URL(fileURLWithPath: path))
         #expect(throws: PolicyError.invalid(path: path, reason: "dose 12 is not between 1 and 9")) {
             try EligibilityPolicy(contentsOf: path)
         }

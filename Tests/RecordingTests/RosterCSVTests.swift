@@ -19,10 +19,12 @@ struct RosterCSVTests {
         #expect(
             parsed.rows.map(\.entry) == [
                 RosterEntry(
-                    registrant: "R1", nik: "3171012345678901", name: "Rahma, Siti", birthDate: "1980-04-30",
+                    registrant: "R1", nik: "3171012345678901", name: "Rahma, Siti",
+                    birthDate: "1980-04-30",
                     priorityGroup: "GENERAL", phone: "+62 812", dosesElsewhere: 0),
                 RosterEntry(
-                    registrant: "R2", nik: "3171012345678902", name: "Budi \"B\" Santoso", birthDate: "1975-12-01",
+                    registrant: "R2", nik: "3171012345678902", name: "Budi \"B\" Santoso",
+                    birthDate: "1975-12-01",
                     priorityGroup: "HEALTHWORKER", phone: "", dosesElsewhere: 1),
             ])
     }
@@ -30,36 +32,60 @@ struct RosterCSVTests {
     @Test(
         "bad rows are reported by line with the reason",
         arguments: [
-            ("R1,317101234567890,A,1980-04-30,GENERAL,", "NIK must be 16 digits, got \"317101234567890\""),
-            ("R1,31710123456789AB,A,1980-04-30,GENERAL,", "NIK must be 16 digits, got \"31710123456789AB\""),
-            ("R-1,3171012345678901,A,1980-04-30,GENERAL,", "registrant reference \"R-1\" must be 1 to 20 letters A-Z or digits"),
+            (
+                "R1,317101234567890,A,1980-04-30,GENERAL,",
+                "NIK must be 16 digits, got \"317101234567890\""
+            ),
+            (
+                "R1,31710123456789AB,A,1980-04-30,GENERAL,",
+                "NIK must be 16 digits, got \"31710123456789AB\""
+            ),
+            (
+                "R-1,3171012345678901,A,1980-04-30,GENERAL,",
+                "registrant reference \"R-1\" must be 1 to 20 letters A-Z or digits"
+            ),
             ("R1,3171012345678901,,1980-04-30,GENERAL,", "name is empty"),
-            ("R1,3171012345678901,A,1980-02-30,GENERAL,", "birth date \"1980-02-30\" is not a date like 1980-04-30"),
-            ("R1,3171012345678901,A,1980-02-03,PILOT,", "unknown group \"PILOT\" (known: ELDERLY, GENERAL, HEALTHWORKER)"),
-            ("R1,3171012345678901,A,1980-02-03,GENERAL,call me", "phone \"call me\" may hold only digits, spaces and + - ( )"),
+            (
+                "R1,3171012345678901,A,1980-02-30,GENERAL,",
+                "birth date \"1980-02-30\" is not a date like 1980-04-30"
+            ),
+            (
+                "R1,3171012345678901,A,1980-02-03,PILOT,",
+                "unknown group \"PILOT\" (known: ELDERLY, GENERAL, HEALTHWORKER)"
+            ),
+            (
+                "R1,3171012345678901,A,1980-02-03,GENERAL,call me",
+                "phone \"call me\" may hold only digits, spaces and + - ( )"
+            ),
         ]
     )
     func badRow(row: String, reason: String) throws {
-        let csv = "registrant,nik,name,birth_date,group,phone\nR0,3171012345678900,Ok,1990-01-01,GENERAL,\n\(row)\n"
+        let csv =
+            "registrant,nik,name,birth_date,group,phone\nR0,3171012345678900,Ok,1990-01-01,GENERAL,\n\(row)\n"
         let parsed = try RosterCSV.parse(csv, groups: groups)
         #expect(parsed.errors == [RosterCSV.RowError(line: 3, reason: reason)])
         #expect(parsed.rows.map(\.entry.registrant) == ["R0"])
     }
 
-    @Test("a repeated reference is refused; a field split over lines is refused line by line, the rest kept")
+    @Test(
+        "a repeated reference is refused; a field split over lines is refused line by line, the rest kept"
+    )
     func repeatsAndLineBreaks() throws {
         let csv =
             "registrant,nik,name,birth_date,group,phone\nR1,3171012345678901,\"Two\nLines\",1990-01-01,GENERAL,\nR1,3171012345678902,B,1990-01-01,GENERAL,\nR1,3171012345678903,C,1990-01-01,GENERAL,\n"
         let parsed = try RosterCSV.parse(csv, groups: groups)
         #expect(parsed.rows.map(\.line) == [4])
         #expect(parsed.errors.map(\.line) == [2, 3, 5])
-        #expect(parsed.errors.last == RosterCSV.RowError(line: 5, reason: "registrant R1 repeats line 4"))
+        #expect(
+            parsed.errors.last
+                == RosterCSV.RowError(line: 5, reason: "registrant R1 repeats line 4"))
     }
 
     @Test("a header without a required column is refused")
     func missingColumn() {
         #expect(throws: RosterFileError.missingColumns(["nik", "phone"])) {
-            try RosterCSV.parse("registrant,name,birth_date,group\nR1,A,1990-01-01,GENERAL\n", groups: groups)
+            try RosterCSV.parse(
+                "registrant,name,birth_date,group\nR1,A,1990-01-01,GENERAL\n", groups: groups)
         }
     }
 
@@ -68,7 +94,8 @@ struct RosterCSVTests {
         var csv = "registrant,nik,name,birth_date,group,phone\n"
         csv += "R0,3171012345678900,\"Siti,1990-01-01,GENERAL,\n"
         for index in 1...1000 {
-            csv += "R\(index),31710123456\(String(format: "%05d", index)),Name \(index),1990-01-01,GENERAL,\n"
+            csv +=
+                "R\(index),31710123456\(String(format: "%05d", index)),Name \(index),1990-01-01,GENERAL,\n"
         }
         csv += "\n"
         csv += "R1001,3171012345601001,Bad\"Quote,1990-01-01,GENERAL,\n"
@@ -81,7 +108,9 @@ struct RosterCSVTests {
         #expect(parsed.rows.last?.entry.name == "Ok, \"Quoted\"")
     }
 
-    @Test("issue 9 item 12: control characters in names are refused at import; huge fields are cut in messages")
+    @Test(
+        "issue 9 item 12: control characters in names are refused at import; huge fields are cut in messages"
+    )
     func item12ControlCharactersAndHugeFields() throws {
         let csv =
             "registrant,nik,name,birth_date,group,phone\n"

@@ -7,39 +7,52 @@ import Testing
 
 @Suite("SQLite store: schema, constraints, files")
 struct SQLiteDoseStoreTests {
-    @Test("the schema is WAL, migrated by name, and enforces uniqueness and not-null as constraints")
+    @Test(
+        "the schema is WAL, migrated by name, and enforces uniqueness and not-null as constraints")
     func constraints() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
         let store = try SQLiteDoseStore(path: path)
-        _ = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        _ = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
 
         let queue = try DatabaseQueue(path: path)
-        let journalMode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let journalMode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode")
+        }
         let migrations = try queue.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
         #expect(journalMode == "wal")
         #expect(
             migrations == [
-                "v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync", "v2 officers", "v2 merge origins",
+                "v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync",
+                "v2 officers", "v2 merge origins",
             ])
         let insert = """
             INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
             VALUES (?, ?, ?, 'CORONAVAC', 'JKT01', 'JKT01', 'GENERAL', 'OFC1', 'ST1', '2021-08-23 02:00:00.000', '2021-08-23', '2021-08-23 02:00:00.000')
             """
         // The same serial again, and the same registrant and dose under a new serial.
-        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: insert, arguments: ["S1", "R9", 1]) } }
-        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: insert, arguments: ["S2", "R1", 1]) } }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in try db.execute(sql: insert, arguments: ["S1", "R9", 1]) }
+        }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in try db.execute(sql: insert, arguments: ["S2", "R1", 1]) }
+        }
         #expect(throws: DatabaseError.self) {
             try queue.write { db in try db.execute(sql: insert, arguments: ["S3", "R1", 10]) }
         }
-        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: "UPDATE dose SET officer = NULL") } }
         #expect(throws: DatabaseError.self) {
-            try queue.write { db in try db.execute(sql: "UPDATE scan_log SET outcome = 'recorded'") }
+            try queue.write { db in try db.execute(sql: "UPDATE dose SET officer = NULL") }
         }
-        #expect(throws: DatabaseError.self) { try queue.write { db in try db.execute(sql: "DELETE FROM scan_log") } }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in try db.execute(sql: "UPDATE scan_log SET outcome = 'recorded'")
+            }
+        }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in try db.execute(sql: "DELETE FROM scan_log") }
+        }
         #expect(throws: DatabaseError.self) {
             try queue.write { db in
                 try db.execute(
@@ -58,7 +71,9 @@ struct SQLiteDoseStoreTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("notes.sqlite")
-        try Data(String(repeating: "these are not the droids you are looking for\n", count: 100).utf8).write(
+        try Data(
+            String(repeating: "these are not the droids you are looking for\n", count: 100).utf8
+        ).write(
             to: URL(fileURLWithPath: path))
         #expect(throws: StoreError.notADatabase(path: path)) { try SQLiteDoseStore(path: path) }
     }
@@ -67,10 +82,13 @@ struct SQLiteDoseStoreTests {
     func cannotOpen() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(throws: StoreError.cannotOpen(path: folder.path("none.sqlite"), reason: "no such file")) {
+        #expect(
+            throws: StoreError.cannotOpen(path: folder.path("none.sqlite"), reason: "no such file")
+        ) {
             try SQLiteDoseStore(path: folder.path("none.sqlite"), create: false)
         }
-        #expect { try SQLiteDoseStore(path: folder.path("no/such/folder/db.sqlite")) } throws: { error in
+        #expect { try SQLiteDoseStore(path: folder.path("no/such/folder/db.sqlite")) } throws: {
+            error in
             (error as? StoreError)?.code == "db_cannot_open"
         }
     }
@@ -81,8 +99,12 @@ struct SQLiteDoseStoreTests {
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
         _ = try SQLiteDoseStore(path: path)
-        try DatabaseQueue(path: path).write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9 future')") }
-        #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v9 future"])) { try SQLiteDoseStore(path: path) }
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9 future')")
+        }
+        #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v9 future"])) {
+            try SQLiteDoseStore(path: path)
+        }
     }
 
     @Test("a writer holding the lock briefly is waited for, not reported")
@@ -105,7 +127,8 @@ struct SQLiteDoseStoreTests {
         }
         locked.wait()
 
-        let results = try store.record([.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        let results = try store.record(
+            [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
 
         #expect(results.first?.outcome == .recorded)
         done.wait()
@@ -121,12 +144,14 @@ struct SQLiteDoseStoreTests {
         let outcomes = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: stores.count) { index in
             let batch: [ScanInput] = (0..<50).map { n in
-                .ticket(Fixture.ticket(n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)"))
+                .ticket(
+                    Fixture.ticket(n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)"))
             }
             for chunk in stride(from: 0, to: batch.count, by: 10) {
                 let results =
                     (try? stores[index].record(
-                        Array(batch[chunk..<chunk + 10]), context: Fixture.context(station: "ST\(index)"), rules: Fixture.rules))
+                        Array(batch[chunk..<chunk + 10]),
+                        context: Fixture.context(station: "ST\(index)"), rules: Fixture.rules))
                     ?? []
                 outcomes.withLock { $0 += results.map(\.outcome.code.rawValue) }
             }

@@ -13,13 +13,19 @@ struct TicketRecorderTests {
     init() throws {
         key = try Key.generate(id: "K1")
         signer = TicketSigner(key: key, maxValidityDays: 365)
-        verifier = TicketVerifier(keyring: Keyring(keys: [key], maxValidityDays: 365), revocations: RevocationList([0xDEAD]))
+        verifier = TicketVerifier(
+            keyring: Keyring(keys: [key], maxValidityDays: 365),
+            revocations: RevocationList([0xDEAD]))
     }
 
-    func text(serial: UInt64, registrant: String = "R1", dose: Int = 1, until: String = "2021-12-31") throws -> String {
+    func text(
+        serial: UInt64, registrant: String = "R1", dose: Int = 1, until: String = "2021-12-31"
+    ) throws -> String {
         let ticket = Ticket(
-            serial: serial, registrant: registrant, dose: dose, vaccine: "CORONAVAC", group: .general, site: "JKT01",
-            validFrom: try #require(CalendarDate(iso: "2021-01-01")), validUntil: try #require(CalendarDate(iso: until)),
+            serial: serial, registrant: registrant, dose: dose, vaccine: "CORONAVAC",
+            group: .general, site: "JKT01",
+            validFrom: try #require(CalendarDate(iso: "2021-01-01")),
+            validUntil: try #require(CalendarDate(iso: until)),
             keyID: "K1")
         return try signer.sign(ticket)
     }
@@ -27,10 +33,13 @@ struct TicketRecorderTests {
     func recorder(in folder: TemporaryFolder) throws -> TicketRecorder {
         TicketRecorder(
             verifier: verifier, store: try SQLiteDoseStore(path: folder.path("db.sqlite")),
-            rules: RecordingRules(policy: .default2021, vaccines: .builtIn), context: Fixture.context(), jobs: 2)
+            rules: RecordingRules(policy: .default2021, vaccines: .builtIn),
+            context: Fixture.context(), jobs: 2)
     }
 
-    @Test("verification outcomes are refusals with their codes; the serial is logged when the signature was good")
+    @Test(
+        "verification outcomes are refusals with their codes; the serial is logged when the signature was good"
+    )
     func verificationOutcomes() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -39,19 +48,25 @@ struct TicketRecorderTests {
         var forged = Array(good)
         forged[forged.count - 2] = forged[forged.count - 2] == "A" ? "B" : "A"
         let texts = [
-            good, try text(serial: 2, registrant: "R2", until: "2021-08-01"), try text(serial: 0xDEAD, registrant: "R3"),
+            good, try text(serial: 2, registrant: "R2", until: "2021-08-01"),
+            try text(serial: 0xDEAD, registrant: "R3"),
             String(forged), "hello",
         ]
 
         let results = try recorder.record(texts: texts)
 
         #expect(
-            results.map(\.outcome.code.rawValue)[0...3] == ["recorded", "expired", "revoked", results[3].outcome.code.rawValue])
+            results.map(\.outcome.code.rawValue)[0...3] == [
+                "recorded", "expired", "revoked", results[3].outcome.code.rawValue,
+            ])
         #expect(["bad_signature", "malformed"].contains(results[3].outcome.code.rawValue))
         #expect(results[4].outcome.code.rawValue == "malformed")
         #expect(results.dropFirst().allSatisfy { $0.outcome.isRefused })
         let log = try recorder.store.scanLog()
-        #expect(log.map(\.serial) == ["0000000000000001", "0000000000000002", "000000000000DEAD", nil, nil])
+        #expect(
+            log.map(\.serial) == [
+                "0000000000000001", "0000000000000002", "000000000000DEAD", nil, nil,
+            ])
     }
 
     @Test("the minimum interval comes from the vaccine table (CoronaVac: 28 days)")
@@ -65,7 +80,8 @@ struct TicketRecorderTests {
             try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome
                 == .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-20"))
         recorder.context = Fixture.context(day: 28)
-        #expect(try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome == .recorded)
+        #expect(
+            try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome == .recorded)
     }
 
     @Test("batches commit in order and each batch's results reach the caller in order")

@@ -10,7 +10,8 @@ struct OutcomeDocumentTests {
 
     /// The code in the first cell of each table row, in order.
     static func documentedCodes() throws -> [String] {
-        try String(contentsOf: document, encoding: .utf8).split(separator: "\n").compactMap { line in
+        try String(contentsOf: document, encoding: .utf8).split(separator: "\n").compactMap {
+            line in
             guard line.hasPrefix("| `") else { return nil }
             let cell = line.dropFirst(3)
             return cell.firstIndex(of: "`").map { String(cell[..<$0]) }

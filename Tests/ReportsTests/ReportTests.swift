@@ -10,7 +10,9 @@ import TicketScanning
 func keys(of object: Any, dataMaps: Set<String> = ["byDose", "scans", "refusals"]) -> [String] {
     if let array = object as? [Any] { return array.flatMap { keys(of: $0, dataMaps: dataMaps) } }
     guard let dictionary = object as? [String: Any] else { return [] }
-    return dictionary.flatMap { key, value in [key] + (dataMaps.contains(key) ? [] : keys(of: value, dataMaps: dataMaps)) }
+    return dictionary.flatMap { key, value in
+        [key] + (dataMaps.contains(key) ? [] : keys(of: value, dataMaps: dataMaps))
+    }
 }
 
 func jsonObject(_ value: some Encodable) throws -> [String: Any] {
@@ -25,20 +27,27 @@ func isCamelCase(_ key: String) -> Bool {
 @Suite("reports: the JSON every front end prints or answers")
 struct ReportTests {
     static let ticket = Ticket(
-        serial: 0xAB, registrant: "R1", dose: 2, vaccine: "CORONAVAC", group: .healthWorker, site: "JKT01",
-        validFrom: CalendarDate(daysSince1970: 18862), validUntil: CalendarDate(daysSince1970: 18891), keyID: "K1")
+        serial: 0xAB, registrant: "R1", dose: 2, vaccine: "CORONAVAC", group: .healthWorker,
+        site: "JKT01",
+        validFrom: CalendarDate(daysSince1970: 18862),
+        validUntil: CalendarDate(daysSince1970: 18891), keyID: "K1")
     static let dose = DoseRecord(
-        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", lot: "LOT1", site: "JKT01",
+        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", lot: "LOT1",
+        site: "JKT01",
         ticketSite: "JKT01",
         priorityGroup: "HEALTHWORKER", officer: "OFC1", station: "ST1",
         administeredAt: Date(timeIntervalSince1970: 1_629_684_000),
         administeredDay: "2021-08-23", recordedAt: Date(timeIntervalSince1970: 1_629_684_001.5))
     static let facts = TicketFacts(
-        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC", group: "HEALTHWORKER", site: "JKT01")
+        serial: "00000000000000AB", registrant: "R1", dose: 2, vaccine: "CORONAVAC",
+        group: "HEALTHWORKER", site: "JKT01")
 
     static func allReports() throws -> [[String: Any]] {
-        let recorded = RecordingResult(outcome: .recorded, ticket: facts, dose: dose, rosterName: "Siti")
-        let given = RecordingResult(outcome: .doseAlreadyGiven(otherSerial: "S9"), ticket: facts, dose: dose, rosterName: nil)
+        let recorded = RecordingResult(
+            outcome: .recorded, ticket: facts, dose: dose, rosterName: "Siti")
+        let given = RecordingResult(
+            outcome: .doseAlreadyGiven(otherSerial: "S9"), ticket: facts, dose: dose,
+            rosterName: nil)
         var statistics = Statistics(
             total: 3, byDose: [1: 2, 2: 1], dimension: .site, rows: [.init(key: "JKT01", count: 3)],
             scans: ["recorded": 3, "expired": 1])
@@ -48,7 +57,9 @@ struct ReportTests {
             jsonObject(ScanReport(file: "a.png", result: .failure(.corrupt("libpng: bad")))),
             jsonObject(
                 VerifyReport(
-                    file: "a.png", verification: TicketVerification(outcome: .expired(ticket.validUntil), ticket: ticket))),
+                    file: "a.png",
+                    verification: TicketVerification(
+                        outcome: .expired(ticket.validUntil), ticket: ticket))),
             jsonObject(VerifyReport(file: "a.png", unreadable: .noCode)),
             jsonObject(RecordReport(recorded, line: 3)),
             jsonObject(RecordReport(given, file: "a.png")),
@@ -56,12 +67,18 @@ struct ReportTests {
                 StatsReport(
                     statistics, query: StatisticsQuery(dimension: .site, from: "2021-08-01"),
                     sync: SyncCounts(synced: 1, waiting: 2, refused: 1))),
-            jsonObject(IssuedTicketReport(file: "t.png", ticket: ticket, text: "VT1:X", qrVersion: 5, modules: 37)),
-            jsonObject(IssueBatchReport(issued: 1, skipped: 0, failed: 0, blank: 0, manifest: "m.csv")),
-            jsonObject(QRImageReport(file: "q.png", version: 1, modules: 21, pixels: 116, bytes: 300)),
+            jsonObject(
+                IssuedTicketReport(
+                    file: "t.png", ticket: ticket, text: "VT1:X", qrVersion: 5, modules: 37)),
+            jsonObject(
+                IssueBatchReport(issued: 1, skipped: 0, failed: 0, blank: 0, manifest: "m.csv")),
+            jsonObject(
+                QRImageReport(file: "q.png", version: 1, modules: 21, pixels: 116, bytes: 300)),
             jsonObject(KeyReport(key)),
             jsonObject(
-                RosterImportReport(rows: 2, inserted: 1, updated: 0, blank: 0, errors: [.init(line: 2, reason: "bad NIK")])),
+                RosterImportReport(
+                    rows: 2, inserted: 1, updated: 0, blank: 0,
+                    errors: [.init(line: 2, reason: "bad NIK")])),
         ]
     }
 
@@ -77,7 +94,9 @@ struct ReportTests {
     @Test("a verify line carries the ticket's fields under their camelCase names")
     func verifyFields() throws {
         let object = try jsonObject(
-            VerifyReport(file: "a.png", verification: TicketVerification(outcome: .valid, ticket: Self.ticket)))
+            VerifyReport(
+                file: "a.png",
+                verification: TicketVerification(outcome: .valid, ticket: Self.ticket)))
         #expect(object["status"] as? String == "valid")
         #expect(object["code"] as? String == "valid")
         #expect(object["validFrom"] as? String == "2021-08-23")
@@ -88,10 +107,12 @@ struct ReportTests {
 
     @Test("a record line has every dose key, null when unknown, and dates in UTC with milliseconds")
     func recordNulls() throws {
-        let refused = RecordingResult(outcome: .unreadable(.noCode), ticket: nil, dose: nil, rosterName: nil)
+        let refused = RecordingResult(
+            outcome: .unreadable(.noCode), ticket: nil, dose: nil, rosterName: nil)
         let object = try jsonObject(RecordReport(refused, file: "a.png"))
         for key in [
-            "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot", "site", "officer", "station",
+            "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot", "site",
+            "officer", "station",
             "administeredAt", "recordedAt",
         ] {
             #expect(object[key] is NSNull, "\(key) should be null")
@@ -101,7 +122,10 @@ struct ReportTests {
         #expect(object["refused"] as? Bool == true)
 
         let recorded = try jsonObject(
-            RecordReport(RecordingResult(outcome: .recorded, ticket: Self.facts, dose: Self.dose, rosterName: "Siti"), line: 7))
+            RecordReport(
+                RecordingResult(
+                    outcome: .recorded, ticket: Self.facts, dose: Self.dose, rosterName: "Siti"),
+                line: 7))
         #expect(recorded["administeredAt"] as? String == "2021-08-23T02:00:00.000Z")
         #expect(recorded["recordedAt"] as? String == "2021-08-23T02:00:01.500Z")
         #expect(recorded["name"] as? String == "Siti")
@@ -110,17 +134,23 @@ struct ReportTests {
 
     @Test(
         "verify and record give the same code and message for an image without a ticket and for a refused ticket",
-        arguments: [UnreadableImage.noCode, .noText, .photo(.corrupt("libpng: IDAT: CRC error")), .photo(.unknownFormat)])
+        arguments: [
+            UnreadableImage.noCode, .noText, .photo(.corrupt("libpng: IDAT: CRC error")),
+            .photo(.unknownFormat),
+        ])
     func sameAnswer(unreadable: UnreadableImage) throws {
         let verify = VerifyReport(file: "a.png", unreadable: unreadable)
-        let record = RecordReport(RecordingResult(outcome: .unreadable(unreadable), ticket: nil, dose: nil, rosterName: nil))
+        let record = RecordReport(
+            RecordingResult(
+                outcome: .unreadable(unreadable), ticket: nil, dose: nil, rosterName: nil))
         #expect(verify.code == record.outcome)
         #expect(verify.message == record.message)
 
         let forged = TicketVerification(outcome: .badSignature)
         let verifyForged = VerifyReport(file: "a.png", verification: forged)
         let recordForged = RecordReport(
-            RecordingResult(outcome: .unverified(forged.outcome), ticket: nil, dose: nil, rosterName: nil))
+            RecordingResult(
+                outcome: .unverified(forged.outcome), ticket: nil, dose: nil, rosterName: nil))
         #expect(verifyForged.code == recordForged.outcome)
         #expect(verifyForged.message == recordForged.message)
     }
@@ -136,7 +166,9 @@ struct ReportTests {
 
         var verify = VerifyTally()
         verify.count(VerifyReport(file: "a", unreadable: .noCode))
-        verify.count(VerifyReport(file: "b", verification: TicketVerification(outcome: .valid, ticket: Self.ticket)))
+        verify.count(
+            VerifyReport(
+                file: "b", verification: TicketVerification(outcome: .valid, ticket: Self.ticket)))
         #expect(verify.summary(images: 2) == "1 tickets in 2 images: no_code 1, valid 1")
         #expect(!verify.allValid)
     }

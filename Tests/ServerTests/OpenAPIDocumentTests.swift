@@ -9,7 +9,8 @@ import TicketCodec
 struct OpenAPIDocumentTests {
     static var document: String {
         get throws {
-            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .deletingLastPathComponent()
                 .appendingPathComponent("docs/openapi.yaml")
             return try String(contentsOf: url, encoding: .utf8)
@@ -21,7 +22,9 @@ struct OpenAPIDocumentTests {
         let document = try Self.document
         #expect(document.hasPrefix("openapi: 3."))
         for code in OutcomeCode.allCases where code != .valid {
-            #expect(document.contains("            - \(code.rawValue)\n"), "\(code.rawValue) is missing from docs/openapi.yaml")
+            #expect(
+                document.contains("            - \(code.rawValue)\n"),
+                "\(code.rawValue) is missing from docs/openapi.yaml")
         }
         #expect(!document.contains("            - valid\n"))
     }
@@ -29,8 +32,14 @@ struct OpenAPIDocumentTests {
     @Test("the document describes every route and status the server answers")
     func routes() throws {
         let document = try Self.document
-        for path in ["/api/v1/scans:", "/api/v1/stats:", "/healthz:"] { #expect(document.contains("  \(path)\n")) }
-        for status in ["200", "400", "401", "413", "415", "429", "503"] { #expect(document.contains("\"\(status)\":")) }
-        for type in ["image/jpeg:", "image/png:", "text/plain:", "multipart/form-data:"] { #expect(document.contains(type)) }
+        for path in ["/api/v1/scans:", "/api/v1/stats:", "/healthz:"] {
+            #expect(document.contains("  \(path)\n"))
+        }
+        for status in ["200", "400", "401", "413", "415", "429", "503"] {
+            #expect(document.contains("\"\(status)\":"))
+        }
+        for type in ["image/jpeg:", "image/png:", "text/plain:", "multipart/form-data:"] {
+            #expect(document.contains(type))
+        }
     }
 }

@@ -7,9 +7,13 @@ import Testing
 /// code with `BarcodeDetector` does. Screenshots are kept in test-artifacts/browser/.
 @Suite("phone page in headless Chromium")
 struct PhonePageBrowserTests {
-    @Test("valid ticket: green with name, dose and vaccine; re-scan: red, says when and by whom; forgery: red with the reason")
+    @Test(
+        "valid ticket: green with name, dose and vaccine; re-scan: red, says when and by whom; forgery: red with the reason"
+    )
     func officerSees() async throws {
-        let chromium = try #require(Chromium.find(), "no Chromium found: install Debian's chromium (scripts/bootstrap does)")
+        let chromium = try #require(
+            Chromium.find(), "no Chromium found: install Debian's chromium (scripts/bootstrap does)"
+        )
         let artifacts = Chromium.artifactFolder
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         try await ServerFixture.with { fixture in
@@ -40,7 +44,8 @@ struct PhonePageBrowserTests {
             #expect(refused.contains("Do not vaccinate"))
             #expect(refused.contains("bad signature") || refused.contains("signature"))
 
-            let badToken = try await chromium.dumpDOM("\(fixture.base)/#token=vt_wrong&ticket=\(Chromium.encode(valid))")
+            let badToken = try await chromium.dumpDOM(
+                "\(fixture.base)/#token=vt_wrong&ticket=\(Chromium.encode(valid))")
             #expect(badToken.contains("That token is not valid"))
 
             // Screenshots of each answer, on a phone-sized window.
@@ -48,7 +53,8 @@ struct PhonePageBrowserTests {
                 let file = artifacts.appendingPathComponent("phone-\(name).png")
                 try? FileManager.default.removeItem(at: file)
                 try await chromium.screenshot(page(ticket), to: file)
-                let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0
+                let size =
+                    try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0
                 #expect(size > 5000, "screenshot \(file.lastPathComponent) is \(size) bytes")
             }
             #expect(try fixture.store.statistics(.init()).total == 2)
@@ -65,12 +71,19 @@ struct Chromium: Sendable {
             [ProcessInfo.processInfo.environment["CHROMIUM"]].compactMap { $0 } + [
                 "chromium", "chromium-browser", "google-chrome",
             ]
-        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(
+            separator: ":"
+        ).map(String.init)
         for candidate in candidates {
             if candidate.hasPrefix("/") {
-                if FileManager.default.isExecutableFile(atPath: candidate) { return candidate } else { continue }
+                if FileManager.default.isExecutableFile(atPath: candidate) {
+                    return candidate
+                } else {
+                    continue
+                }
             }
-            for folder in folders where FileManager.default.isExecutableFile(atPath: folder + "/" + candidate) {
+            for folder in folders
+            where FileManager.default.isExecutableFile(atPath: folder + "/" + candidate) {
                 return folder + "/" + candidate
             }
         }
@@ -81,7 +94,8 @@ struct Chromium: Sendable {
 
     /// test-artifacts/browser/ in the package folder (gitignored).
     static var artifactFolder: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("test-artifacts/browser")
     }
 
@@ -95,18 +109,22 @@ struct Chromium: Sendable {
     }
 
     func screenshot(_ url: String, to file: URL) async throws {
-        _ = try await run(["--screenshot=\(file.path)", "--window-size=412,880", "--hide-scrollbars", url])
+        _ = try await run([
+            "--screenshot=\(file.path)", "--window-size=412,880", "--hide-scrollbars", url,
+        ])
     }
 
     /// Runs Chromium headless with a throwaway profile; gives up after two minutes.
     private func run(_ arguments: [String]) async throws -> Data {
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("vaxticket-chromium-\(UUID().uuidString)")
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vaxticket-chromium-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: profile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments =
             [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions", "--mute-audio",
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-extensions", "--mute-audio",
                 "--user-data-dir=\(profile.path)", "--virtual-time-budget=20000",
             ] + arguments
         let output = Pipe()

@@ -17,33 +17,43 @@ struct ScanAPITests {
             #expect(health.json["status"] as? String == "ok")
 
             let text = try fixture.ticketText()
-            let none = try await fixture.send(.POST, "/api/v1/scans", body: Array(text.utf8), contentType: "text/plain")
+            let none = try await fixture.send(
+                .POST, "/api/v1/scans", body: Array(text.utf8), contentType: "text/plain")
             #expect(none.status == 401)
             #expect(none.json["error"] as? String == "unauthorized")
             #expect(none.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
             #expect(try await fixture.scan(text: text, token: "vt_not-a-real-token").status == 401)
             #expect(try await fixture.send(.GET, "/api/v1/stats", token: "garbage").status == 401)
             #expect(
-                try await fixture.send(.GET, "/api/v1/stats", headers: [("Authorization", "Basic \(fixture.token)")]).status
+                try await fixture.send(
+                    .GET, "/api/v1/stats", headers: [("Authorization", "Basic \(fixture.token)")]
+                ).status
                     == 401)
 
-            #expect(try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 200)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 200)
             try fixture.store.revokeOfficer(name: "OFC1", at: Date())
-            #expect(try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 401)
-            #expect(try await fixture.send(.GET, "/api/v1/stats", token: fixture.otherToken).status == 200)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 401)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats", token: fixture.otherToken).status
+                    == 200)
             // Nothing was recorded by the refused requests.
             #expect(try fixture.store.scanLog().isEmpty)
         }
     }
 
-    @Test("a ticket text is recorded with the officer, lot and station; a re-scan says when and by whom; a forgery is refused")
+    @Test(
+        "a ticket text is recorded with the officer, lot and station; a re-scan says when and by whom; a forgery is refused"
+    )
     func textScans() async throws {
         try await ServerFixture.with() { fixture in
             let text = try fixture.ticketText()
 
             let first = try await fixture.scan(text: text)
             #expect(first.status == 200)
-            #expect(first.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true)
+            #expect(
+                first.headers.first(name: "Content-Type")?.hasPrefix("application/json") == true)
             let recorded = first.json
             #expect(recorded["outcome"] as? String == "recorded")
             #expect(recorded["refused"] as? Bool == false)
@@ -55,21 +65,24 @@ struct ScanAPITests {
             #expect(recorded["vaccine"] as? String == "CORONAVAC")
             // The same keys as `record --json`, less `line` and `file`.
             let keys: Set<String> = [
-                "outcome", "message", "refused", "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot",
+                "outcome", "message", "refused", "serial", "registrant", "name", "dose", "vaccine",
+                "group", "ticketSite", "lot",
                 "site",
                 "officer", "station", "administeredAt", "recordedAt",
             ]
             #expect(Set(recorded.keys) == keys)
 
             // A re-scan by another officer points at the first record.
-            let again = try await fixture.scan(text: text + "\n", token: fixture.otherToken, query: "?station=PHONE2")
+            let again = try await fixture.scan(
+                text: text + "\n", token: fixture.otherToken, query: "?station=PHONE2")
             #expect(again.status == 200)
             #expect(again.json["outcome"] as? String == "already_recorded")
             #expect(again.json["officer"] as? String == "OFC1")
             #expect(again.json["station"] as? String == "PHONE1")
             #expect((again.json["message"] as? String)?.contains("by officer OFC1") == true)
 
-            let forged = try await fixture.scan(text: ServerFixture.forged(try fixture.ticketText()))
+            let forged = try await fixture.scan(
+                text: ServerFixture.forged(try fixture.ticketText()))
             #expect(forged.status == 200)
             #expect(forged.json["outcome"] as? String == "bad_signature")
             #expect(forged.json["refused"] as? Bool == true)
@@ -77,16 +90,22 @@ struct ScanAPITests {
             let doses = try fixture.store.doses(registrant: "2108230000012345")
             #expect(doses.count == 1)
             #expect(doses.first?.officer == "OFC1")
-            #expect(try fixture.store.scanLog().map(\.outcome) == [.recorded, .alreadyRecorded, .badSignature])
+            #expect(
+                try fixture.store.scanLog().map(\.outcome) == [
+                    .recorded, .alreadyRecorded, .badSignature,
+                ])
         }
     }
 
-    @Test("photos: JPEG, PNG and a multipart form are read and recorded; an officer's site is the dose's site")
+    @Test(
+        "photos: JPEG, PNG and a multipart form are read and recorded; an officer's site is the dose's site"
+    )
     func photoScans() async throws {
         try await ServerFixture.with() { fixture in
             let jpegText = try fixture.ticketText(dose: 1)
             let jpeg = try await fixture.send(
-                .POST, "/api/v1/scans?lot=L1", body: try ServerFixture.photo(of: jpegText), contentType: "image/jpeg",
+                .POST, "/api/v1/scans?lot=L1", body: try ServerFixture.photo(of: jpegText),
+                contentType: "image/jpeg",
                 token: fixture.otherToken)
             #expect(jpeg.status == 200)
             #expect(jpeg.json["outcome"] as? String == "recorded")
@@ -96,7 +115,8 @@ struct ScanAPITests {
 
             let pngText = try fixture.ticketText(registrant: "2108230000099999")
             let png = try await fixture.send(
-                .POST, "/api/v1/scans", body: try ServerFixture.photo(of: pngText, jpeg: false), contentType: "image/png",
+                .POST, "/api/v1/scans", body: try ServerFixture.photo(of: pngText, jpeg: false),
+                contentType: "image/png",
                 token: fixture.token)
             #expect(png.json["outcome"] as? String == "recorded")
 
@@ -104,7 +124,10 @@ struct ScanAPITests {
             let boundary = "----vaxticket-test-boundary"
             var form = Data()
             func field(_ name: String, _ value: String) {
-                form.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+                form.append(
+                    Data(
+                        "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n"
+                            .utf8))
             }
             field("lot", "FORMLOT")
             field("station", "FORMSTATION")
@@ -115,7 +138,8 @@ struct ScanAPITests {
             form.append(Data(try ServerFixture.photo(of: formText)))
             form.append(Data("\r\n--\(boundary)--\r\n".utf8))
             let multipart = try await fixture.send(
-                .POST, "/api/v1/scans?lot=QUERYLOT", body: Array(form), contentType: "multipart/form-data; boundary=\(boundary)",
+                .POST, "/api/v1/scans?lot=QUERYLOT", body: Array(form),
+                contentType: "multipart/form-data; boundary=\(boundary)",
                 token: fixture.token)
             #expect(multipart.status == 200)
             #expect(multipart.json["outcome"] as? String == "recorded")
@@ -129,14 +153,17 @@ struct ScanAPITests {
 
             // Not an image after all, or an empty one: a recording outcome, not an HTTP error.
             let garbage = try await fixture.send(
-                .POST, "/api/v1/scans", body: Array("hello".utf8), contentType: "image/jpeg", token: fixture.token)
+                .POST, "/api/v1/scans", body: Array("hello".utf8), contentType: "image/jpeg",
+                token: fixture.token)
             #expect(garbage.status == 200)
             #expect(garbage.json["outcome"] as? String == "unknown_format")
-            let empty = try await fixture.send(.POST, "/api/v1/scans", body: [], contentType: "image/png", token: fixture.token)
+            let empty = try await fixture.send(
+                .POST, "/api/v1/scans", body: [], contentType: "image/png", token: fixture.token)
             #expect(empty.json["outcome"] as? String == "empty_file")
 
             let badForm = try await fixture.send(
-                .POST, "/api/v1/scans", body: Array("nothing".utf8), contentType: "multipart/form-data; boundary=x",
+                .POST, "/api/v1/scans", body: Array("nothing".utf8),
+                contentType: "multipart/form-data; boundary=x",
                 token: fixture.token)
             #expect(badForm.status == 400)
             #expect(try fixture.store.statistics(StatisticsQuery()).total == 3)
@@ -153,17 +180,29 @@ struct ScanAPITests {
             #expect(stats.json["total"] as? Int == 1)
             #expect(stats.json["by"] as? String == "site")
             #expect((stats.json["refusals"] as? [String: Int])?["malformed"] == 1)
-            #expect(try await fixture.send(.GET, "/api/v1/stats?by=planet", token: fixture.token).status == 400)
-            #expect(try await fixture.send(.GET, "/api/v1/stats?from=2021-13-45", token: fixture.token).status == 400)
             #expect(
-                try await fixture.send(.GET, "/api/v1/stats?from=2021-09-01&to=2021-08-01", token: fixture.token).status == 400)
-            #expect(try await fixture.scan(text: try fixture.ticketText(), query: "?lot=").status == 400)
+                try await fixture.send(.GET, "/api/v1/stats?by=planet", token: fixture.token).status
+                    == 400)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats?from=2021-13-45", token: fixture.token)
+                    .status == 400)
+            #expect(
+                try await fixture.send(
+                    .GET, "/api/v1/stats?from=2021-09-01&to=2021-08-01", token: fixture.token
+                ).status == 400)
+            #expect(
+                try await fixture.scan(text: try fixture.ticketText(), query: "?lot=").status == 400
+            )
         }
     }
 
-    @Test("a body over the cap is 413, a body that is no image or text is 415, and the server keeps serving")
+    @Test(
+        "a body over the cap is 413, a body that is no image or text is 415, and the server keeps serving"
+    )
     func bodyLimits() async throws {
-        try await ServerFixture.with(ServerConfiguration(port: 0, maxBodyBytes: 4096, rateLimitPerMinute: 0)) { fixture in
+        try await ServerFixture.with(
+            ServerConfiguration(port: 0, maxBodyBytes: 4096, rateLimitPerMinute: 0)
+        ) { fixture in
             let big = [UInt8](repeating: 0xFF, count: 64 * 1024)
             let tooLarge = try await fixture.send(
                 .POST, "/api/v1/scans", body: big, contentType: "image/jpeg", token: fixture.token)
@@ -171,35 +210,50 @@ struct ScanAPITests {
             #expect(tooLarge.json["error"] as? String == "payload_too_large")
             for type in ["application/json", "application/octet-stream", "image/gif"] {
                 let refused = try await fixture.send(
-                    .POST, "/api/v1/scans", body: Array("{}".utf8), contentType: type, token: fixture.token)
+                    .POST, "/api/v1/scans", body: Array("{}".utf8), contentType: type,
+                    token: fixture.token)
                 #expect(refused.status == 415, "\(type)")
                 #expect(refused.json["error"] as? String == "unsupported_media_type")
             }
-            #expect(try await fixture.send(.POST, "/api/v1/scans", body: Array("x".utf8), token: fixture.token).status == 415)
+            #expect(
+                try await fixture.send(
+                    .POST, "/api/v1/scans", body: Array("x".utf8), token: fixture.token
+                ).status == 415)
             // Still serving, and nothing of the refused bodies was recorded.
-            #expect(try await fixture.scan(text: try fixture.ticketText()).json["outcome"] as? String == "recorded")
+            #expect(
+                try await fixture.scan(text: try fixture.ticketText()).json["outcome"] as? String
+                    == "recorded")
             #expect(try fixture.store.scanLog().count == 1)
         }
     }
 
     @Test("a token over its rate is 429 with Retry-After; other officers are not affected")
     func rateLimit() async throws {
-        try await ServerFixture.with(ServerConfiguration(port: 0, rateLimitPerMinute: 6, rateLimitBurst: 3)) { fixture in
+        try await ServerFixture.with(
+            ServerConfiguration(port: 0, rateLimitPerMinute: 6, rateLimitBurst: 3)
+        ) { fixture in
             var statuses: [Int] = []
-            for _ in 0..<5 { statuses.append(try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status) }
+            for _ in 0..<5 {
+                statuses.append(
+                    try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status)
+            }
             #expect(statuses == [200, 200, 200, 429, 429])
             let limited = try await fixture.send(.GET, "/api/v1/stats", token: fixture.token)
             #expect(limited.json["error"] as? String == "rate_limited")
             let wait = try #require(limited.headers.first(name: "Retry-After").flatMap { Int($0) })
             #expect((1...10).contains(wait))
-            #expect(try await fixture.send(.GET, "/api/v1/stats", token: fixture.otherToken).status == 200)
+            #expect(
+                try await fixture.send(.GET, "/api/v1/stats", token: fixture.otherToken).status
+                    == 200)
             #expect(try await fixture.send(.GET, "/healthz").status == 200)
         }
     }
 
     @Test("a full work queue answers 503 with Retry-After, and serves again once there is room")
     func busy() async throws {
-        try await ServerFixture.with(ServerConfiguration(port: 0, rateLimitPerMinute: 0, workers: 1, queueLimit: 0)) { fixture in
+        try await ServerFixture.with(
+            ServerConfiguration(port: 0, rateLimitPerMinute: 0, workers: 1, queueLimit: 0)
+        ) { fixture in
             // Hold the only worker.
             let gate = Gate()
             let held = Task { try await fixture.server.pool.run { gate.wait() } }
@@ -210,17 +264,26 @@ struct ScanAPITests {
             #expect(busy.json["error"] as? String == "busy")
             gate.open()
             try await held.value
-            #expect(try await fixture.scan(text: try fixture.ticketText()).json["outcome"] as? String == "recorded")
+            #expect(
+                try await fixture.scan(text: try fixture.ticketText()).json["outcome"] as? String
+                    == "recorded")
             #expect(try fixture.store.scanLog().count == 1)
         }
     }
 
-    @Test("many phones scanning the same tickets at once: each recorded exactly once, every request answered")
+    @Test(
+        "many phones scanning the same tickets at once: each recorded exactly once, every request answered"
+    )
     func sameTicketsAtOnce() async throws {
-        try await ServerFixture.with(ServerConfiguration(port: 0, rateLimitPerMinute: 0, queueLimit: 1000)) { fixture in
-            let texts = try (0..<12).map { index in try fixture.ticketText(registrant: String(format: "21082300000%05d", index)) }
+        try await ServerFixture.with(
+            ServerConfiguration(port: 0, rateLimitPerMinute: 0, queueLimit: 1000)
+        ) { fixture in
+            let texts = try (0..<12).map { index in
+                try fixture.ticketText(registrant: String(format: "21082300000%05d", index))
+            }
             let copies = 6
-            let answers = try await withThrowingTaskGroup(of: (String, Int, String?).self) { group in
+            let answers = try await withThrowingTaskGroup(of: (String, Int, String?).self) {
+                group in
                 for copy in 0..<copies {
                     for text in texts {
                         let token = copy.isMultiple(of: 2) ? fixture.token : fixture.otherToken
@@ -238,7 +301,8 @@ struct ScanAPITests {
             #expect(answers.allSatisfy { $0.1 == 200 })
             for text in texts {
                 let outcomes = answers.filter { $0.0 == text }.compactMap(\.2)
-                #expect(outcomes.filter { $0 == "recorded" || $0 == "recorded_other_site" }.count == 1)
+                #expect(
+                    outcomes.filter { $0 == "recorded" || $0 == "recorded_other_site" }.count == 1)
                 #expect(outcomes.filter { $0 == "already_recorded" }.count == copies - 1)
             }
             #expect(try fixture.store.statistics(StatisticsQuery()).total == texts.count)
@@ -257,14 +321,20 @@ struct ScanAPITests {
             #expect(requests.count >= 3)
             #expect(requests.allSatisfy { $0.contains("hb.request.id=") })
             #expect(
-                lines.contains { $0.contains("officer=OFC1") && $0.contains("outcome=recorded") && $0.contains("hb.request.id=") }
+                lines.contains {
+                    $0.contains("officer=OFC1") && $0.contains("outcome=recorded")
+                        && $0.contains("hb.request.id=")
+                }
             )
             #expect(lines.contains { $0.contains("status=401") })
             for secret in [
-                fixture.token, fixture.otherToken, "vt_wrong", ServerFixture.nik, ServerFixture.registrantName,
+                fixture.token, fixture.otherToken, "vt_wrong", ServerFixture.nik,
+                ServerFixture.registrantName,
                 OfficerToken.hash(fixture.token),
             ] {
-                #expect(!lines.contains { $0.contains(secret) }, "a log line holds \(secret.prefix(6))…")
+                #expect(
+                    !lines.contains { $0.contains(secret) }, "a log line holds \(secret.prefix(6))…"
+                )
             }
         }
     }

@@ -30,14 +30,17 @@ final class ServerFixture: Sendable {
     static let registrantName = "Siti Rahayu"
     static let nik = "3171012345678901"
 
-    static func start(_ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0)) async throws
+    static func start(
+        _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0)
+    ) async throws
         -> ServerFixture
     {
         let folder = try TemporaryFolder()
         let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
         _ = try store.importRoster([
             RosterEntry(
-                registrant: "2108230000012345", nik: nik, name: registrantName, birthDate: "1980-02-03", priorityGroup: "GENERAL",
+                registrant: "2108230000012345", nik: nik, name: registrantName,
+                birthDate: "1980-02-03", priorityGroup: "GENERAL",
                 phone: "081234567890")
         ])
         let token = try OfficerToken.addOfficer(named: "OFC1", site: nil, to: store)
@@ -45,14 +48,16 @@ final class ServerFixture: Sendable {
         let key = try Key.generate(id: "K1")
         let verifier = TicketVerifier(keyring: Keyring(keys: [key]))
         let scanner = ScanRecorder(
-            verifier: verifier, store: store, rules: RecordingRules(policy: .default2021, vaccines: .builtIn))
+            verifier: verifier, store: store,
+            rules: RecordingRules(policy: .default2021, vaccines: .builtIn))
         let logs = CapturedLogs()
         var logger = Logger(label: "vaxticket.server.test") { _ in CapturingLogHandler(logs: logs) }
         logger.logLevel = .debug
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        let server = ScanServer(configuration: configuration, scanner: scanner, officers: store, logger: logger)
+        let server = ScanServer(
+            configuration: configuration, scanner: scanner, officers: store, logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let task = Task { try await server.run { port in continuation.yield(port) } }
         var port = 0
@@ -61,7 +66,8 @@ final class ServerFixture: Sendable {
             break
         }
         return ServerFixture(
-            folder: folder, store: store, key: key, server: server, port: port, token: token, otherToken: otherToken, logs: logs,
+            folder: folder, store: store, key: key, server: server, port: port, token: token,
+            otherToken: otherToken, logs: logs,
             task: task)
     }
 
@@ -81,7 +87,8 @@ final class ServerFixture: Sendable {
     }
 
     private init(
-        folder: TemporaryFolder, store: SQLiteDoseStore, key: Key, server: ScanServer, port: Int, token: String,
+        folder: TemporaryFolder, store: SQLiteDoseStore, key: Key, server: ScanServer, port: Int,
+        token: String,
         otherToken: String,
         logs: CapturedLogs, task: Task<Void, any Error>
     ) {
@@ -112,9 +119,11 @@ final class ServerFixture: Sendable {
     func ticketText(registrant: String = "2108230000012345", dose: Int = 1) throws -> String {
         let today = CalendarDate(Date(), in: .programmeDefault)
         let ticket = Ticket(
-            serial: TicketSerial.random(), registrant: registrant, dose: dose, vaccine: "CORONAVAC", group: .general,
+            serial: TicketSerial.random(), registrant: registrant, dose: dose, vaccine: "CORONAVAC",
+            group: .general,
             site: "JKT01",
-            validFrom: today, validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29), keyID: key.id)
+            validFrom: today, validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29),
+            keyID: key.id)
         return try TicketSigner(key: key).sign(ticket)
     }
 
@@ -130,7 +139,8 @@ final class ServerFixture: Sendable {
     static func photo(of text: String, jpeg: Bool = true, seed: UInt64 = 7) throws -> [UInt8] {
         let code = try QRCode(encoding: text).rendered(modulePixels: 4, quietZone: 4)
         var camera = CameraSimulator(seed: seed)
-        let photo = camera.photograph(code.grayImage, modulePixels: 4, shot: camera.handheldShot(strength: 0.3))
+        let photo = camera.photograph(
+            code.grayImage, modulePixels: 4, shot: camera.handheldShot(strength: 0.3))
         return jpeg ? try JPEGEncoder().encode(photo, quality: 88) : try PNG.encode(photo)
     }
 
@@ -146,7 +156,8 @@ final class ServerFixture: Sendable {
 
     /// Sends a request; `token` nil sends none.
     func send(
-        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil, token: String? = nil,
+        _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, contentType: String? = nil,
+        token: String? = nil,
         headers: [(String, String)] = []
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: base + path)
@@ -157,13 +168,18 @@ final class ServerFixture: Sendable {
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await client.execute(request, timeout: .seconds(120))
         let collected = try await response.body.collect(upTo: 10 * 1024 * 1024)
-        return Answer(status: Int(response.status.code), headers: response.headers, body: Data(collected.readableBytesView))
+        return Answer(
+            status: Int(response.status.code), headers: response.headers,
+            body: Data(collected.readableBytesView))
     }
 
     /// Posts a ticket text as officer OFC1 (or with `token`).
-    func scan(text: String, token: String? = nil, query: String = "?lot=LOT42&station=PHONE1") async throws -> Answer {
+    func scan(text: String, token: String? = nil, query: String = "?lot=LOT42&station=PHONE1")
+        async throws -> Answer
+    {
         try await send(
-            .POST, "/api/v1/scans" + query, body: Array(text.utf8), contentType: "text/plain", token: token ?? self.token)
+            .POST, "/api/v1/scans" + query, body: Array(text.utf8), contentType: "text/plain",
+            token: token ?? self.token)
     }
 }
 
@@ -199,6 +215,7 @@ struct CapturingLogHandler: LogHandler {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         logs.append(
             "\(event.level) \(event.message) "
-                + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+                + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: " "))
     }
 }

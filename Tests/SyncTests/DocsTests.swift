@@ -7,7 +7,8 @@ import TicketCodec
 @Suite("docs/sync.md matches the code")
 struct DocsTests {
     static let doc: String = {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("docs/sync.md").path
         return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     }()
@@ -23,7 +24,8 @@ struct DocsTests {
     static func exampleImmunization() throws -> Immunization {
         let table = try VaccineTable([
             Vaccine(
-                code: "CORONAVAC", displayName: "CoronaVac (Sinovac)", minimumDaysBeforeNextDose: 28, kfaCode: "KFA-EXAMPLE",
+                code: "CORONAVAC", displayName: "CoronaVac (Sinovac)",
+                minimumDaysBeforeNextDose: 28, kfaCode: "KFA-EXAMPLE",
                 kfaName: "Vaksin CoronaVac")
         ])
         return try ImmunizationMapping(vaccines: table).immunization(for: MappingTests.dose())
@@ -31,7 +33,8 @@ struct DocsTests {
 
     @Test("the example Immunization is what the mapping makes")
     func exampleImmunization() throws {
-        let documented = try JSONDecoder().decode(Immunization.self, from: try Self.block(after: "<!-- example-immunization -->"))
+        let documented = try JSONDecoder().decode(
+            Immunization.self, from: try Self.block(after: "<!-- example-immunization -->"))
         #expect(documented == (try Self.exampleImmunization()))
     }
 

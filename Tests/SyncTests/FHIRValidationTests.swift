@@ -5,9 +5,12 @@ import TestSupport
 import Testing
 
 /// The Python interpreter with `fhir.resources` installed; scripts/test sets it up in a venv.
-private let python = ProcessInfo.processInfo.environment["VAXTICKET_FHIR_PYTHON"].flatMap { $0.isEmpty ? nil : $0 }
+private let python = ProcessInfo.processInfo.environment["VAXTICKET_FHIR_PYTHON"].flatMap {
+    $0.isEmpty ? nil : $0
+}
 
-private let validator = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+private let validator = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("scripts/validate-fhir.py").path
 
 /// Runs the validator on `files`; returns its exit status and output.
@@ -28,14 +31,18 @@ private func validate(_ files: [String]) throws -> (Int32, String) {
     "Generated resources validate against FHIR R4 (fhir.resources R4B models)",
     .enabled(if: python != nil, "set VAXTICKET_FHIR_PYTHON (scripts/test does)"))
 struct FHIRValidationTests {
-    @Test("exported Immunizations, a transaction Bundle and a transaction-response with an OperationOutcome are valid")
+    @Test(
+        "exported Immunizations, a transaction Bundle and a transaction-response with an OperationOutcome are valid"
+    )
     func generatedResourcesAreValid() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try SyncFixture.store(in: folder, doses: 20)
         let mapping = ImmunizationMapping(vaccines: MappingTests.kfaTable)
         var ndjson = Data()
-        _ = try RegistryExport(mapping: mapping).export(from: store, format: .fhirNDJSON, since: nil) { ndjson.append($0) }
+        _ = try RegistryExport(mapping: mapping).export(
+            from: store, format: .fhirNDJSON, since: nil
+        ) { ndjson.append($0) }
         try ndjson.write(to: URL(fileURLWithPath: folder.path("immunizations.ndjson")))
         let doses = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 5))
         let bundle = mapping.transaction(try doses.map { try mapping.immunization(for: $0) })
@@ -47,14 +54,18 @@ struct FHIRValidationTests {
             type: .transactionResponse,
             entry: [
                 FHIRBundle<ResourceHeader>.Entry(
-                    response: FHIRBundle<ResourceHeader>.Response(status: "201 Created", location: "Immunization/1/_history/1")),
+                    response: FHIRBundle<ResourceHeader>.Response(
+                        status: "201 Created", location: "Immunization/1/_history/1")),
                 FHIRBundle<ResourceHeader>.Entry(
-                    response: FHIRBundle<ResourceHeader>.Response(status: "422 Unprocessable Entity", outcome: outcome)),
+                    response: FHIRBundle<ResourceHeader>.Response(
+                        status: "422 Unprocessable Entity", outcome: outcome)),
             ])
-        try JSONEncoder().encode(response).write(to: URL(fileURLWithPath: folder.path("response.json")))
+        try JSONEncoder().encode(response).write(
+            to: URL(fileURLWithPath: folder.path("response.json")))
 
         let (status, output) = try validate([
-            folder.path("immunizations.ndjson"), folder.path("bundle.json"), folder.path("response.json"),
+            folder.path("immunizations.ndjson"), folder.path("bundle.json"),
+            folder.path("response.json"),
         ])
 
         #expect(status == 0, "\(output)")

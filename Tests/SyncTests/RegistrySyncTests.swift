@@ -9,27 +9,35 @@ import Testing
 @Suite("Registry sync against a FHIR receiver on loopback")
 struct RegistrySyncTests {
     /// Every dose of `store` is on the receiver exactly once, and marked synced locally.
-    static func expectExactlyOnce(_ store: SQLiteDoseStore, _ receiver: FHIRReceiver, count: Int) async throws {
+    static func expectExactlyOnce(_ store: SQLiteDoseStore, _ receiver: FHIRReceiver, count: Int)
+        async throws
+    {
         let stored = await receiver.identifierCounts(system: RegistryCoding.standard.serialSystem)
         #expect(stored.count == count)
         #expect(stored.values.allSatisfy { $0 == 1 })
         #expect(Set(stored.keys) == Set((0..<count).map(SyncFixture.serial)))
         #expect(await receiver.counts().duplicateIdentifiers == 0)
-        #expect(try store.syncCounts(from: nil, to: nil) == SyncCounts(synced: count, waiting: 0, refused: 0))
+        #expect(
+            try store.syncCounts(from: nil, to: nil)
+                == SyncCounts(synced: count, waiting: 0, refused: 0))
         #expect(try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10)).isEmpty)
     }
 
-    @Test("with 500s, a 429, a stall, a dropped answer, an expired token and a refusal, two runs leave every dose there once")
+    @Test(
+        "with 500s, a 429, a stall, a dropped answer, an expired token and a refusal, two runs leave every dose there once"
+    )
     func faultsThenSecondRun() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let store = try SyncFixture.store(in: folder, doses: 200)
         let receiver = try await SyncFixture.receiver()
         await receiver.inject([
-            .serverError, .tooManyRequests(retryAfter: 1), .stall(seconds: 1.5), .dropAfterStore, .expireToken, .serverError,
+            .serverError, .tooManyRequests(retryAfter: 1), .stall(seconds: 1.5), .dropAfterStore,
+            .expireToken, .serverError,
         ])
         let refusedSerial = SyncFixture.serial(57)
-        await receiver.refuse(serial: refusedSerial, because: "Patient 3171000000000057 not found in the registry")
+        await receiver.refuse(
+            serial: refusedSerial, because: "Patient 3171000000000057 not found in the registry")
         let events = EventLog()
         let sync = await SyncFixture.sync(receiver, batch: 20, timeout: 0.5)
 
@@ -49,18 +57,24 @@ struct RegistrySyncTests {
         let waiting = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10))
         #expect(waiting.map(\.record.serial) == [refusedSerial])
         #expect(waiting.first?.lastRefusal?.contains("not found in the registry") == true)
-        #expect(try store.syncCounts(from: nil, to: nil) == SyncCounts(synced: 199, waiting: 1, refused: 1))
+        #expect(
+            try store.syncCounts(from: nil, to: nil)
+                == SyncCounts(synced: 199, waiting: 1, refused: 1))
         #expect(events.all.contains { $0.contains("refused \(refusedSerial)") })
         // Each fault was met: a 500, the 429, the stall (timeout), the dropped answer.
         for problem in ["HTTP 500", "HTTP 429", "timed out", "stream ended at an unexpected time"] {
-            #expect(events.all.contains { $0.hasPrefix("retrying") && $0.hasSuffix(problem) }, "no retry after \(problem)")
+            #expect(
+                events.all.contains { $0.hasPrefix("retrying") && $0.hasSuffix(problem) },
+                "no retry after \(problem)")
         }
         #expect(events.all.contains { $0.contains("fetched a new one") })
         #expect(!events.all.joined().contains("3171000000000057"), "no NIK in the events")
         #expect(!events.all.joined().contains(SyncFixture.clientSecret))
         // A token answer that came after the client's 0.5 s timeout (a loaded machine) is issued
         // but never used; the client itself used one token, and one more after the expiry.
-        #expect(await receiver.counts().tokensUsed == 2, "one token, renewed once after the forced expiry")
+        #expect(
+            await receiver.counts().tokensUsed == 2,
+            "one token, renewed once after the forced expiry")
 
         // When: the registry accepts the dose now and a second run goes.
         await receiver.refuse(serial: refusedSerial, because: nil)
@@ -71,7 +85,9 @@ struct RegistrySyncTests {
         await receiver.stop()
     }
 
-    @Test("a registry that refuses whole transactions is answered entry by entry, and only the bad one waits")
+    @Test(
+        "a registry that refuses whole transactions is answered entry by entry, and only the bad one waits"
+    )
     func atomicRefusalIsSplit() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -86,7 +102,8 @@ struct RegistrySyncTests {
         #expect(!summary.isComplete)
         let waiting = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10))
         #expect(waiting.map(\.record.serial) == [SyncFixture.serial(12)])
-        #expect(waiting.first?.lastRefusal == "HTTP 400: error processing: entry 0: lot number unknown")
+        #expect(
+            waiting.first?.lastRefusal == "HTTP 400: error processing: entry 0: lot number unknown")
         await receiver.stop()
     }
 
@@ -105,7 +122,9 @@ struct RegistrySyncTests {
             events.all.contains(
                 "held back \(SyncFixture.serial(4)): registrant R00004 has no NIK in the roster (import the roster entry, then sync again)"
             ))
-        #expect(await receiver.identifierCounts(system: RegistryCoding.standard.serialSystem)[SyncFixture.serial(4)] == nil)
+        #expect(
+            await receiver.identifierCounts(system: RegistryCoding.standard.serialSystem)[
+                SyncFixture.serial(4)] == nil)
         #expect(try store.dose(serial: SyncFixture.serial(4))?.syncState == .pending)
         await receiver.stop()
     }
@@ -134,11 +153,14 @@ struct RegistrySyncTests {
         let receiver = try await SyncFixture.receiver()
 
         let summary = await SyncFixture.sync(
-            receiver, credentials: ClientCredentials(clientID: SyncFixture.clientID, clientSecret: "wrong")
+            receiver,
+            credentials: ClientCredentials(clientID: SyncFixture.clientID, clientSecret: "wrong")
         ).run(store: store)
 
         #expect(
-            summary.stoppedBy == .authenticationRefused(status: 401, detail: "invalid_client: unknown client or wrong secret"))
+            summary.stoppedBy
+                == .authenticationRefused(
+                    status: 401, detail: "invalid_client: unknown client or wrong secret"))
         #expect(summary.unsent == 5)
         #expect(try store.syncCounts(from: nil, to: nil).waiting == 5)
         #expect(await receiver.counts().immunizations == 0)
@@ -158,8 +180,10 @@ struct RegistrySyncTests {
         await receiver.stop()
         let sync = RegistrySync(
             configuration: SyncConfiguration(
-                endpoint: baseURL, tokenURL: tokenURL, credentials: SyncFixture.credentials, timeout: 1,
-                retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.02, maxRetryAfter: 1)))
+                endpoint: baseURL, tokenURL: tokenURL, credentials: SyncFixture.credentials,
+                timeout: 1,
+                retry: RetryPolicy(
+                    maxAttempts: 3, baseDelay: 0.01, maxDelay: 0.02, maxRetryAfter: 1)))
 
         let summary = await sync.run(store: store)
 
@@ -188,7 +212,9 @@ struct RegistrySyncTests {
 
     @Test("NIKs are masked in anything printed")
     func redaction() {
-        #expect(Redaction.maskingNIKs("Patient 3171012345678901 not found; 12345") == "Patient **************** not found; 12345")
+        #expect(
+            Redaction.maskingNIKs("Patient 3171012345678901 not found; 12345")
+                == "Patient **************** not found; 12345")
         #expect(Redaction.maskingNIKs("31710123456789012") == "31710123456789012")
     }
 
@@ -197,12 +223,14 @@ struct RegistrySyncTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("credentials.json")
-        try Data(#"{"client_id": "a", "client_secret": "b"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(#"{"client_id": "a", "client_secret": "b"}"#.utf8).write(
+            to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
         #expect(throws: SyncError.self) { try ClientCredentials.load(path: path) }
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         let credentials = try ClientCredentials.load(path: path)
         #expect(credentials == ClientCredentials(clientID: "a", clientSecret: "b"))
-        #expect(!"\(credentials)".contains("b") || "\(credentials)" == "client credentials (redacted)")
+        #expect(
+            !"\(credentials)".contains("b") || "\(credentials)" == "client credentials (redacted)")
     }
 }

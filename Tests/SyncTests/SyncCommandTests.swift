@@ -17,11 +17,15 @@ private let vaxticket: String? = {
 }()
 
 /// Starts `vaxticket` with `arguments`, output to files in `folder`.
-private func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String], name: String) throws
+private func launch(
+    _ arguments: [String], in folder: TemporaryFolder, environment: [String: String], name: String
+) throws
     -> Process
 {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(vaxticket, "vaxticket binary not found; run swift build first"))
+    process.executableURL = URL(
+        fileURLWithPath: try #require(
+            vaxticket, "vaxticket binary not found; run swift build first"))
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     _ = FileManager.default.createFile(atPath: folder.path("\(name).out"), contents: nil)
@@ -52,7 +56,9 @@ private func read(_ path: String) -> String {
 
 @Suite("sync and export commands (the built binary)")
 struct SyncCommandTests {
-    @Test("a sync killed with SIGKILL mid-run, then run again, leaves every dose on the registry exactly once")
+    @Test(
+        "a sync killed with SIGKILL mid-run, then run again, leaves every dose on the registry exactly once"
+    )
     func sigkillThenRerun() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -61,12 +67,14 @@ struct SyncCommandTests {
         let receiver = try await SyncFixture.receiver()
         await receiver.slowDown(seconds: 0.1)
         let arguments = [
-            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", await receiver.baseURL(), "--token-url",
+            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", await receiver.baseURL(),
+            "--token-url",
             await receiver.tokenURL(),
             "--batch", "10", "--json",
         ]
         let environment = [
-            "VAXTICKET_SYNC_CLIENT_ID": SyncFixture.clientID, "VAXTICKET_SYNC_CLIENT_SECRET": SyncFixture.clientSecret,
+            "VAXTICKET_SYNC_CLIENT_ID": SyncFixture.clientID,
+            "VAXTICKET_SYNC_CLIENT_SECRET": SyncFixture.clientSecret,
         ]
 
         // When: the first run is killed once some bundles went through.
@@ -89,9 +97,12 @@ struct SyncCommandTests {
         let second = try launch(arguments, in: folder, environment: environment, name: "second")
         let status = await finish(second)
         #expect(status == 0, "stderr: \(read(folder.path("second.err")))")
-        let summary = try JSONDecoder().decode([String: Int].self, from: Data(read(folder.path("second.out")).utf8))
+        let summary = try JSONDecoder().decode(
+            [String: Int].self, from: Data(read(folder.path("second.out")).utf8))
         #expect(Set(summary.keys) == ["sent", "alreadyThere", "refused", "heldBack", "unsent"])
-        #expect(summary["sent"] == count - afterKill, "the second run created only what the first did not")
+        #expect(
+            summary["sent"] == count - afterKill,
+            "the second run created only what the first did not")
         #expect(summary["refused"] == 0 && summary["heldBack"] == 0 && summary["unsent"] == 0)
 
         let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
@@ -104,20 +115,27 @@ struct SyncCommandTests {
 
         // And stats shows them synced.
         let stats = try launch(
-            ["stats", "--json", "--db", folder.path("doses.sqlite")], in: folder, environment: [:], name: "stats")
+            ["stats", "--json", "--db", folder.path("doses.sqlite")], in: folder, environment: [:],
+            name: "stats")
         #expect(await finish(stats) == 0)
-        let statsJSON = try JSONSerialization.jsonObject(with: Data(read(folder.path("stats.out")).utf8)) as? [String: Any]
-        #expect(statsJSON?["sync"] as? [String: Int] == ["synced": count, "waiting": 0, "refused": 0])
+        let statsJSON =
+            try JSONSerialization.jsonObject(with: Data(read(folder.path("stats.out")).utf8))
+            as? [String: Any]
+        #expect(
+            statsJSON?["sync"] as? [String: Int] == ["synced": count, "waiting": 0, "refused": 0])
         await receiver.stop()
     }
 
-    @Test("sync exits 1 and names the reason when credentials are missing, or the file is readable by others")
+    @Test(
+        "sync exits 1 and names the reason when credentials are missing, or the file is readable by others"
+    )
     func credentialErrors() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         _ = try SyncFixture.store(in: folder, doses: 1)
         let base = [
-            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", "http://127.0.0.1:9/fhir", "--token-url",
+            "sync", "--db", folder.path("doses.sqlite"), "--endpoint", "http://127.0.0.1:9/fhir",
+            "--token-url",
             "http://127.0.0.1:9/token",
         ]
         let empty = ["VAXTICKET_SYNC_CLIENT_ID": "", "VAXTICKET_SYNC_CLIENT_SECRET": ""]
@@ -127,14 +145,18 @@ struct SyncCommandTests {
         #expect(read(folder.path("missing.err")).contains("VAXTICKET_SYNC_CLIENT_ID"))
 
         let path = folder.path("credentials.json")
-        try Data(#"{"client_id": "a", "client_secret": "b"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        try Data(#"{"client_id": "a", "client_secret": "b"}"#.utf8).write(
+            to: URL(fileURLWithPath: path))
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
-        let open = try launch(base + ["--credentials", path], in: folder, environment: empty, name: "open")
+        let open = try launch(
+            base + ["--credentials", path], in: folder, environment: empty, name: "open")
         #expect(await finish(open) == 1)
         #expect(read(folder.path("open.err")).contains("can be read by others"))
     }
 
-    @Test("export --format csv --out writes a 0600 file with the documented header; a held-back dose makes exit 1")
+    @Test(
+        "export --format csv --out writes a 0600 file with the documented header; a held-back dose makes exit 1"
+    )
     func exportCommand() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -142,15 +164,20 @@ struct SyncCommandTests {
         let out = folder.path("export.csv")
 
         let process = try launch(
-            ["export", "--format", "csv", "--out", out, "--db", folder.path("doses.sqlite")], in: folder, environment: [:],
+            ["export", "--format", "csv", "--out", out, "--db", folder.path("doses.sqlite")],
+            in: folder, environment: [:],
             name: "export")
 
         #expect(await finish(process) == 1)
         let text = read(out)
         #expect(text.hasPrefix(RegistryExport.csvColumns.joined(separator: ",") + "\r\n"))
         #expect(text.split(separator: "\r\n").count == 3)
-        let mode = (try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? NSNumber)?.intValue
+        let mode =
+            (try FileManager.default.attributesOfItem(atPath: out)[.posixPermissions] as? NSNumber)?
+            .intValue
         #expect(mode == 0o600)
-        #expect(read(folder.path("export.err")).contains("held back \(SyncFixture.serial(1)): registrant R00001 has no NIK"))
+        #expect(
+            read(folder.path("export.err")).contains(
+                "held back \(SyncFixture.serial(1)): registrant R00001 has no NIK"))
     }
 }

@@ -21,13 +21,17 @@ enum SyncFixture {
 
     /// A store in `folder` with `count` first doses; registrants in `withoutRoster` have no
     /// roster entry (and so no NIK).
-    static func store(in folder: TemporaryFolder, doses count: Int, withoutRoster: Set<Int> = [], name: String = "doses.sqlite")
+    static func store(
+        in folder: TemporaryFolder, doses count: Int, withoutRoster: Set<Int> = [],
+        name: String = "doses.sqlite"
+    )
         throws -> SQLiteDoseStore
     {
         let store = try SQLiteDoseStore(path: folder.path(name))
         let roster = (0..<count).filter { !withoutRoster.contains($0) }.map { index in
             RosterEntry(
-                registrant: registrant(index), nik: nik(index), name: "Person \(index)", birthDate: "1980-04-30",
+                registrant: registrant(index), nik: nik(index), name: "Person \(index)",
+                birthDate: "1980-04-30",
                 priorityGroup: "GENERAL", phone: "")
         }
         _ = try store.importRoster(roster)
@@ -39,7 +43,8 @@ enum SyncFixture {
             let scans = (index..<end).map { i in
                 ScanInput.ticket(
                     TicketFacts(
-                        serial: serial(i), registrant: registrant(i), dose: 1, vaccine: "CORONAVAC", group: "GENERAL",
+                        serial: serial(i), registrant: registrant(i), dose: 1, vaccine: "CORONAVAC",
+                        group: "GENERAL",
                         site: "JKT01"))
             }
             _ = try store.record(scans, context: context, rules: rules)
@@ -49,21 +54,29 @@ enum SyncFixture {
     }
 
     /// A started receiver.
-    static func receiver(atomic: Bool = false, tokenLifetime: Int = 3600) async throws -> FHIRReceiver {
-        let receiver = FHIRReceiver(clientID: clientID, clientSecret: clientSecret, tokenLifetime: tokenLifetime, atomic: atomic)
+    static func receiver(atomic: Bool = false, tokenLifetime: Int = 3600) async throws
+        -> FHIRReceiver
+    {
+        let receiver = FHIRReceiver(
+            clientID: clientID, clientSecret: clientSecret, tokenLifetime: tokenLifetime,
+            atomic: atomic)
         try await receiver.start()
         return receiver
     }
 
     /// A sync against `receiver` with fast retries and the given timeout.
     static func sync(
-        _ receiver: FHIRReceiver, batch: Int = 20, timeout: TimeInterval = 5, credentials: ClientCredentials = credentials
+        _ receiver: FHIRReceiver, batch: Int = 20, timeout: TimeInterval = 5,
+        credentials: ClientCredentials = credentials
     ) async -> RegistrySync {
         RegistrySync(
             configuration: SyncConfiguration(
-                endpoint: await receiver.baseURL(), tokenURL: await receiver.tokenURL(), credentials: credentials,
+                endpoint: await receiver.baseURL(), tokenURL: await receiver.tokenURL(),
+                credentials: credentials,
                 batchSize: batch,
-                timeout: timeout, retry: RetryPolicy(maxAttempts: 8, baseDelay: 0.01, maxDelay: 0.1, maxRetryAfter: 5)))
+                timeout: timeout,
+                retry: RetryPolicy(maxAttempts: 8, baseDelay: 0.01, maxDelay: 0.1, maxRetryAfter: 5)
+            ))
     }
 }
 

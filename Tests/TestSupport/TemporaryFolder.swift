@@ -7,7 +7,8 @@ public struct TemporaryFolder: Sendable {
 
     /// Creates a new, empty folder under the system's temporary directory.
     public init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("vaxticket-test-\(UUID().uuidString)")
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vaxticket-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 

@@ -7,7 +7,9 @@ import PostgresStore
 public enum TestPostgres {
     /// The server's URL, when set.
     public static var url: String? {
-        guard let url = ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_URL"], !url.isEmpty else { return nil }
+        guard let url = ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_URL"],
+            !url.isEmpty
+        else { return nil }
         return url
     }
 
@@ -15,7 +17,9 @@ public enum TestPostgres {
     public static var isAvailable: Bool { url != nil }
 
     /// Whether the test server offers TLS (scripts/pg-cluster turns it on when openssl is there).
-    public static var offersTLS: Bool { ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_TLS"] == "on" }
+    public static var offersTLS: Bool {
+        ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_TLS"] == "on"
+    }
 
     /// The URL of a new, empty database on the test server.
     public static func freshDatabase() throws -> String {

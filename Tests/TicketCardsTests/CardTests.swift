@@ -10,14 +10,17 @@ import ZBarScanner
 
 @Suite("Ticket cards")
 struct CardTests {
-    @Test("a card PNG's QR code reads back and verifies", arguments: [CardLanguage.indonesian, .english])
+    @Test(
+        "a card PNG's QR code reads back and verifies",
+        arguments: [CardLanguage.indonesian, .english])
     func roundTrip(language: CardLanguage) throws {
         let card = try CardFixtures.card()
         let png = try CardRenderer(language: language).png(card, dpi: 300)
         let image = try PNG.decode(png, maxPixels: 10_000_000)
         let texts = CardFixtures.texts(in: image)
         #expect(texts == [card.text])
-        let verification = try CardFixtures.verifier().verify(try #require(texts.first), on: try CardFixtures.date("2021-08-25"))
+        let verification = try CardFixtures.verifier().verify(
+            try #require(texts.first), on: try CardFixtures.date("2021-08-25"))
         #expect(verification.isValid)
         #expect(verification.ticket?.serial == card.ticket.serial)
     }
@@ -33,7 +36,9 @@ struct CardTests {
         #expect(unnamed.nameLine != nil)
     }
 
-    @Test("the QR code prints at least 30 mm wide at the PNG's density", arguments: [150, 200, 300, 600])
+    @Test(
+        "the QR code prints at least 30 mm wide at the PNG's density",
+        arguments: [150, 200, 300, 600])
     func qrSize(dpi: Int) throws {
         let card = try CardFixtures.card()
         let renderer = try CardRenderer()
@@ -64,10 +69,13 @@ struct CardTests {
         "A",
     ]
 
-    @Test("long and non-ASCII names wrap or shrink inside the text box, never clipped or over the code", arguments: sampleNames)
+    @Test(
+        "long and non-ASCII names wrap or shrink inside the text box, never clipped or over the code",
+        arguments: sampleNames)
     func fitting(name: String) throws {
         for language in CardLanguage.allCases {
-            let card = try CardFixtures.card(name: name, siteName: "Puskesmas Kecamatan Sukajadi Kota Bandung")
+            let card = try CardFixtures.card(
+                name: name, siteName: "Puskesmas Kecamatan Sukajadi Kota Bandung")
             let layout = try CardRenderer(language: language).layout(card)
             #expect(!layout.isTruncated, "\(name) was cut short")
             try expectInside(layout)
@@ -76,13 +84,18 @@ struct CardTests {
         }
     }
 
-    @Test("the longest ticket and long names still fit at the lowest and highest density", arguments: [150, 1200])
+    @Test(
+        "the longest ticket and long names still fit at the lowest and highest density",
+        arguments: [150, 1200])
     func longestTicket(dpi: Int) throws {
         let ticket = Ticket(
-            serial: .max, registrant: "ZZZZZZZZZZZZZZZZZZZZ", dose: 9, vaccine: "ASTRAZENECA", group: .pregnant, site: "ZZZZZZZZ",
-            validFrom: try CardFixtures.date("2021-08-23"), validUntil: try CardFixtures.date("2021-11-20"), keyID: "K1")
+            serial: .max, registrant: "ZZZZZZZZZZZZZZZZZZZZ", dose: 9, vaccine: "ASTRAZENECA",
+            group: .pregnant, site: "ZZZZZZZZ",
+            validFrom: try CardFixtures.date("2021-08-23"),
+            validUntil: try CardFixtures.date("2021-11-20"), keyID: "K1")
         let card = try TicketCard(
-            signing: ticket, with: TicketSigner(key: try CardFixtures.key()), name: "Ni Luh Putu Ayu Wulandari Kusumadewi",
+            signing: ticket, with: TicketSigner(key: try CardFixtures.key()),
+            name: "Ni Luh Putu Ayu Wulandari Kusumadewi",
             siteName: "Rumah Sakit Umum Daerah Kota Bandung")
         let layout = try CardRenderer().layout(card, dpi: dpi)
         #expect(layout.code.version >= 5)
@@ -101,7 +114,9 @@ struct CardTests {
     }
 
     /// Every text inside its box, none over the QR code's quiet zone or over another text.
-    private func expectInside(_ layout: CardLayout, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func expectInside(
+        _ layout: CardLayout, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let tolerance = 0.05
         for text in layout.texts {
             let box: Rectangle
@@ -111,13 +126,16 @@ struct CardTests {
             case .title, .dose: box = layout.header
             }
             #expect(
-                box.contains(text.inkRect, tolerance: tolerance), "\(text.role) ink \(text.inkRect) leaves \(box)",
+                box.contains(text.inkRect, tolerance: tolerance),
+                "\(text.role) ink \(text.inkRect) leaves \(box)",
                 sourceLocation: sourceLocation)
             #expect(
-                box.contains(text.logicalRect, tolerance: tolerance), "\(text.role) \(text.logicalRect) leaves \(box)",
+                box.contains(text.logicalRect, tolerance: tolerance),
+                "\(text.role) \(text.logicalRect) leaves \(box)",
                 sourceLocation: sourceLocation)
             #expect(
-                !text.inkRect.intersects(layout.quietZone), "\(text.role) touches the QR code", sourceLocation: sourceLocation)
+                !text.inkRect.intersects(layout.quietZone), "\(text.role) touches the QR code",
+                sourceLocation: sourceLocation)
         }
         #expect(!layout.textBox.intersects(layout.quietZone), sourceLocation: sourceLocation)
         #expect(!layout.instructionBox.intersects(layout.quietZone), sourceLocation: sourceLocation)
@@ -126,7 +144,8 @@ struct CardTests {
         for (index, first) in body.enumerated() {
             for second in body.dropFirst(index + 1) {
                 #expect(
-                    !first.logicalRect.intersects(second.logicalRect), "\(first.role) overlaps \(second.role)",
+                    !first.logicalRect.intersects(second.logicalRect),
+                    "\(first.role) overlaps \(second.role)",
                     sourceLocation: sourceLocation)
             }
         }
@@ -148,17 +167,23 @@ struct CardTests {
         }
         let day = try CardFixtures.date("2021-08-23")
         #expect(
-            CardLanguage.indonesian.texts.validity(from: day, until: try CardFixtures.date("2021-09-21"))
+            CardLanguage.indonesian.texts.validity(
+                from: day, until: try CardFixtures.date("2021-09-21"))
                 == "23 Agu 2021 – 21 Sep 2021")
         #expect(CardLanguage.english.texts.validity(from: day, until: day) == "23 Aug 2021")
-        #expect(CardLanguage.english.texts.footer(batch: "x.csv", page: 1, pages: 3) == "Batch x.csv  ·  page 1 of 3")
+        #expect(
+            CardLanguage.english.texts.footer(batch: "x.csv", page: 1, pages: 3)
+                == "Batch x.csv  ·  page 1 of 3")
         #expect(CardLanguage.indonesian.texts.dose(2) == "DOSIS 2")
     }
 
     @Test("a density outside 150 to 1200 dpi is refused")
     func badDPI() throws {
         let card = try CardFixtures.card()
-        #expect(throws: CardError.graphics(GraphicsError(library: "cairo", message: "72 dpi is outside 150...1200"))) {
+        #expect(
+            throws: CardError.graphics(
+                GraphicsError(library: "cairo", message: "72 dpi is outside 150...1200"))
+        ) {
             try CardRenderer().png(card, dpi: 72)
         }
     }
@@ -173,10 +198,12 @@ struct CardTests {
             ("no-name", nil, .indonesian),
         ]
         for (index, sample) in samples.enumerated() {
-            let card = try CardFixtures.card(name: sample.1, serial: 0x0123_4567_89AB_CDE0 + UInt64(index))
+            let card = try CardFixtures.card(
+                name: sample.1, serial: 0x0123_4567_89AB_CDE0 + UInt64(index))
             let png = try CardRenderer(language: sample.2).png(card, dpi: 300)
             try Data(png).write(to: folder.appendingPathComponent("card-\(sample.0).png"))
-            #expect(CardFixtures.texts(in: try PNG.decode(png, maxPixels: 10_000_000)) == [card.text])
+            #expect(
+                CardFixtures.texts(in: try PNG.decode(png, maxPixels: 10_000_000)) == [card.text])
         }
     }
 }

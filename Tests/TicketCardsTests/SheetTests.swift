@@ -12,7 +12,8 @@ struct SheetTests {
     private func poppler(_ tool: String, _ arguments: [String]) throws -> Data {
         let path = "/usr/bin/\(tool)"
         try #require(
-            FileManager.default.isExecutableFile(atPath: path), "\(tool) is missing: run scripts/bootstrap (poppler-utils)")
+            FileManager.default.isExecutableFile(atPath: path),
+            "\(tool) is missing: run scripts/bootstrap (poppler-utils)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
@@ -22,7 +23,8 @@ struct SheetTests {
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "\(tool) \(arguments.joined(separator: " ")) failed")
+        try #require(
+            process.terminationStatus == 0, "\(tool) \(arguments.joined(separator: " ")) failed")
         return data
     }
 
@@ -33,18 +35,21 @@ struct SheetTests {
         let path = folder.path("tickets.pdf")
         let cards = try (0..<11).map { index in
             try CardFixtures.card(
-                name: index == 3 ? "Nguyễn Thị Minh Khai" : "Siti Rahmawati \(index)", serial: 0xA000 + UInt64(index))
+                name: index == 3 ? "Nguyễn Thị Minh Khai" : "Siti Rahmawati \(index)",
+                serial: 0xA000 + UInt64(index))
         }
         let sheet = try SheetWriter(path: path, cardCount: cards.count, batch: "registrants.csv")
         for card in cards { try sheet.add(card) }
         try sheet.finish()
 
-        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        let mode = try #require(
+            try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
         #expect(mode == 0o600)
         let info = String(decoding: try poppler("pdfinfo", [path]), as: UTF8.self)
         #expect(info.contains("Pages:           2"))
         #expect(info.contains("595.276 x 841.89 pts (A4)"))
-        let text = String(decoding: try poppler("pdftotext", ["-layout", path, "-"]), as: UTF8.self)
+        let text = String(
+            decoding: try poppler("pdftotext", ["-layout", path, "-"]), as: UTF8.self)
         #expect(text.contains("halaman 1 dari 2"))
         #expect(text.contains("halaman 2 dari 2"))
         #expect(text.contains("Nguyễn Thị Minh Khai"))
@@ -55,7 +60,10 @@ struct SheetTests {
         for page in 1...2 {
             _ = try poppler(
                 "pdftoppm",
-                ["-r", "200", "-gray", "-png", "-f", "\(page)", "-l", "\(page)", "-singlefile", path, folder.path("page\(page)")])
+                [
+                    "-r", "200", "-gray", "-png", "-f", "\(page)", "-l", "\(page)", "-singlefile",
+                    path, folder.path("page\(page)"),
+                ])
             let png = try Data(contentsOf: folder.url.appendingPathComponent("page\(page).png"))
             let image = try PNG.decode([UInt8](png), maxPixels: 100_000_000)
             let texts = CardFixtures.texts(in: image)
@@ -63,26 +71,34 @@ struct SheetTests {
             for text in texts { #expect(verifier.verify(text, on: day).isValid) }
             found += texts
             if page == 1 {
-                try png.write(to: try CardFixtures.artefactFolder().appendingPathComponent("sheet-page1.png"))
+                try png.write(
+                    to: try CardFixtures.artefactFolder().appendingPathComponent("sheet-page1.png"))
             }
         }
         #expect(Set(found) == Set(cards.map(\.text)))
     }
 
-    @Test("a batch draws its pages on all cores and adds them in order: page N of M, manifest pages, codes verify")
+    @Test(
+        "a batch draws its pages on all cores and adds them in order: page N of M, manifest pages, codes verify"
+    )
     func parallelBatch() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until,name\n"
-        for index in 1...17 { csv += "\(7000 + index),1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,Warga \(index)\n" }
+        for index in 1...17 {
+            csv += "\(7000 + index),1,CORONAVAC,BDG001,,2021-08-23,2021-09-21,Warga \(index)\n"
+        }
         let plan = IssuePlan(rows: try IssueCSV.parse(csv), issued: [])
         let settings = CardBatchSettings(
-            signer: TicketSigner(key: try CardFixtures.key()), today: try CardFixtures.date("2021-08-23"), validityDays: 30,
+            signer: TicketSigner(key: try CardFixtures.key()),
+            today: try CardFixtures.date("2021-08-23"), validityDays: 30,
             jobs: 2)
         let path = folder.path("tickets.pdf")
         var issued: [IssuedCard] = []
         var ticks = 0
-        try CardBatch.writeSheets(plan.pending, settings: settings, path: path, batch: "b.csv", progress: { ticks += 1 }) {
+        try CardBatch.writeSheets(
+            plan.pending, settings: settings, path: path, batch: "b.csv", progress: { ticks += 1 }
+        ) {
             _, result in
             if case .success(let card) = result { issued.append(card) }
         }
@@ -96,9 +112,14 @@ struct SheetTests {
         #expect(text.contains("halaman 3 dari 3"))
         #expect(text.contains("Warga 17"))
         _ = try poppler(
-            "pdftoppm", ["-r", "150", "-gray", "-png", "-f", "3", "-l", "3", "-singlefile", path, folder.path("last")])
+            "pdftoppm",
+            [
+                "-r", "150", "-gray", "-png", "-f", "3", "-l", "3", "-singlefile", path,
+                folder.path("last"),
+            ])
         let image = try PNG.decode(
-            [UInt8](try Data(contentsOf: folder.url.appendingPathComponent("last.png"))), maxPixels: 100_000_000)
+            [UInt8](try Data(contentsOf: folder.url.appendingPathComponent("last.png"))),
+            maxPixels: 100_000_000)
         #expect(CardFixtures.texts(in: image) == [issued[16].text])
     }
 
@@ -108,7 +129,9 @@ struct SheetTests {
         defer { folder.remove() }
         let sheet = try SheetWriter(path: folder.path("t.pdf"), cardCount: 1, batch: "b")
         try sheet.add(try CardFixtures.card())
-        #expect(throws: CardError.tooManyCards(expected: 1)) { try sheet.add(try CardFixtures.card()) }
+        #expect(throws: CardError.tooManyCards(expected: 1)) {
+            try sheet.add(try CardFixtures.card())
+        }
         try sheet.finish()
     }
 
@@ -123,10 +146,17 @@ struct SheetTests {
     func freePath() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(SheetWriter.freePath(in: folder.url.path, replacing: false) == folder.path("tickets.pdf"))
-        #expect(FileManager.default.createFile(atPath: folder.path("tickets.pdf"), contents: Data()))
-        #expect(SheetWriter.freePath(in: folder.url.path, replacing: false) == folder.path("tickets-2.pdf"))
-        #expect(SheetWriter.freePath(in: folder.url.path, replacing: true) == folder.path("tickets.pdf"))
+        #expect(
+            SheetWriter.freePath(in: folder.url.path, replacing: false)
+                == folder.path("tickets.pdf"))
+        #expect(
+            FileManager.default.createFile(atPath: folder.path("tickets.pdf"), contents: Data()))
+        #expect(
+            SheetWriter.freePath(in: folder.url.path, replacing: false)
+                == folder.path("tickets-2.pdf"))
+        #expect(
+            SheetWriter.freePath(in: folder.url.path, replacing: true) == folder.path("tickets.pdf")
+        )
     }
 
     @Test("eight cards a page, in two columns of four inside A4 with room for the marks")

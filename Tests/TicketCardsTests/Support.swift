@@ -15,19 +15,27 @@ enum CardFixtures {
 
     static func date(_ iso: String) throws -> CalendarDate { try #require(CalendarDate(iso: iso)) }
 
-    static func ticket(serial: UInt64 = 0x0123_4567_89AB_CDEF, registrant: String = "2108230000012345") throws -> Ticket {
+    static func ticket(
+        serial: UInt64 = 0x0123_4567_89AB_CDEF, registrant: String = "2108230000012345"
+    ) throws -> Ticket {
         Ticket(
-            serial: serial, registrant: registrant, dose: 1, vaccine: "CORONAVAC", group: .healthWorker, site: "BDG001",
+            serial: serial, registrant: registrant, dose: 1, vaccine: "CORONAVAC",
+            group: .healthWorker, site: "BDG001",
             validFrom: try date("2021-08-23"), validUntil: try date("2021-09-21"), keyID: "K1")
     }
 
     static func card(
-        name: String? = "Siti Rahmawati", siteName: String? = "Puskesmas Sukajadi", serial: UInt64 = 0x0123_4567_89AB_CDEF
+        name: String? = "Siti Rahmawati", siteName: String? = "Puskesmas Sukajadi",
+        serial: UInt64 = 0x0123_4567_89AB_CDEF
     ) throws -> TicketCard {
-        try TicketCard(signing: try ticket(serial: serial), with: TicketSigner(key: try key()), name: name, siteName: siteName)
+        try TicketCard(
+            signing: try ticket(serial: serial), with: TicketSigner(key: try key()), name: name,
+            siteName: siteName)
     }
 
-    static func verifier() throws -> TicketVerifier { TicketVerifier(keyring: Keyring(keys: [try key()])) }
+    static func verifier() throws -> TicketVerifier {
+        TicketVerifier(keyring: Keyring(keys: [try key()]))
+    }
 
     /// Every QR code zbar finds in `image`, as text.
     static func texts(in image: GrayImage) -> [String] {
@@ -35,7 +43,8 @@ enum CardFixtures {
     }
 
     /// The repository's root, from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// A folder under `.build/` (ignored by git) for images kept for a person to look at.

@@ -7,7 +7,8 @@ struct Base45Tests {
     @Test(
         "RFC 9285 examples",
         arguments: [
-            ("AB", "BB8"), ("Hello!!", "%69 VD92EX0"), ("base-45", "UJCLQE7W581"), ("ietf!", "QED8WEX0"),
+            ("AB", "BB8"), ("Hello!!", "%69 VD92EX0"), ("base-45", "UJCLQE7W581"),
+            ("ietf!", "QED8WEX0"),
         ])
     func examples(plain: String, encoded: String) {
         #expect(Base45.encode(Array(plain.utf8)) == encoded)

@@ -15,13 +15,16 @@ struct HMACTests {
 
     static let vectors: [Vector] = [
         Vector(
-            name: "4.2 case 1", key: [UInt8](repeating: 0x0B, count: 20), data: Array("Hi There".utf8),
+            name: "4.2 case 1", key: [UInt8](repeating: 0x0B, count: 20),
+            data: Array("Hi There".utf8),
             mac: "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
         Vector(
-            name: "4.3 case 2", key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8),
+            name: "4.3 case 2", key: Array("Jefe".utf8),
+            data: Array("what do ya want for nothing?".utf8),
             mac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
         Vector(
-            name: "4.4 case 3", key: [UInt8](repeating: 0xAA, count: 20), data: [UInt8](repeating: 0xDD, count: 50),
+            name: "4.4 case 3", key: [UInt8](repeating: 0xAA, count: 20),
+            data: [UInt8](repeating: 0xDD, count: 50),
             mac: "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"),
         Vector(
             name: "4.5 case 4", key: Array(1...25), data: [UInt8](repeating: 0xCD, count: 50),
@@ -40,7 +43,9 @@ struct HMACTests {
 
     @Test("full MAC matches", arguments: vectors)
     func fullMAC(vector: Vector) {
-        #expect(TicketTag.fullMAC(vector.data, key: SymmetricKey(data: vector.key)) == Fixtures.hex(vector.mac))
+        #expect(
+            TicketTag.fullMAC(vector.data, key: SymmetricKey(data: vector.key))
+                == Fixtures.hex(vector.mac))
     }
 
     @Test("the ticket tag is the MAC's first 16 bytes", arguments: vectors)

@@ -19,11 +19,17 @@ struct IssueCSVTests {
         #expect(
             first
                 == IssueRequest(
-                    registrant: "2108230000000001", dose: 1, vaccine: "CORONAVAC", site: "BDG001", group: .healthWorker,
-                    validFrom: CalendarDate(iso: "2021-08-23"), validUntil: CalendarDate(iso: "2021-09-21")))
+                    registrant: "2108230000000001", dose: 1, vaccine: "CORONAVAC", site: "BDG001",
+                    group: .healthWorker,
+                    validFrom: CalendarDate(iso: "2021-08-23"),
+                    validUntil: CalendarDate(iso: "2021-09-21")))
         let second = try rows[1].request.get()
-        #expect(second == IssueRequest(registrant: "2108230000000002", dose: 2, vaccine: "PFIZER", site: "BDG002"))
-        let ticket = second.ticket(serial: 5, keyID: "K1", today: CalendarDate(iso: "2021-08-23")!, validityDays: 30)
+        #expect(
+            second
+                == IssueRequest(
+                    registrant: "2108230000000002", dose: 2, vaccine: "PFIZER", site: "BDG002"))
+        let ticket = second.ticket(
+            serial: 5, keyID: "K1", today: CalendarDate(iso: "2021-08-23")!, validityDays: 30)
         #expect(ticket.validFrom.iso == "2021-08-23")
         #expect(ticket.validUntil.iso == "2021-09-21")
         #expect(ticket.group == .general)
@@ -33,14 +39,20 @@ struct IssueCSVTests {
     @Test(
         "bad rows carry their line number and reason",
         arguments: [
-            ("x y,1,CORONAVAC,S1", "registrant \"x y\" is not 1 to 20 digits and uppercase letters"),
+            (
+                "x y,1,CORONAVAC,S1",
+                "registrant \"x y\" is not 1 to 20 digits and uppercase letters"
+            ),
             ("1,0,CORONAVAC,S1", "dose \"0\" is not 1 to 9"),
             ("1,one,CORONAVAC,S1", "dose \"one\" is not 1 to 9"),
             ("1,1,ASPIRIN,S1", "unknown vaccine \"ASPIRIN\""),
             ("1,1,CORONAVAC,SITE-1", "site \"SITE-1\" is not 1 to 8 digits and uppercase letters"),
             ("1,1,CORONAVAC,S1,VIP", "unknown group \"VIP\""),
             ("1,1,CORONAVAC,S1,,23/08/2021", "valid_from \"23/08/2021\" is not a YYYY-MM-DD date"),
-            ("1,1,CORONAVAC,S1,,2021-08-23,2021-08-22", "valid_until 2021-08-22 is before valid_from 2021-08-23"),
+            (
+                "1,1,CORONAVAC,S1,,2021-08-23,2021-08-22",
+                "valid_until 2021-08-22 is before valid_from 2021-08-23"
+            ),
             ("1,1,CORONAVAC", "expected 4 to 7 fields, found 3"),
         ])
     func badRow(line: String, reason: String) throws {
@@ -48,7 +60,9 @@ struct IssueCSVTests {
         #expect(rows.first?.request == .failure(IssueRowError(line: 2, reason: reason)))
     }
 
-    @Test("issue 9 item 8: quoted commas and doubled quotes are read as RFC 4180, bad quoting refused with its line")
+    @Test(
+        "issue 9 item 8: quoted commas and doubled quotes are read as RFC 4180, bad quoting refused with its line"
+    )
     func item8QuotedFields() throws {
         let rows = try IssueCSV.parse(
             """
@@ -64,14 +78,24 @@ struct IssueCSVTests {
         #expect(try rows[0].request.get().registrant == "2108230000000001")
         #expect(
             rows[1].request
-                == .failure(IssueRowError(line: 3, reason: "registrant \"A,B\" is not 1 to 20 digits and uppercase letters")))
+                == .failure(
+                    IssueRowError(
+                        line: 3,
+                        reason: "registrant \"A,B\" is not 1 to 20 digits and uppercase letters")))
         #expect(
             rows[2].request
-                == .failure(IssueRowError(line: 4, reason: "registrant \"X\"Y\" is not 1 to 20 digits and uppercase letters")))
+                == .failure(
+                    IssueRowError(
+                        line: 4,
+                        reason: "registrant \"X\"Y\" is not 1 to 20 digits and uppercase letters")))
         #expect(
             rows[3].request
                 == .failure(
-                    IssueRowError(line: 5, reason: "a quoted field is not closed on this line (fields may not span lines)")))
+                    IssueRowError(
+                        line: 5,
+                        reason:
+                            "a quoted field is not closed on this line (fields may not span lines)")
+                ))
         #expect(try rows[4].request.get().registrant == "A5")
     }
 
@@ -86,7 +110,8 @@ struct IssueCSVTests {
         #expect(first.name == "Nguyễn Thị Minh Khai")
         #expect(first.siteName == "Puskesmas Sukajadi")
         #expect(first.registrant == "2108230000000001")
-        let ticket = first.ticket(serial: 1, keyID: "K1", today: CalendarDate(iso: "2021-08-23")!, validityDays: 30)
+        let ticket = first.ticket(
+            serial: 1, keyID: "K1", today: CalendarDate(iso: "2021-08-23")!, validityDays: 30)
         #expect(ticket.registrant == "2108230000000001")
         let second = try rows[1].request.get()
         #expect(second.name == nil)
@@ -97,9 +122,15 @@ struct IssueCSVTests {
     @Test("an overlong name or one with control characters is refused with its line")
     func badNames() throws {
         let long = String(repeating: "a", count: IssueCSV.maxNameLength + 1)
-        let rows = try IssueCSV.parse("registrant,dose,vaccine,site,name\n1,1,CORONAVAC,S1,\(long)\n2,1,CORONAVAC,S1,A\u{7}B\n")
-        #expect(rows[0].request == .failure(IssueRowError(line: 2, reason: "name is longer than 100 characters")))
-        #expect(rows[1].request == .failure(IssueRowError(line: 3, reason: "name holds a control character")))
+        let rows = try IssueCSV.parse(
+            "registrant,dose,vaccine,site,name\n1,1,CORONAVAC,S1,\(long)\n2,1,CORONAVAC,S1,A\u{7}B\n"
+        )
+        #expect(
+            rows[0].request
+                == .failure(IssueRowError(line: 2, reason: "name is longer than 100 characters")))
+        #expect(
+            rows[1].request
+                == .failure(IssueRowError(line: 3, reason: "name holds a control character")))
     }
 
     @Test("a wrong header is refused")
@@ -107,26 +138,39 @@ struct IssueCSVTests {
         #expect(
             throws: IssueRowError(
                 line: 1,
-                reason: "the header must be registrant,dose,vaccine,site,group,valid_from,valid_until (the last three optional)")
+                reason:
+                    "the header must be registrant,dose,vaccine,site,group,valid_from,valid_until (the last three optional)"
+            )
         ) {
             try IssueCSV.parse("name,dose,vaccine,site\n")
         }
-        #expect(throws: IssueRowError(line: 1, reason: "the file is empty")) { try IssueCSV.parse("") }
+        #expect(throws: IssueRowError(line: 1, reason: "the file is empty")) {
+            try IssueCSV.parse("")
+        }
     }
 
     @Test("the manifest round-trips the issued rows")
     func manifest() {
         let text =
-            IssueManifest.header + "\n" + IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "000002-A1.png") + "\n"
-            + "garbage line\n" + IssueManifest.line(row: 7, registrant: "B2", serial: 1, file: "tickets.txt") + "\r\n"
-        #expect(IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "x.png") == "2,A1,00000000000000FF,x.png")
-        #expect(IssueManifest.issuedRows(in: text) == [.init(row: 2, registrant: "A1"), .init(row: 7, registrant: "B2")])
+            IssueManifest.header + "\n"
+            + IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "000002-A1.png")
+            + "\n"
+            + "garbage line\n"
+            + IssueManifest.line(row: 7, registrant: "B2", serial: 1, file: "tickets.txt") + "\r\n"
+        #expect(
+            IssueManifest.line(row: 2, registrant: "A1", serial: 255, file: "x.png")
+                == "2,A1,00000000000000FF,x.png")
+        #expect(
+            IssueManifest.issuedRows(in: text) == [
+                .init(row: 2, registrant: "A1"), .init(row: 7, registrant: "B2"),
+            ])
     }
 
     @Test(
         "the clock parses dates and date-times",
         arguments: [
-            ("2021-08-23", "2021-08-23"), ("2021-08-22T17:30:00Z", "2021-08-23"), ("2021-08-22T23:59:59+07:00", "2021-08-22"),
+            ("2021-08-23", "2021-08-23"), ("2021-08-22T17:30:00Z", "2021-08-23"),
+            ("2021-08-22T23:59:59+07:00", "2021-08-22"),
             ("2021-08-22T17:30:00.250Z", "2021-08-23"), ("2021-08-22T23:30:00", "2021-08-22"),
         ])
     func clock(text: String, day: String) throws {
@@ -134,7 +178,9 @@ struct IssueCSVTests {
         #expect(clock.day(in: .programmeDefault).iso == day)
     }
 
-    @Test("bad clock texts are refused", arguments: ["yesterday", "2021-13-01", "2021-08-23 10:00", ""])
+    @Test(
+        "bad clock texts are refused",
+        arguments: ["yesterday", "2021-13-01", "2021-08-23 10:00", ""])
     func badClock(text: String) {
         #expect(ValidityClock(parsing: text, timeZone: .programmeDefault) == nil)
     }
@@ -153,7 +199,8 @@ struct IssuePlanTests {
             A4,1,PFIZER,S1
             """)
         // Line 2 was issued for A1; line 4's manifest entry names another registrant, so the row changed.
-        let plan = IssuePlan(rows: rows, issued: [.init(row: 2, registrant: "A1"), .init(row: 4, registrant: "OLD")])
+        let plan = IssuePlan(
+            rows: rows, issued: [.init(row: 2, registrant: "A1"), .init(row: 4, registrant: "OLD")])
         #expect(plan.skipped == 1)
         #expect(plan.errors == [IssueRowError(line: 3, reason: "unknown vaccine \"ASPIRIN\"")])
         #expect(plan.pending.map(\.line) == [4, 5])

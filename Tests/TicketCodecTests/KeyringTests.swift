@@ -7,7 +7,8 @@ import Testing
 struct Scratch: ~Copyable {
     let url: URL
     init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("ticketcodec-\(UUID().uuidString)")
+        url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ticketcodec-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
@@ -15,7 +16,8 @@ struct Scratch: ~Copyable {
 }
 
 func permissions(_ path: String) throws -> Int {
-    try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?
+        .intValue ?? -1
 }
 
 @Suite("Keyring")
@@ -40,7 +42,9 @@ struct KeyringTests {
         #expect(try permissions(path) & 0o777 == 0o600)
     }
 
-    @Test("keyrings saved from many threads at once are every one mode 0600, and nothing is left beside them")
+    @Test(
+        "keyrings saved from many threads at once are every one mode 0600, and nothing is left beside them"
+    )
     func concurrentSaves() throws {
         // Saves used to switch the process-wide umask around Foundation's atomic write, which
         // itself reads the umask by setting it: a thread could restore another's default
@@ -62,7 +66,9 @@ struct KeyringTests {
         #expect(left.count == paths.count, "\(left.filter { $0.contains(".tmp-") })")
     }
 
-    @Test("a keyring that cannot be written is an I/O error naming the file, and no temporary file stays")
+    @Test(
+        "a keyring that cannot be written is an I/O error naming the file, and no temporary file stays"
+    )
     func unwritable() throws {
         let scratch = try Scratch()
         let path = scratch.path("missing-folder/keyring.json")
@@ -77,13 +83,16 @@ struct KeyringTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).isEmpty)
     }
 
-    @Test("a keyring readable by group or others is refused", arguments: [0o640, 0o604, 0o644, 0o660])
+    @Test(
+        "a keyring readable by group or others is refused", arguments: [0o640, 0o604, 0o644, 0o660])
     func tooOpen(mode: Int) throws {
         let scratch = try Scratch()
         let path = scratch.path("keyring.json")
         try Fixtures.keyring.save(to: path)
         try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
-        #expect(throws: KeyringError.tooOpen(path: path, mode: mode)) { try Keyring.load(from: path) }
+        #expect(throws: KeyringError.tooOpen(path: path, mode: mode)) {
+            try Keyring.load(from: path)
+        }
         let message = KeyringError.tooOpen(path: path, mode: mode).description
         #expect(message.contains("too open"))
         #expect(message.contains("chmod 600"))
@@ -91,12 +100,14 @@ struct KeyringTests {
 
     @Test("secrets never appear in descriptions, dumps or errors")
     func secretsHidden() throws {
-        let key = try Key(id: "K7", secret: Array(repeating: 0xAB, count: 32), created: Fixtures.created)
+        let key = try Key(
+            id: "K7", secret: Array(repeating: 0xAB, count: 32), created: Fixtures.created)
         let base64 = Data(key.secretBytes).base64EncodedString()
         var dumped = ""
         dump(Keyring(keys: [key]), to: &dumped)
         for text in [
-            String(describing: key), String(reflecting: key), "\(key)", dumped, String(describing: Keyring(keys: [key])),
+            String(describing: key), String(reflecting: key), "\(key)", dumped,
+            String(describing: Keyring(keys: [key])),
         ] {
             #expect(!text.contains(base64))
             #expect(!text.contains("171, 171"))
@@ -114,13 +125,17 @@ struct KeyringTests {
         #expect(keyring.keys.map(\.id) == ["DEMO", "K1"])
         #expect(throws: KeyringError.duplicateKey("K1")) { try keyring.rotate(newID: "K1") }
         #expect(throws: KeyringError.invalidKeyID("k3")) { try keyring.rotate(newID: "k3") }
-        #expect(throws: KeyringError.invalidKeyID("TOOLONGID")) { try keyring.rotate(newID: "TOOLONGID") }
+        #expect(throws: KeyringError.invalidKeyID("TOOLONGID")) {
+            try keyring.rotate(newID: "TOOLONGID")
+        }
         #expect(throws: KeyringError.unknownKey("K9")) { try keyring.retire(id: "K9") }
         try keyring.retire(id: "K1")
         #expect(keyring.activeKey == nil)
         #expect(keyring.key(id: "DEMO")?.state == .verifyOnly)
         #expect(keyring.nextKeyID() == "K2")
-        #expect(throws: KeyringError.shortSecret("K1")) { try Key(id: "K1", secret: Array(0..<15), created: Fixtures.created) }
+        #expect(throws: KeyringError.shortSecret("K1")) {
+            try Key(id: "K1", secret: Array(0..<15), created: Fixtures.created)
+        }
         #expect(try Key.generate(id: "A").secretBytes != (try Key.generate(id: "A").secretBytes))
     }
 
@@ -132,14 +147,18 @@ struct KeyringTests {
         let garbage = scratch.path("garbage.json")
         #expect(
             FileManager.default.createFile(
-                atPath: garbage, contents: Data("{\"keys\": 3}".utf8), attributes: [.posixPermissions: 0o600]))
-        #expect(throws: KeyringError.malformed(path: garbage, reason: "not keyring JSON")) { try Keyring.load(from: garbage) }
+                atPath: garbage, contents: Data("{\"keys\": 3}".utf8),
+                attributes: [.posixPermissions: 0o600]))
+        #expect(throws: KeyringError.malformed(path: garbage, reason: "not keyring JSON")) {
+            try Keyring.load(from: garbage)
+        }
     }
 
     @Test("the path comes from the flag, then the environment, then the default")
     func pathResolution() {
         let environment = ["VAXTICKET_KEYRING": "/env/keys.json"]
-        #expect(Keyring.resolvePath(explicit: "/flag.json", environment: environment) == "/flag.json")
+        #expect(
+            Keyring.resolvePath(explicit: "/flag.json", environment: environment) == "/flag.json")
         #expect(Keyring.resolvePath(explicit: nil, environment: environment) == "/env/keys.json")
         #expect(Keyring.resolvePath(explicit: nil, environment: [:]) == "vaxticket-keyring.json")
         #expect(Keyring.revocationPath(forKeyringAt: "/a/b/keys.json") == "/a/b/revoked.txt")
@@ -153,13 +172,15 @@ struct RevocationListTests {
         let scratch = try Scratch()
         let path = scratch.path("revoked.txt")
         #expect(try RevocationList.load(from: path).serials.isEmpty)
-        try "0123456789ABCDEF # lost phone\n000000000000002A\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "0123456789ABCDEF # lost phone\n000000000000002A\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
         #expect(try RevocationList.load(from: path).serials == [0x0123_4567_89AB_CDEF, 42])
     }
 
     @Test("a bad line is reported with its number")
     func badLine() {
-        #expect(throws: RevocationListError(path: "(text)", reason: "line 3 is not a serial: XYZ")) {
+        #expect(throws: RevocationListError(path: "(text)", reason: "line 3 is not a serial: XYZ"))
+        {
             try RevocationList(parsing: "# revoked\n00000000000000FF\nXYZ\n")
         }
     }
@@ -171,7 +192,10 @@ struct VaccineTableTests {
     func builtIn() {
         let codes = VaccineTable.builtIn.vaccines.map(\.code)
         #expect(
-            codes == ["CORONAVAC", "BIOFARMA", "ASTRAZENECA", "SINOPHARM", "MODERNA", "PFIZER", "NOVAVAX", "JANSSEN", "SPUTNIKV"])
+            codes == [
+                "CORONAVAC", "BIOFARMA", "ASTRAZENECA", "SINOPHARM", "MODERNA", "PFIZER", "NOVAVAX",
+                "JANSSEN", "SPUTNIKV",
+            ])
         #expect(VaccineTable.builtIn.vaccines.map(\.id) == Array(1...9))
         #expect(VaccineTable.builtIn.vaccine(code: "ASTRAZENECA")?.minimumDaysBeforeNextDose == 84)
         #expect(VaccineTable.builtIn.vaccine(id: 1)?.displayName == "CoronaVac (Sinovac)")
@@ -190,7 +214,9 @@ struct VaccineTableTests {
         let table = try VaccineTable(contentsOf: path)
         #expect(
             table.vaccine(code: "CORONAVAC")
-                == Vaccine(code: "CORONAVAC", displayName: "CoronaVac", minimumDaysBeforeNextDose: 14, id: 1))
+                == Vaccine(
+                    code: "CORONAVAC", displayName: "CoronaVac", minimumDaysBeforeNextDose: 14,
+                    id: 1))
         #expect(table.vaccine(id: 10)?.code == "ZIFIVAX")
         #expect(table.vaccine(code: "PFIZER") == nil)
         // A ticket signed with the custom table verifies with it.
@@ -198,17 +224,25 @@ struct VaccineTableTests {
         ticket.vaccine = "ZIFIVAX"
         let text = try TicketSigner(key: Fixtures.key, vaccines: table).sign(ticket)
         #expect(
-            TicketVerifier(keyring: Fixtures.keyring, vaccines: table).verify(text, on: Fixtures.date("2021-08-25")).ticket
+            TicketVerifier(keyring: Fixtures.keyring, vaccines: table).verify(
+                text, on: Fixtures.date("2021-08-25")
+            ).ticket
                 == ticket)
         #expect(
-            TicketVerifier(keyring: Fixtures.keyring).verify(text, on: Fixtures.date("2021-08-25")).outcome
+            TicketVerifier(keyring: Fixtures.keyring).verify(text, on: Fixtures.date("2021-08-25"))
+                .outcome
                 == .malformed(.fieldOutOfRange("vaccine")))
     }
 
     @Test("a new code without a number is refused")
     func missingID() {
-        #expect(throws: VaccineTableError(path: "(in memory)", reason: "ZIFIVAX needs an id from 1 to 255")) {
-            try VaccineTable([Vaccine(code: "ZIFIVAX", displayName: "Zifivax", minimumDaysBeforeNextDose: 30)])
+        #expect(
+            throws: VaccineTableError(
+                path: "(in memory)", reason: "ZIFIVAX needs an id from 1 to 255")
+        ) {
+            try VaccineTable([
+                Vaccine(code: "ZIFIVAX", displayName: "Zifivax", minimumDaysBeforeNextDose: 30)
+            ])
         }
     }
 }

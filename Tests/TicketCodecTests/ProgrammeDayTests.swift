@@ -6,17 +6,22 @@ import TicketCodec
 /// validity, dose intervals and reports all count with.
 @Suite("calendar days in the programme's zone")
 struct ProgrammeDayTests {
-    @Test("an instant falls on its local day in the programme's zone; a day starts at its local midnight")
+    @Test(
+        "an instant falls on its local day in the programme's zone; a day starts at its local midnight"
+    )
     func localDays() throws {
         let lateEvening = try #require(ISO8601DateFormatter().date(from: "2021-08-23T17:30:00Z"))
         #expect(CalendarDate(lateEvening, in: .programmeDefault).iso == "2021-08-24")
         #expect(TimeZone.programmeDefault.identifier == "Asia/Jakarta")
         let day = try #require(CalendarDate(iso: "2021-08-24"))
-        #expect(day.start(in: .programmeDefault) == ISO8601DateFormatter().date(from: "2021-08-23T17:00:00Z"))
+        #expect(
+            day.start(in: .programmeDefault)
+                == ISO8601DateFormatter().date(from: "2021-08-23T17:00:00Z"))
         let newYork = try #require(TimeZone(identifier: "America/New_York"))
         // The night clocks went forward: midnight itself is still standard time.
         let spring = try #require(CalendarDate(iso: "2021-03-14"))
-        #expect(spring.start(in: newYork) == ISO8601DateFormatter().date(from: "2021-03-14T05:00:00Z"))
+        #expect(
+            spring.start(in: newYork) == ISO8601DateFormatter().date(from: "2021-03-14T05:00:00Z"))
         #expect(CalendarDate(spring.start(in: newYork), in: newYork) == spring)
     }
 

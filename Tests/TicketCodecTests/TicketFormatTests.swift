@@ -33,11 +33,14 @@ struct TicketFormatTests {
     func largestSize() throws {
         let key = try Key(id: "ABCDEFGH", secret: Array(0..<32), created: Fixtures.created)
         let ticket = Ticket(
-            serial: .max, registrant: "ZZZZZZZZZZZZZZZZZZZZ", dose: 9, vaccine: "ASTRAZENECA", group: .adolescent,
-            site: "ZZZZZZZZ", validFrom: Fixtures.date("2199-06-06"), validUntil: Fixtures.date("2199-06-06"), keyID: "ABCDEFGH")
+            serial: .max, registrant: "ZZZZZZZZZZZZZZZZZZZZ", dose: 9, vaccine: "ASTRAZENECA",
+            group: .adolescent,
+            site: "ZZZZZZZZ", validFrom: Fixtures.date("2199-06-06"),
+            validUntil: Fixtures.date("2199-06-06"), keyID: "ABCDEFGH")
         let text = try TicketSigner(key: key).sign(ticket)
         #expect(text.count <= 108)
-        let result = TicketVerifier(keyring: Keyring(keys: [key])).verify(text, on: Fixtures.date("2199-06-06"))
+        let result = TicketVerifier(keyring: Keyring(keys: [key])).verify(
+            text, on: Fixtures.date("2199-06-06"))
         #expect(result.outcome == .valid)
         #expect(result.ticket == ticket)
     }
@@ -45,8 +48,10 @@ struct TicketFormatTests {
     @Test(
         "fields of every kind survive the round trip",
         arguments: [
-            ("1", "A"), ("12", "AB1"), ("123", "ABC12345"), ("1234", "Z"), ("00000000000000000000", "0"), ("A", "S1"),
-            ("AB", "XY"), ("ABC", "Q"), ("0A9Z", "BDG001"), ("ZZZZZZZZZZZZZZZZZZZZ", "ZZZZZZZZ"), ("000", "00"),
+            ("1", "A"), ("12", "AB1"), ("123", "ABC12345"), ("1234", "Z"),
+            ("00000000000000000000", "0"), ("A", "S1"),
+            ("AB", "XY"), ("ABC", "Q"), ("0A9Z", "BDG001"), ("ZZZZZZZZZZZZZZZZZZZZ", "ZZZZZZZZ"),
+            ("000", "00"),
         ])
     func fields(registrant: String, site: String) throws {
         for group in PriorityGroup.allCases {
@@ -72,20 +77,31 @@ struct TicketFormatTests {
             _ = try signer.sign(ticket)
         }
         #expect(throws: TicketError.invalidRegistrant("")) { try signing { $0.registrant = "" } }
-        #expect(throws: TicketError.invalidRegistrant("abc")) { try signing { $0.registrant = "abc" } }
+        #expect(throws: TicketError.invalidRegistrant("abc")) {
+            try signing { $0.registrant = "abc" }
+        }
         #expect(throws: TicketError.invalidRegistrant("123456789012345678901")) {
             try signing { $0.registrant = "123456789012345678901" }
         }
         #expect(throws: TicketError.invalidDose(0)) { try signing { $0.dose = 0 } }
         #expect(throws: TicketError.invalidDose(10)) { try signing { $0.dose = 10 } }
-        #expect(throws: TicketError.unknownVaccine("ASPIRIN")) { try signing { $0.vaccine = "ASPIRIN" } }
-        #expect(throws: TicketError.invalidSite("BANDUNG01")) { try signing { $0.site = "BANDUNG01" } }
+        #expect(throws: TicketError.unknownVaccine("ASPIRIN")) {
+            try signing { $0.vaccine = "ASPIRIN" }
+        }
+        #expect(throws: TicketError.invalidSite("BANDUNG01")) {
+            try signing { $0.site = "BANDUNG01" }
+        }
         #expect(throws: TicketError.invalidSite("B-1")) { try signing { $0.site = "B-1" } }
-        #expect(throws: TicketError.keyMismatch(ticket: "K2", signer: "K1")) { try signing { $0.keyID = "K2" } }
+        #expect(throws: TicketError.keyMismatch(ticket: "K2", signer: "K1")) {
+            try signing { $0.keyID = "K2" }
+        }
         #expect(throws: TicketError.dateOutOfRange(Fixtures.date("2019-12-31"))) {
             try signing { $0.validFrom = Fixtures.date("2019-12-31") }
         }
-        #expect(throws: TicketError.validUntilBeforeValidFrom(Fixtures.date("2021-08-23"), Fixtures.date("2021-08-22"))) {
+        #expect(
+            throws: TicketError.validUntilBeforeValidFrom(
+                Fixtures.date("2021-08-23"), Fixtures.date("2021-08-22"))
+        ) {
             try signing { $0.validUntil = Fixtures.date("2021-08-22") }
         }
     }
@@ -132,7 +148,8 @@ struct TicketFormatTests {
     @Test(
         "malformed texts get their reason",
         arguments: [
-            ("", MalformedReason.notATicket), ("HC1:ABC", .notATicket), ("VT1", .notATicket), ("vt1:AB", .notATicket),
+            ("", MalformedReason.notATicket), ("HC1:ABC", .notATicket), ("VT1", .notATicket),
+            ("vt1:AB", .notATicket),
             ("VT2:BB8", .unknownVersion("VT2")), ("VT12:BB8", .unknownVersion("VT12")),
             ("VT1:ab8", .badEncoding), ("VT1:B", .badEncoding), ("VT1:GGW", .badEncoding),
             ("VT1:", .truncated), ("VT1:BB8", .unknownVersion("65")),
@@ -149,11 +166,16 @@ struct TicketFormatTests {
         // Hand-made fields: the same layout as a real ticket but dose 0, signed with the right key.
         var signed = Array(Fixtures.binary.dropLast(16))
         let doseBitOffset = (4 * 8) + 64 + 1 + 5 + 54
-        for bit in 0..<4 { signed[(doseBitOffset + bit) / 8] &= ~(0x80 >> UInt8((doseBitOffset + bit) % 8)) }
+        for bit in 0..<4 {
+            signed[(doseBitOffset + bit) / 8] &= ~(0x80 >> UInt8((doseBitOffset + bit) % 8))
+        }
         let binary = signed + TicketTag.tag(signed, key: Fixtures.key.secret)
-        #expect(verifier.verify(binary: binary, on: day).outcome == .malformed(.fieldOutOfRange("dose")))
+        #expect(
+            verifier.verify(binary: binary, on: day).outcome == .malformed(.fieldOutOfRange("dose"))
+        )
         let padded = Array(Fixtures.binary.dropLast(16)) + [0]
         let withTrailing = padded + TicketTag.tag(padded, key: Fixtures.key.secret)
-        #expect(verifier.verify(binary: withTrailing, on: day).outcome == .malformed(.trailingBytes))
+        #expect(
+            verifier.verify(binary: withTrailing, on: day).outcome == .malformed(.trailingBytes))
     }
 }

@@ -8,15 +8,18 @@ import Testing
 /// (then `samples/vectors/regenerate-png.sh` draws their PNGs).
 @Suite("Golden vectors")
 struct VectorTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("samples/vectors")
 
     static let secret = Array(UInt8(0)..<32)
-    static let created = ISO8601DateFormatter().date(from: "2021-08-01T00:00:00Z")!
+    static let created = Date(timeIntervalSince1970: 1_627_776_000)  // 2021-08-01T00:00:00Z
 
     static let typical = Ticket(
-        serial: 0x0123_4567_89AB_CDEF, registrant: "2108230000012345", dose: 1, vaccine: "CORONAVAC", group: .healthWorker,
-        site: "BDG001", validFrom: CalendarDate(iso: "2021-08-23")!, validUntil: CalendarDate(iso: "2021-09-21")!, keyID: "VEC1")
+        serial: 0x0123_4567_89AB_CDEF, registrant: "2108230000012345", dose: 1,
+        vaccine: "CORONAVAC", group: .healthWorker,
+        site: "BDG001", validFrom: Fixtures.date("2021-08-23"),
+        validUntil: Fixtures.date("2021-09-21"), keyID: "VEC1")
 
     /// How a vector's QR text is made from its honestly signed text.
     enum Tampering: String {
@@ -59,59 +62,80 @@ struct VectorTests {
         otherKey.keyID = "VEC9"
         return [
             Definition(
-                name: "01-valid-typical", description: "A typical ticket: 16-digit registrant, 6-character site.",
+                name: "01-valid-typical",
+                description: "A typical ticket: 16-digit registrant, 6-character site.",
                 ticket: typical,
                 at: "2021-08-25", stages: (true, true, true), code: "valid"),
             Definition(
-                name: "02-valid-alphanumeric", description: "Registrant with letters, 5-character site, PFIZER dose 2.",
+                name: "02-valid-alphanumeric",
+                description: "Registrant with letters, 5-character site, PFIZER dose 2.",
                 ticket: alphanumeric,
                 at: "2021-09-21", stages: (true, true, true), code: "valid"),
             Definition(
-                name: "03-valid-longest", description: "The longest fields: 20-character registrant, 8-character site.",
+                name: "03-valid-longest",
+                description: "The longest fields: 20-character registrant, 8-character site.",
                 ticket: longest,
                 at: "2021-08-23", stages: (true, true, true), code: "valid"),
             Definition(
-                name: "04-expired", description: "The day after the last valid day.", ticket: typical,
+                name: "04-expired", description: "The day after the last valid day.",
+                ticket: typical,
                 at: "2021-09-22", stages: (true, true, false), code: "expired"),
             Definition(
-                name: "05-not-yet-valid", description: "The day before the first valid day.", ticket: typical,
+                name: "05-not-yet-valid", description: "The day before the first valid day.",
+                ticket: typical,
                 at: "2021-08-22", stages: (true, true, false), code: "not_yet_valid"),
             Definition(
-                name: "06-valid-jakarta-midnight", description: "2021-08-22T17:30Z is already 2021-08-23 in Jakarta (UTC+7).",
+                name: "06-valid-jakarta-midnight",
+                description: "2021-08-22T17:30Z is already 2021-08-23 in Jakarta (UTC+7).",
                 ticket: typical,
                 at: "2021-08-22T17:30:00Z", stages: (true, true, true), code: "valid"),
             Definition(
-                name: "07-bad-signature", description: "The typical ticket with the last tag byte flipped.", ticket: typical,
-                at: "2021-08-25", tampering: .flipLastTagByte, stages: (true, false, nil), code: "bad_signature"),
+                name: "07-bad-signature",
+                description: "The typical ticket with the last tag byte flipped.", ticket: typical,
+                at: "2021-08-25", tampering: .flipLastTagByte, stages: (true, false, nil),
+                code: "bad_signature"),
             Definition(
-                name: "08-unknown-key", description: "Signed by key VEC9, which the keyring lacks.", ticket: otherKey,
+                name: "08-unknown-key", description: "Signed by key VEC9, which the keyring lacks.",
+                ticket: otherKey,
                 signingKeyID: "VEC9",
                 at: "2021-08-25", stages: (true, false, nil), code: "unknown_key"),
             Definition(
-                name: "09-key-retired", description: "Signed by VEC1, which the keyring marks retired.", ticket: typical,
+                name: "09-key-retired",
+                description: "Signed by VEC1, which the keyring marks retired.", ticket: typical,
                 keyState: .retired,
                 at: "2021-08-25", stages: (true, true, nil), code: "key_retired"),
             Definition(
-                name: "10-revoked", description: "The serial is on the revocation list.", ticket: typical,
+                name: "10-revoked", description: "The serial is on the revocation list.",
+                ticket: typical,
                 revoked: [typical.serial],
                 at: "2021-08-25", stages: (true, true, nil), code: "revoked"),
             Definition(
                 name: "11-truncated", description: "The typical ticket cut short.", ticket: typical,
-                at: "2021-08-25", tampering: .truncateToHeader, stages: (true, nil, nil), code: "malformed", reason: "truncated"),
+                at: "2021-08-25", tampering: .truncateToHeader, stages: (true, nil, nil),
+                code: "malformed", reason: "truncated"),
             Definition(
-                name: "12-not-a-ticket", description: "A QR code holding other text.", at: "2021-08-25", tampering: .replaceText,
-                replacement: "HELLO VAXTICKET", stages: (false, nil, nil), code: "malformed", reason: "not_a_ticket"),
+                name: "12-not-a-ticket", description: "A QR code holding other text.",
+                at: "2021-08-25", tampering: .replaceText,
+                replacement: "HELLO VAXTICKET", stages: (false, nil, nil), code: "malformed",
+                reason: "not_a_ticket"),
             Definition(
-                name: "13-bad-encoding", description: "Base45 group GGW is 65536, too large for two bytes.", at: "2021-08-25",
-                tampering: .replaceText, replacement: "VT1:GGW000", stages: (false, nil, nil), code: "malformed",
+                name: "13-bad-encoding",
+                description: "Base45 group GGW is 65536, too large for two bytes.",
+                at: "2021-08-25",
+                tampering: .replaceText, replacement: "VT1:GGW000", stages: (false, nil, nil),
+                code: "malformed",
                 reason: "bad_encoding"),
             Definition(
-                name: "14-unknown-version", description: "A version 2 prefix.", at: "2021-08-25", tampering: .replaceText,
-                replacement: "VT2:X50ZM9", stages: (false, nil, nil), code: "malformed", reason: "unknown_version"),
+                name: "14-unknown-version", description: "A version 2 prefix.", at: "2021-08-25",
+                tampering: .replaceText,
+                replacement: "VT2:X50ZM9", stages: (false, nil, nil), code: "malformed",
+                reason: "unknown_version"),
         ]
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
 
     /// The JSON object of a vector, derived from its definition.
     static func json(_ definition: Definition) throws -> [String: Any] {
@@ -160,7 +184,8 @@ struct VectorTests {
 
     static func fields(_ ticket: Ticket) -> [String: Any] {
         [
-            "serial": ticket.serialText, "registrant": ticket.registrant, "dose": ticket.dose, "vaccine": ticket.vaccine,
+            "serial": ticket.serialText, "registrant": ticket.registrant, "dose": ticket.dose,
+            "vaccine": ticket.vaccine,
             "group": ticket.group.rawValue, "site": ticket.site, "valid_from": ticket.validFrom.iso,
             "valid_until": ticket.validUntil.iso,
             "key_id": ticket.keyID,
@@ -168,7 +193,8 @@ struct VectorTests {
     }
 
     static func encoded(_ object: [String: Any]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try JSONSerialization.data(
+            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             + Data("\n".utf8)
     }
 
@@ -181,7 +207,9 @@ struct VectorTests {
             if write { try data.write(to: url) }
             let committed = try Data(contentsOf: url)
             #expect(committed == data, "\(definition.name) differs from the generator")
-            #expect(FileManager.default.fileExists(atPath: Self.folder.appendingPathComponent(definition.name + ".png").path))
+            #expect(
+                FileManager.default.fileExists(
+                    atPath: Self.folder.appendingPathComponent(definition.name + ".png").path))
         }
     }
 
@@ -199,7 +227,8 @@ struct VectorTests {
                 id: entry["id"]!, secret: Fixtures.hex(entry["secret_hex"]!), created: Self.created,
                 state: KeyState(rawValue: entry["state"]!)!)
         }
-        let revoked = Set(try #require(vector["revoked"] as? [String]).compactMap(TicketSerial.parse))
+        let revoked = Set(
+            try #require(vector["revoked"] as? [String]).compactMap(TicketSerial.parse))
         let clock = try #require(vector["clock"] as? [String: String])
         let zone = try #require(TimeZone(identifier: clock["time_zone"]!))
         let day = try #require(ValidityClock(parsing: clock["at"]!, timeZone: zone)).day(in: zone)
@@ -207,17 +236,24 @@ struct VectorTests {
         // Re-derive the honest text from the fields and the key.
         if let fields = vector["ticket"] as? [String: Any] {
             let ticket = Ticket(
-                serial: TicketSerial.parse(fields["serial"] as! String)!, registrant: fields["registrant"] as! String,
+                serial: TicketSerial.parse(fields["serial"] as! String)!,
+                registrant: fields["registrant"] as! String,
                 dose: fields["dose"] as! Int,
-                vaccine: fields["vaccine"] as! String, group: PriorityGroup(rawValue: fields["group"] as! String)!,
+                vaccine: fields["vaccine"] as! String,
+                group: PriorityGroup(rawValue: fields["group"] as! String)!,
                 site: fields["site"] as! String,
                 validFrom: CalendarDate(iso: fields["valid_from"] as! String)!,
                 validUntil: CalendarDate(iso: fields["valid_until"] as! String)!,
                 keyID: fields["key_id"] as! String)
             let signingKey = try Key(id: ticket.keyID, secret: Self.secret, created: Self.created)
-            #expect(try TicketSigner(key: signingKey).sign(ticket) == vector["signed_text"] as? String)
-            #expect(Self.hex(try TicketSigner(key: signingKey).binary(for: ticket)) == vector["signed_binary_hex"] as? String)
-            if vector["tampering"] as? String == "none" { #expect(text == vector["signed_text"] as? String) }
+            #expect(
+                try TicketSigner(key: signingKey).sign(ticket) == vector["signed_text"] as? String)
+            #expect(
+                Self.hex(try TicketSigner(key: signingKey).binary(for: ticket)) == vector[
+                    "signed_binary_hex"] as? String)
+            if vector["tampering"] as? String == "none" {
+                #expect(text == vector["signed_text"] as? String)
+            }
         }
 
         // Stage: text decode.
@@ -226,15 +262,21 @@ struct VectorTests {
         #expect(textDecoded == (expected["text_decode"] as? Bool))
 
         // Stages: signature and dates, then the overall outcome.
-        let result = TicketVerifier(keyring: Keyring(keys: keys), revocations: RevocationList(revoked), timeZone: zone).verify(
+        let result = TicketVerifier(
+            keyring: Keyring(keys: keys), revocations: RevocationList(revoked), timeZone: zone
+        ).verify(
             text, on: day)
         #expect(result.code.rawValue == expected["code"] as? String)
-        if case .malformed(let reason) = result.outcome { #expect(reason.code == expected["reason"] as? String) }
+        if case .malformed(let reason) = result.outcome {
+            #expect(reason.code == expected["reason"] as? String)
+        }
         let signatureGood = result.ticket != nil
         if let signature = expected["signature"] as? Bool {
             #expect(signatureGood == signature)
         } else {
-            #expect(!signatureGood || result.code.rawValue == "key_retired" || result.code.rawValue == "revoked")
+            #expect(
+                !signatureGood || result.code.rawValue == "key_retired"
+                    || result.code.rawValue == "revoked")
         }
         if let dates = expected["dates"] as? Bool, let ticket = result.ticket {
             #expect((ticket.validFrom...ticket.validUntil).contains(day) == dates)

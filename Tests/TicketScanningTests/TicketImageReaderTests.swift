@@ -11,20 +11,25 @@ import TicketScanning
 /// A keyring with one fixed key, a ticket signed with it, and its code as a PNG.
 enum Fixture {
     static func key() throws -> Key {
-        try Key(id: "K1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 1_627_776_000))
+        try Key(
+            id: "K1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 1_627_776_000))
     }
 
     static func ticket(serial: UInt64 = 0x0123_4567_89AB_CDEF) -> Ticket {
         Ticket(
-            serial: serial, registrant: "2108230000012345", dose: 1, vaccine: "CORONAVAC", group: .healthWorker, site: "BDG001",
-            validFrom: CalendarDate(daysSince1970: 18862), validUntil: CalendarDate(daysSince1970: 18891), keyID: "K1")
+            serial: serial, registrant: "2108230000012345", dose: 1, vaccine: "CORONAVAC",
+            group: .healthWorker, site: "BDG001",
+            validFrom: CalendarDate(daysSince1970: 18862),
+            validUntil: CalendarDate(daysSince1970: 18891), keyID: "K1")
     }
 
     static func png(_ payload: [UInt8]) throws -> [UInt8] {
         try PNG.encode(QRCode(encoding: payload).rendered(modulePixels: 4, quietZone: 4))
     }
 
-    static func verifier() throws -> TicketVerifier { TicketVerifier(keyring: Keyring(keys: [try key()])) }
+    static func verifier() throws -> TicketVerifier {
+        TicketVerifier(keyring: Keyring(keys: [try key()]))
+    }
 
     /// 2021-08-24, a day the fixture ticket is valid on.
     static let day = CalendarDate(daysSince1970: 18863)
@@ -52,7 +57,8 @@ struct TicketImageReaderTests {
         defer { folder.remove() }
         let other = try Key(id: "K1", secret: Array(100..<132), created: Date())
         let forged = try TicketSigner(key: other).sign(Fixture.ticket())
-        try Data(Fixture.png(Array(forged.utf8))).write(to: URL(fileURLWithPath: folder.path("forged.png")))
+        try Data(Fixture.png(Array(forged.utf8))).write(
+            to: URL(fileURLWithPath: folder.path("forged.png")))
 
         let tickets = try TicketImageReader(verifier: try Fixture.verifier()).tickets(
             inFileAt: folder.path("forged.png"), on: Fixture.day)
@@ -81,7 +87,10 @@ struct TicketImageReaderTests {
         #expect(throws: expected) { try reader.tickets(in: bytes, on: Fixture.day) }
         #expect(
             expected.code.rawValue
-                == ["blank": "no_code", "binary": "no_text", "empty": "empty_file", "text": "unknown_format"][name])
+                == [
+                    "blank": "no_code", "binary": "no_text", "empty": "empty_file",
+                    "text": "unknown_format",
+                ][name])
     }
 
     @Test("a truncated PNG is a corrupt image; a missing file is unreadable")
@@ -90,10 +99,13 @@ struct TicketImageReaderTests {
         let png = try Fixture.png(Array(text.utf8))
         let reader = TicketImageReader(verifier: try Fixture.verifier())
 
-        #expect { try reader.tickets(in: Array(png.prefix(png.count / 2)), on: Fixture.day) } throws: { error in
+        #expect {
+            try reader.tickets(in: Array(png.prefix(png.count / 2)), on: Fixture.day)
+        } throws: { error in
             (error as? UnreadableImage)?.code == .corruptImage
         }
-        #expect { try reader.tickets(inFileAt: "/no/such/file.png", on: Fixture.day) } throws: { error in
+        #expect { try reader.tickets(inFileAt: "/no/such/file.png", on: Fixture.day) } throws: {
+            error in
             (error as? UnreadableImage)?.code == .unreadableFile
         }
     }
@@ -105,7 +117,8 @@ struct TicketImageReaderTests {
         options.maxPixels = 100
         let reader = TicketImageReader(verifier: try Fixture.verifier(), options: options)
 
-        #expect { try reader.tickets(in: Fixture.png(Array(text.utf8)), on: Fixture.day) } throws: { error in
+        #expect { try reader.tickets(in: Fixture.png(Array(text.utf8)), on: Fixture.day) } throws: {
+            error in
             (error as? UnreadableImage)?.code == .tooLarge
         }
     }

@@ -55,7 +55,9 @@ struct ExportCommand: ParsableCommand {
         let summary: ExportSummary
         if let out {
             let file = try StreamedFile(path: out, privateToOwner: true)
-            summary = try export.export(from: store, format: format.format, since: since) { try file.write($0) }
+            summary = try export.export(from: store, format: format.format, since: since) {
+                try file.write($0)
+            }
             try file.commit()
         } else {
             summary = try export.export(from: store, format: format.format, since: since) {
@@ -64,7 +66,8 @@ struct ExportCommand: ParsableCommand {
         }
         for held in summary.heldBack { printError("held back \(held.serial): \(held.reason)") }
         printError(
-            "exported \(summary.exported) doses" + (summary.heldBack.isEmpty ? "" : ", held back \(summary.heldBack.count)"))
+            "exported \(summary.exported) doses"
+                + (summary.heldBack.isEmpty ? "" : ", held back \(summary.heldBack.count)"))
         if !summary.heldBack.isEmpty { throw ExitCode.failure }
     }
 }

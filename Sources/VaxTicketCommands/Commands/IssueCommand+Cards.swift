@@ -18,22 +18,30 @@ extension IssueCommand {
         }
         guard let registrant, let dose, let vaccine, let site, let out else { return }
         let request = IssueRequest(
-            registrant: registrant, dose: dose, vaccine: vaccine, site: site, group: PriorityGroup(rawValue: group),
-            validFrom: validFrom.flatMap(CalendarDate.init(iso:)), validUntil: validUntil.flatMap(CalendarDate.init(iso:)),
+            registrant: registrant, dose: dose, vaccine: vaccine, site: site,
+            group: PriorityGroup(rawValue: group),
+            validFrom: validFrom.flatMap(CalendarDate.init(iso:)),
+            validUntil: validUntil.flatMap(CalendarDate.init(iso:)),
             name: cards.name, siteName: cards.siteName)
         let names = try rosterNames(for: cards.name == nil ? [registrant] : [])
         let issued = try CardBatch.writeCard(request, names: names, settings: settings, to: out)
         if json {
-            printJSON(IssuedCardReport(file: out, serial: TicketSerial.text(issued.serial), text: issued.text))
+            printJSON(
+                IssuedCardReport(
+                    file: out, serial: TicketSerial.text(issued.serial), text: issued.text))
         } else {
-            print("\(out): ticket card, serial \(groupedSerial(issued.serial)), \(settings.dpi) dpi")
+            print(
+                "\(out): ticket card, serial \(groupedSerial(issued.serial)), \(settings.dpi) dpi")
         }
     }
 
     private func issueCardBatch(csv: String, outDir: String, settings: CardBatchSettings) throws {
-        let (content, plan, manifestPath, fresh) = try batchPlan(csv: csv, outDir: outDir, vaccines: settings.signer.vaccines)
-        let names = try rosterNames(for: plan.pending.filter { $0.request.name == nil }.map(\.request.registrant))
-        let manifest = try AppendingFile(path: manifestPath, truncate: fresh, header: IssueManifest.header)
+        let (content, plan, manifestPath, fresh) = try batchPlan(
+            csv: csv, outDir: outDir, vaccines: settings.signer.vaccines)
+        let names = try rosterNames(
+            for: plan.pending.filter { $0.request.name == nil }.map(\.request.registrant))
+        let manifest = try AppendingFile(
+            path: manifestPath, truncate: fresh, header: IssueManifest.header)
         let pending = plan.pending
         let progress = ProgressBar(total: pending.count, label: "issue")
         var written = 0
@@ -42,7 +50,9 @@ extension IssueCommand {
             switch result {
             case .success(let card):
                 manifest.append(
-                    IssueManifest.line(row: card.line, registrant: card.registrant, serial: card.serial, file: card.file) + "\n")
+                    IssueManifest.line(
+                        row: card.line, registrant: card.registrant, serial: card.serial,
+                        file: card.file) + "\n")
                 written += 1
             case .failure(let error):
                 printError("\(csv): line \(pending[index].line): \(error)")
@@ -55,11 +65,13 @@ extension IssueCommand {
             let path = SheetWriter.freePath(in: outDir, replacing: fresh)
             let batch = "\((csv as NSString).lastPathComponent) \(settings.today.iso)"
             try CardBatch.writeSheets(
-                pending, names: names, settings: settings, path: path, batch: batch, progress: progress.advance, emit: emit)
+                pending, names: names, settings: settings, path: path, batch: batch,
+                progress: progress.advance, emit: emit)
             if written > 0 { pdf = path }
         } else {
             try CardBatch.writeCards(
-                pending, names: names, settings: settings, folder: outDir, fileName: TicketFileName.fileName,
+                pending, names: names, settings: settings, folder: outDir,
+                fileName: TicketFileName.fileName,
                 progress: progress.advance,
                 emit: emit)
         }
@@ -67,7 +79,8 @@ extension IssueCommand {
         try manifest.close()
         if json {
             var report = IssueBatchReport(
-                issued: written, skipped: plan.skipped, failed: failures, blank: IssueCSV.blankLines(in: content),
+                issued: written, skipped: plan.skipped, failed: failures,
+                blank: IssueCSV.blankLines(in: content),
                 manifest: manifestPath)
             report.pdf = pdf
             report.pages = pdf.map { _ in SheetGeometry.pages(for: written) }
@@ -92,7 +105,9 @@ extension IssueCommand {
         }
         var names: [String: String] = [:]
         for registrant in Set(registrants) {
-            if let entry = try store.rosterEntry(registrant: registrant) { names[registrant] = entry.name }
+            if let entry = try store.rosterEntry(registrant: registrant) {
+                names[registrant] = entry.name
+            }
         }
         return names
     }

@@ -39,13 +39,18 @@ struct IssueCommand: ParsableCommand {
     @Option(help: "Site code: 1 to 8 digits and uppercase letters.")
     var site: String?
 
-    @Option(help: "Priority group: GENERAL, HEALTHWORKER, ELDERLY, PUBLICSERVANT, PREGNANT or ADOLESCENT.")
+    @Option(
+        help:
+            "Priority group: GENERAL, HEALTHWORKER, ELDERLY, PUBLICSERVANT, PREGNANT or ADOLESCENT."
+    )
     var group: String = PriorityGroup.general.rawValue
 
     @Option(name: .customLong("valid-from"), help: "First valid day, YYYY-MM-DD (default: today).")
     var validFrom: String?
 
-    @Option(name: .customLong("valid-until"), help: "Last valid day, YYYY-MM-DD (default: valid-from + days - 1).")
+    @Option(
+        name: .customLong("valid-until"),
+        help: "Last valid day, YYYY-MM-DD (default: valid-from + days - 1).")
     var validUntil: String?
 
     @Option(help: "Days a ticket is valid when no valid-until is given, the first day included.")
@@ -57,10 +62,14 @@ struct IssueCommand: ParsableCommand {
     @Option(help: "A CSV of registrants to issue tickets for.")
     var csv: String?
 
-    @Option(name: .customLong("out-dir"), help: "The folder for a batch's tickets and manifest.csv.")
+    @Option(
+        name: .customLong("out-dir"), help: "The folder for a batch's tickets and manifest.csv.")
     var outDir: String?
 
-    @Option(help: "png (QR code), text (tickets.txt, batch only), card (ticket card PNG) or pdf (A4 sheets, batch only).")
+    @Option(
+        help:
+            "png (QR code), text (tickets.txt, batch only), card (ticket card PNG) or pdf (A4 sheets, batch only)."
+    )
     var format: OutputFormat = .png
 
     @OptionGroup var cards: CardOptions
@@ -84,12 +93,16 @@ struct IssueCommand: ParsableCommand {
     }
 
     func validate() throws {
-        try cards.validate(format: format, batch: csv != nil, dpi: printing.dpi, modulePixels: printing.modulePixels)
+        try cards.validate(
+            format: format, batch: csv != nil, dpi: printing.dpi,
+            modulePixels: printing.modulePixels)
         guard (1...3650).contains(days) else { throw ValidationError("--days must be 1 to 3650.") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         if csv != nil {
             guard outDir != nil else { throw ValidationError("--csv needs --out-dir.") }
-            let single: [String?] = [registrant, dose.map(String.init), vaccine, site, out, validFrom, validUntil]
+            let single: [String?] = [
+                registrant, dose.map(String.init), vaccine, site, out, validFrom, validUntil,
+            ]
             guard single.allSatisfy({ $0 == nil }) else {
                 throw ValidationError(
                     "--csv takes the ticket fields from the file; drop --registrant, --dose, --vaccine, --site, --valid-from, --valid-until and --out."
@@ -98,13 +111,18 @@ struct IssueCommand: ParsableCommand {
             return
         }
         guard registrant != nil, dose != nil, vaccine != nil, site != nil else {
-            throw ValidationError("Give --registrant, --dose, --vaccine and --site (or --csv FILE --out-dir DIR).")
+            throw ValidationError(
+                "Give --registrant, --dose, --vaccine and --site (or --csv FILE --out-dir DIR).")
         }
         guard out != nil else { throw ValidationError("Give --out FILE.png.") }
         guard PriorityGroup(rawValue: group) != nil else {
-            throw ValidationError("--group must be one of \(PriorityGroup.allCases.map(\.rawValue).joined(separator: ", ")).")
+            throw ValidationError(
+                "--group must be one of \(PriorityGroup.allCases.map(\.rawValue).joined(separator: ", "))."
+            )
         }
-        if let validFrom, CalendarDate(iso: validFrom) == nil { throw ValidationError("--valid-from must be a YYYY-MM-DD date.") }
+        if let validFrom, CalendarDate(iso: validFrom) == nil {
+            throw ValidationError("--valid-from must be a YYYY-MM-DD date.")
+        }
         if let validUntil, CalendarDate(iso: validUntil) == nil {
             throw ValidationError("--valid-until must be a YYYY-MM-DD date.")
         }
@@ -113,7 +131,8 @@ struct IssueCommand: ParsableCommand {
     func run() throws {
         let ring = try keyring.load()
         guard let key = ring.activeKey else { throw KeyringError.noActiveKey(keyring.path) }
-        let signer = TicketSigner(key: key, vaccines: try keyring.vaccineTable(), maxValidityDays: ring.maxValidityDays)
+        let signer = TicketSigner(
+            key: key, vaccines: try keyring.vaccineTable(), maxValidityDays: ring.maxValidityDays)
         if format == .card || format == .pdf {
             try issueCards(signer: signer)
         } else if let csv, let outDir {
@@ -123,20 +142,28 @@ struct IssueCommand: ParsableCommand {
         }
     }
 
-    private var rendering: QRRendering { QRRendering(modulePixels: printing.modulePixels, dpi: printing.dpi) }
+    private var rendering: QRRendering {
+        QRRendering(modulePixels: printing.modulePixels, dpi: printing.dpi)
+    }
 
     private func issueOne(signer: TicketSigner) throws {
         guard let registrant, let dose, let vaccine, let site, let out else { return }
         let request = IssueRequest(
-            registrant: registrant, dose: dose, vaccine: vaccine, site: site, group: PriorityGroup(rawValue: group),
-            validFrom: validFrom.flatMap(CalendarDate.init(iso:)), validUntil: validUntil.flatMap(CalendarDate.init(iso:)))
+            registrant: registrant, dose: dose, vaccine: vaccine, site: site,
+            group: PriorityGroup(rawValue: group),
+            validFrom: validFrom.flatMap(CalendarDate.init(iso:)),
+            validUntil: validUntil.flatMap(CalendarDate.init(iso:)))
         let ticket = request.ticket(
-            serial: TicketSerial.random(), keyID: signer.key.id, today: clockOptions.today, validityDays: days)
+            serial: TicketSerial.random(), keyID: signer.key.id, today: clockOptions.today,
+            validityDays: days)
         let text = try signer.sign(ticket)
         let image = try rendering.png(for: text)
         try FileOutput.write(image.png, to: out)
         if json {
-            printJSON(IssuedTicketReport(file: out, ticket: ticket, text: text, qrVersion: image.version, modules: image.modules))
+            printJSON(
+                IssuedTicketReport(
+                    file: out, ticket: ticket, text: text, qrVersion: image.version,
+                    modules: image.modules))
         } else {
             print(
                 "\(out): serial \(ticket.serialText), QR version \(image.version) (\(image.modules)x\(image.modules) modules, \(text.count) characters), valid \(ticket.validFrom) to \(ticket.validUntil), key \(ticket.keyID)"
@@ -163,7 +190,8 @@ struct IssueCommand: ParsableCommand {
         var issued = Set<IssueManifest.IssuedRow>()
         if !force, FileManager.default.fileExists(atPath: manifestPath) {
             // A manifest that exists but cannot be read would re-issue every row: refuse instead.
-            issued = IssueManifest.issuedRows(in: try String(contentsOfFile: manifestPath, encoding: .utf8))
+            issued = IssueManifest.issuedRows(
+                in: try String(contentsOfFile: manifestPath, encoding: .utf8))
         }
         let plan = IssuePlan(rows: rows, issued: issued)
         for error in plan.errors { printError("\(csv): \(error)") }
@@ -171,15 +199,18 @@ struct IssueCommand: ParsableCommand {
     }
 
     private func issueBatch(csv: String, outDir: String, signer: TicketSigner) throws {
-        let (content, plan, manifestPath, fresh) = try batchPlan(csv: csv, outDir: outDir, vaccines: signer.vaccines)
+        let (content, plan, manifestPath, fresh) = try batchPlan(
+            csv: csv, outDir: outDir, vaccines: signer.vaccines)
         var failures = plan.errors.count
 
-        let manifest = try AppendingFile(path: manifestPath, truncate: fresh, header: IssueManifest.header)
+        let manifest = try AppendingFile(
+            path: manifestPath, truncate: fresh, header: IssueManifest.header)
         let textFileName = "tickets.txt"
         let texts =
             format == .text
             ? try AppendingFile(
-                path: (outDir as NSString).appendingPathComponent(textFileName), truncate: fresh, privateFile: true)
+                path: (outDir as NSString).appendingPathComponent(textFileName), truncate: fresh,
+                privateFile: true)
             : nil
         let today = clockOptions.today
         let days = days
@@ -196,7 +227,8 @@ struct IssueCommand: ParsableCommand {
                 let (line, request) = (pending[index].line, pending[index].request)
                 return Result { () throws -> (serial: UInt64, text: String, file: String) in
                     let ticket = request.ticket(
-                        serial: TicketSerial.random(), keyID: signer.key.id, today: today, validityDays: days)
+                        serial: TicketSerial.random(), keyID: signer.key.id, today: today,
+                        validityDays: days)
                     let text = try signer.sign(ticket)
                     guard format == .png else { return (ticket.serial, text, textFileName) }
                     let name = TicketFileName.fileName(line: line, registrant: request.registrant)
@@ -212,7 +244,9 @@ struct IssueCommand: ParsableCommand {
                 case .success(let issued):
                     texts?.append(issued.text + "\n")
                     manifest.append(
-                        IssueManifest.line(row: line, registrant: request.registrant, serial: issued.serial, file: issued.file)
+                        IssueManifest.line(
+                            row: line, registrant: request.registrant, serial: issued.serial,
+                            file: issued.file)
                             + "\n")
                     written += 1
                 case .failure(let error):
@@ -230,7 +264,9 @@ struct IssueCommand: ParsableCommand {
             "issued \(written) tickets into \(outDir), skipped \(plan.skipped) already in the manifest, \(failures) rows failed, \(blank) blank lines"
         if json {
             printJSON(
-                IssueBatchReport(issued: written, skipped: plan.skipped, failed: failures, blank: blank, manifest: manifestPath))
+                IssueBatchReport(
+                    issued: written, skipped: plan.skipped, failed: failures, blank: blank,
+                    manifest: manifestPath))
         } else {
             printError(summary)
         }

@@ -15,7 +15,8 @@ struct KeysCommand: ParsableCommand {
     )
 
     struct New: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a keyring with one active key.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a keyring with one active key.")
 
         @OptionGroup var keyring: KeyringOptions
 
@@ -27,19 +28,26 @@ struct KeysCommand: ParsableCommand {
 
         @Option(
             name: .customLong("max-validity-days"),
-            help: "The programme's longest ticket validity in days; longer tickets are neither issued nor accepted.")
+            help:
+                "The programme's longest ticket validity in days; longer tickets are neither issued nor accepted."
+        )
         var maxValidityDays: Int = Keyring.defaultMaxValidityDays
 
         func validate() throws {
-            if let note, let problem = FreeText.problem(in: note) { throw ValidationError("--note \(problem).") }
+            if let note, let problem = FreeText.problem(in: note) {
+                throw ValidationError("--note \(problem).")
+            }
             guard (1...Keyring.maxValidityDaysLimit).contains(maxValidityDays) else {
-                throw ValidationError("--max-validity-days must be 1 to \(Keyring.maxValidityDaysLimit).")
+                throw ValidationError(
+                    "--max-validity-days must be 1 to \(Keyring.maxValidityDaysLimit).")
             }
         }
 
         func run() throws {
             let path = keyring.path
-            guard !FileManager.default.fileExists(atPath: path) else { throw KeyringError.alreadyExists(path) }
+            guard !FileManager.default.fileExists(atPath: path) else {
+                throw KeyringError.alreadyExists(path)
+            }
             var ring = Keyring(note: note, maxValidityDays: maxValidityDays)
             let key = try ring.rotate(newID: id)
             try ring.save(to: path)
@@ -48,7 +56,8 @@ struct KeysCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List key ids, states and creation dates.")
+        static let configuration = CommandConfiguration(
+            abstract: "List key ids, states and creation dates.")
 
         @OptionGroup var keyring: KeyringOptions
 
@@ -79,15 +88,19 @@ struct KeysCommand: ParsableCommand {
         var id: String?
 
         func run() throws {
-            let (previous, key) = try Keyring.update(at: keyring.path) { (ring: inout Keyring) throws(KeyringError) in
+            let (previous, key) = try Keyring.update(at: keyring.path) {
+                (ring: inout Keyring) throws(KeyringError) in
                 (ring.activeKey?.id, try ring.rotate(newID: id))
             }
-            print("\(key.id) is now the active key" + (previous.map { "; \($0) verifies only" } ?? ""))
+            print(
+                "\(key.id) is now the active key" + (previous.map { "; \($0) verifies only" } ?? "")
+            )
         }
     }
 
     struct Retire: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Retire a key: tickets it signed are refused from now on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Retire a key: tickets it signed are refused from now on.")
 
         @OptionGroup var keyring: KeyringOptions
 
@@ -95,12 +108,16 @@ struct KeysCommand: ParsableCommand {
         var id: String
 
         func run() throws {
-            let ring = try Keyring.update(at: keyring.path) { (ring: inout Keyring) throws(KeyringError) in
+            let ring = try Keyring.update(at: keyring.path) {
+                (ring: inout Keyring) throws(KeyringError) in
                 try ring.retire(id: id)
                 return ring
             }
             print("retired key \(id)")
-            if ring.activeKey == nil { printError("warning: no active key is left; run `vaxticket keys rotate` before issuing") }
+            if ring.activeKey == nil {
+                printError(
+                    "warning: no active key is left; run `vaxticket keys rotate` before issuing")
+            }
         }
     }
 }

@@ -29,9 +29,11 @@ struct OfficersCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            let token = try OfficerToken.addOfficer(named: name, site: site, to: try database.open())
+            let token = try OfficerToken.addOfficer(
+                named: name, site: site, to: try database.open())
             print(
-                "added officer \(name)" + (site.map { " at site \($0)" } ?? "") + "; the token is shown only now, keep it secret:"
+                "added officer \(name)" + (site.map { " at site \($0)" } ?? "")
+                    + "; the token is shown only now, keep it secret:"
             )
             print(token)
         }
@@ -51,8 +53,11 @@ struct OfficersCommand: ParsableCommand {
                 if json {
                     printJSON(OfficerReport(officer))
                 } else {
-                    let state = officer.revokedAt.map { "revoked \(Timestamp.string($0))" } ?? "active"
-                    print("\(officer.name)\t\(officer.site ?? "-")\t\(state)\tadded \(Timestamp.string(officer.createdAt))")
+                    let state =
+                        officer.revokedAt.map { "revoked \(Timestamp.string($0))" } ?? "active"
+                    print(
+                        "\(officer.name)\t\(officer.site ?? "-")\t\(state)\tadded \(Timestamp.string(officer.createdAt))"
+                    )
                 }
             }
         }

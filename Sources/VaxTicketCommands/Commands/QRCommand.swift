@@ -47,7 +47,9 @@ struct QRCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (0...100).contains(quietZone) else { throw ValidationError("--quiet-zone must be 0 to 100.") }
+        guard (0...100).contains(quietZone) else {
+            throw ValidationError("--quiet-zone must be 0 to 100.")
+        }
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         switch (text, out, texts, outDir) {
         case (let text?, _?, nil, nil):
@@ -55,7 +57,8 @@ struct QRCommand: ParsableCommand {
         case (nil, nil, _?, _?):
             break
         default:
-            throw ValidationError("Give either TEXT with --out FILE.png, or --texts FILE with --out-dir DIR.")
+            throw ValidationError(
+                "Give either TEXT with --out FILE.png, or --texts FILE with --out-dir DIR.")
         }
     }
 
@@ -70,7 +73,9 @@ struct QRCommand: ParsableCommand {
     }
 
     private var rendering: QRRendering {
-        QRRendering(correction: ecc, modulePixels: printing.modulePixels, quietZone: quietZone, dpi: printing.dpi)
+        QRRendering(
+            correction: ecc, modulePixels: printing.modulePixels, quietZone: quietZone,
+            dpi: printing.dpi)
     }
 
     private func runBatch(textsFile: String, outDir: String) throws {
@@ -94,7 +99,8 @@ struct QRCommand: ParsableCommand {
             work: { _, index in
                 let (offset, text) = entries[index]
                 let number = String(offset + 1)
-                let name = String(repeating: "0", count: max(0, width - number.count)) + number + ".png"
+                let name =
+                    String(repeating: "0", count: max(0, width - number.count)) + number + ".png"
                 let path = (outDir as NSString).appendingPathComponent(name)
                 return Result { () throws(LineError) in
                     do {
@@ -125,7 +131,8 @@ struct QRCommand: ParsableCommand {
         if json {
             printJSON(
                 QRImageReport(
-                    file: path, version: image.version, modules: image.modules, pixels: image.pixels, bytes: image.png.count))
+                    file: path, version: image.version, modules: image.modules,
+                    pixels: image.pixels, bytes: image.png.count))
         } else {
             print(
                 "\(path): QR version \(image.version) (\(image.modules)x\(image.modules) modules), \(image.pixels)x\(image.pixels) px, \(image.png.count) bytes"

@@ -46,7 +46,10 @@ struct RecordCommand: ParsableCommand {
     @Option(help: "The site where this station works (default: each ticket's own site).")
     var site: String?
 
-    @Option(help: "An eligibility policy JSON file (default: the 2021 policy, dose 3 only for HEALTHWORKER).")
+    @Option(
+        help:
+            "An eligibility policy JSON file (default: the 2021 policy, dose 3 only for HEALTHWORKER)."
+    )
     var policy: String?
 
     @Option(name: .customLong("batch-size"), help: "Tickets per transaction.")
@@ -64,17 +67,27 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup var batch: BatchOptions
 
     func validate() throws {
-        if paths.isEmpty == (payloads == nil) { throw ValidationError("Give image paths or --payloads FILE, not both.") }
-        if officer.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--officer must not be empty.") }
+        if paths.isEmpty == (payloads == nil) {
+            throw ValidationError("Give image paths or --payloads FILE, not both.")
+        }
+        if officer.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--officer must not be empty.")
+        }
         if let station, station.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--station must not be empty.")
         }
         if let lot, lot.isEmpty { throw ValidationError("--lot must not be empty.") }
         if let site, site.isEmpty { throw ValidationError("--site must not be empty.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
-        if let problem = ScanContext.problem(administeredAt: clockOptions.instant) { throw ValidationError("--at \(problem).") }
-        for (name, value) in [("--officer", officer), ("--station", station), ("--lot", lot), ("--site", site)] {
-            if let value, let problem = FreeText.problem(in: value) { throw ValidationError("\(name) \(problem).") }
+        if let problem = ScanContext.problem(administeredAt: clockOptions.instant) {
+            throw ValidationError("--at \(problem).")
+        }
+        for (name, value) in [
+            ("--officer", officer), ("--station", station), ("--lot", lot), ("--site", site),
+        ] {
+            if let value, let problem = FreeText.problem(in: value) {
+                throw ValidationError("\(name) \(problem).")
+            }
         }
     }
 
@@ -96,15 +109,20 @@ struct RecordCommand: ParsableCommand {
         let zone = clockOptions.zone
         let verifier = try keyring.verifier(timeZone: zone)
         let rules = RecordingRules(
-            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
+            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021,
+            vaccines: verifier.vaccines)
         let context = ScanContext(
-            officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site, lot: lot,
+            officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site,
+            lot: lot,
             administeredAt: clockOptions.instant)
         let store = try database.open(timeZone: zone)
-        return TicketRecorder(verifier: verifier, store: store, rules: rules, context: context, jobs: batch.jobs)
+        return TicketRecorder(
+            verifier: verifier, store: store, rules: rules, context: context, jobs: batch.jobs)
     }
 
-    private func recordPayloads(_ path: String, recorder: TicketRecorder, output: inout RecordOutput) throws {
+    private func recordPayloads(
+        _ path: String, recorder: TicketRecorder, output: inout RecordOutput
+    ) throws {
         let reader: LineReader
         do {
             reader = try LineReader(path: path)
@@ -118,7 +136,9 @@ struct RecordCommand: ParsableCommand {
                 var lines: [Int] = []
                 var texts: [String] = []
                 do throws(LineReaderError) {
-                    while readError == nil, texts.count < batchSize, let line = try reader.nextLine() {
+                    while readError == nil, texts.count < batchSize,
+                        let line = try reader.nextLine()
+                    {
                         let text = line.trimmingCharacters(in: .whitespaces)
                         if text.isEmpty { continue }
                         lines.append(reader.lineNumber)
@@ -130,7 +150,9 @@ struct RecordCommand: ParsableCommand {
                 return texts.isEmpty ? nil : (lines, recorder.verify(texts))
             },
             emit: { lines, results in
-                for (line, result) in zip(lines, results) { output.report(RecordReport(result, line: line)) }
+                for (line, result) in zip(lines, results) {
+                    output.report(RecordReport(result, line: line))
+                }
             }
         )
         if let readError { throw readError }
@@ -149,12 +171,16 @@ struct RecordCommand: ParsableCommand {
             count: files.count, jobs: batch.jobs,
             makeState: { TicketImageReader(verifier: verifier, options: options) },
             work: { reader, index in
-                ScanInput.scans(of: Result { () throws(UnreadableImage) in try reader.tickets(inFileAt: files[index], on: day) })
+                ScanInput.scans(
+                    of: Result { () throws(UnreadableImage) in
+                        try reader.tickets(inFileAt: files[index], on: day)
+                    })
             },
             emit: { index, found in
                 progress.advance()
                 for (symbol, scan) in found.enumerated() {
-                    sources.append(found.count > 1 ? "\(files[index]) #\(symbol + 1)" : files[index])
+                    sources.append(
+                        found.count > 1 ? "\(files[index]) #\(symbol + 1)" : files[index])
                     scans.append(scan)
                 }
             }
@@ -169,7 +195,9 @@ struct RecordCommand: ParsableCommand {
                 return (range, Array(scans[range]))
             },
             emit: { range, results in
-                for (index, result) in zip(range, results) { output.report(RecordReport(result, file: sources[index])) }
+                for (index, result) in zip(range, results) {
+                    output.report(RecordReport(result, file: sources[index]))
+                }
             }
         )
     }
@@ -193,7 +221,9 @@ struct RecordOutput {
             printJSON(report)
         } else {
             let source = report.file ?? report.line.map { "line \($0)" } ?? "scan"
-            let line = report.refused ? "refused: \(report.message) [\(report.outcome.rawValue)]" : report.message
+            let line =
+                report.refused
+                ? "refused: \(report.message) [\(report.outcome.rawValue)]" : report.message
             print("\(source): \(line)")
         }
     }

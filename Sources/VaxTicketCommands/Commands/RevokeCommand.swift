@@ -5,7 +5,8 @@ import TicketCodec
 struct RevokeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
-        abstract: "Revoke ticket serials: they are kept in the keyring, where only its owner can change them.",
+        abstract:
+            "Revoke ticket serials: they are kept in the keyring, where only its owner can change them.",
         discussion: """
             Revocations live inside the keyring file (mode 0600), so deleting or editing another \
             file cannot undo them. A revoked.txt left beside the keyring by an older vaxticket is \
@@ -17,7 +18,8 @@ struct RevokeCommand: ParsableCommand {
     @Argument(help: "Serials to revoke, 16 hexadecimal digits as printed by `issue`.")
     var serials: [String]
 
-    @Option(help: "A comment stored with each serial, e.g. why it is revoked (no control characters).")
+    @Option(
+        help: "A comment stored with each serial, e.g. why it is revoked (no control characters).")
     var reason: String?
 
     @OptionGroup var keyring: KeyringOptions
@@ -25,9 +27,12 @@ struct RevokeCommand: ParsableCommand {
     func validate() throws {
         guard !serials.isEmpty else { throw ValidationError("Give at least one serial.") }
         for serial in serials where TicketSerial.parse(serial) == nil {
-            throw ValidationError("'\(FreeText.excerpt(serial))' is not a serial (1 to 16 hexadecimal digits).")
+            throw ValidationError(
+                "'\(FreeText.excerpt(serial))' is not a serial (1 to 16 hexadecimal digits).")
         }
-        if let reason, let problem = FreeText.problem(in: reason) { throw ValidationError("--reason \(problem).") }
+        if let reason, let problem = FreeText.problem(in: reason) {
+            throw ValidationError("--reason \(problem).")
+        }
     }
 
     func run() throws {
@@ -35,11 +40,14 @@ struct RevokeCommand: ParsableCommand {
         let legacyPath = keyring.revocationPath
         let legacy = try keyring.loadRevocations()
         let parsed = serials.compactMap(TicketSerial.parse)
-        let added = try Keyring.update(at: path) { (ring: inout Keyring) throws(KeyringError) -> [Bool] in
+        let added = try Keyring.update(at: path) {
+            (ring: inout Keyring) throws(KeyringError) -> [Bool] in
             for serial in legacy.serials.sorted() {
                 try ring.revoke(serial, reason: "imported from \(Keyring.revocationFileName)")
             }
-            return try parsed.map { serial throws(KeyringError) in try ring.revoke(serial, reason: reason) }
+            return try parsed.map { serial throws(KeyringError) in
+                try ring.revoke(serial, reason: reason)
+            }
         }
         if !legacy.serials.isEmpty {
             try FileManager.default.moveItem(atPath: legacyPath, toPath: legacyPath + ".imported")

@@ -30,7 +30,10 @@ struct RosterImportCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    @Flag(help: "Print one JSON object: {\"inserted\", \"updated\", \"errors\": [{\"line\", \"reason\"}]}.")
+    @Flag(
+        help:
+            "Print one JSON object: {\"inserted\", \"updated\", \"errors\": [{\"line\", \"reason\"}]}."
+    )
     var json = false
 
     func run() throws {
@@ -49,15 +52,21 @@ struct RosterImportCommand: ParsableCommand {
         let store = try database.open()
         let result = try store.importRoster(parsed.rows.map(\.entry))
         let errors =
-            (parsed.errors + result.rejected.map { RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value) })
+            (parsed.errors
+            + result.rejected.map {
+                RosterCSV.RowError(line: parsed.rows[$0.key].line, reason: $0.value)
+            })
             .sorted { $0.line < $1.line }
         // Every line after the header is added, updated, refused or blank: the sum is the file's rows.
         let rows = result.inserted + result.updated + errors.count + parsed.blankLines
         if json {
             printJSON(
                 RosterImportReport(
-                    rows: rows, inserted: result.inserted, updated: result.updated, blank: parsed.blankLines,
-                    errors: errors.map { RosterImportReport.RowError(line: $0.line, reason: $0.reason) }))
+                    rows: rows, inserted: result.inserted, updated: result.updated,
+                    blank: parsed.blankLines,
+                    errors: errors.map {
+                        RosterImportReport.RowError(line: $0.line, reason: $0.reason)
+                    }))
         } else {
             for error in errors { printError("\(file): \(error)") }
             print(

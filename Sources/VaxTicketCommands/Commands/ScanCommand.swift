@@ -28,7 +28,9 @@ struct ScanCommand: ParsableCommand {
 
     @Flag(
         name: .customLong("full-resolution"),
-        help: "Decode JPEGs at full size for the first look instead of TurboJPEG's cheaper 1/2, 1/4 or 1/8 scale.")
+        help:
+            "Decode JPEGs at full size for the first look instead of TurboJPEG's cheaper 1/2, 1/4 or 1/8 scale."
+    )
     var fullResolution = false
 
     /// Diagnostics for measuring the photo reader, on standard error.
@@ -53,8 +55,13 @@ struct ScanCommand: ParsableCommand {
             makeState: { PhotoReader(options: options) },
             work: { reader, index in
                 let start = ContinuousClock.now
-                let reading = Result { () throws(PhotoReadError) in try reader.reading(contentsOf: files[index]) }
-                if let trace { Self.write(trace, reader: reader, file: files[index], reading: reading, since: start) }
+                let reading = Result { () throws(PhotoReadError) in
+                    try reader.reading(contentsOf: files[index])
+                }
+                if let trace {
+                    Self.write(
+                        trace, reader: reader, file: files[index], reading: reading, since: start)
+                }
                 return reading.map(\.symbols)
             },
             emit: { index, result in
@@ -68,7 +75,8 @@ struct ScanCommand: ParsableCommand {
     }
 
     private static func write(
-        _ trace: Trace, reader: PhotoReader, file: String, reading: Result<PhotoReading, PhotoReadError>,
+        _ trace: Trace, reader: PhotoReader, file: String,
+        reading: Result<PhotoReading, PhotoReadError>,
         since start: ContinuousClock.Instant
     ) {
         switch trace {
@@ -76,18 +84,26 @@ struct ScanCommand: ParsableCommand {
             let read = try? reading.get()
             let step = read?.outcome.map { "\($0.step):\($0.attempt)" } ?? "none"
             let work = read.map { ["\($0.work.units)", "\($0.work.attempts)"] } ?? ["0", "0"]
-            let fields = ["photo-trace", file, step, "\(read?.symbols.count ?? 0)", milliseconds(ContinuousClock.now - start)]
+            let fields = [
+                "photo-trace", file, step, "\(read?.symbols.count ?? 0)",
+                milliseconds(ContinuousClock.now - start),
+            ]
             printError((fields + work).joined(separator: "\t"))
         case .steps:
-            guard let bytes = try? PhotoReader.contents(of: file), let reports = try? reader.eachAttempt(of: bytes) else {
+            guard let bytes = try? PhotoReader.contents(of: file),
+                let reports = try? reader.eachAttempt(of: bytes)
+            else {
                 return
             }
             for report in reports {
                 let texts = report.symbols.map { PayloadText.decode($0.bytes) ?? "" }
                 let json =
-                    (try? JSONSerialization.data(withJSONObject: texts)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+                    (try? JSONSerialization.data(withJSONObject: texts)).map {
+                        String(decoding: $0, as: UTF8.self)
+                    } ?? "[]"
                 let fields = [
-                    "photo-step", file, "\(report.step):\(report.attempt)", report.ran ? "ran" : "skipped",
+                    "photo-step", file, "\(report.step):\(report.attempt)",
+                    report.ran ? "ran" : "skipped",
                     milliseconds(report.duration), json, "\(report.work)",
                 ]
                 printError(fields.joined(separator: "\t"))
@@ -96,7 +112,9 @@ struct ScanCommand: ParsableCommand {
     }
 
     private static func milliseconds(_ duration: Duration) -> String {
-        let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        let ms =
+            Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds)
+            / 1e15
         return String(format: "%.2f", ms)
     }
 
@@ -116,7 +134,9 @@ struct ScanCommand: ParsableCommand {
             print("\(file): no QR code found")
         case .success(let symbols):
             for symbol in symbols {
-                let text = PayloadText.decode(symbol.bytes) ?? "(binary, base64) " + Data(symbol.bytes).base64EncodedString()
+                let text =
+                    PayloadText.decode(symbol.bytes) ?? "(binary, base64) "
+                    + Data(symbol.bytes).base64EncodedString()
                 print("\(file): \(text)")
             }
         case .failure(let error):

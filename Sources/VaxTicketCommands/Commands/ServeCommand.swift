@@ -11,7 +11,8 @@ import TicketCodec
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the scanning server: the HTTP API phones scan with, and the phone page at /.",
+        abstract:
+            "Run the scanning server: the HTTP API phones scan with, and the phone page at /.",
         discussion: """
             Officers open http://HOST:PORT/ on their phones, sign in with the token from \
             `vaxticket officers add`, and scan; the keyring never leaves this machine. The API \
@@ -31,10 +32,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The port to listen on (0: any free port, printed at start).")
     var port: Int = 8080
 
-    @Option(name: .customLong("max-body-mb"), help: "The largest request body accepted, in MB (413 beyond).")
+    @Option(
+        name: .customLong("max-body-mb"),
+        help: "The largest request body accepted, in MB (413 beyond).")
     var maxBodyMB: Int = 20
 
-    @Option(name: .customLong("rate-limit"), help: "Requests a minute per officer token (429 beyond; 0: no limit).")
+    @Option(
+        name: .customLong("rate-limit"),
+        help: "Requests a minute per officer token (429 beyond; 0: no limit).")
     var rateLimit: Int = 120
 
     @Option(help: "Requests an officer may send at once before --rate-limit applies.")
@@ -49,57 +54,80 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "An eligibility policy JSON file (default: the 2021 policy).")
     var policy: String?
 
-    @Option(name: .customLong("max-pixels"), help: "Refuse photos whose header claims more pixels than this.")
+    @Option(
+        name: .customLong("max-pixels"),
+        help: "Refuse photos whose header claims more pixels than this.")
     var maxPixels: Int = 100_000_000
 
     @Option(help: EffortArgument.help, transform: EffortArgument.parse)
     var effort: ReadEffort = .normal
 
-    @Option(name: .customLong("time-zone"), help: "The programme's time zone, whose calendar days count.")
+    @Option(
+        name: .customLong("time-zone"),
+        help: "The programme's time zone, whose calendar days count.")
     var timeZone: String = TimeZone.programmeDefault.identifier
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var keyring: KeyringOptions
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535.") }
-        guard (1...1024).contains(maxBodyMB) else { throw ValidationError("--max-body-mb must be 1 to 1024.") }
+        guard (0...65535).contains(port) else {
+            throw ValidationError("--port must be 0 to 65535.")
+        }
+        guard (1...1024).contains(maxBodyMB) else {
+            throw ValidationError("--max-body-mb must be 1 to 1024.")
+        }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit must be 0 or more.") }
         guard burst >= 1 else { throw ValidationError("--burst must be at least 1.") }
-        if let workers, !(1...256).contains(workers) { throw ValidationError("--workers must be 1 to 256.") }
-        guard (0...100_000).contains(queue) else { throw ValidationError("--queue must be 0 to 100000.") }
+        if let workers, !(1...256).contains(workers) {
+            throw ValidationError("--workers must be 1 to 256.")
+        }
+        guard (0...100_000).contains(queue) else {
+            throw ValidationError("--queue must be 0 to 100000.")
+        }
         guard (1...PixelBudget.ceiling).contains(maxPixels) else {
             throw ValidationError("--max-pixels must be 1 to \(PixelBudget.ceiling).")
         }
-        guard TimeZone(identifier: timeZone) != nil else { throw ValidationError("Unknown time zone '\(timeZone)'.") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("Unknown --log-level '\(logLevel)'.") }
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw ValidationError("Unknown time zone '\(timeZone)'.")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("Unknown --log-level '\(logLevel)'.")
+        }
     }
 
     func run() throws {
         let zone = TimeZone(identifier: timeZone) ?? .programmeDefault
         let verifier = try keyring.verifier(timeZone: zone)
         let rules = RecordingRules(
-            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021, vaccines: verifier.vaccines)
+            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021,
+            vaccines: verifier.vaccines)
         let store = try database.open(timeZone: zone)
-        var logger = Logger(label: "vaxticket.server", factory: { StreamLogHandler.standardError(label: $0) })
+        var logger = Logger(
+            label: "vaxticket.server", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let configuration = ServerConfiguration(
-            host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024, rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
+            host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024,
+            rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
             workers: workers ?? ServerConfiguration.cores, queueLimit: queue)
         let scanner = ScanRecorder(
             verifier: verifier, store: store, rules: rules,
             readerOptions: PhotoReaderOptions(maxPixels: maxPixels, effort: effort))
-        let server = ScanServer(configuration: configuration, scanner: scanner, officers: store, logger: logger)
+        let server = ScanServer(
+            configuration: configuration, scanner: scanner, officers: store, logger: logger)
         let host = host
         let outcome = AsyncOutcome()
         Task {
             do {
                 try await server.runUntilSignalled { port in
                     // Written straight to the file descriptor, unbuffered: scripts wait for this line.
-                    FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)/\n".utf8))
+                    FileHandle.standardOutput.write(
+                        Data("listening on http://\(host):\(port)/\n".utf8))
                 }
                 outcome.finish(nil)
             } catch {

@@ -9,7 +9,8 @@ import PhotoReader
 struct SimulatePhotoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate-photo",
-        abstract: "Turn clean QR images into simulated handheld phone photos (JPEG), for testing scanners.",
+        abstract:
+            "Turn clean QR images into simulated handheld phone photos (JPEG), for testing scanners.",
         discussion: """
             Kinds: rotation, perspective, blur, noise, light (uneven light), contrast (low \
             contrast), jpeg (low quality), small (small modules), mixed (a little of everything), \
@@ -59,8 +60,12 @@ struct SimulatePhotoCommand: ParsableCommand {
         if let problem = CameraSimulator.checkStrength(strength, isBlurSigma: kind == .blur) {
             throw ValidationError("--strength \(problem).")
         }
-        if let quality, !(1...100).contains(quality) { throw ValidationError("--quality must be 1 to 100.") }
-        if let problem = CameraSimulator.checkModulePixels(modulePixels) { throw ValidationError("--module-px \(problem).") }
+        if let quality, !(1...100).contains(quality) {
+            throw ValidationError("--quality must be 1 to 100.")
+        }
+        if let problem = CameraSimulator.checkModulePixels(modulePixels) {
+            throw ValidationError("--module-px \(problem).")
+        }
     }
 
     func run() throws {
@@ -113,15 +118,19 @@ struct SimulatePhotoCommand: ParsableCommand {
             // At strength 1 a module shrinks to about 1.5 photo pixels.
             shot.scale = max(0.2, 1 - (1 - 1.5 / modulePixels) * min(strength, 1))
         case .mixed: shot = simulator.handheldShot(strength: min(strength, 1))
-        case .combined: shot = simulator.combinedShot(strength: min(strength, 1), modulePixels: modulePixels)
+        case .combined:
+            shot = simulator.combinedShot(strength: min(strength, 1), modulePixels: modulePixels)
         }
         let photo = simulator.photograph(source, modulePixels: modulePixels, shot: shot)
-        let jpeg = try JPEGEncoder().encodeAsColor(photo, quality: quality ?? shot.jpegQuality ?? 85)
+        let jpeg = try JPEGEncoder().encodeAsColor(
+            photo, quality: quality ?? shot.jpegQuality ?? 85)
         let base = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
         let name = "\(base).\(kind.rawValue).\(number)"
         let path = (outDir as NSString).appendingPathComponent(name + ".jpg")
         try Data(jpeg).write(to: URL(fileURLWithPath: path))
-        let expected = ((input as NSString).deletingPathExtension as NSString).appendingPathExtension("txt") ?? ""
+        let expected =
+            ((input as NSString).deletingPathExtension as NSString).appendingPathExtension("txt")
+            ?? ""
         if FileManager.default.fileExists(atPath: expected) {
             let target = (outDir as NSString).appendingPathComponent(name + ".txt")
             try? FileManager.default.removeItem(atPath: target)

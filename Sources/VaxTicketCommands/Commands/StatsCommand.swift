@@ -55,7 +55,9 @@ struct StatsCommand: ParsableCommand {
                 throw ValidationError("\(name) must be a date like 2021-08-23, got \"\(value)\".")
             }
         }
-        if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to).") }
+        if let from, let to, from > to {
+            throw ValidationError("--from \(from) is after --to \(to).")
+        }
         if json && csv { throw ValidationError("--json and --csv cannot be combined.") }
     }
 
@@ -68,7 +70,9 @@ struct StatsCommand: ParsableCommand {
             printJSON(StatsReport(statistics, query: query, sync: sync))
         } else if csv {
             print(
-                CSVFile.text(header: [by.rawValue, "count"], rows: statistics.rows.map { [$0.key, String($0.count)] }),
+                CSVFile.text(
+                    header: [by.rawValue, "count"],
+                    rows: statistics.rows.map { [$0.key, String($0.count)] }),
                 terminator: "")
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
@@ -80,18 +84,25 @@ struct StatsCommand: ParsableCommand {
     static func report(_ statistics: Statistics, from: String?, to: String?) -> String {
         var lines: [String] = []
         let period = from == nil && to == nil ? "" : " (\(from ?? "start") to \(to ?? "today"))"
-        let perDose = statistics.byDose.keys.sorted().map { "dose \($0) \(grouped(statistics.byDose[$0] ?? 0))" }
+        let perDose = statistics.byDose.keys.sorted().map {
+            "dose \($0) \(grouped(statistics.byDose[$0] ?? 0))"
+        }
         lines.append(
-            "\(grouped(statistics.total)) doses\(period)" + (perDose.isEmpty ? "" : ": " + perDose.joined(separator: ", ")))
+            "\(grouped(statistics.total)) doses\(period)"
+                + (perDose.isEmpty ? "" : ": " + perDose.joined(separator: ", ")))
         if statistics.dimension != .dose {
             lines.append("")
             lines.append("by \(statistics.dimension.rawValue):")
             let width = statistics.rows.map(\.key.count).max() ?? 0
             for row in statistics.rows {
-                lines.append("  " + row.key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + grouped(row.count))
+                lines.append(
+                    "  " + row.key.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                        + grouped(row.count))
             }
         }
-        let refusals = statistics.refusals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let refusals = statistics.refusals.sorted {
+            $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key
+        }
         lines.append("")
         lines.append("refused scans: \(grouped(refusals.map(\.value).reduce(0, +)))")
         for (code, count) in refusals { lines.append("  \(code)  \(grouped(count))") }

@@ -8,7 +8,8 @@ import RegistrySync
 struct SyncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Send recorded doses to the national immunization registry (FHIR R4), exactly once.",
+        abstract:
+            "Send recorded doses to the national immunization registry (FHIR R4), exactly once.",
         discussion: """
             Waiting doses go as transaction Bundles of conditional creates keyed on the ticket serial, \
             so a resend never duplicates; a dose is marked synced only when the registry confirmed it. \
@@ -27,7 +28,10 @@ struct SyncCommand: ParsableCommand {
     @Option(help: "The OAuth2 token URL.")
     var tokenURL: String
 
-    @Option(help: "A JSON file {\"client_id\", \"client_secret\"}, mode 0600, instead of the environment.")
+    @Option(
+        help:
+            "A JSON file {\"client_id\", \"client_secret\"}, mode 0600, instead of the environment."
+    )
     var credentials: String?
 
     @Option(help: "Doses per transaction Bundle (1 to 1000).")
@@ -52,11 +56,15 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
-        guard (1...1000).contains(batch) else { throw ValidationError("--batch must be from 1 to 1000, got \(batch).") }
+        guard (1...1000).contains(batch) else {
+            throw ValidationError("--batch must be from 1 to 1000, got \(batch).")
+        }
         guard timeout > 0, timeout <= 3600 else {
             throw ValidationError("--timeout must be more than 0 and at most 3600 seconds.")
         }
-        guard (1...100).contains(maxAttempts) else { throw ValidationError("--max-attempts must be from 1 to 100.") }
+        guard (1...100).contains(maxAttempts) else {
+            throw ValidationError("--max-attempts must be from 1 to 100.")
+        }
         guard retryBaseDelay >= 0, retryBaseDelay <= 60 else {
             throw ValidationError("--retry-base-delay must be from 0 to 60 seconds.")
         }
@@ -66,11 +74,14 @@ struct SyncCommand: ParsableCommand {
         let clientCredentials: ClientCredentials
         if let credentials {
             clientCredentials = try ClientCredentials.load(path: credentials)
-        } else if let fromEnvironment = try ClientCredentials.fromEnvironment(ProcessInfo.processInfo.environment) {
+        } else if let fromEnvironment = try ClientCredentials.fromEnvironment(
+            ProcessInfo.processInfo.environment)
+        {
             clientCredentials = fromEnvironment
         } else {
             throw SyncError.credentials(
-                "set \(ClientCredentials.idVariable) and \(ClientCredentials.secretVariable), or give --credentials FILE")
+                "set \(ClientCredentials.idVariable) and \(ClientCredentials.secretVariable), or give --credentials FILE"
+            )
         }
         let store = try database.open(create: false)
         var retry = RetryPolicy.standard
@@ -78,7 +89,8 @@ struct SyncCommand: ParsableCommand {
         retry.baseDelay = retryBaseDelay
         let sync = RegistrySync(
             configuration: SyncConfiguration(
-                endpoint: endpoint, tokenURL: tokenURL, credentials: clientCredentials, batchSize: batch, timeout: timeout,
+                endpoint: endpoint, tokenURL: tokenURL, credentials: clientCredentials,
+                batchSize: batch, timeout: timeout,
                 retry: retry,
                 mapping: try registry.mapping()))
         let progress = SyncProgress()
@@ -96,7 +108,8 @@ struct SyncCommand: ParsableCommand {
             let t = summary.timings
             printError(
                 String(
-                    format: "timings: database %.3f s, mapping %.3f s, json %.3f s, http %.3f s", t.database, t.mapping, t.json,
+                    format: "timings: database %.3f s, mapping %.3f s, json %.3f s, http %.3f s",
+                    t.database, t.mapping, t.json,
                     t.http))
         }
         if !summary.isComplete { throw ExitCode.failure }
@@ -141,7 +154,9 @@ private func waitFor<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> 
         done.signal()
     }
     done.wait()
-    guard let value = box.value else { fatalError("the task always sets its value before signalling") }
+    guard let value = box.value else {
+        fatalError("the task always sets its value before signalling")
+    }
     return value
 }
 

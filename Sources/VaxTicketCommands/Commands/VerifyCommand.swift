@@ -40,7 +40,9 @@ struct VerifyCommand: ParsableCommand {
         let day = clockOptions.today
         let options = batch.readerOptions
         let reportFile = try report.map {
-            try AppendingFile(path: $0, truncate: true, header: String(CSVFile.line(VerifyReport.csvHeader).dropLast()))
+            try AppendingFile(
+                path: $0, truncate: true,
+                header: String(CSVFile.line(VerifyReport.csvHeader).dropLast()))
         }
         var tally = VerifyTally()
         let progress = ProgressBar(total: files.count, label: "verify")
@@ -50,7 +52,10 @@ struct VerifyCommand: ParsableCommand {
             work: { reader, index in
                 let file = files[index]
                 return VerifyReport.lines(
-                    file: file, result: Result { () throws(UnreadableImage) in try reader.tickets(inFileAt: file, on: day) })
+                    file: file,
+                    result: Result { () throws(UnreadableImage) in
+                        try reader.tickets(inFileAt: file, on: day)
+                    })
             },
             emit: { _, lines in
                 progress.advance()
@@ -68,10 +73,13 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private static func sentence(_ line: VerifyReport) -> String {
-        guard let serial = line.serial, let registrant = line.registrant, let dose = line.dose, let vaccine = line.vaccine,
+        guard let serial = line.serial, let registrant = line.registrant, let dose = line.dose,
+            let vaccine = line.vaccine,
             let group = line.group, let site = line.site
         else { return "\(line.file): \(line.status.rawValue): \(line.message)" }
-        let fields = "serial \(serial), registrant \(registrant), dose \(dose) \(vaccine), \(group), site \(site)"
-        return "\(line.file): \(line.status == .valid ? "VALID" : line.status.rawValue): \(line.message) (\(fields))"
+        let fields =
+            "serial \(serial), registrant \(registrant), dose \(dose) \(vaccine), \(group), site \(site)"
+        return
+            "\(line.file): \(line.status == .valid ? "VALID" : line.status.rawValue): \(line.message) (\(fields))"
     }
 }

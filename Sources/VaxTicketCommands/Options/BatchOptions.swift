@@ -24,14 +24,18 @@ struct BatchOptions: ParsableArguments {
     @Option(help: "Parallel jobs (default: all cores).")
     var jobs: Int = ParallelBatch.defaultJobs
 
-    @Option(name: .customLong("max-pixels"), help: "Refuse images whose header claims more pixels than this (at most 250000000).")
+    @Option(
+        name: .customLong("max-pixels"),
+        help: "Refuse images whose header claims more pixels than this (at most 250000000).")
     var maxPixels: Int = 100_000_000
 
     @Option(help: EffortArgument.help, transform: EffortArgument.parse)
     var effort: ReadEffort = .normal
 
     /// The photo reader's settings these options ask for.
-    var readerOptions: PhotoReaderOptions { PhotoReaderOptions(maxPixels: maxPixels, effort: effort) }
+    var readerOptions: PhotoReaderOptions {
+        PhotoReaderOptions(maxPixels: maxPixels, effort: effort)
+    }
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }

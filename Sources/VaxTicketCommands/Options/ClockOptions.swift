@@ -4,16 +4,25 @@ import TicketCodec
 
 /// The clock and time zone that decide which calendar day it is.
 struct ClockOptions: ParsableArguments {
-    @Option(help: "Judge dates as of this day or instant (2021-08-23 or 2021-08-23T09:30:00+07:00; default: now).")
+    @Option(
+        help:
+            "Judge dates as of this day or instant (2021-08-23 or 2021-08-23T09:30:00+07:00; default: now)."
+    )
     var at: String?
 
-    @Option(name: .customLong("time-zone"), help: "The programme's time zone, whose calendar days count.")
+    @Option(
+        name: .customLong("time-zone"),
+        help: "The programme's time zone, whose calendar days count.")
     var timeZone: String = TimeZone.programmeDefault.identifier
 
     func validate() throws {
-        guard let zone = TimeZone(identifier: timeZone) else { throw ValidationError("Unknown time zone '\(timeZone)'.") }
+        guard let zone = TimeZone(identifier: timeZone) else {
+            throw ValidationError("Unknown time zone '\(timeZone)'.")
+        }
         if let at, ValidityClock(parsing: at, timeZone: zone) == nil {
-            throw ValidationError("--at must be a date (2021-08-23) or an ISO 8601 date-time (2021-08-23T09:30:00+07:00).")
+            throw ValidationError(
+                "--at must be a date (2021-08-23) or an ISO 8601 date-time (2021-08-23T09:30:00+07:00)."
+            )
         }
     }
 

@@ -17,12 +17,18 @@ struct DatabaseOptions: ParsableArguments {
     /// The database: `--db`, then `VAXTICKET_DB`, then `vaxticket.sqlite` in the working folder.
     var resolvedPath: String {
         if let path { return path }
-        if let environment = ProcessInfo.processInfo.environment["VAXTICKET_DB"], !environment.isEmpty { return environment }
+        if let environment = ProcessInfo.processInfo.environment["VAXTICKET_DB"],
+            !environment.isEmpty
+        {
+            return environment
+        }
         return "vaxticket.sqlite"
     }
 
     /// Opens the store; `create` false refuses a missing SQLite file instead of creating an empty one.
-    func open(create: Bool = true, timeZone: TimeZone? = nil) throws(StoreError) -> any DoseStore & OfficerStore {
+    func open(create: Bool = true, timeZone: TimeZone? = nil) throws(StoreError) -> any DoseStore
+        & OfficerStore
+    {
         try openDoseStore(resolvedPath, create: create, timeZone: timeZone)
     }
 }
@@ -31,11 +37,13 @@ struct DatabaseOptions: ParsableArguments {
 /// opens the PostgreSQL store, anything else is a SQLite file path. Every command that takes
 /// `--db` opens its store here, so each of them works with either database.
 /// `timeZone` is the programme's zone the command was given; `nil` takes the one the database keeps.
-func openDoseStore(_ location: String, create: Bool = true, timeZone: TimeZone? = nil) throws(StoreError) -> any DoseStore
+func openDoseStore(_ location: String, create: Bool = true, timeZone: TimeZone? = nil)
+    throws(StoreError) -> any DoseStore
     & OfficerStore
 {
     if PostgresLocation.isPostgresURL(location) {
-        return try PostgresDoseStore(location: try PostgresLocation(url: location), timeZone: timeZone)
+        return try PostgresDoseStore(
+            location: try PostgresLocation(url: location), timeZone: timeZone)
     }
     return try SQLiteDoseStore(path: location, timeZone: timeZone, create: create)
 }

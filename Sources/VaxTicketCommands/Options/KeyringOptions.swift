@@ -21,11 +21,15 @@ struct KeyringOptions: ParsableArguments {
 
     /// Reads an old revoked.txt beside the keyring (empty when there is none); it only adds to
     /// the revocations kept in the keyring.
-    func loadRevocations() throws -> RevocationList { try RevocationList.load(from: revocationPath) }
+    func loadRevocations() throws -> RevocationList {
+        try RevocationList.load(from: revocationPath)
+    }
 
     /// A verifier with this keyring, its revocation list and the vaccine table, judging days in `timeZone`.
     func verifier(timeZone: TimeZone) throws -> TicketVerifier {
-        TicketVerifier(keyring: try load(), revocations: try loadRevocations(), timeZone: timeZone, vaccines: try vaccineTable())
+        TicketVerifier(
+            keyring: try load(), revocations: try loadRevocations(), timeZone: timeZone,
+            vaccines: try vaccineTable())
     }
 
     /// The vaccine table in force.

@@ -9,7 +9,11 @@ struct PrintOptions: ParsableArguments {
     var dpi: Int?
 
     func validate() throws {
-        guard (1...100).contains(modulePixels) else { throw ValidationError("--module-px must be 1 to 100.") }
-        if let dpi, !(1...100_000).contains(dpi) { throw ValidationError("--dpi must be 1 to 100000.") }
+        guard (1...100).contains(modulePixels) else {
+            throw ValidationError("--module-px must be 1 to 100.")
+        }
+        if let dpi, !(1...100_000).contains(dpi) {
+            throw ValidationError("--dpi must be 1 to 100000.")
+        }
     }
 }

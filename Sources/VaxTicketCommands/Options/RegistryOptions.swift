@@ -5,7 +5,10 @@ import TicketCodec
 
 /// How doses are written for the registry: vaccine table and identifier systems.
 struct RegistryOptions: ParsableArguments {
-    @Option(help: "A JSON vaccine table (with kfa_code and kfa_name per vaccine) that replaces the built-in one.")
+    @Option(
+        help:
+            "A JSON vaccine table (with kfa_code and kfa_name per vaccine) that replaces the built-in one."
+    )
     var vaccines: String?
 
     @Option(help: "The identifier system of ticket serials, which makes resending safe.")
@@ -33,12 +36,16 @@ struct RegistryOptions: ParsableArguments {
 
     func validate() throws {
         for (name, value) in [
-            ("--serial-system", serialSystem), ("--vaccine-system", vaccineSystem), ("--officer-system", officerSystem),
+            ("--serial-system", serialSystem), ("--vaccine-system", vaccineSystem),
+            ("--officer-system", officerSystem),
             ("--site-system", siteSystem),
         ] {
-            guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "|" }), value.contains(":") else {
+            guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "|" }),
+                value.contains(":")
+            else {
                 throw ValidationError(
-                    "\(name) must be a URI without spaces or '|', like urn:example:serial or https://example.org/id/serial.")
+                    "\(name) must be a URI without spaces or '|', like urn:example:serial or https://example.org/id/serial."
+                )
             }
         }
     }

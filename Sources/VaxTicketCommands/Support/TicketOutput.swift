@@ -31,7 +31,8 @@ enum TicketFileName {
     /// `000002-2108230000012345.png`: the CSV line number, zero-padded so files sort in CSV order, and the registrant.
     static func fileName(line: Int, registrant: String) -> String {
         let digits = String(line)
-        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "-" + registrant + ".png"
+        return String(repeating: "0", count: max(0, 6 - digits.count)) + digits + "-" + registrant
+            + ".png"
     }
 }
 
@@ -48,7 +49,10 @@ final class AppendingFile {
         let manager = FileManager.default
         let isNew = truncate || !manager.fileExists(atPath: path)
         if isNew {
-            guard manager.createFile(atPath: path, contents: Data(), attributes: privateFile ? [.posixPermissions: 0o600] : nil)
+            guard
+                manager.createFile(
+                    atPath: path, contents: Data(),
+                    attributes: privateFile ? [.posixPermissions: 0o600] : nil)
             else {
                 throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
             }
