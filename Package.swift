@@ -11,6 +11,7 @@ let package = Package(
             name: "VaxTicketKit",
             targets: [
                 "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader", "TicketScanning",
+                "TicketStation",
                 "Recording", "Reports",
             ]),
         // The commands themselves, for embedding the command line or testing it in-process.
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.1.4"),
     ],
     targets: [
         // C libraries, found with pkg-config; `scripts/bootstrap` installs the Debian packages.
@@ -65,7 +68,11 @@ let package = Package(
         .target(name: "CameraSimulation", dependencies: ["Imaging"]),
         // Parallel batches, file lists and progress bars for the command line.
         .target(
-            name: "Batch", dependencies: [.product(name: "SystemPackage", package: "swift-system")]),
+            name: "Batch",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+            ]),
         // CSV files read strictly line by line and written safely for spreadsheets, through yaslab/CSV.swift.
         .target(name: "CSVFiles", dependencies: [.product(name: "CSV", package: "CSV.swift")]),
         // Signed tickets: layout, text form, HMAC keyring. No C.
@@ -82,9 +89,16 @@ let package = Package(
         .target(
             name: "Recording",
             dependencies: [
-                "TicketCodec", "TicketScanning", "CSVFiles",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "TicketCodec", "CSVFiles", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        // A scanning station's work above the recording core: images and ticket texts in,
+        // recorded doses out; photos read on a bounded pool of threads.
+        .target(
+            name: "TicketStation",
+            dependencies: [
+                "Recording", "TicketScanning", "TicketCodec", "PhotoReader",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         // The same store on PostgreSQL, for a city-wide deployment with many writers.
         .target(
@@ -94,8 +108,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         // What front ends print and answer: Codable reports and the JSON line writer.
         .target(
@@ -134,15 +148,14 @@ let package = Package(
         .target(
             name: "ScanServer",
             dependencies: [
-                "TicketCodec", "TicketScanning", "Recording", "Reports",
+                "TicketCodec", "TicketStation", "PhotoReader", "Recording", "Reports",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -151,19 +164,22 @@ let package = Package(
             name: "VaxTicketCommands",
             dependencies: [
                 "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader", "TicketCodec",
-                "TicketScanning", "Batch",
+                "TicketScanning", "TicketStation", "Batch",
                 "ZBarScanner",
                 "Recording", "PostgresStore", "Reports", "CameraSimulation", "CSVFiles",
                 "TicketCards", "FHIR", "RegistrySync",
                 "ScanServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "VaxTicketCLI", dependencies: ["VaxTicketCommands"]),
 
         // Helpers shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["PostgresStore"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["PostgresStore", "TicketCodec"],
+            path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CameraSimulation"]),
         .testTarget(name: "BatchTests", dependencies: ["TestSupport", "Batch"]),
         .testTarget(
@@ -182,6 +198,7 @@ let package = Package(
             name: "RecordingTests",
             dependencies: [
                 "TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning",
+                "TicketStation",
             ]),
         .testTarget(
             name: "TicketScanningTests",
@@ -191,7 +208,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Recording", "TicketCodec", "TicketScanning"]),
+            dependencies: [
+                "Reports", "Recording", "TicketCodec", "TicketScanning", "TicketStation",
+                "TestSupport", "PhotoReader",
+            ]),
         .testTarget(
             name: "CommandTests",
             dependencies: [
@@ -204,7 +224,7 @@ let package = Package(
             name: "PublicAPITests",
             dependencies: [
                 "TestSupport", "TicketCodec", "QREncoding", "PNGCodec", "PhotoReader",
-                "TicketScanning", "Recording", "Reports",
+                "TicketScanning", "TicketStation", "Imaging", "Recording", "Reports",
                 "CameraSimulation",
             ]),
         .testTarget(name: "CSVFilesTests", dependencies: ["CSVFiles"]),
@@ -223,7 +243,8 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "TestSupport", "ScanServer", "Recording", "Reports", "TicketCodec", "QREncoding",
+                "TestSupport", "ScanServer", "TicketStation", "Recording", "Reports", "TicketCodec",
+                "QREncoding",
                 "PNGCodec", "JPEGCodec",
                 "CameraSimulation", "Imaging",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -241,6 +262,7 @@ for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
     settings.append(.strictMemorySafety())
     target.swiftSettings = settings
 }

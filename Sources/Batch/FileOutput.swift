@@ -7,6 +7,12 @@ public struct FileOutputError: Error, Hashable, Sendable, CustomStringConvertibl
     /// The system's description of the failure.
     public var reason: String
     public var description: String { "cannot write \(path): \(reason)" }
+
+    /// An error writing `path`, for the system's `reason`.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// Writes whole files with one open, one write and one close: Foundation's `Data.write(to:)`

@@ -1,15 +1,14 @@
 import Foundation
+import Synchronization
 
 /// A one-line progress bar on standard error, drawn only when standard error is a terminal, so
 /// scripts and logs never see it.
-public final class ProgressBar: @unchecked Sendable {
+public final class ProgressBar: Sendable {
     private let total: Int
     private let label: String
     private let enabled: Bool
     private let started = Date()
-    private var done = 0
-    private var lastDraw = Date.distantPast
-    private let lock = NSLock()
+    private let state = Mutex<(done: Int, lastDraw: Date)>((0, .distantPast))
 
     /// A bar for `total` items; `enabled` defaults to whether standard error is a terminal.
     public init(total: Int, label: String, enabled: Bool? = nil) {
@@ -18,16 +17,16 @@ public final class ProgressBar: @unchecked Sendable {
         self.enabled = (enabled ?? (isatty(STDERR_FILENO) == 1)) && total > 1
     }
 
-    /// Counts one finished item, redrawing at most ten times a second.
-    public func advance() {
+    /// Counts `items` more finished items, redrawing at most ten times a second.
+    public func advance(by items: Int = 1) {
         guard enabled else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        let now = Date()
-        if done == total || now.timeIntervalSince(lastDraw) >= 0.1 {
-            lastDraw = now
-            draw(now: now)
+        state.withLock { state in
+            state.done += items
+            let now = Date()
+            if state.done >= total || now.timeIntervalSince(state.lastDraw) >= 0.1 {
+                state.lastDraw = now
+                draw(done: state.done, now: now)
+            }
         }
     }
 
@@ -37,9 +36,9 @@ public final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 
-    private func draw(now: Date) {
+    private func draw(done: Int, now: Date) {
         let width = 30
-        let filled = total > 0 ? width * done / total : width
+        let filled = total > 0 ? min(width, width * done / total) : width
         let elapsed = max(now.timeIntervalSince(started), 0.001)
         let rate = Double(done) / elapsed
         let bar =

@@ -1,5 +1,6 @@
 public import Foundation
 public import Recording
+public import TicketCodec
 
 /// The file formats of `vaxticket export`.
 public enum ExportFormat: String, CaseIterable, Sendable {
@@ -76,22 +77,20 @@ public struct RegistryExport: Sendable {
     /// Writes every dose given on or after `since` (a local day), synced or not, through `write`.
     /// Doses that cannot be mapped are left out and listed in the summary.
     public func export(
-        from store: any DoseStore, format: ExportFormat, since: String?,
-        write: (Data) throws -> Void
-    )
-        throws(ExportError) -> ExportSummary
-    {
+        from store: any RegistryOutbox, format: ExportFormat, since: CalendarDate?,
+        write: (Data) async throws -> Void
+    ) async throws(ExportError) -> ExportSummary {
         var summary = ExportSummary(exported: 0, heldBack: [])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if format == .csv {
-            try emit(Data((Self.csvColumns.joined(separator: ",") + "\r\n").utf8), write)
+            try await emit(Data((Self.csvColumns.joined(separator: ",") + "\r\n").utf8), write)
         }
         var after: Int64?
         while true {
             let page: [RegistryDose]
             do {
-                page = try store.registryDoses(
+                page = try await store.registryDoses(
                     RegistryDoseQuery(
                         unsyncedOnly: false, since: since, after: after, limit: pageSize))
             } catch {
@@ -124,14 +123,15 @@ public struct RegistryExport: Sendable {
                 }
                 summary.exported += 1
             }
-            try emit(chunk, write)
+            try await emit(chunk, write)
         }
         return summary
     }
 
-    private func emit(_ data: Data, _ write: (Data) throws -> Void) throws(ExportError) {
+    private func emit(_ data: Data, _ write: (Data) async throws -> Void) async throws(ExportError)
+    {
         do {
-            try write(data)
+            try await write(data)
         } catch {
             throw .write("\(error)")
         }
@@ -148,7 +148,7 @@ public struct RegistryExport: Sendable {
             ?? ""
         return [
             dose.registrant?.nik ?? "", dose.registrant?.name ?? "",
-            dose.registrant?.birthDate ?? "", date, time,
+            dose.registrant?.birthDate.iso ?? "", date, time,
             immunization.vaccineCode.text ?? record.vaccine, kfa, String(record.dose),
             record.lot ?? "", record.site,
             record.officer,

@@ -1,126 +1,123 @@
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import NIOSSL
 import PostgresNIO
 import Recording
-import Synchronization
 
-/// A small pool of PostgreSQL connections, used synchronously.
-///
-/// The `DoseStore` protocol is synchronous, and postgres-nio does its I/O on SwiftNIO event
-/// loops. The bridge: every call goes through postgres-nio's `EventLoopFuture` API, and the
-/// calling thread waits for the future (`wait()`). The I/O runs on NIO's own event-loop threads,
-/// never on the caller's, so the wait cannot starve it; neither does it need a thread of Swift's
-/// cooperative pool, so a caller on that pool cannot deadlock it either (it only ties up that
-/// thread for the round trip). The one thread that must never wait is an event-loop thread (the
-/// I/O it waits for could be scheduled on that very loop): that is checked on every call and
-/// refused with an error rather than a hang.
-///
-/// Connections are opened on demand (a failed connection is an immediate, clear error, not a
-/// retry loop), reused while healthy, and closed when the pool goes away.
-final class ConnectionPool: Sendable {
+/// How this program talks to one PostgreSQL database: the TLS settings its URL asks for, the
+/// password, and the server-side limits on waiting (`lock_timeout`, `statement_timeout`), for
+/// both the client's pool and the single connection that migrates the schema first.
+struct PostgresSettings: Sendable {
     let location: PostgresLocation
-    private let configuration: PostgresConnection.Configuration
-    private let idle = Mutex<[PostgresConnection]>([])
-    private let nextID = Atomic<Int>(1)
-    private let group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
-    /// How many idle connections are kept for reuse.
-    private static let keepIdle = 4
+    let password: String?
+    let tls: TLSConfiguration?
+    let tlsRequired: Bool
+    let startupParameters: [(String, String)]
+
     static let logger = Logger(
         label: "vaxticket.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    init(location: PostgresLocation, password: String?) throws(StoreError) {
+    /// How many connections one process keeps at most.
+    static let maximumConnections = 20
+
+    init(location: PostgresLocation, password: String?, busyTimeout: TimeInterval) {
         self.location = location
-        let tls: PostgresConnection.Configuration.TLS
+        self.password = password
+        var settings = TLSConfiguration.makeClientConfiguration()
+        switch location.tlsMode {
+        case .disable:
+            tls = nil
+            tlsRequired = false
+        case .prefer:
+            settings.certificateVerification = .none
+            tls = settings
+            tlsRequired = false
+        case .require:
+            settings.certificateVerification = .none
+            tls = settings
+            tlsRequired = true
+        case .verifyCA:
+            settings.certificateVerification = .noHostnameVerification
+            tls = settings
+            tlsRequired = true
+        case .verifyFull:
+            settings.certificateVerification = .fullVerification
+            tls = settings
+            tlsRequired = true
+        }
+        // A lock another session holds is waited for as long as a SQLite lock would be; a
+        // statement may run a few times longer, then the server cancels it.
+        let lockMilliseconds = max(1, Int(busyTimeout * 1000))
+        startupParameters = [
+            ("lock_timeout", "\(lockMilliseconds)"),
+            ("statement_timeout", "\(max(lockMilliseconds * 4, 120_000))"),
+        ]
+    }
+
+    /// The pool's configuration.
+    var clientConfiguration: PostgresClient.Configuration {
+        let clientTLS: PostgresClient.Configuration.TLS =
+            switch (tls, tlsRequired) {
+            case (nil, _): .disable
+            case (let settings?, true): .require(settings)
+            case (let settings?, false): .prefer(settings)
+            }
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user,
+            password: password, database: location.database, tls: clientTLS)
+        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.maximumConnections = Self.maximumConnections
+        configuration.options.additionalStartupParameters = startupParameters
+        if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
+        return configuration
+    }
+
+    /// The configuration of one connection outside the pool.
+    func connectionConfiguration() throws(StoreError) -> PostgresConnection.Configuration {
+        let connectionTLS: PostgresConnection.Configuration.TLS
         do {
-            var settings = TLSConfiguration.makeClientConfiguration()
-            switch location.tlsMode {
-            case .disable:
-                tls = .disable
-            case .prefer:
-                settings.certificateVerification = .none
-                tls = .prefer(try NIOSSLContext(configuration: settings))
-            case .require:
-                settings.certificateVerification = .none
-                tls = .require(try NIOSSLContext(configuration: settings))
-            case .verifyCA:
-                settings.certificateVerification = .noHostnameVerification
-                tls = .require(try NIOSSLContext(configuration: settings))
-            case .verifyFull:
-                settings.certificateVerification = .fullVerification
-                tls = .require(try NIOSSLContext(configuration: settings))
+            switch (tls, tlsRequired) {
+            case (nil, _): connectionTLS = .disable
+            case (let settings?, true):
+                connectionTLS = .require(try NIOSSLContext(configuration: settings))
+            case (let settings?, false):
+                connectionTLS = .prefer(try NIOSSLContext(configuration: settings))
             }
         } catch {
             throw .cannotOpen(path: location.description, reason: "cannot set up TLS: \(error)")
         }
         var configuration = PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: password,
-            database: location.database,
-            tls: tls)
+            host: location.host, port: location.port, username: location.user,
+            password: password, database: location.database, tls: connectionTLS)
         configuration.options.connectTimeout = .seconds(10)
+        configuration.options.additionalStartupParameters = startupParameters
         if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
-        self.configuration = configuration
+        return configuration
     }
 
-    deinit {
-        for connection in idle.withLock({ $0 }) { Self.discard(connection) }
-    }
-
-    /// Runs `body` on a pooled connection. A connection that failed at the network level is
-    /// dropped rather than returned to the pool.
-    func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        if MultiThreadedEventLoopGroup.currentEventLoop != nil {
-            throw StoreError.postgres(
-                sqlState: "",
-                message:
-                    "the PostgreSQL store was called on a SwiftNIO event-loop thread, where it cannot wait; call it from another thread"
-            )
-        }
-        let connection = try idle.withLock { $0.popLast() } ?? connect()
+    /// Runs `body` on a connection of its own, opened for it and closed after.
+    @discardableResult
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws
+        -> T
+    {
+        let connection = try await PostgresConnection.connect(
+            configuration: try connectionConfiguration(), id: 0, logger: Self.logger)
         do {
-            let value = try body(connection)
-            release(connection)
+            let value = try await body(connection)
+            try? await connection.close()
             return value
-        } catch let error as PSQLError where error.code == .server {
-            // The server answered: the connection is fine.
-            release(connection)
-            throw error
         } catch {
-            Self.discard(connection)
+            try? await connection.close()
             throw error
         }
-    }
-
-    private func release(_ connection: PostgresConnection) {
-        if connection.isClosed { return }
-        let kept = idle.withLock { idle -> Bool in
-            guard idle.count < Self.keepIdle else { return false }
-            idle.append(connection)
-            return true
-        }
-        if !kept { Self.discard(connection) }
-    }
-
-    /// Closes `connection` in the background, keeping it alive until it is closed (postgres-nio
-    /// requires a connection to be closed before it is released).
-    private static func discard(_ connection: PostgresConnection) {
-        connection.close().whenComplete { _ in withExtendedLifetime(connection) {} }
-    }
-
-    private func connect() throws -> PostgresConnection {
-        let id = nextID.add(1, ordering: .relaxed).oldValue
-        return try PostgresConnection.connect(
-            on: group.next(), configuration: configuration, id: id, logger: Self.logger
-        ).wait()
     }
 }
 
 extension PostgresConnection {
-    /// Runs `query` and collects its rows, waiting on the calling (non-event-loop) thread.
+    /// Runs `query` and collects its rows.
     @discardableResult
-    func run(_ query: PostgresQuery) throws -> [PostgresRow] {
-        try self.query(query, logger: ConnectionPool.logger).wait().rows
+    func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await self.query(query, logger: PostgresSettings.logger).collect()
     }
 }

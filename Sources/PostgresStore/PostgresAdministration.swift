@@ -10,22 +10,23 @@ extension PostgresDoseStore {
         _ name: String, on location: PostgresLocation,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         home: String = NSHomeDirectory()
-    ) throws(StoreError) -> PostgresLocation {
+    ) async throws(StoreError) -> PostgresLocation {
         guard name.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
             throw .cannotOpen(
                 path: name,
                 reason: "a database name must be lowercase letters, digits and _ (at most 63)")
         }
-        let pool = try ConnectionPool(
+        let settings = PostgresSettings(
             location: location,
-            password: try location.password(environment: environment, home: home))
+            password: try location.password(environment: environment, home: home),
+            busyTimeout: SQLiteDoseStore.defaultBusyTimeout)
         do {
             // CREATE DATABASE cannot run in a transaction; `name` was checked above.
-            _ = try pool.withConnection { connection in
-                try connection.run("CREATE DATABASE \(unescaped: name)")
+            try await settings.withConnection { connection in
+                try await connection.run("CREATE DATABASE \(unescaped: name)")
             }
         } catch {
-            throw map(error, location: location)
+            throw map(error, location: location, busyTimeout: SQLiteDoseStore.defaultBusyTimeout)
         }
         var created = location
         created.database = name
@@ -35,9 +36,9 @@ extension PostgresDoseStore {
     /// Runs one SQL statement outside the store's own queries, in its own transaction, and
     /// returns its rows' first columns as text. For tests that check what the database itself
     /// refuses.
-    package func execute(_ sql: String) throws(StoreError) -> [String?] {
-        try transaction { connection in
-            try connection.run(PostgresQuery(unsafeSQL: sql)).map { row in
+    package func execute(_ sql: String) async throws(StoreError) -> [String?] {
+        try await transaction { connection in
+            try await connection.run(PostgresQuery(unsafeSQL: sql)).map { row in
                 try row.decode(String?.self)
             }
         }

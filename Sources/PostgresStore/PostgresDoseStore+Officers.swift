@@ -2,13 +2,13 @@ public import Foundation
 import PostgresNIO
 public import Recording
 
-extension PostgresDoseStore: OfficerStore {
-    public func addOfficer(_ officer: Officer) throws(OfficerError) {
+extension PostgresDoseStore {
+    public func addOfficer(_ officer: Officer) async throws(OfficerError) {
         try officer.validate()
         let inserted: Bool
         do {
-            inserted = try transaction { connection in
-                try connection.run(
+            inserted = try await transaction { connection in
+                try await connection.run(
                     """
                     INSERT INTO officer (name, site, token_hash, created_at, revoked_at)
                     VALUES (\(officer.name), \(officer.site), \(officer.tokenHash), \(officer.createdAt), \(officer.revokedAt))
@@ -22,33 +22,33 @@ extension PostgresDoseStore: OfficerStore {
         if !inserted { throw .nameTaken(officer.name) }
     }
 
-    public func officers() throws(StoreError) -> [Officer] {
-        try transaction { connection in
-            try connection.run(
+    public func officers() async throws(StoreError) -> [Officer] {
+        try await transaction { connection in
+            try await connection.run(
                 "SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name"
-            ).map(
-                Self.officer)
+            ).map(Self.officer)
         }
     }
 
-    public func activeOfficer(tokenHash: String) throws(StoreError) -> Officer? {
-        try transaction { connection in
-            try connection.run(
+    public func activeOfficer(tokenHash: String) async throws(StoreError) -> Officer? {
+        try await transaction { connection in
+            try await connection.run(
                 "SELECT name, site, token_hash, created_at, revoked_at FROM officer WHERE token_hash = \(tokenHash) AND revoked_at IS NULL"
             ).first.map(Self.officer)
         }
     }
 
-    public func revokeOfficer(name: String, at: Date) throws(OfficerError) {
+    public func revokeOfficer(name: String, at: Date) async throws(OfficerError) {
         enum Found { case revoked, unknown, already }
         let found: Found
         do {
-            found = try transaction { connection in
-                let rows = try connection.run(
+            found = try await transaction { connection in
+                let rows = try await connection.run(
                     "SELECT revoked_at FROM officer WHERE name = \(name) FOR UPDATE")
                 guard let row = rows.first else { return .unknown }
                 if try row.decode(Date?.self) != nil { return .already }
-                try connection.run("UPDATE officer SET revoked_at = \(at) WHERE name = \(name)")
+                try await connection.run(
+                    "UPDATE officer SET revoked_at = \(at) WHERE name = \(name)")
                 return .revoked
             }
         } catch {

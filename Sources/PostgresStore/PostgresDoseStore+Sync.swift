@@ -1,49 +1,36 @@
 import Foundation
 import PostgresNIO
 public import Recording
+import TicketCodec
 
 /// The registry sync's store methods, on PostgreSQL: the same results as the SQLite store's,
 /// each a statement or two whatever the page size.
 extension PostgresDoseStore {
-    public func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose] {
-        let after = query.after ?? 0, unsyncedOnly = query.unsyncedOnly, since = query.since,
-            limit = max(query.limit, 0)
-        return try transaction { connection in
+    public func registryDoses(_ query: RegistryDoseQuery) async throws(StoreError)
+        -> [RegistryDose]
+    {
+        let after = query.after ?? 0, unsyncedOnly = query.unsyncedOnly, since = query.since?.iso,
+            limit = max(query.limit, 0), path = location.description
+        return try await transaction { connection in
             var pages: [(id: Int64, refusal: String?, dose: DoseRecord)] = []
-            for row in try connection.run(
+            for row in try await connection.run(
                 """
-                SELECT id, sync_refusal, \(unescaped: Self.doseColumns) FROM dose
+                SELECT \(unescaped: Self.doseColumns), id, sync_refusal FROM dose
                 WHERE id > \(after) AND (NOT \(unsyncedOnly) OR sync_state = 'pending')
                   AND (\(since)::text IS NULL OR administered_day >= \(since)::text)
                 ORDER BY id LIMIT \(limit)
                 """)
             {
-                let (
-                    id, refusal, serial, registrant, dose, vaccine, lot, site, ticketSite, group,
-                    officer, station,
-                    administeredAt, administeredDay, recordedAt, sync
-                ) =
-                    try row.decode(
-                        (
-                            Int64, String?, String, String, Int, String, String?, String, String,
-                            String, String, String, Date,
-                            String, Date, String
-                        ).self)
-                pages.append(
-                    (
-                        id, refusal,
-                        try Self.doseRecord(
-                            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine,
-                            lot: lot, site: site,
-                            ticketSite: ticketSite, group: group,
-                            officer: officer, station: station, administeredAt: administeredAt,
-                            administeredDay: administeredDay,
-                            recordedAt: recordedAt, sync: sync)
-                    ))
+                let dose = try Self.decodeDose(row, path: path)
+                let columns = row.makeRandomAccess()
+                let id = try columns[14].decode(Int64.self)
+                let refusal = try columns[15].decode(String?.self)
+                pages.append((id, refusal, dose))
             }
             var roster: [String: RosterEntry] = [:]
-            for entry in try Self.rosterEntries(
-                on: connection, registrants: Array(Set(pages.map { $0.dose.registrant })), niks: [])
+            for entry in try await Self.rosterEntries(
+                on: connection, registrants: Array(Set(pages.map { $0.dose.registrant })),
+                niks: [], path: path)
             {
                 roster[entry.registrant] = entry
             }
@@ -55,45 +42,24 @@ extension PostgresDoseStore {
         }
     }
 
-    public func markSynced(serials: [String]) throws(StoreError) {
+    public func markSynced(serials: [String]) async throws(StoreError) {
         guard !serials.isEmpty else { return }
-        _ = try transaction { connection in
-            try connection.run(
+        _ = try await transaction { connection in
+            try await connection.run(
                 "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ANY(\(serials)::text[])"
             )
         }
     }
 
-    public func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError) {
+    public func recordSyncRefusals(_ refusals: [String: String]) async throws(StoreError) {
         guard !refusals.isEmpty else { return }
         let serials = Array(refusals.keys), texts = serials.map { refusals[$0] ?? "" }
-        _ = try transaction { connection in
-            try connection.run(
+        _ = try await transaction { connection in
+            try await connection.run(
                 """
                 UPDATE dose SET sync_refusal = r.text FROM unnest(\(serials)::text[], \(texts)::text[]) AS r(serial, text)
                 WHERE dose.serial = r.serial AND dose.sync_state = 'pending'
                 """)
-        }
-    }
-
-    public func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts {
-        let from = from ?? "0000-01-01", to = to ?? "9999-12-31"
-        return try transaction { connection in
-            // The tallies give the total cheaply; the pending doses are few and have their own index.
-            guard
-                let totals = try connection.run(
-                    "SELECT COALESCE(SUM(count), 0)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to)"
-                ).first,
-                let pending = try connection.run(
-                    """
-                    SELECT COUNT(*)::bigint, COUNT(sync_refusal)::bigint FROM dose
-                    WHERE sync_state = 'pending' AND administered_day BETWEEN \(from) AND \(to)
-                    """
-                ).first
-            else { return SyncCounts(synced: 0, waiting: 0, refused: 0) }
-            let total = try totals.decode(Int.self)
-            let (waiting, refused) = try pending.decode((Int, Int).self)
-            return SyncCounts(synced: max(total - waiting, 0), waiting: waiting, refused: refused)
         }
     }
 }

@@ -1,30 +1,39 @@
 public import Foundation
+import Logging
 import NIOCore
 import PostgresNIO
 public import Recording
-import TicketCodec
+public import ServiceLifecycle
+import Synchronization
+public import TicketCodec
 
 /// The dose store on a PostgreSQL server, for a city whose stations and servers all write one
-/// database at once. Same protocol, same rules, same migrations and the same constraints in the
-/// database as the SQLite store.
+/// database at once. Same protocols, same rules, same migrations and the same constraints in
+/// the database as the SQLite store.
 ///
-/// Exactly once with many writers: a batch's read-check-insert runs in one transaction that first
-/// takes transaction-scoped advisory locks on its registrants (hashed into `lockBuckets`
-/// buckets, taken in ascending order so writers queue rather than deadlock). Every writer of a
-/// registrant's doses holds that lock, so the rules always see every committed dose of the
-/// registrant; the unique indexes on serial and on (registrant, dose) back that up. Deadlocks,
-/// serialization failures and unique violations from a race roll the batch back and retry it
-/// whole, so none reaches the officer. Each batch costs a handful of round trips whatever its
-/// size: one for the locks, two for the history, one multi-row insert each for doses and scans.
+/// Connections come from postgres-nio's `PostgresClient`, the pool, which must run as a service
+/// while the store is used (``run()``: the server adds it to its service group, a command runs
+/// it beside its work); every call is asynchronous and no thread ever waits on the network.
 ///
-/// Calls are synchronous and wait for postgres-nio's futures on the calling thread; see
-/// `ConnectionPool` for why that is safe, and why an event-loop thread is refused.
-public final class PostgresDoseStore: DoseStore {
+/// Exactly once with many writers: a batch's read-check-insert runs in one transaction that
+/// first takes transaction-scoped advisory locks on its registrants (hashed into
+/// `lockBuckets` buckets, taken in ascending order so writers queue rather than deadlock).
+/// Every writer of a registrant's doses holds that lock, so the rules always see every
+/// committed dose of the registrant; the unique indexes on serial and on (registrant, dose)
+/// back that up. Deadlocks, serialization failures and unique violations from a race roll the
+/// batch back and retry it whole, so none reaches the officer. Each batch costs a handful of
+/// round trips whatever its size: one for the locks, two for the history, one multi-row insert
+/// each for doses and scans. A lock another session holds is waited for at most
+/// ``busyTimeout`` seconds (`lock_timeout`), then the call fails having written nothing.
+public final class PostgresDoseStore: DoseStore, Service {
     /// The database.
     public let location: PostgresLocation
     /// The programme's time zone, for local days.
     public let timeZone: TimeZone
-    private let pool: ConnectionPool
+    /// How long a call waits for a lock, or for a connection from the pool.
+    public let busyTimeout: TimeInterval
+    let settings: PostgresSettings
+    let client: PostgresClient
 
     /// How many lock buckets registrants are hashed into. Bounded, so a batch of thousands of
     /// registrants takes at most this many locks and PostgreSQL's lock table never overflows.
@@ -34,72 +43,66 @@ public final class PostgresDoseStore: DoseStore {
     /// The first key of the registrant advisory locks (the second is the bucket).
     static let registrantLockClass: Int32 = 0x5654
 
-    /// Connects to the database at `location` with the password from `environment` (`PGPASSWORD`,
-    /// or the password file) and brings its schema up to date. The database itself must exist
-    /// (`createdb`); its tables are created here.
+    /// Connects to the database at `location` with the password from `environment`
+    /// (`PGPASSWORD`, or the password file) and brings its schema up to date, on a connection
+    /// of its own so that a wrong password or an unreachable server is a clear error at once.
+    /// The database itself must exist (`createdb`); its tables are created here. Run the store
+    /// (``run()``) while it is used.
     public init(
         location: PostgresLocation, timeZone: TimeZone? = nil,
+        busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         home: String = NSHomeDirectory()
-    ) throws(StoreError) {
+    ) async throws(StoreError) {
         self.location = location
-        pool = try ConnectionPool(
+        self.busyTimeout = busyTimeout
+        let settings = PostgresSettings(
             location: location,
-            password: try location.password(environment: environment, home: home))
-        try Self.migrate(pool, location: location)
-        self.timeZone = try Self.programmeTimeZone(pool, location: location, given: timeZone)
-    }
-
-    /// The zone stored in the database, stored first when there is none; a different `given`
-    /// zone is refused, as in the SQLite store.
-    private static func programmeTimeZone(
-        _ pool: ConnectionPool, location: PostgresLocation, given: TimeZone?
-    ) throws(StoreError)
-        -> TimeZone
-    {
-        let identifier = try transaction(pool, location: location) { connection in
-            try connection.run(
-                "INSERT INTO programme_setting (name, value) VALUES ('time_zone', \((given ?? .programmeDefault).identifier)) ON CONFLICT (name) DO NOTHING"
-            )
-            return try connection.run(
-                "SELECT value FROM programme_setting WHERE name = 'time_zone'"
-            ).first?.decode(String.self)
-                ?? ""
+            password: try location.password(environment: environment, home: home),
+            busyTimeout: busyTimeout)
+        self.settings = settings
+        let identifier: String
+        do {
+            identifier = try await settings.withConnection { connection in
+                try await Self.migrate(connection, location: location)
+                return try await Self.storedTimeZone(connection, given: timeZone)
+            }
+        } catch {
+            throw Self.map(error, location: location, busyTimeout: busyTimeout)
         }
-        guard let zone = TimeZone(identifier: identifier) else {
-            throw StoreError.damagedRow(
-                path: location.description,
-                detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
-        }
-        if let given, given.identifier != zone.identifier {
-            throw StoreError.timeZoneMismatch(
-                path: location.description, stored: zone.identifier, given: given.identifier)
-        }
-        return zone
+        self.timeZone = try ProgrammeZone.resolve(
+            stored: identifier, given: timeZone, path: location.description)
+        client = PostgresClient(
+            configuration: settings.clientConfiguration, backgroundLogger: PostgresSettings.logger)
     }
 
     /// Opens the database a `postgres://` URL names.
-    public convenience init(url: String, timeZone: TimeZone? = nil) throws(StoreError) {
-        try self.init(location: try PostgresLocation(url: url), timeZone: timeZone)
+    public convenience init(url: String, timeZone: TimeZone? = nil) async throws(StoreError) {
+        try await self.init(location: try PostgresLocation(url: url), timeZone: timeZone)
     }
 
-    // MARK: - Schema
+    /// Runs the connection pool until the task is cancelled or the service group shuts down.
+    public func run() async {
+        await client.run()
+    }
 
-    private static func migrate(_ pool: ConnectionPool, location: PostgresLocation)
-        throws(StoreError)
+    // MARK: - Schema and settings
+
+    private static func migrate(_ connection: PostgresConnection, location: PostgresLocation)
+        async throws
     {
         let known = PostgresSchema.migrations.map(\.name)
-        try transaction(pool, location: location) { connection in
-            try connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
+        try await connection.withTransaction(logger: PostgresSettings.logger) { connection in
+            try await connection.run(
+                "SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
             // Created only when missing, so a role without CREATE can still open a migrated database.
-            if try connection.run("SELECT to_regclass('vaxticket_migrations') IS NULL").first?
+            if try await connection.run("SELECT to_regclass('vaxticket_migrations') IS NULL").first?
                 .decode(Bool.self) ?? true
             {
-                try connection.run(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable))
+                try await connection.run(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable))
             }
-            let applied = try connection.run("SELECT identifier FROM vaxticket_migrations").map {
-                try $0.decode(String.self)
-            }
+            let applied = try await connection.run("SELECT identifier FROM vaxticket_migrations")
+                .map { try $0.decode(String.self) }
             let unknown = Set(applied).subtracting(known)
             if !unknown.isEmpty {
                 throw StoreError.newerSchema(
@@ -107,109 +110,70 @@ public final class PostgresDoseStore: DoseStore {
             }
             for (name, script) in PostgresSchema.migrations where !applied.contains(name) {
                 for statement in PostgresSchema.statements(script) {
-                    try connection.run(PostgresQuery(unsafeSQL: statement))
+                    try await connection.run(PostgresQuery(unsafeSQL: statement))
                 }
-                try connection.run("INSERT INTO vaxticket_migrations (identifier) VALUES (\(name))")
+                try await connection.run(
+                    "INSERT INTO vaxticket_migrations (identifier) VALUES (\(name))")
             }
         }
     }
 
+    /// The zone stored in the database, stored first when there is none.
+    private static func storedTimeZone(_ connection: PostgresConnection, given: TimeZone?)
+        async throws -> String
+    {
+        try await connection.withTransaction(logger: PostgresSettings.logger) { connection in
+            try await connection.run(
+                """
+                INSERT INTO programme_setting (name, value) VALUES ('time_zone', \(ProgrammeZone.initial(given: given)))
+                ON CONFLICT (name) DO NOTHING
+                """)
+            return try await connection.run(
+                "SELECT value FROM programme_setting WHERE name = 'time_zone'"
+            ).first?.decode(String.self) ?? ""
+        }
+    }
+
     /// The names of the applied migrations, in the order they were applied.
-    public func appliedMigrations() throws(StoreError) -> [String] {
-        try transaction { connection in
-            try connection.run("SELECT identifier FROM vaxticket_migrations ORDER BY position").map
-            { try $0.decode(String.self) }
+    public func appliedMigrations() async throws(StoreError) -> [String] {
+        try await transaction { connection in
+            try await connection.run(
+                "SELECT identifier FROM vaxticket_migrations ORDER BY position"
+            ).map { try $0.decode(String.self) }
         }
     }
 
     // MARK: - Recording
 
     public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
-        throws(StoreError) -> [RecordingResult]
+        async throws(StoreError) -> [RecordingResult]
     {
-        let timeZone = timeZone
-        var registrants = Set<String>()
-        var serials = Set<String>()
-        for case .ticket(let ticket) in scans {
-            registrants.insert(ticket.registrant)
-            serials.insert(ticket.serial)
-        }
-        let registrantList = Array(registrants), serialList = Array(serials)
-        return try transaction(retryingUniqueViolations: true) { connection in
-            try Self.lock(registrants: registrantList, on: connection)
-            let now = Date()
-            let at = context.administeredAt ?? now
-            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
-                throw StoreError.administeredInFuture(claimed: at, now: now)
-            }
-            let day = CalendarDate(at, in: timeZone).iso
-            var bySerial: [String: DoseRecord] = [:]
-            var byRegistrant: [String: [DoseRecord]] = [:]
-            if !scans.isEmpty {
-                for dose in try Self.doses(
-                    on: connection, serials: serialList, registrants: registrantList)
-                {
-                    bySerial[dose.serial] = dose
-                    byRegistrant[dose.registrant, default: []].append(dose)
-                }
-            }
-            var roster: [String: RosterEntry] = [:]
-            if !registrantList.isEmpty {
-                for entry in try Self.rosterEntries(
-                    on: connection, registrants: registrantList, niks: [])
-                {
-                    roster[entry.registrant] = entry
-                }
-            }
-            var results: [RecordingResult] = []
-            var newDoses: [DoseRecord] = []
-            var log: [ScanLogEntry] = []
-            results.reserveCapacity(scans.count)
-            for scan in scans {
-                let ticket: TicketFacts
-                switch scan {
-                case .refused(let outcome, let refusedTicket):
-                    log.append(
-                        ScanLogEntry(
-                            time: at, day: day, officer: context.officer, station: context.station,
-                            outcome: outcome.code,
-                            serial: refusedTicket?.serial, clockTime: now))
-                    results.append(
-                        RecordingResult(
-                            outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil))
-                    continue
-                case .ticket(let verified):
-                    ticket = verified
-                }
-                let history = RegistrantHistory(
-                    sameSerial: bySerial[ticket.serial],
-                    doses: (byRegistrant[ticket.registrant] ?? []).sorted { $0.dose < $1.dose },
-                    roster: roster[ticket.registrant])
-                let (result, newDose) = rules.scan(
-                    ticket, history: history, context: context, day: day, at: at, now: now)
-                if let record = newDose {
-                    // Later scans of the batch see it, as they would see a row already inserted.
-                    newDoses.append(record)
-                    bySerial[record.serial] = record
-                    byRegistrant[record.registrant, default: []].append(record)
-                }
-                log.append(
-                    ScanLogEntry(
-                        time: at, day: day, officer: context.officer, station: context.station,
-                        outcome: result.outcome.code,
-                        serial: ticket.serial, clockTime: now))
-                results.append(result)
-            }
-            try Self.insert(doses: newDoses, origins: nil, on: connection)
-            try Self.insert(scans: log, origins: nil, on: connection)
-            return results
+        let timeZone = timeZone, path = location.description
+        // The batch is made once to learn its registrants, and again after the locks are held,
+        // so its clock reading is the moment it is decided.
+        let registrants = try RecordingBatch(
+            scans, context: context, rules: rules, timeZone: timeZone
+        ).registrants
+        return try await transaction(retryingUniqueViolations: true) { connection in
+            try await Self.lock(registrants: registrants, on: connection)
+            let batch = try RecordingBatch(
+                scans, context: context, rules: rules, timeZone: timeZone)
+            let writes = batch.decide(
+                doses: try await Self.doses(
+                    on: connection, serials: batch.serials, registrants: batch.registrants,
+                    path: path),
+                roster: try await Self.rosterEntries(
+                    on: connection, registrants: batch.registrants, niks: [], path: path))
+            try await Self.insert(doses: writes.doses, origins: nil, on: connection)
+            try await Self.insert(scans: writes.scans, origins: nil, on: connection)
+            return writes.results
         }
     }
 
     /// Takes the transaction's advisory locks for `registrants`, in ascending bucket order.
-    private static func lock(registrants: [String], on connection: PostgresConnection) throws {
+    static func lock(registrants: [String], on connection: PostgresConnection) async throws {
         guard !registrants.isEmpty else { return }
-        try connection.run(
+        try await connection.run(
             """
             SELECT pg_advisory_xact_lock(\(Self.registrantLockClass), b) FROM (
                 SELECT DISTINCT (abs(hashtext(r)::bigint) % \(Int64(lockBuckets)))::int AS b FROM unnest(\(registrants)::text[]) AS r ORDER BY b
@@ -222,70 +186,63 @@ public final class PostgresDoseStore: DoseStore {
         """
 
     /// The doses with any of `serials` or of `registrants`, by registrant and dose number.
-    private static func doses(
-        on connection: PostgresConnection, serials: [String], registrants: [String]
-    ) throws -> [DoseRecord] {
-        try connection.run(
-            "SELECT \(unescaped: doseColumns) FROM dose WHERE serial = ANY(\(serials)::text[]) OR registrant = ANY(\(registrants)::text[]) ORDER BY registrant, dose"
-        ).map(decodeDose)
+    static func doses(
+        on connection: PostgresConnection, serials: [String], registrants: [String], path: String
+    ) async throws -> [DoseRecord] {
+        guard !serials.isEmpty || !registrants.isEmpty else { return [] }
+        return try await connection.run(
+            """
+            SELECT \(unescaped: doseColumns) FROM dose WHERE serial = ANY(\(serials)::text[])
+            UNION SELECT \(unescaped: doseColumns) FROM dose WHERE registrant = ANY(\(registrants)::text[])
+            ORDER BY 2, 3
+            """
+        ).map { row throws(StoreError) in try decodeDose(row, path: path) }
     }
 
-    private static func decodeDose(_ row: PostgresRow) throws -> DoseRecord {
-        let (
-            serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station,
-            administeredAt, administeredDay,
-            recordedAt, sync
-        ) =
-            try row.decode(
+    static func decodeDose(_ row: PostgresRow, path: String) throws(StoreError) -> DoseRecord {
+        do {
+            let (
+                serial, registrant, dose, vaccine, lot, site, ticketSite, group, officer, station,
+                administeredAt, administeredDay, recordedAt, sync
+            ) = try row.decode(
                 (
                     String, String, Int, String, String?, String, String, String, String, String,
                     Date, String, Date, String
                 ).self)
-        return try doseRecord(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot,
-            site: site, ticketSite: ticketSite,
-            group: group,
-            officer: officer, station: station, administeredAt: administeredAt,
-            administeredDay: administeredDay,
-            recordedAt: recordedAt, sync: sync)
-    }
-
-    /// A dose record from its columns; an unknown sync state is an error, not a guess.
-    static func doseRecord(
-        serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String,
-        ticketSite: String,
-        group: String,
-        officer: String, station: String, administeredAt: Date, administeredDay: String,
-        recordedAt: Date, sync: String
-    ) throws -> DoseRecord {
-        guard let syncState = SyncState(rawValue: sync) else {
-            throw StoreError.postgres(
-                sqlState: "", message: "unknown sync_state \(sync) for serial \(serial)")
+            guard let syncState = SyncState(rawValue: sync) else {
+                throw StoreError.damagedRow(
+                    path: path,
+                    detail: "unknown sync_state \(StoreError.excerpt(sync)) for serial \(serial)")
+            }
+            return DoseRecord(
+                serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot,
+                site: site, ticketSite: ticketSite,
+                priorityGroup: try PriorityGroup.stored(group, path: path), officer: officer,
+                station: station, administeredAt: administeredAt,
+                administeredDay: try CalendarDate.stored(administeredDay, path: path),
+                recordedAt: recordedAt, syncState: syncState)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .damagedRow(path: path, detail: StoreError.excerpt("\(error)"))
         }
-        return DoseRecord(
-            serial: serial, registrant: registrant, dose: dose, vaccine: vaccine, lot: lot,
-            site: site, ticketSite: ticketSite,
-            priorityGroup: group, officer: officer, station: station,
-            administeredAt: administeredAt,
-            administeredDay: administeredDay,
-            recordedAt: recordedAt, syncState: syncState)
     }
 
     /// Inserts doses with one multi-row statement (arrays unnested on the server).
-    private static func insert(
+    static func insert(
         doses: [DoseRecord], origins: [RecordOrigin]?, on connection: PostgresConnection
-    ) throws {
+    ) async throws {
         guard !doses.isEmpty else { return }
         // A nil lot travels as "" (which the lot check refuses anyway) and is turned back into NULL.
-        try connection.run(
+        try await connection.run(
             """
             INSERT INTO dose (serial, registrant, dose, vaccine, lot, site, ticket_site, priority_group, officer, station,
                 administered_at, administered_day, recorded_at, sync_state, origin, origin_id)
             SELECT s, r, d, v, NULLIF(l, ''), si, ts, g, o, st, aa, ad, ra, ss, NULLIF(og, ''), NULLIF(oi, 0)
             FROM unnest(\(doses.map(\.serial))::text[], \(doses.map(\.registrant))::text[], \(doses.map(\.dose))::bigint[],
                 \(doses.map(\.vaccine))::text[], \(doses.map { $0.lot ?? "" })::text[], \(doses.map(\.site))::text[],
-                \(doses.map(\.ticketSite))::text[], \(doses.map(\.priorityGroup))::text[], \(doses.map(\.officer))::text[],
-                \(doses.map(\.station))::text[], \(doses.map(\.administeredAt))::timestamptz[], \(doses.map(\.administeredDay))::text[],
+                \(doses.map(\.ticketSite))::text[], \(doses.map(\.priorityGroup.rawValue))::text[], \(doses.map(\.officer))::text[],
+                \(doses.map(\.station))::text[], \(doses.map(\.administeredAt))::timestamptz[], \(doses.map(\.administeredDay.iso))::text[],
                 \(doses.map(\.recordedAt))::timestamptz[], \(doses.map(\.syncState.rawValue))::text[],
                 \(origins?.map(\.database) ?? Array(repeating: "", count: doses.count))::text[],
                 \(origins?.map(\.row) ?? Array(repeating: 0, count: doses.count))::bigint[])
@@ -295,15 +252,15 @@ public final class PostgresDoseStore: DoseStore {
     }
 
     /// Appends scan log lines with one multi-row statement, in order.
-    private static func insert(
+    static func insert(
         scans: [ScanLogEntry], origins: [RecordOrigin]?, on connection: PostgresConnection
-    ) throws {
+    ) async throws {
         guard !scans.isEmpty else { return }
-        try connection.run(
+        try await connection.run(
             """
             INSERT INTO scan_log (time, day, officer, station, outcome, serial, origin, origin_id, clock_time)
             SELECT t, d, o, st, oc, NULLIF(s, ''), NULLIF(og, ''), NULLIF(oi, 0), c.ct
-            FROM unnest(\(scans.map(\.time))::timestamptz[], \(scans.map(\.day))::text[], \(scans.map(\.officer))::text[],
+            FROM unnest(\(scans.map(\.time))::timestamptz[], \(scans.map(\.day.iso))::text[], \(scans.map(\.officer))::text[],
                 \(scans.map(\.station))::text[], \(scans.map(\.outcome.rawValue))::text[], \(scans.map { $0.serial ?? "" })::text[],
                 \(origins?.map(\.database) ?? Array(repeating: "", count: scans.count))::text[],
                 \(origins?.map(\.row) ?? Array(repeating: 0, count: scans.count))::bigint[],
@@ -314,15 +271,35 @@ public final class PostgresDoseStore: DoseStore {
             """)
     }
 
+    public func dose(serial: String) async throws(StoreError) -> DoseRecord? {
+        let path = location.description
+        return try await transaction { connection in
+            try await Self.doses(on: connection, serials: [serial], registrants: [], path: path)
+                .first
+        }
+    }
+
+    public func doses(registrant: String) async throws(StoreError) -> [DoseRecord] {
+        let path = location.description
+        return try await transaction { connection in
+            try await Self.doses(
+                on: connection, serials: [], registrants: [registrant], path: path)
+        }
+    }
+
     // MARK: - Roster
 
-    public func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult {
-        try transaction { connection in
+    public func importRoster(_ entries: [RosterEntry]) async throws(StoreError)
+        -> RosterImportResult
+    {
+        let path = location.description
+        return try await transaction { connection in
             // Roster imports are rare and whole: one at a time.
-            try connection.run("LOCK TABLE roster IN SHARE ROW EXCLUSIVE MODE")
+            try await connection.run("LOCK TABLE roster IN SHARE ROW EXCLUSIVE MODE")
             var result = RosterImportResult(inserted: 0, updated: 0, rejected: [:])
-            let existing = try Self.rosterEntries(
-                on: connection, registrants: entries.map(\.registrant), niks: entries.map(\.nik))
+            let existing = try await Self.rosterEntries(
+                on: connection, registrants: entries.map(\.registrant), niks: entries.map(\.nik),
+                path: path)
             var nikOwner: [String: String] = [:]
             var known = Set<String>()
             for entry in existing {
@@ -356,15 +333,13 @@ public final class PostgresDoseStore: DoseStore {
                 final[entry.registrant] = entry
             }
             let rows = order.compactMap { final[$0] }
-            var start = 0
-            while start < rows.count {
+            for start in stride(from: 0, to: rows.count, by: 5000) {
                 let chunk = rows[start..<min(rows.count, start + 5000)]
-                start += chunk.count
-                try connection.run(
+                try await connection.run(
                     """
                     INSERT INTO roster (registrant, nik, name, birth_date, priority_group, phone, doses_elsewhere)
                     SELECT * FROM unnest(\(chunk.map(\.registrant))::text[], \(chunk.map(\.nik))::text[], \(chunk.map(\.name))::text[],
-                        \(chunk.map(\.birthDate))::text[], \(chunk.map(\.priorityGroup))::text[], \(chunk.map(\.phone))::text[],
+                        \(chunk.map(\.birthDate.iso))::text[], \(chunk.map(\.priorityGroup.rawValue))::text[], \(chunk.map(\.phone))::text[],
                         \(chunk.map(\.dosesElsewhere))::bigint[])
                     ON CONFLICT (registrant) DO UPDATE SET nik = EXCLUDED.nik, name = EXCLUDED.name, birth_date = EXCLUDED.birth_date,
                         priority_group = EXCLUDED.priority_group, phone = EXCLUDED.phone, doses_elsewhere = EXCLUDED.doses_elsewhere
@@ -376,100 +351,104 @@ public final class PostgresDoseStore: DoseStore {
 
     /// The roster entries of any of `registrants` or holding any of `niks`.
     static func rosterEntries(
-        on connection: PostgresConnection, registrants: [String], niks: [String]
-    ) throws -> [RosterEntry] {
-        try connection.run(
+        on connection: PostgresConnection, registrants: [String], niks: [String], path: String
+    ) async throws -> [RosterEntry] {
+        guard !registrants.isEmpty || !niks.isEmpty else { return [] }
+        return try await connection.run(
             """
             SELECT registrant, nik, name, birth_date, priority_group, phone, doses_elsewhere FROM roster
             WHERE registrant = ANY(\(registrants)::text[]) OR nik = ANY(\(niks)::text[])
             """
-        ).map { row in
+        ).map { row throws(StoreError) in try decodeRoster(row, path: path) }
+    }
+
+    static func decodeRoster(_ row: PostgresRow, path: String) throws(StoreError) -> RosterEntry {
+        do {
             let (registrant, nik, name, birthDate, group, phone, elsewhere) = try row.decode(
                 (String, String, String, String, String, String, Int).self)
             return RosterEntry(
-                registrant: registrant, nik: nik, name: name, birthDate: birthDate,
-                priorityGroup: group, phone: phone,
+                registrant: registrant, nik: nik, name: name,
+                birthDate: try CalendarDate.stored(birthDate, path: path),
+                priorityGroup: try PriorityGroup.stored(group, path: path), phone: phone,
                 dosesElsewhere: elsewhere)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .damagedRow(path: path, detail: StoreError.excerpt("\(error)"))
         }
     }
 
-    // MARK: - Reading
+    public func rosterEntry(registrant: String) async throws(StoreError) -> RosterEntry? {
+        let path = location.description
+        return try await transaction { connection in
+            try await Self.rosterEntries(
+                on: connection, registrants: [registrant], niks: [], path: path
+            ).first
+        }
+    }
 
-    public func statistics(_ query: StatisticsQuery) throws(StoreError) -> Statistics {
-        let column: String =
-            switch query.dimension {
-            case .dose: "dose"
-            case .site: "site"
-            case .day: "day"
-            case .vaccine: "vaccine"
-            case .group: "priority_group"
+    // MARK: - Statistics
+
+    public func statistics(_ query: StatisticsQuery) async throws(StoreError) -> Statistics {
+        let (from, to) = Statistics.range(from: query.from, to: query.to)
+        // `column` is one of five fixed names, never user text.
+        let column = query.dimension.tallyColumn, path = location.description
+        return try await transaction { connection in
+            func tally(_ sql: String) async throws -> [TallyRow] {
+                try await connection.run(
+                    "\(unescaped: sql) WHERE day BETWEEN \(from) AND \(to) GROUP BY 1"
+                ).map { row in
+                    let (key, count) = try row.decode((String, Int).self)
+                    return TallyRow(key: key, count: count)
+                }
             }
-        let from = query.from ?? "0000-01-01", to = query.to ?? "9999-12-31"
-        return try transaction { connection in
-            var byDose: [Int: Int] = [:]
-            for row in try connection.run(
-                "SELECT dose, SUM(count)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY dose"
-            ) {
-                let (dose, count) = try row.decode((Int, Int).self)
-                if count > 0 { byDose[dose] = count }
-            }
-            // `column` is one of five fixed names, never user text.
-            let rows = try connection.run(
-                """
-                SELECT CAST(\(unescaped: column) AS TEXT), SUM(count)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to)
-                GROUP BY \(unescaped: column) ORDER BY \(unescaped: column)
-                """
-            ).compactMap { row -> Statistics.Row? in
-                let (key, count) = try row.decode((String, Int).self)
-                return count > 0 ? Statistics.Row(key: key, count: count) : nil
-            }
-            var scans: [String: Int] = [:]
-            for row in try connection.run(
-                "SELECT outcome, SUM(count)::bigint FROM scan_tally WHERE day BETWEEN \(from) AND \(to) GROUP BY outcome"
-            ) {
-                let (outcome, count) = try row.decode((String, Int).self)
-                scans[outcome] = count
-            }
-            return Statistics(
-                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension,
-                rows: rows, scans: scans)
+            return try Statistics(
+                query,
+                byDose: try await tally("SELECT dose::text, SUM(count)::bigint FROM dose_tally"),
+                breakdown: try await tally(
+                    "SELECT \(column)::text, SUM(count)::bigint FROM dose_tally"),
+                scans: try await tally("SELECT outcome, SUM(count)::bigint FROM scan_tally"),
+                path: path)
         }
     }
 
-    public func dose(serial: String) throws(StoreError) -> DoseRecord? {
-        try transaction { connection in
-            try Self.doses(on: connection, serials: [serial], registrants: []).first
+    public func syncCounts(from: CalendarDate?, to: CalendarDate?) async throws(StoreError)
+        -> SyncCounts
+    {
+        let (from, to) = Statistics.range(from: from, to: to)
+        return try await transaction { connection in
+            guard
+                let row = try await connection.run(
+                    """
+                    SELECT (SELECT COALESCE(SUM(count), 0)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to)),
+                           COALESCE(SUM(synced), 0)::bigint, COALESCE(SUM(refused), 0)::bigint
+                    FROM sync_tally WHERE day BETWEEN \(from) AND \(to)
+                    """
+                ).first
+            else { return SyncCounts(synced: 0, waiting: 0, refused: 0) }
+            let (total, synced, refused) = try row.decode((Int, Int, Int).self)
+            return SyncCounts(total: total, synced: synced, refused: refused)
         }
     }
 
-    public func doses(registrant: String) throws(StoreError) -> [DoseRecord] {
-        try transaction { connection in
-            try Self.doses(on: connection, serials: [], registrants: [registrant])
-        }
-    }
-
-    public func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry? {
-        try transaction { connection in
-            try Self.rosterEntries(on: connection, registrants: [registrant], niks: []).first
-        }
-    }
-
-    public func scanLog() throws(StoreError) -> [ScanLogEntry] {
-        try transaction { connection in
-            try connection.run(
+    public func scanLog() async throws(StoreError) -> [ScanLogEntry] {
+        let path = location.description
+        return try await transaction { connection in
+            try await connection.run(
                 "SELECT id, time, day, officer, station, outcome, serial, clock_time FROM scan_log ORDER BY id"
-            )
-            .map { row in
+            ).map { row in
                 let (id, time, day, officer, station, code, serial, clockTime) = try row.decode(
                     (Int64, Date, String, String, String, String, String?, Date?).self)
                 guard let outcome = OutcomeCode(rawValue: code) else {
-                    throw StoreError.postgres(
-                        sqlState: "", message: "unknown outcome code \(code) in scan log line \(id)"
+                    throw StoreError.damagedRow(
+                        path: path,
+                        detail:
+                            "unknown outcome code \(StoreError.excerpt(code)) in scan log line \(id)"
                     )
                 }
                 return ScanLogEntry(
-                    id: id, time: time, day: day, officer: officer, station: station,
-                    outcome: outcome, serial: serial,
+                    id: id, time: time, day: try CalendarDate.stored(day, path: path),
+                    officer: officer, station: station, outcome: outcome, serial: serial,
                     clockTime: clockTime)
             }
         }
@@ -477,132 +456,95 @@ public final class PostgresDoseStore: DoseStore {
 
     // MARK: - Merging offline stations
 
-    /// This database's identity, made when its schema was created.
-    public func identity() throws(StoreError) -> String {
-        try transaction { connection in try Self.identity(on: connection, location: location) }
+    public func identity() async throws(StoreError) -> String {
+        let location = location
+        return try await transaction { connection in
+            try await Self.identity(on: connection, location: location)
+        }
     }
 
     private static func identity(on connection: PostgresConnection, location: PostgresLocation)
-        throws -> String
+        async throws -> String
     {
-        guard let row = try connection.run("SELECT id FROM store_identity").first else {
-            throw StoreError.postgres(sqlState: "", message: "\(location) has no store identity")
+        guard let row = try await connection.run("SELECT id FROM store_identity").first else {
+            throw StoreError.notADatabase(path: location.description)
         }
         return try row.decode(String.self)
     }
 
-    public func merge(_ source: MergeSource) throws(StoreError) -> MergeResult {
-        let location = location
-        let registrants = Array(Set(source.doses.map { $0.dose.registrant }))
-        return try transaction(retryingUniqueViolations: true) { connection in
-            let identity = try Self.identity(on: connection, location: location)
-            if source.identity == identity {
-                throw StoreError.mergeIntoItself(path: location.description)
+    public func merge(_ source: MergeSource) async throws(StoreError) -> MergeResult {
+        let location = location, path = location.description
+        return try await transaction(retryingUniqueViolations: true) { connection in
+            let batch = try MergeBatch(
+                source, into: try await Self.identity(on: connection, location: location),
+                path: path)
+            try await Self.lock(registrants: batch.registrants, on: connection)
+            let held = MergeHeld(
+                mergedDoses: try await Self.present(
+                    batch.doseOrigins, in: "dose", identity: batch.identity, on: connection),
+                knownConflicts: try await Self.present(
+                    batch.doseOrigins, in: "merge_conflict", identity: nil, on: connection),
+                mergedScans: try await Self.present(
+                    batch.scanOrigins, in: "scan_log", identity: batch.identity, on: connection),
+                doses: try await Self.doses(
+                    on: connection, serials: batch.serials, registrants: batch.registrants,
+                    path: path))
+            let writes = batch.decide(held)
+            for (origin, conflict) in writes.conflicts {
+                try await Self.keep(
+                    conflict, origin: origin, mergedAt: writes.mergedAt, on: connection)
             }
-            try Self.lock(registrants: registrants, on: connection)
-            var result = MergeResult(
-                dosesAdded: 0, dosesAlreadyMerged: 0, scansAdded: 0, scansAlreadyMerged: 0,
-                conflicts: [],
-                conflictsAlreadyKnown: 0)
-            let now = Date()
-            var added: [DoseRecord] = []
-            var addedOrigins: [RecordOrigin] = []
-            var bySerial: [String: DoseRecord] = [:]
-            var byDose: [String: DoseRecord] = [:]
-            for start in stride(from: 0, to: source.doses.count, by: 5000) {
-                let chunk = source.doses[start..<min(source.doses.count, start + 5000)]
-                let databases = chunk.map { $0.origin.database }, rows = chunk.map { $0.origin.row }
-                // Which of these origins are already here: as doses, or as kept conflicts.
-                var merged = Set<RecordOrigin>()
-                for row in try connection.run(
-                    """
-                    SELECT COALESCE(d.origin, \(identity)), COALESCE(d.origin_id, d.id) FROM unnest(\(databases)::text[], \(rows)::bigint[]) AS o(db, r)
-                    JOIN dose d ON (d.origin = o.db AND d.origin_id = o.r) OR (o.db = \(identity) AND d.origin IS NULL AND d.id = o.r)
-                    """)
-                {
-                    let (database, id) = try row.decode((String, Int64).self)
-                    merged.insert(RecordOrigin(database: database, row: id))
-                }
-                var knownConflicts = Set<RecordOrigin>()
-                for row in try connection.run(
-                    "SELECT origin, origin_id FROM merge_conflict WHERE (origin, origin_id) IN (SELECT * FROM unnest(\(databases)::text[], \(rows)::bigint[]))"
-                ) {
-                    let (database, id) = try row.decode((String, Int64).self)
-                    knownConflicts.insert(RecordOrigin(database: database, row: id))
-                }
-                for dose in try Self.doses(
-                    on: connection, serials: chunk.map { $0.dose.serial },
-                    registrants: chunk.map { $0.dose.registrant })
-                {
-                    bySerial[dose.serial] = dose
-                    byDose["\(dose.registrant)/\(dose.dose)"] = dose
-                }
-                for (origin, dose) in chunk {
-                    switch MergeDecision.decide(
-                        dose, sameOrigin: merged.contains(origin),
-                        knownConflict: knownConflicts.contains(origin),
-                        sameSerial: bySerial[dose.serial],
-                        sameDose: byDose["\(dose.registrant)/\(dose.dose)"])
-                    {
-                    case .alreadyMerged:
-                        result.dosesAlreadyMerged += 1
-                    case .conflictAlreadyKnown:
-                        result.conflictsAlreadyKnown += 1
-                    case .conflict(let conflict):
-                        try Self.keep(conflict, origin: origin, mergedAt: now, on: connection)
-                        result.conflicts.append(conflict)
-                    case .add:
-                        added.append(dose)
-                        addedOrigins.append(origin)
-                        bySerial[dose.serial] = dose
-                        byDose["\(dose.registrant)/\(dose.dose)"] = dose
-                        result.dosesAdded += 1
-                    }
-                }
+            for start in stride(from: 0, to: writes.doses.count, by: 5000) {
+                let chunk = writes.doses[start..<min(writes.doses.count, start + 5000)]
+                try await Self.insert(
+                    doses: chunk.map(\.dose), origins: chunk.map(\.origin), on: connection)
             }
-            for start in stride(from: 0, to: added.count, by: 5000) {
-                let end = min(added.count, start + 5000)
-                try Self.insert(
-                    doses: Array(added[start..<end]), origins: Array(addedOrigins[start..<end]),
-                    on: connection)
+            for start in stride(from: 0, to: writes.scans.count, by: 5000) {
+                let chunk = writes.scans[start..<min(writes.scans.count, start + 5000)]
+                try await Self.insert(
+                    scans: chunk.map(\.entry), origins: chunk.map(\.origin), on: connection)
             }
-            for start in stride(from: 0, to: source.scans.count, by: 5000) {
-                let chunk = source.scans[start..<min(source.scans.count, start + 5000)]
-                let databases = chunk.map { $0.origin.database }, rows = chunk.map { $0.origin.row }
-                var present = Set<RecordOrigin>()
-                for row in try connection.run(
-                    """
-                    SELECT o.db, o.r FROM unnest(\(databases)::text[], \(rows)::bigint[]) AS o(db, r)
-                    WHERE EXISTS (SELECT 1 FROM scan_log s WHERE (s.origin = o.db AND s.origin_id = o.r) OR (o.db = \(identity) AND s.origin IS NULL AND s.id = o.r))
-                    """)
-                {
-                    let (database, id) = try row.decode((String, Int64).self)
-                    present.insert(RecordOrigin(database: database, row: id))
-                }
-                let fresh = chunk.filter { !present.contains($0.origin) }
-                result.scansAlreadyMerged += chunk.count - fresh.count
-                result.scansAdded += fresh.count
-                try Self.insert(
-                    scans: fresh.map { $0.entry }, origins: fresh.map { $0.origin }, on: connection)
-            }
-            return result
+            return writes.result
         }
+    }
+
+    /// Which of `origins` the table holds: a row that came from there, or, for a table that
+    /// keeps this database's own rows (`identity` given), the row itself when the origin is this
+    /// database. Asked 5,000 origins at a time.
+    private static func present(
+        _ origins: [RecordOrigin], in table: String, identity: String?,
+        on connection: PostgresConnection
+    ) async throws -> Set<RecordOrigin> {
+        var found = Set<RecordOrigin>()
+        for start in stride(from: 0, to: origins.count, by: 5000) {
+            let chunk = origins[start..<min(origins.count, start + 5000)]
+            // `table` is one of three fixed names, never user text; the identity is bound.
+            for row in try await connection.run(
+                """
+                SELECT o.db, o.r FROM unnest(\(chunk.map(\.database))::text[], \(chunk.map(\.row))::bigint[]) AS o(db, r)
+                WHERE EXISTS (SELECT 1 FROM \(unescaped: table) t WHERE (t.origin IS NOT NULL AND t.origin = o.db AND t.origin_id = o.r)
+                    OR (\(identity)::text IS NOT NULL AND o.db = \(identity)::text AND t.origin IS NULL AND t.id = o.r))
+                """)
+            {
+                let (database, id) = try row.decode((String, Int64).self)
+                found.insert(RecordOrigin(database: database, row: id))
+            }
+        }
+        return found
     }
 
     private static func keep(
         _ conflict: MergeConflict, origin: RecordOrigin, mergedAt: Date,
         on connection: PostgresConnection
-    )
-        throws
-    {
+    ) async throws {
         let dose = conflict.incoming
-        try connection.run(
+        try await connection.run(
             """
             INSERT INTO merge_conflict (origin, origin_id, kind, existing_serial, serial, registrant, dose, vaccine, lot, site, ticket_site,
                 priority_group, officer, station, administered_at, administered_day, recorded_at, merged_at)
             VALUES (\(origin.database), \(origin.row), \(conflict.kind.rawValue), \(conflict.existing.serial), \(dose.serial), \(dose.registrant),
-                \(dose.dose), \(dose.vaccine), \(dose.lot), \(dose.site), \(dose.ticketSite), \(dose.priorityGroup), \(dose.officer), \(dose.station),
-                \(dose.administeredAt), \(dose.administeredDay), \(dose.recordedAt), \(mergedAt))
+                \(dose.dose), \(dose.vaccine), \(dose.lot), \(dose.site), \(dose.ticketSite), \(dose.priorityGroup.rawValue), \(dose.officer), \(dose.station),
+                \(dose.administeredAt), \(dose.administeredDay.iso), \(dose.recordedAt), \(mergedAt))
             """)
     }
 
@@ -610,42 +552,25 @@ public final class PostgresDoseStore: DoseStore {
 
     /// Runs `body` in a transaction on a pooled connection, retried whole after a deadlock or a
     /// serialization failure (and, for writers that check before they insert, after a unique
-    /// violation that a concurrent writer's commit caused), with a random backoff.
-    func transaction<T>(
-        retryingUniqueViolations: Bool = false, _ body: (PostgresConnection) throws -> T
-    ) throws(StoreError) -> T {
-        try Self.transaction(
-            pool, location: location, retryingUniqueViolations: retryingUniqueViolations, body)
-    }
-
-    /// ``transaction(retryingUniqueViolations:_:)`` on `pool`, before the store exists.
-    static func transaction<T>(
-        _ pool: ConnectionPool, location: PostgresLocation, retryingUniqueViolations: Bool = false,
-        _ body: (PostgresConnection) throws -> T
-    ) throws(StoreError) -> T {
+    /// violation that a concurrent writer's commit caused), with a random backoff. Waiting for
+    /// a connection from the pool ends after ``busyTimeout`` seconds.
+    func transaction<T: Sendable>(
+        retryingUniqueViolations: Bool = false,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
         var attempt = 0
         while true {
             do {
-                return try pool.withConnection { connection in
-                    try connection.run("BEGIN")
-                    do {
-                        let value = try body(connection)
-                        try connection.run("COMMIT")
-                        return value
-                    } catch {
-                        if !connection.isClosed { _ = try? connection.run("ROLLBACK") }
-                        throw error
-                    }
-                }
+                return try await leased(body)
             } catch {
-                let mapped = Self.map(error, location: location)
+                let mapped = Self.map(error, location: location, busyTimeout: busyTimeout)
                 if case .postgres(let state, _) = mapped, attempt < Self.retries,
                     ["40001", "40P01"].contains(state)
                         || (retryingUniqueViolations && state == "23505")
                 {
                     attempt += 1
-                    Thread.sleep(
-                        forTimeInterval: Double.random(in: 0.005...0.03) * Double(min(attempt, 10)))
+                    let pause = Double.random(in: 0.005...0.03) * Double(min(attempt, 10))
+                    try? await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
                     continue
                 }
                 if case .postgres(let state, _) = mapped, ["40001", "40P01"].contains(state) {
@@ -656,10 +581,65 @@ public final class PostgresDoseStore: DoseStore {
         }
     }
 
+    /// Runs `body` in a transaction of the pool, giving up when no connection could be leased
+    /// within ``busyTimeout`` seconds. Once a connection is leased the transaction runs to its
+    /// end: the server's own `lock_timeout` and `statement_timeout` bound it.
+    private func leased<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = client, busyTimeout = busyTimeout
+        let started = LeaseFlag()
+        return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
+            group.addTask {
+                .done(
+                    try await client.withTransaction(logger: PostgresSettings.logger) {
+                        connection in
+                        started.set()
+                        return try await body(connection)
+                    })
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int64(busyTimeout * 1000)))
+                return started.isSet ? .leased : .timedOut
+            }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .leased:
+                    continue
+                case .timedOut:
+                    group.cancelAll()
+                    throw await unavailable()
+                }
+            }
+            throw StoreError.busy(path: location.description)
+        }
+    }
+
+    /// Why no connection could be had: the server's own answer to a connection of our own when
+    /// it refuses one, else every pooled connection stayed busy.
+    private func unavailable() async -> StoreError {
+        do {
+            try await settings.withConnection { connection in try await connection.run("SELECT 1") }
+            return .busy(path: location.description)
+        } catch {
+            return Self.map(error, location: location, busyTimeout: busyTimeout)
+        }
+    }
+
     /// Our error for anything postgres-nio or the server reported. Messages carry the server's
     /// text and SQLSTATE, never the password (which postgres-nio never puts in errors).
-    static func map(_ error: any Error, location: PostgresLocation) -> StoreError {
+    static func map(_ error: any Error, location: PostgresLocation, busyTimeout: TimeInterval)
+        -> StoreError
+    {
         if let error = error as? StoreError { return error }
+        if let error = error as? PostgresTransactionError {
+            let inner = error.closureError ?? error.beginError ?? error.commitError
+            return inner.map { map($0, location: location, busyTimeout: busyTimeout) }
+                ?? .postgres(sqlState: "", message: "the transaction failed")
+        }
         if let error = error as? PSQLError {
             if error.code == .server, let info = error.serverInfo {
                 let state = info[.sqlState] ?? ""
@@ -673,6 +653,10 @@ public final class PostgresDoseStore: DoseStore {
                     return .readOnly(path: location.description)
                 case "53300", "57P03":
                     return .busy(path: location.description)
+                case "55P03":
+                    return .locked(
+                        path: location.description, lock: "a lock on its doses or tables",
+                        seconds: Int(busyTimeout.rounded(.up)))
                 default:
                     return .postgres(
                         sqlState: state, message: message + (info[.detail].map { " (\($0))" } ?? "")
@@ -680,9 +664,8 @@ public final class PostgresDoseStore: DoseStore {
                 }
             }
             switch error.code {
-            case .connectionError, .sslUnsupported, .failedToAddSSLHandler, .serverClosedConnection,
-                .clientClosedConnection,
-                .uncleanShutdown:
+            case .connectionError, .sslUnsupported, .failedToAddSSLHandler,
+                .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
                 let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
                 return .cannotOpen(
                     path: location.description,
@@ -698,8 +681,23 @@ public final class PostgresDoseStore: DoseStore {
             }
         }
         if let error = error as? PostgresDecodingError {
-            return .postgres(sqlState: "", message: "cannot decode a column: \(error.code)")
+            return .damagedRow(
+                path: location.description, detail: "cannot decode a column: \(error.code)")
         }
         return .cannotOpen(path: location.description, reason: "\(error)")
     }
+}
+
+/// What one of a lease's two racing tasks ended with.
+private enum LeaseOutcome<T: Sendable>: Sendable {
+    case done(T)
+    case leased
+    case timedOut
+}
+
+/// Set once a transaction has its connection, read by the timer racing it.
+private final class LeaseFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

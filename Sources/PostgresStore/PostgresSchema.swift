@@ -14,6 +14,7 @@ enum PostgresSchema {
         ("v2 sync", sync),
         ("v2 officers", officers),
         ("v2 merge origins", mergeOrigins),
+        ("v3 sync tally", syncTally),
     ]
 
     /// The statements of a migration script: split at semicolons outside `$$` bodies and `--`
@@ -226,5 +227,51 @@ enum PostgresSchema {
             FOR EACH ROW EXECUTE FUNCTION vaxticket_append_only();
         CREATE TRIGGER merge_conflict_no_truncate BEFORE TRUNCATE ON merge_conflict
             FOR EACH STATEMENT EXECUTE FUNCTION vaxticket_append_only();
+        """
+
+    /// What the registry sync has done, counted per day: see the SQLite migration of the same
+    /// name. Statement-level triggers, like the dose tallies; rows that are neither synced nor
+    /// refused never touch the tally.
+    private static let syncTally = """
+        CREATE TABLE sync_tally (
+            day TEXT PRIMARY KEY,
+            synced BIGINT NOT NULL CHECK (synced >= 0),
+            refused BIGINT NOT NULL CHECK (refused >= 0)
+        );
+        INSERT INTO sync_tally (day, synced, refused)
+        SELECT administered_day, count(*) FILTER (WHERE sync_state = 'synced'),
+               count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL)
+        FROM dose GROUP BY 1;
+        CREATE FUNCTION sync_tally_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                UPDATE sync_tally t SET synced = t.synced - o.s, refused = t.refused - o.r
+                FROM (SELECT administered_day AS day, count(*) FILTER (WHERE sync_state = 'synced') AS s,
+                             count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL) AS r
+                      FROM old_rows WHERE sync_state = 'synced' OR sync_refusal IS NOT NULL GROUP BY 1) o
+                WHERE t.day = o.day;
+            END IF;
+            IF TG_OP IN ('UPDATE', 'INSERT') THEN
+                INSERT INTO sync_tally (day, synced, refused)
+                SELECT administered_day, count(*) FILTER (WHERE sync_state = 'synced'),
+                       count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL)
+                FROM new_rows WHERE sync_state = 'synced' OR sync_refusal IS NOT NULL
+                GROUP BY 1 ORDER BY 1
+                ON CONFLICT (day) DO UPDATE
+                SET synced = sync_tally.synced + EXCLUDED.synced, refused = sync_tally.refused + EXCLUDED.refused;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER sync_tally_insert AFTER INSERT ON dose REFERENCING NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION sync_tally_apply();
+        CREATE TRIGGER sync_tally_delete AFTER DELETE ON dose REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION sync_tally_apply();
+        CREATE TRIGGER sync_tally_update AFTER UPDATE ON dose REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION sync_tally_apply();
+        DROP INDEX dose_unsynced_day;
+        DROP INDEX dose_origin;
+        CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id) WHERE origin IS NOT NULL;
+        DROP INDEX scan_log_origin;
+        CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id) WHERE origin IS NOT NULL;
         """
 }

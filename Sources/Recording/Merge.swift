@@ -1,3 +1,5 @@
+import GRDB
+
 /// Where a record was first written: the database that wrote it, and its row number there.
 /// Merges use it to bring every record in exactly once, however often they run.
 public struct RecordOrigin: Hashable, Sendable, Codable {

@@ -68,16 +68,3 @@ public enum OfficerError: Error, Hashable, Sendable, CustomStringConvertible {
         if !valid { throw .invalidField(field: field, value: value) }
     }
 }
-
-/// Durable storage for officers and their token hashes, beside the doses. The SQLite store
-/// implements it; a server store (PostgreSQL) follows behind the same protocol.
-public protocol OfficerStore: Sendable {
-    /// Adds an officer; refuses a name that exists already.
-    func addOfficer(_ officer: Officer) throws(OfficerError)
-    /// Every officer, revoked ones included, by name.
-    func officers() throws(StoreError) -> [Officer]
-    /// The active officer whose token hashes to `tokenHash`, if any.
-    func activeOfficer(tokenHash: String) throws(StoreError) -> Officer?
-    /// Revokes the officer's token from `at` on; the officer stays listed.
-    func revokeOfficer(name: String, at: Date) throws(OfficerError)
-}

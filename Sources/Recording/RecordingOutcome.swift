@@ -1,5 +1,4 @@
 public import TicketCodec
-public import TicketScanning
 
 /// What happened to one scanned ticket. Every case has a stable code for scripts and the scan
 /// log, and a sentence for the officer.
@@ -15,13 +14,13 @@ public enum RecordingOutcome: Hashable, Sendable {
     /// The previous dose number has not been recorded (nor marked as given elsewhere).
     case doseOutOfOrder(missingDose: Int)
     /// The minimum interval since the previous dose has not passed; `earliestDay` is the first allowed day.
-    case tooEarly(previousDay: String, earliestDay: String)
+    case tooEarly(previousDay: CalendarDate, earliestDay: CalendarDate)
     /// The eligibility policy does not allow this dose for this priority group.
-    case notEligible(group: String, dose: Int)
+    case notEligible(group: PriorityGroup, dose: Int)
     /// The ticket failed verification (malformed, bad signature, expired, revoked, ...).
     case unverified(VerificationOutcome)
     /// No ticket could be read from the image.
-    case unreadable(UnreadableImage)
+    case unreadable(UnreadableScan)
 
     /// The stable machine code.
     public var code: OutcomeCode {
@@ -52,5 +51,20 @@ public enum RecordingOutcome: Hashable, Sendable {
         case .recorded, .recordedAtOtherSite: true
         default: false
         }
+    }
+}
+
+/// Why an image gave no ticket, as the scanning layer said it: its outcome code and its sentence.
+/// The recording core logs it; it never reads images itself.
+public struct UnreadableScan: Hashable, Sendable, CustomStringConvertible {
+    /// The outcome code, e.g. `no_code` or `corrupt_image`.
+    public var code: OutcomeCode
+    /// The sentence for the officer.
+    public var description: String
+
+    /// A reason with its code and sentence.
+    public init(code: OutcomeCode, description: String) {
+        self.code = code
+        self.description = description
     }
 }

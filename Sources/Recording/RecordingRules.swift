@@ -1,5 +1,5 @@
 public import Foundation
-import TicketCodec
+public import TicketCodec
 
 /// What the store knows about a registrant when a ticket is scanned.
 public struct RegistrantHistory: Hashable, Sendable {
@@ -36,29 +36,25 @@ public struct RecordingRules: Sendable {
     ///
     /// The checks run in this order: same serial (a re-scan), eligibility, the same dose under
     /// another serial, dose order, the interval since the previous dose, the site.
-    public func decide(_ ticket: TicketFacts, day: String, site: String, history: RegistrantHistory)
-        -> RecordingOutcome
-    {
+    public func decide(
+        _ ticket: TicketFacts, day: CalendarDate, site: String, history: RegistrantHistory
+    ) -> RecordingOutcome {
         if history.sameSerial != nil {
             return .alreadyRecorded
         }
-        guard policy.allows(group: ticket.group, dose: ticket.dose) else {
+        guard policy.allows(group: ticket.group.rawValue, dose: ticket.dose) else {
             return .notEligible(group: ticket.group, dose: ticket.dose)
         }
         if let given = history.doses.first(where: { $0.dose == ticket.dose }) {
             return .doseAlreadyGiven(otherSerial: given.serial)
         }
         if ticket.dose > 1 {
-            let previous = history.doses.first { $0.dose == ticket.dose - 1 }
-            if let previous {
+            if let previous = history.doses.first(where: { $0.dose == ticket.dose - 1 }) {
                 let minimum = minimumDaysAfter(previous.vaccine) ?? 0
-                if let previousDay = CalendarDate(iso: previous.administeredDay),
-                    let today = CalendarDate(iso: day),
-                    previousDay.days(to: today) < minimum
-                {
+                if previous.administeredDay.days(to: day) < minimum {
                     return .tooEarly(
                         previousDay: previous.administeredDay,
-                        earliestDay: previousDay.adding(days: minimum).iso)
+                        earliestDay: previous.administeredDay.adding(days: minimum))
                 }
             } else if (history.roster?.dosesElsewhere ?? 0) < ticket.dose - 1 {
                 return .doseOutOfOrder(missingDose: ticket.dose - 1)
@@ -77,7 +73,7 @@ extension RecordingRules {
     /// the earlier one a re-scan or a dose given under another serial refers to), and the dose
     /// record to write when there is one. Every store records through this one decision.
     public func scan(
-        _ ticket: TicketFacts, history: RegistrantHistory, context: ScanContext, day: String,
+        _ ticket: TicketFacts, history: RegistrantHistory, context: ScanContext, day: CalendarDate,
         at: Date, now: Date
     ) -> (result: RecordingResult, newDose: DoseRecord?) {
         let site = context.site ?? ticket.site

@@ -25,16 +25,16 @@ public struct DoseRecord: Codable, Hashable, Sendable {
     public var site: String
     /// The site the ticket was issued for; differs from `site` when recorded elsewhere.
     public var ticketSite: String
-    /// The priority group the ticket was issued for, e.g. `HEALTHWORKER`.
-    public var priorityGroup: String
+    /// The priority group the ticket was issued for.
+    public var priorityGroup: PriorityGroup
     /// The officer who gave the dose.
     public var officer: String
     /// The scanning station that recorded it.
     public var station: String
     /// When the dose was given.
     public var administeredAt: Date
-    /// The local calendar day of `administeredAt` in the programme's time zone, `YYYY-MM-DD`.
-    public var administeredDay: String
+    /// The local calendar day of `administeredAt` in the programme's time zone.
+    public var administeredDay: CalendarDate
     /// When the record was written.
     public var recordedAt: Date
     /// Whether the record has reached the central registry.
@@ -43,8 +43,8 @@ public struct DoseRecord: Codable, Hashable, Sendable {
     /// A dose record with every field given.
     public init(
         serial: String, registrant: String, dose: Int, vaccine: String, lot: String?, site: String,
-        ticketSite: String, priorityGroup: String, officer: String, station: String,
-        administeredAt: Date, administeredDay: String, recordedAt: Date,
+        ticketSite: String, priorityGroup: PriorityGroup, officer: String, station: String,
+        administeredAt: Date, administeredDay: CalendarDate, recordedAt: Date,
         syncState: SyncState = .pending
     ) {
         self.serial = serial
@@ -71,8 +71,8 @@ public struct ScanLogEntry: Codable, Hashable, Sendable {
     public var id: Int64?
     /// When the scan happened.
     public var time: Date
-    /// The local calendar day of `time` in the programme's time zone, `YYYY-MM-DD`.
-    public var day: String
+    /// The local calendar day of `time` in the programme's time zone.
+    public var day: CalendarDate
     /// The officer at the station.
     public var officer: String
     /// The scanning station.
@@ -87,7 +87,7 @@ public struct ScanLogEntry: Codable, Hashable, Sendable {
 
     /// A log entry; `id` is assigned when it is stored.
     public init(
-        id: Int64? = nil, time: Date, day: String, officer: String, station: String,
+        id: Int64? = nil, time: Date, day: CalendarDate, officer: String, station: String,
         outcome: OutcomeCode, serial: String?,
         clockTime: Date? = nil
     ) {
@@ -110,10 +110,10 @@ public struct RosterEntry: Codable, Hashable, Sendable {
     public var nik: String
     /// The registrant's name.
     public var name: String
-    /// The birth date, `YYYY-MM-DD`.
-    public var birthDate: String
-    /// The priority group, e.g. `GENERAL` or `HEALTHWORKER`.
-    public var priorityGroup: String
+    /// The birth date.
+    public var birthDate: CalendarDate
+    /// The priority group.
+    public var priorityGroup: PriorityGroup
     /// A phone number, possibly empty.
     public var phone: String
     /// How many earlier doses were given elsewhere (outside this programme's records).
@@ -121,7 +121,8 @@ public struct RosterEntry: Codable, Hashable, Sendable {
 
     /// A roster entry with every field given.
     public init(
-        registrant: String, nik: String, name: String, birthDate: String, priorityGroup: String,
+        registrant: String, nik: String, name: String, birthDate: CalendarDate,
+        priorityGroup: PriorityGroup,
         phone: String,
         dosesElsewhere: Int = 0
     ) {

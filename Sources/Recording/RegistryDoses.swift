@@ -1,3 +1,5 @@
+public import TicketCodec
+
 /// A dose as the registry sync and the exports see it: the record, its registrant from the
 /// roster, and the registry's last refusal.
 public struct RegistryDose: Hashable, Sendable {
@@ -23,15 +25,15 @@ public struct RegistryDose: Hashable, Sendable {
 public struct RegistryDoseQuery: Hashable, Sendable {
     /// Only doses not yet synced.
     public var unsyncedOnly: Bool
-    /// The first local day, `YYYY-MM-DD`, or `nil` for every day.
-    public var since: String?
+    /// The first local day, or `nil` for every day.
+    public var since: CalendarDate?
     /// Only doses after this row number; `nil` starts at the beginning.
     public var after: Int64?
     /// At most this many doses.
     public var limit: Int
 
     /// A query with every field given.
-    public init(unsyncedOnly: Bool, since: String? = nil, after: Int64? = nil, limit: Int) {
+    public init(unsyncedOnly: Bool, since: CalendarDate? = nil, after: Int64? = nil, limit: Int) {
         self.unsyncedOnly = unsyncedOnly
         self.since = since
         self.after = after

@@ -1,4 +1,5 @@
 import CSVFiles
+import Foundation
 import TicketCodec
 
 /// Reads the sign-up system's roster export: a CSV file with the header
@@ -139,7 +140,7 @@ public enum RosterCSV {
         if let problem = FreeText.problem(in: name) {
             return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)"))
         }
-        guard CalendarDate(iso: birthDate) != nil else {
+        guard let birthDay = CalendarDate(iso: birthDate) else {
             return .failure(
                 Reason(
                     text:
@@ -147,7 +148,7 @@ public enum RosterCSV {
                 ))
         }
         let group = group.uppercased()
-        guard groups.contains(group) else {
+        guard groups.contains(group), let priorityGroup = PriorityGroup(rawValue: group) else {
             return .failure(
                 Reason(
                     text:
@@ -178,8 +179,8 @@ public enum RosterCSV {
         }
         return .success(
             RosterEntry(
-                registrant: registrant, nik: nik, name: name, birthDate: birthDate,
-                priorityGroup: group, phone: phone,
+                registrant: registrant, nik: nik, name: name, birthDate: birthDay,
+                priorityGroup: priorityGroup, phone: phone,
                 dosesElsewhere: dosesElsewhere)
         )
     }

@@ -1,7 +1,7 @@
 public import Foundation
 public import GRDB
 import SystemPackage
-import TicketCodec
+public import TicketCodec
 
 #if canImport(Glibc)
     import Glibc
@@ -9,21 +9,23 @@ import TicketCodec
 
 /// The embedded default store: one SQLite file in WAL mode, shared safely by several processes.
 ///
-/// Recording runs in `BEGIN IMMEDIATE` transactions, so the checks and the insert of a batch
-/// hold the write lock together and two stations can never record the same dose; unique
-/// indexes back that up. A busy timeout waits for other writers, and a batch that still meets
-/// a lock is rolled back and retried whole, so "database is locked" does not reach the officer.
+/// Every call is asynchronous: GRDB runs it on the pool's own writer or reader queue, so no
+/// task's thread ever waits on SQLite. Recording runs in `BEGIN IMMEDIATE` transactions, so the
+/// checks and the insert of a batch hold the write lock together and two stations can never
+/// record the same dose; unique indexes back that up. A write waits for another program's lock
+/// at most ``busyTimeout`` seconds in all, then fails with ``StoreError/locked(path:lock:seconds:)``,
+/// having written nothing.
 public final class SQLiteDoseStore: DoseStore {
     /// The database file.
     public let path: String
     /// The programme's time zone, for local days.
     public let timeZone: TimeZone
-    private let pool: DatabasePool
+    /// How long a call waits, in all, for a lock another program holds.
+    public let busyTimeout: TimeInterval
+    let pool: DatabasePool
 
-    /// How long one statement waits for another process's lock.
-    static let busyTimeout: TimeInterval = 10
-    /// How many times a whole transaction is retried after the busy timeout ran out.
-    static let busyRetries = 30
+    /// How long a call waits for another program's lock unless told otherwise (`--busy-timeout`).
+    public static let defaultBusyTimeout: TimeInterval = 30
 
     /// The SQLite application id of a VaxTicket database (`PRAGMA application_id`), "VAXT".
     public static let applicationID: Int32 = 0x5641_5854
@@ -35,45 +37,78 @@ public final class SQLiteDoseStore: DoseStore {
     /// changed. The database keeps the programme's time zone from its creation: `timeZone`, when
     /// given, must be that zone (local days, and so the interval rules, depend on it); `nil`
     /// uses the stored zone (Asia/Jakarta for a new file).
-    public init(path: String, timeZone: TimeZone? = nil, create: Bool = true) throws(StoreError) {
+    public init(
+        path: String, timeZone: TimeZone? = nil, create: Bool = true,
+        busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout
+    ) async throws(StoreError) {
         self.path = path
+        self.busyTimeout = busyTimeout
         let exists = FileManager.default.fileExists(atPath: path)
         if !create, !exists {
             throw .cannotOpen(path: path, reason: "no such file")
         }
-        if exists { try Self.checkApplicationID(path: path) }
+        if exists { try await Self.checkApplicationID(path: path, busyTimeout: busyTimeout) }
         try Self.makePrivate(path: path)
         var configuration = Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.maximumReaderCount = 2
         configuration.label = "vaxticket"
         // The serial index takes random inserts; at a city's million doses it outgrows SQLite's
         // default 2 MB page cache, so give each connection room for it.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -65536") }
-        let path = path
-        let (pool, zone) = try Self.retryingBusy(path: path) {
-            () throws(StoreError) -> (DatabasePool, TimeZone) in
-            try Self.mapErrors(path: path) {
+        let pool = try await Self.withLockWait(path: path, seconds: busyTimeout) {
+            () throws(StoreError) -> DatabasePool in
+            try await Self.mapErrors(path: path) {
                 let pool = try DatabasePool(path: path, configuration: configuration)
-                try Self.checkSchema(pool, path: path)
-                try Self.migrate(pool)
-                return (pool, try Self.programmeTimeZone(pool, path: path, given: timeZone))
+                try await Self.checkSchema(pool, path: path)
+                try await Self.migrate(pool)
+                return pool
             }
         }
         self.pool = pool
-        self.timeZone = zone
+        let stored: String? = try await Self.withLockWait(path: path, seconds: busyTimeout) {
+            () throws(StoreError) in
+            try await Self.mapErrors(path: path) {
+                try await pool.read { db in
+                    try String.fetchOne(
+                        db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'")
+                }
+            }
+        }
+        let identifier: String
+        if let stored {
+            identifier = stored
+        } else {
+            let initial = ProgrammeZone.initial(given: timeZone)
+            identifier = try await Self.withLockWait(path: path, seconds: busyTimeout) {
+                () throws(StoreError) in
+                try await Self.mapErrors(path: path) {
+                    try await pool.write { db in
+                        try db.execute(
+                            sql:
+                                "INSERT OR IGNORE INTO programme_setting (name, value) VALUES ('time_zone', ?)",
+                            arguments: [initial])
+                        return try String.fetchOne(
+                            db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'")
+                            ?? ""
+                    }
+                }
+            }
+        }
+        self.timeZone = try ProgrammeZone.resolve(stored: identifier, given: timeZone, path: path)
     }
 
     /// Refuses a SQLite file that is not a VaxTicket database, reading it without changing it:
     /// a read-only connection, no journal mode switch, no migration.
-    static func checkApplicationID(path: String) throws(StoreError) {
+    static func checkApplicationID(path: String, busyTimeout: TimeInterval) async throws(StoreError)
+    {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
-        let verdict: Bool = try mapErrors(path: path) {
+        let verdict: Bool = try await mapErrors(path: path) {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             defer { try? queue.close() }
-            return try queue.read { db in
+            return try await queue.read { db in
                 let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 if id == applicationID { return true }
                 guard id == 0 else { return false }
@@ -93,39 +128,6 @@ public final class SQLiteDoseStore: DoseStore {
             }
         }
         if !verdict { throw .foreignDatabase(path: path) }
-    }
-
-    /// The zone stored in the database, stored first when there is none; a different `given`
-    /// zone is refused.
-    private static func programmeTimeZone(_ pool: DatabasePool, path: String, given: TimeZone?)
-        throws -> TimeZone
-    {
-        let stored = try pool.read { db in
-            try String.fetchOne(
-                db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'")
-        }
-        let identifier: String
-        if let stored {
-            identifier = stored
-        } else {
-            identifier = try pool.write { db in
-                try db.execute(
-                    sql:
-                        "INSERT OR IGNORE INTO programme_setting (name, value) VALUES ('time_zone', ?)",
-                    arguments: [(given ?? .programmeDefault).identifier])
-                return try String.fetchOne(
-                    db, sql: "SELECT value FROM programme_setting WHERE name = 'time_zone'") ?? ""
-            }
-        }
-        guard let zone = TimeZone(identifier: identifier) else {
-            throw StoreError.damagedRow(
-                path: path, detail: "unknown stored time zone \(StoreError.excerpt(identifier))")
-        }
-        if let given, given.identifier != zone.identifier {
-            throw StoreError.timeZoneMismatch(
-                path: path, stored: zone.identifier, given: given.identifier)
-        }
-        return zone
     }
 
     /// Creates the database file with mode 0600 before SQLite opens it, and tightens an existing
@@ -158,94 +160,132 @@ public final class SQLiteDoseStore: DoseStore {
     /// Applies the migrations. GRDB reads which migrations are applied outside the migration
     /// transactions, so two processes opening a new file at once can both try the first one;
     /// the loser fails on a table that now exists and simply tries again.
-    private static func migrate(_ pool: DatabasePool) throws {
+    private static func migrate(_ pool: DatabasePool) async throws {
         var attempt = 0
         while true {
             do {
-                try Schema.migrator.migrate(pool)
+                try await withCheckedThrowingContinuation {
+                    (continuation: CheckedContinuation<Void, any Error>) in
+                    Schema.migrator.asyncMigrate(pool) { result in
+                        continuation.resume(with: result.map { _ in () })
+                    }
+                }
                 return
             } catch let error as DatabaseError
                 where attempt < 5
                 && (error.resultCode == .SQLITE_ERROR || error.resultCode == .SQLITE_CONSTRAINT)
             {
                 attempt += 1
-                Thread.sleep(forTimeInterval: 0.05)
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
     }
 
-    private static func checkSchema(_ pool: DatabasePool, path: String) throws {
+    private static func checkSchema(_ pool: DatabasePool, path: String) async throws {
         let known = Set(Schema.migrator.migrations)
-        let applied = try pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
+        let applied = try await pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
         let unknown = applied.subtracting(known)
         if !unknown.isEmpty {
             throw StoreError.newerSchema(path: path, unknownMigrations: unknown.sorted())
         }
     }
 
+    // MARK: - Recording
+
     public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
-        throws(StoreError) -> [RecordingResult]
+        async throws(StoreError) -> [RecordingResult]
     {
-        let timeZone = timeZone
-        return try write { db in
-            // One clock reading per batch: the batch is committed as one, at one moment.
-            let now = Date()
-            let at = context.administeredAt ?? now
-            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
-                throw StoreError.administeredInFuture(claimed: at, now: now)
-            }
-            let day = CalendarDate(at, in: timeZone).iso
-            var results: [RecordingResult] = []
-            results.reserveCapacity(scans.count)
-            for scan in scans {
-                results.append(
-                    try Self.record(
-                        scan, context: context, rules: rules, now: now, at: at, day: day, db: db))
-            }
-            return results
+        let timeZone = timeZone, path = path
+        return try await write { db in
+            let batch = try RecordingBatch(
+                scans, context: context, rules: rules, timeZone: timeZone)
+            let writes = batch.decide(
+                doses: try Self.doses(db, serials: batch.serials, registrants: batch.registrants),
+                roster: try Self.rosterEntries(db, registrants: batch.registrants, path: path))
+            for dose in writes.doses { try Self.insert(dose, origin: nil, db) }
+            for entry in writes.scans { try Self.insert(entry, origin: nil, db) }
+            return writes.results
         }
     }
 
-    private static func record(
-        _ scan: ScanInput, context: ScanContext, rules: RecordingRules, now: Date, at: Date,
-        day: String, db: Database
-    ) throws -> RecordingResult {
-        func log(_ outcome: RecordingOutcome, serial: String?) throws {
-            let entry = ScanLogEntry(
-                time: at, day: day, officer: context.officer, station: context.station,
-                outcome: outcome.code, serial: serial,
-                clockTime: now)
-            try entry.insert(db)
+    /// The doses recorded under any of `serials` or for any of `registrants`.
+    static func doses(_ db: Database, serials: [String], registrants: [String]) throws
+        -> [DoseRecord]
+    {
+        guard !serials.isEmpty || !registrants.isEmpty else { return [] }
+        return try DoseRecord.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT * FROM dose WHERE registrant IN (SELECT value FROM json_each(?))
+                    UNION SELECT * FROM dose WHERE serial IN (SELECT value FROM json_each(?))
+                    """), arguments: [try jsonArray(registrants), try jsonArray(serials)])
+    }
+
+    static func rosterEntries(_ db: Database, registrants: [String], path: String) throws
+        -> [RosterEntry]
+    {
+        guard !registrants.isEmpty else { return [] }
+        return try RosterEntry.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT * FROM roster WHERE registrant IN (SELECT value FROM json_each(?))"),
+            arguments: [try jsonArray(registrants)])
+    }
+
+    /// A JSON array of `values`, one statement argument however many there are (`json_each`).
+    static func jsonArray(_ values: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
+    }
+
+    static func insert(_ dose: DoseRecord, origin: RecordOrigin?, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO dose (serial, registrant, dose, vaccine, lot, site, ticket_site,
+                    priority_group, officer, station, administered_at, administered_day,
+                    recorded_at, sync_state, origin, origin_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            dose.serial, dose.registrant, dose.dose, dose.vaccine, dose.lot, dose.site,
+            dose.ticketSite, dose.priorityGroup.rawValue, dose.officer, dose.station,
+            dose.administeredAt, dose.administeredDay.iso, dose.recordedAt,
+            dose.syncState.rawValue, origin?.database, origin?.row,
+        ])
+    }
+
+    static func insert(_ entry: ScanLogEntry, origin: RecordOrigin?, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO scan_log (time, day, officer, station, outcome, serial, clock_time,
+                    origin, origin_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            entry.time, entry.day.iso, entry.officer, entry.station, entry.outcome.rawValue,
+            entry.serial, entry.clockTime, origin?.database, origin?.row,
+        ])
+    }
+
+    public func dose(serial: String) async throws(StoreError) -> DoseRecord? {
+        try await read { db in
+            try DoseRecord.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"), arguments: [serial])
         }
-        let ticket: TicketFacts
-        switch scan {
-        case .refused(let outcome, let refusedTicket):
-            try log(outcome, serial: refusedTicket?.serial)
-            return RecordingResult(
-                outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil)
-        case .ticket(let verified):
-            ticket = verified
-        }
-        let history = RegistrantHistory(
-            sameSerial: try DoseRecord.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM dose WHERE serial = ?"),
-                arguments: [ticket.serial]),
-            doses: try DoseRecord.fetchAll(
+    }
+
+    public func doses(registrant: String) async throws(StoreError) -> [DoseRecord] {
+        try await read { db in
+            try DoseRecord.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM dose WHERE registrant = ? ORDER BY dose"),
-                arguments: [ticket.registrant]),
-            roster: try RosterEntry.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM roster WHERE registrant = ?"),
-                arguments: [ticket.registrant])
-        )
-        let (result, newDose) = rules.scan(
-            ticket, history: history, context: context, day: day, at: at, now: now)
-        try newDose?.insert(db)
-        try log(result.outcome, serial: ticket.serial)
-        return result
+                arguments: [registrant])
+        }
     }
 
-    public func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult {
-        try write { db in
+    // MARK: - Roster
+
+    public func importRoster(_ entries: [RosterEntry]) async throws(StoreError)
+        -> RosterImportResult
+    {
+        try await write { db in
             var result = RosterImportResult(inserted: 0, updated: 0, rejected: [:])
             let ownerOfNIK = try db.cachedStatement(
                 sql: "SELECT registrant FROM roster WHERE nik = ? AND registrant <> ?")
@@ -270,157 +310,155 @@ public final class SQLiteDoseStore: DoseStore {
         }
     }
 
-    public func statistics(_ query: StatisticsQuery) throws(StoreError) -> Statistics {
-        let column: String =
-            switch query.dimension {
-            case .dose: "dose"
-            case .site: "site"
-            case .day: "day"
-            case .vaccine: "vaccine"
-            case .group: "priority_group"
-            }
-        let range: StatementArguments = [query.from ?? "0000-01-01", query.to ?? "9999-12-31"]
-        return try read { db in
-            var byDose: [Int: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT dose, SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY dose",
-                arguments: range)
-            {
-                let count: Int = try row.decode(atIndex: 1)
-                if count > 0 { byDose[try row.decode(atIndex: 0)] = count }
-            }
-            let rows = try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT CAST(\(column) AS TEXT), SUM(count) FROM dose_tally WHERE day BETWEEN ? AND ? GROUP BY \(column) ORDER BY \(column)",
-                arguments: range
-            ).compactMap { row -> Statistics.Row? in
-                let count: Int = try row.decode(atIndex: 1)
-                return count > 0
-                    ? Statistics.Row(key: try row.decode(atIndex: 0), count: count) : nil
-            }
-            var scans: [String: Int] = [:]
-            for row in try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT outcome, SUM(count) FROM scan_tally WHERE day BETWEEN ? AND ? GROUP BY outcome",
-                arguments: range
-            ) {
-                scans[try row.decode(atIndex: 0)] = try row.decode(atIndex: 1)
-            }
-            return Statistics(
-                total: byDose.values.reduce(0, +), byDose: byDose, dimension: query.dimension,
-                rows: rows, scans: scans)
+    public func rosterEntry(registrant: String) async throws(StoreError) -> RosterEntry? {
+        try await read { db in try RosterEntry.fetchOne(db, key: registrant) }
+    }
+
+    // MARK: - Statistics
+
+    public func statistics(_ query: StatisticsQuery) async throws(StoreError) -> Statistics {
+        let (from, to) = Statistics.range(from: query.from, to: query.to)
+        let column = query.dimension.tallyColumn, path = path
+        return try await read { db in
+            try Statistics(
+                query,
+                byDose: try Self.tally(
+                    db,
+                    sql:
+                        "SELECT CAST(dose AS TEXT), SUM(count) FROM dose_tally \(Self.inRange) GROUP BY dose",
+                    from: from, to: to),
+                breakdown: try Self.tally(
+                    db,
+                    sql:
+                        "SELECT CAST(\(column) AS TEXT), SUM(count) FROM dose_tally \(Self.inRange) GROUP BY \(column)",
+                    from: from, to: to),
+                scans: try Self.tally(
+                    db,
+                    sql:
+                        "SELECT outcome, SUM(count) FROM scan_tally \(Self.inRange) GROUP BY outcome",
+                    from: from, to: to),
+                path: path)
         }
     }
 
-    public func dose(serial: String) throws(StoreError) -> DoseRecord? {
-        try read { db in try DoseRecord.filter(Column("serial") == serial).fetchOne(db) }
-    }
+    private static let inRange = "WHERE day BETWEEN ? AND ?"
 
-    public func doses(registrant: String) throws(StoreError) -> [DoseRecord] {
-        try read { db in
-            try DoseRecord.filter(Column("registrant") == registrant).order(Column("dose"))
-                .fetchAll(db)
+    private static func tally(_ db: Database, sql: String, from: String, to: String) throws
+        -> [TallyRow]
+    {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [from, to]).map { row in
+            TallyRow(key: try row.decode(atIndex: 0), count: try row.decode(atIndex: 1))
         }
     }
 
-    public func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry? {
-        try read { db in try RosterEntry.fetchOne(db, key: registrant) }
+    public func syncCounts(from: CalendarDate?, to: CalendarDate?) async throws(StoreError)
+        -> SyncCounts
+    {
+        let (from, to) = Statistics.range(from: from, to: to)
+        return try await read { db in
+            let total =
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?",
+                    arguments: [from, to]) ?? 0
+            let row = try Row.fetchOne(
+                db,
+                sql:
+                    "SELECT COALESCE(SUM(synced), 0), COALESCE(SUM(refused), 0) FROM sync_tally WHERE day BETWEEN ? AND ?",
+                arguments: [from, to])
+            return SyncCounts(
+                total: total, synced: try row?.decode(atIndex: 0) ?? 0,
+                refused: try row?.decode(atIndex: 1) ?? 0)
+        }
     }
 
-    public func scanLog() throws(StoreError) -> [ScanLogEntry] {
-        try read { db in try ScanLogEntry.order(Column("id")).fetchAll(db) }
+    public func scanLog() async throws(StoreError) -> [ScanLogEntry] {
+        try await read { db in try ScanLogEntry.order(Column("id")).fetchAll(db) }
     }
 
-    public func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose] {
+    // MARK: - Registry outbox
+
+    public func registryDoses(_ query: RegistryDoseQuery) async throws(StoreError)
+        -> [RegistryDose]
+    {
         var conditions = ["dose.id > ?"]
         var arguments: StatementArguments = [query.after ?? 0]
         if query.unsyncedOnly { conditions.append("dose.sync_state = 'pending'") }
         if let since = query.since {
             conditions.append("dose.administered_day >= ?")
-            arguments += [since]
+            arguments += [since.iso]
         }
         arguments += [max(query.limit, 0)]
+        let bound = arguments
         let sql = """
-            SELECT dose.*, roster.registrant AS roster_registrant, roster.nik AS roster_nik, roster.name AS roster_name,
-                   roster.birth_date AS roster_birth_date, roster.priority_group AS roster_priority_group,
-                   roster.phone AS roster_phone, roster.doses_elsewhere AS roster_doses_elsewhere
+            SELECT dose.*, roster.registrant AS roster_registrant, roster.nik AS roster_nik,
+                   roster.name AS roster_name, roster.birth_date AS roster_birth_date,
+                   roster.priority_group AS roster_priority_group, roster.phone AS roster_phone,
+                   roster.doses_elsewhere AS roster_doses_elsewhere
             FROM dose LEFT JOIN roster ON roster.registrant = dose.registrant
             WHERE \(conditions.joined(separator: " AND ")) ORDER BY dose.id LIMIT ?
             """
-        return try read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { row in
+        let path = path
+        return try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: bound).map { row in
                 var registrant: RosterEntry?
-                if let nik: String = row["roster_nik"] {
+                if let nik: String = try row.decode(forColumn: "roster_nik") {
                     registrant = RosterEntry(
-                        registrant: row["roster_registrant"], nik: nik, name: row["roster_name"],
-                        birthDate: row["roster_birth_date"],
-                        priorityGroup: row["roster_priority_group"], phone: row["roster_phone"],
-                        dosesElsewhere: row["roster_doses_elsewhere"])
+                        registrant: try row.decode(forColumn: "roster_registrant"), nik: nik,
+                        name: try row.decode(forColumn: "roster_name"),
+                        birthDate: try CalendarDate.stored(
+                            try row.decode(forColumn: "roster_birth_date"), path: path),
+                        priorityGroup: try PriorityGroup.stored(
+                            try row.decode(forColumn: "roster_priority_group"), path: path),
+                        phone: try row.decode(forColumn: "roster_phone"),
+                        dosesElsewhere: try row.decode(forColumn: "roster_doses_elsewhere"))
                 }
                 return RegistryDose(
-                    id: row["id"], record: try DoseRecord(row: row), registrant: registrant,
-                    lastRefusal: row["sync_refusal"])
+                    id: try row.decode(forColumn: "id"), record: try DoseRecord(row: row),
+                    registrant: registrant,
+                    lastRefusal: try row.decode(forColumn: "sync_refusal"))
             }
         }
     }
 
-    public func markSynced(serials: [String]) throws(StoreError) {
+    public func markSynced(serials: [String]) async throws(StoreError) {
         guard !serials.isEmpty else { return }
-        try write { db in
+        try await write { db in
             let statement = try db.cachedStatement(
                 sql: "UPDATE dose SET sync_state = 'synced', sync_refusal = NULL WHERE serial = ?")
             for serial in serials { try statement.execute(arguments: [serial]) }
         }
     }
 
-    public func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError) {
+    public func recordSyncRefusals(_ refusals: [String: String]) async throws(StoreError) {
         guard !refusals.isEmpty else { return }
-        try write { db in
+        try await write { db in
             let statement = try db.cachedStatement(
-                sql: "UPDATE dose SET sync_refusal = ? WHERE serial = ? AND sync_state = 'pending'")
-            for (serial, text) in refusals { try statement.execute(arguments: [text, serial]) }
-        }
-    }
-
-    public func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts {
-        let range: StatementArguments = [from ?? "0000-01-01", to ?? "9999-12-31"]
-        return try read { db in
-            // The tallies give the total cheaply; the pending ones are few and have their own index.
-            let total =
-                try Int.fetchOne(
-                    db,
-                    sql: "SELECT COALESCE(SUM(count), 0) FROM dose_tally WHERE day BETWEEN ? AND ?",
-                    arguments: range) ?? 0
-            let row = try Row.fetchOne(
-                db,
                 sql:
-                    "SELECT COUNT(*), COUNT(sync_refusal) FROM dose WHERE sync_state = 'pending' AND administered_day BETWEEN ? AND ?",
-                arguments: range)
-            let waiting: Int = row?[0] ?? 0
-            let refused: Int = row?[1] ?? 0
-            return SyncCounts(synced: max(total - waiting, 0), waiting: waiting, refused: refused)
+                    "UPDATE dose SET sync_refusal = ? WHERE serial = ? AND sync_state = 'pending'")
+            for (serial, text) in refusals { try statement.execute(arguments: [text, serial]) }
         }
     }
 
     // MARK: - Transactions and errors
 
-    /// Runs `body` in a `BEGIN IMMEDIATE` transaction, retried whole while the database is busy.
-    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        let pool = pool
-        return try Self.retryingBusy(path: path) { () throws(StoreError) in
-            try Self.mapErrors(path: path) {
-                try pool.writeWithoutTransaction { db in
+    /// Runs `body` in a `BEGIN IMMEDIATE` transaction on the pool's writer queue, tried again
+    /// while another program holds the lock, for at most ``busyTimeout`` seconds in all.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T)
+        async throws(StoreError) -> T
+    {
+        let pool = pool, path = path
+        return try await Self.withLockWait(path: path, seconds: busyTimeout) {
+            () throws(StoreError) in
+            try await Self.mapErrors(path: path) {
+                try await pool.writeWithoutTransaction { db in
                     var value: T?
                     try db.inTransaction(.immediate) {
                         value = try body(db)
                         return .commit
                     }
                     guard let value else {
-                        fatalError("a committed transaction always sets its value")
+                        throw StoreError.sqlite(code: -1, message: "a transaction gave no value")
                     }
                     return value
                 }
@@ -428,32 +466,51 @@ public final class SQLiteDoseStore: DoseStore {
         }
     }
 
-    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
-        let pool = pool
-        return try Self.retryingBusy(path: path) { () throws(StoreError) in
-            try Self.mapErrors(path: path) { try pool.read(body) }
+    /// Runs `body` on one of the pool's readers, in a snapshot of the database.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T)
+        async throws(StoreError) -> T
+    {
+        let pool = pool, path = path
+        return try await Self.withLockWait(path: path, seconds: busyTimeout) {
+            () throws(StoreError) in
+            try await Self.mapErrors(path: path) { try await pool.read(body) }
         }
     }
 
-    private static func retryingBusy<T>(path: String, _ body: () throws(StoreError) -> T)
-        throws(StoreError) -> T
-    {
+    /// Runs `body`, trying again after SQLite reported the database busy (each try waits in
+    /// SQLite's busy handler first), until `seconds` have passed since the first try; then the
+    /// lock is reported, with the file and how long was waited.
+    static func withLockWait<T>(
+        path: String, seconds: TimeInterval, _ body: () async throws(StoreError) -> T
+    ) async throws(StoreError) -> T {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         var attempt = 0
         while true {
             do {
-                return try body()
-            } catch .busy where attempt < busyRetries {
+                return try await body()
+            } catch .busy {
                 attempt += 1
+                guard clock.now < deadline else {
+                    throw .locked(
+                        path: path, lock: "its write lock", seconds: Int(seconds.rounded(.up)))
+                }
                 // Random backoff, so stations that collided do not collide again in step.
-                Thread.sleep(
-                    forTimeInterval: Double.random(in: 0.01...0.05) * Double(min(attempt, 10)))
+                let pause = Double.random(in: 0.01...0.05) * Double(min(attempt, 10))
+                do {
+                    try await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
+                } catch {
+                    throw .busy(path: path)
+                }
             }
         }
     }
 
-    private static func mapErrors<T>(path: String, _ body: () throws -> T) throws(StoreError) -> T {
+    static func mapErrors<T>(path: String, _ body: () async throws -> T) async throws(StoreError)
+        -> T
+    {
         do {
-            return try body()
+            return try await body()
         } catch let error as StoreError {
             throw error
         } catch let error as RowDecodingError {
@@ -474,20 +531,21 @@ public final class SQLiteDoseStore: DoseStore {
                 throw .sqlite(
                     code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
             }
+        } catch is CancellationError {
+            throw .sqlite(code: -1, message: "cancelled; nothing of this batch was written")
         } catch {
             throw .sqlite(code: -1, message: "\(error)")
         }
     }
 }
 
-extension DoseRecord: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "dose"
+// Rows are decoded by hand rather than derived from Codable: recording a city's million doses
+// spends its time here, and every column is read with `decode`, which throws on a value of the
+// wrong type (a damaged or hand-edited row) where the subscript would trap. Days and groups that
+// do not parse are damaged rows too, never values that silently skip a rule.
 
-    // Row decoding and encoding are written out rather than derived from Codable: recording a
-    // city's million doses spends its time here.
+extension DoseRecord: FetchableRecord {
     public init(row: Row) throws {
-        // Every column is decoded with `decode`, which throws on a value of the wrong type
-        // (a damaged or hand-edited row) where the subscript would trap.
         let state: String = try row.decode(forColumn: "sync_state")
         guard let syncState = SyncState(rawValue: state) else {
             throw DatabaseError(
@@ -501,63 +559,77 @@ extension DoseRecord: FetchableRecord, PersistableRecord {
             lot: try row.decode(forColumn: "lot"),
             site: try row.decode(forColumn: "site"),
             ticketSite: try row.decode(forColumn: "ticket_site"),
-            priorityGroup: try row.decode(forColumn: "priority_group"),
+            priorityGroup: try Self.group(try row.decode(forColumn: "priority_group")),
             officer: try row.decode(forColumn: "officer"),
             station: try row.decode(forColumn: "station"),
             administeredAt: try row.decode(forColumn: "administered_at"),
-            administeredDay: try row.decode(forColumn: "administered_day"),
+            administeredDay: try Self.day(try row.decode(forColumn: "administered_day")),
             recordedAt: try row.decode(forColumn: "recorded_at"),
             syncState: syncState)
     }
 
-    public func encode(to container: inout PersistenceContainer) {
-        container["serial"] = serial
-        container["registrant"] = registrant
-        container["dose"] = dose
-        container["vaccine"] = vaccine
-        container["lot"] = lot
-        container["site"] = site
-        container["ticket_site"] = ticketSite
-        container["priority_group"] = priorityGroup
-        container["officer"] = officer
-        container["station"] = station
-        container["administered_at"] = administeredAt
-        container["administered_day"] = administeredDay
-        container["recorded_at"] = recordedAt
-        container["sync_state"] = syncState.rawValue
+    static func day(_ text: String) throws -> CalendarDate {
+        guard let day = CalendarDate(iso: text) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISMATCH,
+                message: "day \(StoreError.excerpt(text)) is not a date")
+        }
+        return day
+    }
+
+    static func group(_ text: String) throws -> PriorityGroup {
+        guard let group = PriorityGroup(rawValue: text) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISMATCH,
+                message: "priority group \(StoreError.excerpt(text)) is unknown")
+        }
+        return group
     }
 }
 
-extension ScanLogEntry: FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "scan_log"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy
-        .convertFromSnakeCase
-
-    public func encode(to container: inout PersistenceContainer) {
-        container["id"] = id
-        container["time"] = time
-        container["day"] = day
-        container["officer"] = officer
-        container["station"] = station
-        container["outcome"] = outcome.rawValue
-        container["serial"] = serial
-        container["clock_time"] = clockTime
+extension ScanLogEntry: FetchableRecord {
+    public init(row: Row) throws {
+        let code: String = try row.decode(forColumn: "outcome")
+        guard let outcome = OutcomeCode(rawValue: code) else {
+            throw DatabaseError(
+                resultCode: .SQLITE_MISMATCH,
+                message: "unknown outcome code \(StoreError.excerpt(code))")
+        }
+        self.init(
+            id: try row.decode(forColumn: "id"), time: try row.decode(forColumn: "time"),
+            day: try DoseRecord.day(try row.decode(forColumn: "day")),
+            officer: try row.decode(forColumn: "officer"),
+            station: try row.decode(forColumn: "station"), outcome: outcome,
+            serial: try row.decode(forColumn: "serial"),
+            clockTime: try row.decode(forColumn: "clock_time"))
     }
+}
+
+extension ScanLogEntry: TableRecord {
+    public static let databaseTableName = "scan_log"
 }
 
 extension RosterEntry: FetchableRecord, PersistableRecord {
     public static let databaseTableName = "roster"
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy
-        .convertToSnakeCase
 
     public init(row: Row) throws {
         self.init(
             registrant: try row.decode(forColumn: "registrant"),
             nik: try row.decode(forColumn: "nik"),
             name: try row.decode(forColumn: "name"),
-            birthDate: try row.decode(forColumn: "birth_date"),
-            priorityGroup: try row.decode(forColumn: "priority_group"),
+            birthDate: try DoseRecord.day(try row.decode(forColumn: "birth_date")),
+            priorityGroup: try DoseRecord.group(try row.decode(forColumn: "priority_group")),
             phone: try row.decode(forColumn: "phone"),
             dosesElsewhere: try row.decode(forColumn: "doses_elsewhere"))
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["registrant"] = registrant
+        container["nik"] = nik
+        container["name"] = name
+        container["birth_date"] = birthDate.iso
+        container["priority_group"] = priorityGroup.rawValue
+        container["phone"] = phone
+        container["doses_elsewhere"] = dosesElsewhere
     }
 }

@@ -1,12 +1,12 @@
 public import Foundation
 public import GRDB
 
-extension SQLiteDoseStore: OfficerStore {
-    public func addOfficer(_ officer: Officer) throws(OfficerError) {
+extension SQLiteDoseStore {
+    public func addOfficer(_ officer: Officer) async throws(OfficerError) {
         try officer.validate()
         let inserted: Bool
         do {
-            inserted = try write { db in
+            inserted = try await write { db in
                 if try Officer.fetchOne(db, key: officer.name) != nil { return false }
                 try officer.insert(db)
                 return true
@@ -17,22 +17,22 @@ extension SQLiteDoseStore: OfficerStore {
         if !inserted { throw .nameTaken(officer.name) }
     }
 
-    public func officers() throws(StoreError) -> [Officer] {
-        try read { db in try Officer.order(Column("name")).fetchAll(db) }
+    public func officers() async throws(StoreError) -> [Officer] {
+        try await read { db in try Officer.order(Column("name")).fetchAll(db) }
     }
 
-    public func activeOfficer(tokenHash: String) throws(StoreError) -> Officer? {
-        try read { db in
+    public func activeOfficer(tokenHash: String) async throws(StoreError) -> Officer? {
+        try await read { db in
             try Officer.filter(Column("token_hash") == tokenHash && Column("revoked_at") == nil)
                 .fetchOne(db)
         }
     }
 
-    public func revokeOfficer(name: String, at: Date) throws(OfficerError) {
+    public func revokeOfficer(name: String, at: Date) async throws(OfficerError) {
         enum Found { case revoked, unknown, already }
         let found: Found
         do {
-            found = try write { db in
+            found = try await write { db in
                 guard var officer = try Officer.fetchOne(db, key: name) else { return .unknown }
                 guard officer.isActive else { return .already }
                 officer.revokedAt = at

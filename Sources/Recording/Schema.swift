@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The database schema as named, append-only migrations: a released migration is never edited,
@@ -14,6 +15,7 @@ enum Schema {
         migrator.registerMigration("v2 sync", migrate: addSyncState)
         migrator.registerMigration("v2 officers", migrate: createOfficers)
         migrator.registerMigration("v2 merge origins", migrate: createMergeOrigins)
+        migrator.registerMigration("v3 sync tally", migrate: createSyncTally)
         return migrator
     }
 
@@ -204,6 +206,66 @@ enum Schema {
                 BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
                 CREATE TRIGGER merge_conflict_no_delete BEFORE DELETE ON merge_conflict
                 BEGIN SELECT RAISE(ABORT, 'merge conflicts are append-only'); END;
+                """)
+    }
+
+    /// What the registry sync has done, counted per day by triggers like the dose tallies, so
+    /// `stats` reads a few hundred rows instead of every waiting dose (533 ms at a city's
+    /// 1.2 million doses). Only synced doses and refused ones are counted: a new dose, pending
+    /// and never refused, costs the triggers nothing but their `WHEN` test. The index of waiting
+    /// doses by day served only those counts and goes; the merge origin indexes hold merged rows
+    /// only (a station's own rows have none), which keeps each recorded dose and scan smaller.
+    private static func createSyncTally(_ db: Database) throws {
+        let synced = "(%1.sync_state = 'synced')"
+        let refused = "(%1.sync_state = 'pending' AND %1.sync_refusal IS NOT NULL)"
+        func counts(_ row: String) -> (String, String) {
+            (
+                synced.replacingOccurrences(of: "%1", with: row),
+                refused.replacingOccurrences(of: "%1", with: row)
+            )
+        }
+        let (newSynced, newRefused) = counts("NEW")
+        let (oldSynced, oldRefused) = counts("OLD")
+        try db.execute(
+            sql: """
+                CREATE TABLE sync_tally (
+                    day TEXT NOT NULL PRIMARY KEY,
+                    synced INTEGER NOT NULL CHECK (synced >= 0),
+                    refused INTEGER NOT NULL CHECK (refused >= 0)
+                ) WITHOUT ROWID;
+                INSERT INTO sync_tally (day, synced, refused)
+                SELECT administered_day, SUM(sync_state = 'synced'),
+                       SUM(sync_state = 'pending' AND sync_refusal IS NOT NULL)
+                FROM dose GROUP BY administered_day;
+                CREATE TRIGGER sync_tally_insert AFTER INSERT ON dose
+                WHEN \(newSynced) OR \(newRefused) BEGIN
+                    INSERT INTO sync_tally (day, synced, refused)
+                    VALUES (NEW.administered_day, \(newSynced), \(newRefused))
+                    ON CONFLICT (day) DO UPDATE
+                    SET synced = synced + excluded.synced, refused = refused + excluded.refused;
+                END;
+                CREATE TRIGGER sync_tally_delete AFTER DELETE ON dose
+                WHEN \(oldSynced) OR \(oldRefused) BEGIN
+                    UPDATE sync_tally
+                    SET synced = synced - \(oldSynced), refused = refused - \(oldRefused)
+                    WHERE day = OLD.administered_day;
+                END;
+                CREATE TRIGGER sync_tally_update
+                AFTER UPDATE OF sync_state, sync_refusal, administered_day ON dose BEGIN
+                    UPDATE sync_tally
+                    SET synced = synced - \(oldSynced), refused = refused - \(oldRefused)
+                    WHERE day = OLD.administered_day;
+                    INSERT INTO sync_tally (day, synced, refused)
+                    VALUES (NEW.administered_day, \(newSynced), \(newRefused))
+                    ON CONFLICT (day) DO UPDATE
+                    SET synced = synced + excluded.synced, refused = refused + excluded.refused;
+                END;
+                DROP INDEX dose_unsynced_day;
+                DROP INDEX dose_origin;
+                CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id) WHERE origin IS NOT NULL;
+                DROP INDEX scan_log_origin;
+                CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id)
+                    WHERE origin IS NOT NULL;
                 """)
     }
 }

@@ -1,4 +1,4 @@
-import TicketCodec
+public import TicketCodec
 
 /// A breakdown of the dose counts.
 public enum StatisticsDimension: String, CaseIterable, Hashable, Sendable {
@@ -18,13 +18,15 @@ public enum StatisticsDimension: String, CaseIterable, Hashable, Sendable {
 public struct StatisticsQuery: Hashable, Sendable {
     /// The breakdown wanted besides the totals per dose.
     public var dimension: StatisticsDimension
-    /// The first local day counted, `YYYY-MM-DD`, or `nil` for no lower bound.
-    public var from: String?
-    /// The last local day counted, `YYYY-MM-DD`, or `nil` for no upper bound.
-    public var to: String?
+    /// The first local day counted, or `nil` for no lower bound.
+    public var from: CalendarDate?
+    /// The last local day counted, or `nil` for no upper bound.
+    public var to: CalendarDate?
 
     /// A query with every field given.
-    public init(dimension: StatisticsDimension = .dose, from: String? = nil, to: String? = nil) {
+    public init(
+        dimension: StatisticsDimension = .dose, from: CalendarDate? = nil, to: CalendarDate? = nil
+    ) {
         self.dimension = dimension
         self.from = from
         self.to = to

@@ -7,8 +7,12 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     /// The file exists but is not a SQLite database, or it is damaged.
     case notADatabase(path: String)
-    /// Other writers kept the database locked for longer than the store is willing to wait.
+    /// The server was too busy to take the work (too many connections, or writers that kept
+    /// deadlocking); nothing was written, and trying again later may succeed.
     case busy(path: String)
+    /// Another program held a lock the work needed for longer than the store waits
+    /// (`--busy-timeout`); nothing was written.
+    case locked(path: String, lock: String, seconds: Int)
     /// The database file or its folder is read-only.
     case readOnly(path: String)
     /// The database was written by a newer VaxTicket whose migrations this one does not know.
@@ -35,6 +39,7 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .cannotOpen: "db_cannot_open"
         case .notADatabase: "db_not_a_database"
         case .busy: "db_busy"
+        case .locked: "db_locked"
         case .readOnly: "db_read_only"
         case .newerSchema: "db_newer_schema"
         case .damagedRow: "db_damaged_row"
@@ -54,7 +59,9 @@ public enum StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notADatabase(let path):
             "\(path) is not a VaxTicket database (not SQLite, or damaged)"
         case .busy(let path):
-            "the database \(path) stayed locked by other processes; nothing of this batch was written, run it again"
+            "the database \(path) is too busy; nothing of this batch was written, run it again"
+        case .locked(let path, let lock, let seconds):
+            "the database \(path) stayed locked: \(lock) was held by another program for more than \(seconds) s (an open transaction in the sqlite3 shell or psql, or a hung process); nothing of this batch was written (wait longer with --busy-timeout SECONDS)"
         case .readOnly(let path):
             "the database \(path) is read-only"
         case .newerSchema(let path, let unknown):

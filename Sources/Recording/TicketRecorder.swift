@@ -1,15 +1,12 @@
-import Dispatch
 import Foundation
 public import TicketCodec
-public import TicketScanning
 
 extension TicketFacts {
     /// The facts of a ticket whose signature was good.
     public init(_ ticket: Ticket) {
         self.init(
             serial: ticket.serialText, registrant: ticket.registrant, dose: ticket.dose,
-            vaccine: ticket.vaccine,
-            group: ticket.group.rawValue, site: ticket.site)
+            vaccine: ticket.vaccine, group: ticket.group, site: ticket.site)
     }
 }
 
@@ -20,18 +17,8 @@ extension ScanInput {
             self = .ticket(TicketFacts(ticket))
         } else {
             self = .refused(
-                .unverified(verification.outcome), ticket: verification.ticket.map(TicketFacts.init)
-            )
-        }
-    }
-}
-
-extension ScanInput {
-    /// The scans of one image: one per ticket found, or one refusal saying why there is none.
-    public static func scans(of image: Result<[ScannedTicket], UnreadableImage>) -> [ScanInput] {
-        switch image {
-        case .success(let tickets): tickets.map { ScanInput($0.verification) }
-        case .failure(let unreadable): [.refused(.unreadable(unreadable), ticket: nil)]
+                .unverified(verification.outcome),
+                ticket: verification.ticket.map(TicketFacts.init))
         }
     }
 }
@@ -50,18 +37,18 @@ public struct TicketRecorder: Sendable {
     /// Checks signatures, validity and revocation.
     public var verifier: TicketVerifier
     /// Where the doses go.
-    public var store: any DoseStore
+    public var store: any RecordingStore
     /// The programme's rules.
     public var rules: RecordingRules
     /// Who records, where and when.
     public var context: ScanContext
-    /// Threads used for verification.
+    /// Tasks verifying at once.
     public var jobs: Int
 
     /// A recorder with every part given.
     public init(
-        verifier: TicketVerifier, store: any DoseStore, rules: RecordingRules, context: ScanContext,
-        jobs: Int
+        verifier: TicketVerifier, store: any RecordingStore, rules: RecordingRules,
+        context: ScanContext, jobs: Int
     ) {
         self.verifier = verifier
         self.store = store
@@ -70,127 +57,79 @@ public struct TicketRecorder: Sendable {
         self.jobs = max(1, jobs)
     }
 
-    /// Verifies `texts` on `jobs` threads, at `--at` or now; order is kept.
-    public func verify(_ texts: [String]) -> [ScanInput] {
+    /// Verifies `texts` in up to `jobs` tasks at once, at `--at` or now; order is kept.
+    public func verify(_ texts: [String]) async -> [ScanInput] {
         let at = context.administeredAt ?? Date()
         let verifier = verifier
+        // Chunks of at least 64 texts: a task per text would cost more than verifying it.
         let chunks = min(jobs, max(1, texts.count / 64))
-        let size = (texts.count + chunks - 1) / max(chunks, 1)
-        let slots = ResultSlots<[ScanInput]>(count: chunks)
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            let range = (chunk * size)..<min(texts.count, (chunk + 1) * size)
-            slots.set(chunk, range.map { ScanInput(verifier.verify(texts[$0], at: at)) })
+        guard chunks > 1 else { return texts.map { ScanInput(verifier.verify($0, at: at)) } }
+        let size = (texts.count + chunks - 1) / chunks
+        return await withTaskGroup(of: (Int, [ScanInput]).self) { group in
+            for chunk in 0..<chunks {
+                let range = (chunk * size)..<min(texts.count, (chunk + 1) * size)
+                let slice = Array(texts[range])
+                group.addTask { (chunk, slice.map { ScanInput(verifier.verify($0, at: at)) }) }
+            }
+            var parts = [[ScanInput]](repeating: [], count: chunks)
+            for await (chunk, inputs) in group { parts[chunk] = inputs }
+            return parts.flatMap { $0 }
         }
-        return slots.values.flatMap { $0 }
     }
 
     /// Records scans (verified ones and refusals) as one transaction.
-    public func record(_ scans: [ScanInput]) throws(StoreError) -> [RecordingResult] {
-        try store.record(scans, context: context, rules: rules)
+    public func record(_ scans: [ScanInput]) async throws(StoreError) -> [RecordingResult] {
+        try await store.record(scans, context: context, rules: rules)
     }
 
     /// Verifies and records `texts` as one transaction.
-    public func record(texts: [String]) throws(StoreError) -> [RecordingResult] {
-        try record(verify(texts))
-    }
-}
-
-/// Write-once slots filled from several threads, read after they all finished.
-private final class ResultSlots<Value: Sendable>: @unchecked Sendable {
-    private var slots: [Value?]
-    private let lock = NSLock()
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ index: Int, _ value: Value) {
-        lock.lock()
-        defer { lock.unlock() }
-        slots[index] = value
+    public func record(texts: [String]) async throws(StoreError) -> [RecordingResult] {
+        try await record(await verify(texts))
     }
 
-    var values: [Value] {
-        lock.lock()
-        defer { lock.unlock() }
-        return slots.compactMap { $0 }
-    }
-}
-
-extension TicketRecorder {
-    /// Records batches as they come, committing batch k on a background thread while the caller
-    /// prepares (reads, verifies) batch k + 1. Batches commit in order, each as one transaction,
-    /// and `emit` sees each batch's results, in order, once it is committed.
+    /// Records batches as they come, committing batch k while the caller prepares (reads,
+    /// verifies) batch k + 1. Batches commit in order, each as one transaction, and `emit`
+    /// sees each batch's results, in order, once it is committed.
     ///
     /// - Parameters:
     ///   - next: The next batch and a tag for it (line numbers, file names), or `nil` at the end.
-    ///   - emit: Called on the caller's thread with each committed batch.
-    /// - Throws: The first store error; later batches are then not recorded.
-    public func recordInOrder<Tag>(
-        next: () -> (Tag, [ScanInput])?, emit: (Tag, [RecordingResult]) -> Void
-    ) throws(StoreError) {
-        let queue = DispatchQueue(label: "vaxticket.commit")
-        let failed = FailureFlag()
-        var inFlight:
-            (
-                tag: Tag, group: DispatchGroup,
-                slot: ResultSlots<Result<[RecordingResult], StoreError>>
-            )?
-        func finish(
-            _ batch: (
-                tag: Tag, group: DispatchGroup,
-                slot: ResultSlots<Result<[RecordingResult], StoreError>>
-            )
-        )
-            throws(StoreError)
-        {
-            batch.group.wait()
-            guard let result = batch.slot.values.first else {
-                fatalError("a finished commit always sets its result")
-            }
-            emit(batch.tag, try result.get())
-        }
-        while let (tag, scans) = next() {
-            let group = DispatchGroup()
-            let slot = ResultSlots<Result<[RecordingResult], StoreError>>(count: 1)
-            let recorder = self
-            queue.async(group: group) {
-                // After a failure, later batches are not attempted, so what is recorded is a prefix.
-                if let error = failed.error {
-                    slot.set(0, .failure(error))
-                    return
-                }
-                let result = Result { () throws(StoreError) in try recorder.record(scans) }
-                if case .failure(let error) = result { failed.error = error }
-                slot.set(0, result)
-            }
-            if let previous = inFlight {
-                do {
-                    try finish(previous)
-                } catch {
-                    group.wait()
-                    throw error
+    ///   - emit: Called with each committed batch.
+    /// - Throws: The first store error; later batches are then not recorded, so what is
+    ///   recorded is always a prefix of the batches.
+    public func recordInOrder<Tag: Sendable>(
+        next: () async -> (Tag, [ScanInput])?,
+        emit: (Tag, [RecordingResult]) async -> Void
+    ) async throws(StoreError) {
+        let store = store, context = context, rules = rules
+        let outcome: Result<Void, StoreError> = await withTaskGroup(
+            of: Result<(Tag, [RecordingResult]), StoreError>.self
+        ) { group in
+            var inFlight = false
+            func finishOne() async -> StoreError? {
+                guard let result = await group.next() else { return nil }
+                switch result {
+                case .success(let (tag, results)):
+                    await emit(tag, results)
+                    return nil
+                case .failure(let error):
+                    return error
                 }
             }
-            inFlight = (tag, group, slot)
+            while true {
+                let batch = await next()
+                if inFlight, let failure = await finishOne() { return .failure(failure) }
+                guard let (tag, scans) = batch else { return .success(()) }
+                group.addTask {
+                    do throws(StoreError) {
+                        return .success(
+                            (tag, try await store.record(scans, context: context, rules: rules)))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                inFlight = true
+            }
         }
-        if let previous = inFlight { try finish(previous) }
-    }
-}
-
-/// The first error of a pipeline, shared between the caller and the commit thread.
-private final class FailureFlag: @unchecked Sendable {
-    private var stored: StoreError?
-    private let lock = NSLock()
-
-    var error: StoreError? {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return stored
-        }
-        set {
-            lock.lock()
-            defer { lock.unlock() }
-            if stored == nil { stored = newValue }
-        }
+        try outcome.get()
     }
 }

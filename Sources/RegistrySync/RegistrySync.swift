@@ -143,7 +143,7 @@ public struct RegistrySync: Sendable {
 
     /// Runs once through the doses waiting in `store`, reporting as it goes.
     public func run(
-        store: any DoseStore, report: @escaping @Sendable (SyncEvent) -> Void = { _ in }
+        store: any RegistryOutbox, report: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async -> SyncSummary {
         var summary = SyncSummary()
         for url in [configuration.endpoint, configuration.tokenURL] {
@@ -156,7 +156,7 @@ public struct RegistrySync: Sendable {
         }
         let total: Int
         do {
-            total = try store.syncCounts(from: nil, to: nil).waiting
+            total = try await store.syncCounts(from: nil, to: nil).waiting
         } catch {
             summary.stoppedBy = .store(error)
             return summary
@@ -177,7 +177,7 @@ public struct RegistrySync: Sendable {
 /// The state of one run.
 private struct Run {
     let configuration: SyncConfiguration
-    let store: any DoseStore
+    let store: any RegistryOutbox
     let client: RegistryClient
     let report: @Sendable (SyncEvent) -> Void
     let total: Int
@@ -190,7 +190,7 @@ private struct Run {
     }()
 
     init(
-        configuration: SyncConfiguration, store: any DoseStore, client: RegistryClient,
+        configuration: SyncConfiguration, store: any RegistryOutbox, client: RegistryClient,
         report: @escaping @Sendable (SyncEvent) -> Void, total: Int
     ) {
         self.configuration = configuration
@@ -207,7 +207,7 @@ private struct Run {
             let clock = Date()
             let page: [RegistryDose]
             do {
-                page = try store.registryDoses(
+                page = try await store.registryDoses(
                     RegistryDoseQuery(unsyncedOnly: true, after: after, limit: batchSize))
             } catch {
                 summary.stoppedBy = .store(error)
@@ -276,7 +276,7 @@ private struct Run {
         case 200...299:
             let results = Self.entryResults(answer.body, count: entries.count)
             summary.timings.json += Date().timeIntervalSince(clock)
-            settle(serials, results)
+            await settle(serials, results)
         case 400...499:
             // A 4xx other than 401, 403 and 429: the whole bundle was refused.
             if entries.count > 1 {
@@ -288,12 +288,12 @@ private struct Run {
             }
             let outcome = try? JSONDecoder().decode(OperationOutcome.self, from: answer.body)
             summary.timings.json += Date().timeIntervalSince(clock)
-            settle(
+            await settle(
                 serials,
                 [.refused("HTTP \(answer.status): \(outcome?.text ?? "no OperationOutcome")")])
         default:
             // A redirect or another answer that confirms nothing: the doses wait for the next run.
-            settle(serials, Array(repeating: .unconfirmed, count: serials.count))
+            await settle(serials, Array(repeating: .unconfirmed, count: serials.count))
         }
     }
 
@@ -326,7 +326,7 @@ private struct Run {
         }
     }
 
-    private mutating func settle(_ serials: [String], _ results: [EntryResult]) {
+    private mutating func settle(_ serials: [String], _ results: [EntryResult]) async {
         var synced: [String] = []
         var refusals: [String: String] = [:]
         for (serial, result) in zip(serials, results) {
@@ -347,8 +347,8 @@ private struct Run {
         }
         let clock = Date()
         do {
-            try store.markSynced(serials: synced)
-            try store.recordSyncRefusals(refusals)
+            try await store.markSynced(serials: synced)
+            try await store.recordSyncRefusals(refusals)
         } catch {
             summary.stoppedBy = .store(error)
         }

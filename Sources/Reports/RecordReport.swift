@@ -54,7 +54,7 @@ public struct RecordReport: Encodable, Hashable, Sendable {
             registrant = ticket.registrant
             dose = ticket.dose
             vaccine = ticket.vaccine
-            group = ticket.group
+            group = ticket.group.rawValue
             ticketSite = ticket.site
         }
         if let record = result.dose, result.outcome.wroteDose || result.outcome == .alreadyRecorded
@@ -129,5 +129,28 @@ public struct RecordTally: Hashable, Sendable {
         text += ", \(counts[.alreadyRecorded] ?? 0) already recorded, \(refused) refused"
         if !refusedParts.isEmpty { text += " (" + refusedParts.joined(separator: ", ") + ")" }
         return text
+    }
+}
+
+/// The scanning server's answer to one upload: the first ticket's report at the top level, the
+/// same object as a `record --json` line, and every ticket the upload held, in order, under
+/// `tickets` (a photo can hold more than one).
+public struct ScanAnswer: Encodable, Hashable, Sendable {
+    /// Every ticket's report, in the order the photo gave them; never empty.
+    public var tickets: [RecordReport]
+
+    /// The answer for `results`, which must not be empty.
+    public init(_ results: [RecordingResult]) {
+        tickets = results.map { RecordReport($0) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case tickets
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try tickets.first?.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tickets, forKey: .tickets)
     }
 }

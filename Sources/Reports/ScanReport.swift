@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 public import PhotoReader
 public import TicketCodec
 public import TicketScanning

@@ -1,4 +1,5 @@
 public import Recording
+import TicketCodec
 
 /// The `stats --json` object, and the scanning server's `GET /api/v1/stats` body.
 public struct StatsReport: Encodable, Hashable, Sendable {
@@ -39,8 +40,8 @@ public struct StatsReport: Encodable, Hashable, Sendable {
         breakdown = statistics.rows.map { Row(key: $0.key, count: $0.count) }
         scans = statistics.scans
         refusals = statistics.refusals
-        from = query.from
-        to = query.to
+        from = query.from?.iso
+        to = query.to?.iso
     }
 
     public func encode(to encoder: any Encoder) throws {

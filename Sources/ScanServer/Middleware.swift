@@ -1,8 +1,9 @@
-import Foundation
+public import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
 public import Recording
+import Reports
 
 /// The request context: Hummingbird's (with its request id in the logger) and the officer
 /// the bearer token belongs to, once authenticated.
@@ -15,6 +16,9 @@ public struct ScanRequestContext: RequestContext {
         coreContext = .init(source: source)
         officer = nil
     }
+
+    /// Every answer is encoded as `--json` lines are: keys sorted, dates in ISO 8601.
+    public var responseEncoder: JSONEncoder { JSONLineWriter.encoder() }
 }
 
 /// Logs one line per request: id, method, path (without the query), status, time and officer.
@@ -44,7 +48,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             let response = try await next(request, context)
             status = response.status.code
             return response
-        } catch let error as HTTPError {
+        } catch let error as any HTTPResponseError {
             status = error.status.code
             throw error
         }
@@ -55,7 +59,8 @@ struct RequestLogMiddleware: RouterMiddleware {
 /// applies that officer's rate limit.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ScanRequestContext
-    let server: ScanServer
+    let officers: any OfficerStore
+    let limiter: RateLimiter
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -63,41 +68,29 @@ struct AuthMiddleware: RouterMiddleware {
         guard let header = request.headers[.authorization], header.count > 7,
             header.prefix(7).lowercased() == "bearer "
         else {
-            return unauthorized("send Authorization: Bearer TOKEN with an officer token")
+            throw APIFailure.unauthorized("send Authorization: Bearer TOKEN with an officer token")
         }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         // Only well-formed tokens reach the store; the hash, never the token, is looked up.
         guard token.hasPrefix(OfficerToken.prefix), token.count <= 128 else {
-            return unauthorized("the token is not valid")
+            throw APIFailure.unauthorized("the token is not valid")
         }
-        let hash = OfficerToken.hash(token)
-        let officers = server.officers
         let officer: Officer?
         do {
-            officer = try await server.onPool { () throws(StoreError) in
-                try officers.activeOfficer(tokenHash: hash)
-            }
+            officer = try await officers.activeOfficer(tokenHash: OfficerToken.hash(token))
         } catch {
-            return error.response
+            throw APIFailure(error, logger: context.logger)
         }
-        guard let officer else { return unauthorized("the token is not valid or was revoked") }
+        guard let officer else {
+            throw APIFailure.unauthorized("the token is not valid or was revoked")
+        }
         var context = context
         context.officer = officer
         context.logger[metadataKey: "officer"] = "\(officer.name)"
-        if let wait = server.limiter.take(officer.name) {
+        if let wait = limiter.take(officer.name) {
             context.logger.notice("rate limited")
-            var response = ScanServer.error(
-                .tooManyRequests, "rate_limited", "too many requests for this token; wait \(wait) s"
-            )
-            response.headers[.retryAfter] = String(wait)
-            return response
+            throw APIFailure.rateLimited(wait: wait)
         }
         return try await next(request, context)
-    }
-
-    private func unauthorized(_ message: String) -> Response {
-        var response = ScanServer.error(.unauthorized, "unauthorized", message)
-        response.headers[.wwwAuthenticate] = "Bearer realm=\"vaxticket\""
-        return response
     }
 }

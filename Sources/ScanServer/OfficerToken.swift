@@ -30,11 +30,10 @@ public enum OfficerToken {
     /// Adds an officer with a new token to `store` and returns the token, which is not kept.
     public static func addOfficer(
         named name: String, site: String?, to store: any OfficerStore, at: Date = Date()
-    )
-        throws(OfficerError) -> String
-    {
+    ) async throws(OfficerError) -> String {
         let token = generate()
-        try store.addOfficer(Officer(name: name, site: site, tokenHash: hash(token), createdAt: at))
+        try await store.addOfficer(
+            Officer(name: name, site: site, tokenHash: hash(token), createdAt: at))
         return token
     }
 }

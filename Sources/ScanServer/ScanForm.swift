@@ -1,5 +1,6 @@
 import MultipartKit
 import NIOCore
+import TicketStation
 
 /// A multipart form upload: the `photo` field (or a `ticket` text field) and optional `lot`
 /// and `station` fields.

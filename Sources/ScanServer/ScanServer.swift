@@ -2,16 +2,23 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 public import Logging
-import MultipartKit
 import NIOCore
+public import PhotoReader
 public import Recording
 import Reports
-import TicketCodec
+public import ServiceLifecycle
+public import TicketCodec
+public import TicketStation
+
+/// What the scanning server needs of a store: it records, counts and checks officers.
+public typealias ScanServerStore = RecordingStore & StatisticsStore & OfficerStore
 
 /// The scanning server: the HTTP API phones scan with, and the phone page at `/`.
 ///
-/// Blocking work (photo decoding, every store call) runs on a bounded `WorkPool`; the event
-/// loops only parse and answer. Every API route needs an officer's bearer token.
+/// Handlers are asynchronous all the way: a ticket text is verified and recorded without
+/// leaving the request's task, a photo is read on the bounded pool of photo workers (the one
+/// CPU-bound job), and every store call is the store's own async call. Every API route needs
+/// an officer's bearer token.
 public final class ScanServer: Sendable {
     /// Where it listens and what it allows.
     public let configuration: ServerConfiguration
@@ -19,26 +26,36 @@ public final class ScanServer: Sendable {
     public let scanner: ScanRecorder
     /// The officers and their token hashes.
     public let officers: any OfficerStore
-    /// The pool for blocking work.
-    public let pool: WorkPool
+    /// The counts `GET /api/v1/stats` answers with.
+    public let statistics: any StatisticsStore
+    /// Services that run beside the HTTP server, such as a PostgreSQL store's connection pool.
+    public let services: [any Service]
     let limiter: RateLimiter
     let logger: Logger
 
-    /// A server over `scanner` and `officers`, logging to `logger`.
+    /// A server over `store`, reading photos with `readerOptions` on `configuration.workers`
+    /// threads, logging to `logger`; `services` run as long as it does.
     public init(
-        configuration: ServerConfiguration, scanner: ScanRecorder, officers: any OfficerStore,
-        logger: Logger = Logger(label: "vaxticket.server")
+        configuration: ServerConfiguration, verifier: TicketVerifier, rules: RecordingRules,
+        store: any ScanServerStore, readerOptions: PhotoReaderOptions = PhotoReaderOptions(),
+        services: [any Service] = [], logger: Logger = Logger(label: "vaxticket.server")
     ) {
         self.configuration = configuration
-        self.scanner = scanner
-        self.officers = officers
+        self.scanner = ScanRecorder(
+            verifier: verifier, store: store, rules: rules,
+            photos: PhotoWorkers(
+                threads: configuration.workers, queueLimit: configuration.queueLimit,
+                options: readerOptions))
+        self.officers = store
+        self.statistics = store
+        self.services = services
         self.logger = logger
-        pool = WorkPool(threads: configuration.workers, queueLimit: configuration.queueLimit)
         limiter = RateLimiter(
             perMinute: configuration.rateLimitPerMinute, burst: configuration.rateLimitBurst)
     }
 
-    /// The Hummingbird application; `onRunning` gets the port it listens on.
+    /// The Hummingbird application, with the store's services; `onRunning` gets the port it
+    /// listens on.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         -> some ApplicationProtocol
     {
@@ -47,34 +64,35 @@ public final class ScanServer: Sendable {
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "vaxticket"),
+            services: services,
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
     }
 
-    /// Serves until `SIGTERM` or `SIGINT`, then stops the work pool.
+    /// Serves until `SIGTERM` or `SIGINT`, then stops the photo workers.
     public func runUntilSignalled(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
         async throws
     {
         do {
             try await application(onRunning: onRunning).runService()
         } catch {
-            await pool.shutdown()
+            await scanner.photos.shutdown()
             throw error
         }
-        await pool.shutdown()
+        await scanner.photos.shutdown()
     }
 
-    /// Serves until the calling task is cancelled (tests), then stops the work pool.
+    /// Serves until the calling task is cancelled (tests), then stops the photo workers.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         do {
             try await application(onRunning: onRunning).run()
         } catch is CancellationError {
         } catch {
-            await pool.shutdown()
+            await scanner.photos.shutdown()
             throw error
         }
-        await pool.shutdown()
+        await scanner.photos.shutdown()
     }
 
     func router() -> Router<ScanRequestContext> {
@@ -82,9 +100,11 @@ public final class ScanServer: Sendable {
         router.add(middleware: RequestLogMiddleware())
         router.get("/") { _, _ in PhonePage.response() }
         router.get("/healthz") { _, _ in
-            Self.json(HealthReport(status: "ok", load: self.pool.load, workers: self.pool.threads))
+            HealthReport(
+                status: "ok", load: self.scanner.photos.load, workers: self.scanner.photos.threads)
         }
-        let api = router.group("api/v1").add(middleware: AuthMiddleware(server: self))
+        let api = router.group("api/v1").add(
+            middleware: AuthMiddleware(officers: officers, limiter: limiter))
         api.post("scans") { request, context in try await self.scan(request, context: context) }
         api.get("stats") { request, context in try await self.stats(request, context: context) }
         return router
@@ -92,41 +112,18 @@ public final class ScanServer: Sendable {
 
     // MARK: - Routes
 
-    private func scan(_ request: Request, context: ScanRequestContext) async throws -> Response {
+    private func scan(_ request: Request, context: ScanRequestContext) async throws
+        -> EditedResponse<JSONBody<ScanAnswer>>
+    {
         guard let officer = context.officer else {
-            return Self.error(.unauthorized, "unauthorized", "sign in with an officer token")
+            throw APIFailure.unauthorized("sign in with an officer token")
         }
-        let mediaType = MediaType(request.headers[.contentType] ?? "")
-        let kind: ScanBodyKind
-        switch mediaType.type {
-        case "image/jpeg", "image/png": kind = .photo
-        case "text/plain": kind = .text
-        case "multipart/form-data": kind = .form(boundary: mediaType.parameters["boundary"] ?? "")
-        default:
-            return Self.error(
-                .unsupportedMediaType, "unsupported_media_type",
-                "send a photo (image/jpeg or image/png), a ticket text (text/plain) or a multipart form with a photo field"
-            )
-        }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }),
-            length > configuration.maxBodyBytes
-        {
-            return tooLarge()
-        }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            return tooLarge()
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            return tooLarge()
-        } catch {
-            return Self.error(.badRequest, "bad_request", "the body could not be read")
-        }
+        let kind = try ScanBodyKind(MediaType(request.headers[.contentType] ?? ""))
+        let body = try await collect(request)
         var lot = request.uri.queryParameters.get("lot")
         var station = request.uri.queryParameters.get("station")
         // Every value given is checked, also a query value a form field then replaces.
-        if let refusal = Self.fieldRefusal(lot: lot, station: station) { return refusal }
+        try Self.checkFields(lot: lot, station: station)
         let upload: ScanUpload
         switch kind {
         case .photo:
@@ -138,136 +135,101 @@ public final class ScanServer: Sendable {
             do {
                 form = try ScanForm(body, boundary: boundary)
             } catch {
-                return Self.error(.badRequest, "bad_request", error.description)
+                throw APIFailure.badRequest(error.description)
             }
             upload = form.upload
             lot = form.lot ?? lot
             station = form.station ?? station
         }
-        if let refusal = Self.fieldRefusal(lot: lot, station: station) { return refusal }
-        let scanner = scanner
+        try Self.checkFields(lot: lot, station: station)
         let results: [RecordingResult]
         do {
-            let station = station ?? "phone"
-            let lot = lot
-            results = try await onPool { () throws(StoreError) in
-                try scanner.record(upload, officer: officer, station: station, lot: lot)
-            }
-        } catch {
-            return error.response
+            results = try await scanner.record(
+                upload, officer: officer, station: station ?? "phone", lot: lot)
+        } catch .photoWorkersBusy {
+            throw APIFailure.busy("the server is busy; try again in a second")
+        } catch .store(let error) {
+            throw APIFailure(error, logger: context.logger)
         }
         guard let first = results.first else {
-            return Self.error(.internalServerError, "store_error", "the store answered nothing")
+            throw APIFailure(.internalServerError, .storeError, "the store answered nothing")
         }
         var logger = context.logger
         logger[metadataKey: "outcome"] = "\(first.outcome.code.rawValue)"
         logger[metadataKey: "tickets"] = "\(results.count)"
         logger.info("scan")
-        var response = Self.json(RecordReport(first))
-        response.headers[Self.ticketsHeader] = String(results.count)
-        return response
+        return EditedResponse(
+            headers: [.cacheControl: "no-store", Self.ticketsHeader: String(results.count)],
+            response: JSONBody(ScanAnswer(results)))
     }
 
-    private func stats(_ request: Request, context: ScanRequestContext) async throws -> Response {
+    private func stats(_ request: Request, context: ScanRequestContext) async throws
+        -> EditedResponse<JSONBody<StatsReport>>
+    {
         let parameters = request.uri.queryParameters
         var dimension = StatisticsDimension.dose
         if let by = parameters.get("by") {
             guard let chosen = StatisticsDimension(rawValue: by) else {
-                return Self.error(
-                    .badRequest, "bad_request", "by must be one of dose, site, day, vaccine, group")
+                throw APIFailure.badRequest("by must be one of dose, site, day, vaccine, group")
             }
             dimension = chosen
         }
-        let from = parameters.get("from")
-        let to = parameters.get("to")
-        for (name, value) in [("from", from), ("to", to)] {
-            if let value, CalendarDate(iso: value) == nil {
-                return Self.error(
-                    .badRequest, "bad_request", "\(name) must be a date like 2021-08-23")
+        var days: [CalendarDate?] = []
+        for name in ["from", "to"] {
+            guard let value = parameters.get(name) else {
+                days.append(nil)
+                continue
             }
+            guard let day = CalendarDate(iso: value) else {
+                throw APIFailure.badRequest("\(name) must be a date like 2021-08-23")
+            }
+            days.append(day)
         }
-        if let from, let to, from > to {
-            return Self.error(.badRequest, "bad_request", "from is after to")
-        }
+        let from = days[0], to = days[1]
+        if let from, let to, from > to { throw APIFailure.badRequest("from is after to") }
         let query = StatisticsQuery(dimension: dimension, from: from, to: to)
-        let store = scanner.store
         do {
-            let report = try await onPool { () throws(StoreError) in
-                StatsReport(
-                    try store.statistics(query), query: query,
-                    sync: try store.syncCounts(from: from, to: to))
-            }
-            return Self.json(report)
+            let report = StatsReport(
+                try await statistics.statistics(query), query: query,
+                sync: try await statistics.syncCounts(from: from, to: to))
+            return EditedResponse(headers: [.cacheControl: "no-store"], response: JSONBody(report))
         } catch {
-            return error.response
+            throw APIFailure(error, logger: context.logger)
         }
     }
 
-    private func tooLarge() -> Response {
-        Self.error(
-            .contentTooLarge, "payload_too_large",
-            "the body is larger than \(configuration.maxBodyBytes) bytes")
-    }
-
-    /// Runs store work on the pool; a full pool or a store failure becomes a `Refusal`.
-    func onPool<T: Sendable>(_ body: @escaping @Sendable () throws(StoreError) -> T)
-        async throws(Refusal) -> T
-    {
+    /// The request body, refused with 413 beyond the configured size.
+    private func collect(_ request: Request) async throws(APIFailure) -> ByteBuffer {
+        let limit = configuration.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
+            throw .tooLarge(limit)
+        }
         do {
-            return try await pool.run { try body() }
-        } catch is WorkPoolFull {
-            throw Refusal(response: Self.busy("the server is busy; try again in a second"))
-        } catch let error as StoreError {
-            if case .busy = error {
-                throw Refusal(response: Self.busy("the database is busy; try again in a second"))
-            }
-            logger.error("store failed", metadata: ["code": "\(error.code)"])
-            throw Refusal(
-                response: Self.error(
-                    .internalServerError, "store_error",
-                    "the database failed (\(error.code)); the scan was not recorded"))
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw .tooLarge(limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw .tooLarge(limit)
         } catch {
-            throw Refusal(
-                response: Self.error(
-                    .internalServerError, "store_error", "the scan was not recorded"))
+            throw .badRequest("the body could not be read")
         }
     }
 
-    // MARK: - Responses
+    // MARK: - Fields
 
-    /// Says how many tickets a photo held when it held more than the one answered.
+    /// Says how many tickets a photo held.
     // swift-format-ignore: NeverForceUnwrap
     // A literal field name, valid by inspection.
     static let ticketsHeader = HTTPField.Name("X-VaxTicket-Tickets")!
 
-    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONLineWriter.encoder().encode(value)) ?? Data("{}".utf8)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response
-    {
-        json(APIError(error: code, message: message), status: status)
-    }
-
-    static func busy(_ message: String) -> Response {
-        var response = error(.serviceUnavailable, "busy", message)
-        response.headers[.retryAfter] = "1"
-        return response
-    }
-
-    /// A 400 answer when `lot` or `station` is given but not 1 to 64 printable characters.
-    static func fieldRefusal(lot: String?, station: String?) -> Response? {
+    /// Refuses `lot` or `station` when given but not 1 to 64 printable characters.
+    static func checkFields(lot: String?, station: String?) throws(APIFailure) {
         if let lot, !isValidField(lot) {
-            return error(.badRequest, "bad_request", "lot must be 1 to 64 printable characters")
+            throw .badRequest("lot must be 1 to 64 printable characters")
         }
         if let station, !isValidField(station) {
-            return error(.badRequest, "bad_request", "station must be 1 to 64 printable characters")
+            throw .badRequest("station must be 1 to 64 printable characters")
         }
-        return nil
     }
 
     static func isValidField(_ value: String) -> Bool {
@@ -276,14 +238,41 @@ public final class ScanServer: Sendable {
     }
 }
 
-/// A request the server answers with an error instead of a result.
-struct Refusal: Error {
-    var response: Response
+extension APIFailure {
+    /// The answer to a store failure: 503 with Retry-After while the database is busy or
+    /// locked (nothing was written, trying again may succeed), else 500, logged by code.
+    init(_ error: StoreError, logger: Logger) {
+        switch error {
+        case .busy:
+            self = .busy("the database is busy; try again in a second")
+        case .locked:
+            self = .busy("the database is locked by another program; try again in a few seconds")
+        default:
+            logger.error("store failed", metadata: ["code": "\(error.code)"])
+            self.init(
+                .internalServerError, .storeError,
+                "the database failed (\(error.code)); the scan was not recorded")
+        }
+    }
 }
 
+/// What a scan's body is, by its media type.
 enum ScanBodyKind {
     case photo, text
     case form(boundary: String)
+
+    init(_ mediaType: MediaType) throws(APIFailure) {
+        switch mediaType.type {
+        case "image/jpeg", "image/png": self = .photo
+        case "text/plain": self = .text
+        case "multipart/form-data": self = .form(boundary: mediaType.parameters["boundary"] ?? "")
+        default:
+            throw APIFailure(
+                .unsupportedMediaType, .unsupportedMediaType,
+                "send a photo (image/jpeg or image/png), a ticket text (text/plain) or a multipart form with a photo field"
+            )
+        }
+    }
 }
 
 /// A `Content-Type` value: the media type, lowercased, and its parameters.

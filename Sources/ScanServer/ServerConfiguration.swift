@@ -12,9 +12,10 @@ public struct ServerConfiguration: Sendable {
     public var rateLimitPerMinute: Int
     /// Requests an officer may make at once before the rate applies.
     public var rateLimitBurst: Int
-    /// Threads decoding photos and calling the store.
+    /// Threads reading photos, the one CPU-bound job; ticket texts and the store never wait
+    /// for them.
     public var workers: Int
-    /// Requests allowed to wait for a worker (503 with Retry-After beyond).
+    /// Photos allowed to wait for a worker (503 with Retry-After beyond).
     public var queueLimit: Int
 
     /// A configuration; the defaults suit one server behind a reverse proxy.

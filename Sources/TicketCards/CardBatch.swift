@@ -68,36 +68,42 @@ public enum CardBatch {
         _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings,
         folder: String,
         fileName: @escaping @Sendable (Int, String) -> String, progress: () -> Void = {},
-        emit: (Int, Result<IssuedCard, CardError>) -> Void
-    ) throws(CardError) {
+        emit: (Int, Result<IssuedCard, CardError>) throws(CardError) -> Void
+    ) async throws(CardError) {
         // Refuse up front when fonts are missing, rather than failing every row.
         _ = try CardRenderer(language: settings.language)
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
-        ParallelBatch.run(
-            count: pending.count, jobs: settings.jobs,
-            makeState: { () -> Result<CardRenderer, CardError> in
-                do throws(CardError) {
-                    return .success(try CardRenderer(language: settings.language))
-                } catch {
-                    return .failure(error)
+        do {
+            try await ParallelBatch.run(
+                count: pending.count, jobs: settings.jobs,
+                makeState: { () -> Result<CardRenderer, CardError> in
+                    do throws(CardError) {
+                        return .success(try CardRenderer(language: settings.language))
+                    } catch {
+                        return .failure(error)
+                    }
+                },
+                work: { renderer, index -> Result<IssuedCard, CardError> in
+                    do throws(CardError) {
+                        return .success(
+                            try writeCard(
+                                pending[index], renderer: try renderer.get(), names: names,
+                                settings: settings, prefix: prefix,
+                                fileName: fileName))
+                    } catch {
+                        return .failure(error)
+                    }
+                },
+                emit: { index, result in
+                    progress()
+                    try emit(index, result)
                 }
-            },
-            work: { renderer, index -> Result<IssuedCard, CardError> in
-                do throws(CardError) {
-                    return .success(
-                        try writeCard(
-                            pending[index], renderer: try renderer.get(), names: names,
-                            settings: settings, prefix: prefix,
-                            fileName: fileName))
-                } catch {
-                    return .failure(error)
-                }
-            },
-            emit: { index, result in
-                progress()
-                emit(index, result)
-            }
-        )
+            )
+        } catch let error as CardError {
+            throw error
+        } catch {
+            throw .write(path: folder, reason: "\(error)")
+        }
     }
 
     private static func writeCard(
@@ -132,11 +138,12 @@ public enum CardBatch {
     public static func writeSheets(
         _ pending: [IssuePlan.Pending], names: [String: String] = [:], settings: CardBatchSettings,
         path: String, batch: String,
-        progress: () -> Void = {}, emit: (Int, Result<IssuedCard, CardError>) -> Void
-    ) throws(CardError) {
+        progress: () -> Void = {},
+        emit: (Int, Result<IssuedCard, CardError>) throws(CardError) -> Void
+    ) async throws(CardError) {
         var cards: [Result<TicketCard, CardError>] = []
         cards.reserveCapacity(pending.count)
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: pending.count, jobs: settings.jobs, makeState: { () },
             work: { _, index -> Result<TicketCard, CardError> in
                 do throws(CardError) {
@@ -174,10 +181,10 @@ public enum CardBatch {
             }
         }
         if signed > 0 {
-            try drawSheets(
+            try await drawSheets(
                 signedCards, settings: settings, path: path, batch: batch, progress: progress)
         }
-        for (index, result) in results.enumerated() { emit(index, result) }
+        for (index, result) in results.enumerated() { try emit(index, result) }
     }
 }
 
@@ -187,12 +194,12 @@ extension CardBatch {
     private static func drawSheets(
         _ cards: [TicketCard], settings: CardBatchSettings, path: String, batch: String,
         progress: () -> Void
-    ) throws(CardError) {
+    ) async throws(CardError) {
         let sheet = try SheetWriter(
             path: path, cardCount: cards.count, batch: batch, language: settings.language)
         let pages = SheetGeometry.pages(for: cards.count)
         var failure: CardError?
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: pages, jobs: settings.jobs,
             makeState: { () -> Result<CardRenderer, CardError> in
                 do throws(CardError) {

@@ -1,5 +1,6 @@
 public import CairoGraphics
 public import QREncoding
+import TicketCodec
 
 /// The card's fixed measurements, in millimetres.
 public enum CardGeometry {

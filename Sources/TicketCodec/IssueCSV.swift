@@ -1,4 +1,5 @@
 import CSVFiles
+import Foundation
 
 /// One row of a registrants CSV: what to put on a ticket, before it has a serial and a key.
 public struct IssueRequest: Hashable, Sendable {

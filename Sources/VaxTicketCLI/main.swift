@@ -1,3 +1,3 @@
 import VaxTicketCommands
 
-VaxTicket.execute(Array(CommandLine.arguments.dropFirst()))
+await VaxTicket.execute(Array(CommandLine.arguments.dropFirst()))

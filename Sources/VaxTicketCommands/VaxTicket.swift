@@ -1,8 +1,9 @@
 public import ArgumentParser
 import Foundation
+import Synchronization
 
 /// The `vaxticket` command line.
-public struct VaxTicket: ParsableCommand {
+public struct VaxTicket: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vaxticket",
         abstract:
@@ -21,7 +22,7 @@ public struct VaxTicket: ParsableCommand {
     /// Runs the command line: parses `arguments`, runs the command they name, and reports an
     /// error once, here: usage errors as the argument parser does (exit 64), every other error
     /// as `error: <what it says of itself>` on standard error (exit 1).
-    public static func execute(_ arguments: [String]) -> Never {
+    public static func execute(_ arguments: [String]) async -> Never {
         var command: any ParsableCommand
         do {
             command = try parseAsRoot(arguments)
@@ -29,7 +30,11 @@ public struct VaxTicket: ParsableCommand {
             exit(withError: error)
         }
         do {
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
             exit(withError: outputFailed.load(ordering: .relaxed) ? ExitCode.failure : nil)
         } catch let error where isArgumentParserError(error) {
             exit(withError: error)

@@ -7,9 +7,9 @@ import Testing
 @Suite("Parallel batches")
 struct ParallelBatchTests {
     @Test("every index is worked once and emitted once, in input order", arguments: [1, 2, 4])
-    func orderedEmission(jobs: Int) {
+    func orderedEmission(jobs: Int) async {
         var emitted: [Int] = []
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: 500, jobs: jobs,
             makeState: { () },
             work: { _, index in
@@ -26,10 +26,10 @@ struct ParallelBatchTests {
     }
 
     @Test("each thread gets its own state, and no more threads run than jobs")
-    func statePerThread() {
+    func statePerThread() async {
         let states = Atomic<Int>(0)
         let worked = Mutex<[Int: Int]>([:])
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: 200, jobs: 2,
             makeState: { states.wrappingAdd(1, ordering: .relaxed).oldValue },
             work: { state, index in
@@ -43,8 +43,8 @@ struct ParallelBatchTests {
     }
 
     @Test("an empty batch calls nothing")
-    func empty() {
-        ParallelBatch.run(
+    func empty() async {
+        await ParallelBatch.run(
             count: 0, makeState: { () }, work: { _, _ in 0 },
             emit: { _, _ in Issue.record("emitted") })
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Testing
+import TicketCodec
 
 @testable import VaxTicketCommands
 

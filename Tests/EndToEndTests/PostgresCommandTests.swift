@@ -16,10 +16,10 @@ enum DatabaseKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// A fresh database: a file in `folder`, or a new database on the test server.
-    func make(in folder: TemporaryFolder) throws -> String {
+    func make(in folder: TemporaryFolder) async throws -> String {
         switch self {
         case .sqlite: folder.path("central.sqlite")
-        case .postgres: try TestPostgres.freshDatabase()
+        case .postgres: try await TestPostgres.freshDatabase()
         }
     }
 }
@@ -82,10 +82,10 @@ struct PostgresCommandTests {
     @Test(
         "eight record processes on one PostgreSQL database record every ticket exactly once, with no lock error",
         .enabled(if: TestPostgres.isAvailable))
-    func eightWriters() throws {
+    func eightWriters() async throws {
         let fixture = try TicketFixture(count: 400)
         defer { fixture.folder.remove() }
-        let db = try TestPostgres.freshDatabase()
+        let db = try await TestPostgres.freshDatabase()
         let forward = try fixture.payloads(0..<400, name: "forward.txt")
         try (fixture.tickets.reversed().joined(separator: "\n") + "\n").write(
             toFile: fixture.folder.path("backward.txt"), atomically: true, encoding: .utf8)
@@ -131,10 +131,10 @@ struct PostgresCommandTests {
     @Test(
         "db merge brings stations in exactly once and reports the doses two stations both recorded",
         arguments: DatabaseKind.allCases)
-    func merge(kind: DatabaseKind) throws {
+    func merge(kind: DatabaseKind) async throws {
         let fixture = try TicketFixture(count: 15)
         defer { fixture.folder.remove() }
-        let central = try kind.make(in: fixture.folder)
+        let central = try await kind.make(in: fixture.folder)
         let first = fixture.folder.path("station1.sqlite"),
             second = fixture.folder.path("station2.sqlite")
         // Two stations offline; tickets R5..R9 were scanned at both.

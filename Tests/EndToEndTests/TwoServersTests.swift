@@ -43,7 +43,7 @@ struct TwoServersTests {
     func sameTicketsThroughTwoServers() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let database = try TestPostgres.freshDatabase()
+        let database = try await TestPostgres.freshDatabase()
         let keyring = folder.path("keyring.json")
         try #require(try runVaxticket(["keys", "new", "--keyring", keyring]).status == 0)
         let count = 30

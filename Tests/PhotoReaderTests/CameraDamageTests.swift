@@ -3,6 +3,7 @@ import Imaging
 import JPEGCodec
 import PhotoReader
 import Testing
+import ZBarScanner
 
 /// Read rates on simulated handheld photos, made in Swift with fixed seeds. The floors sit
 /// below the measured rates (see each test) with margin, so they catch a broken cascade

@@ -3,6 +3,7 @@ import Imaging
 import JPEGCodec
 import PhotoReader
 import Testing
+import ZBarScanner
 
 /// The retry cascade runs only when the first look finds nothing, and its steps read what they
 /// are there for.

@@ -3,6 +3,7 @@ import Imaging
 import JPEGCodec
 import PhotoReader
 import Testing
+import ZBarScanner
 
 /// The work budget: a photo the reader cannot read stops after a bounded amount of work,
 /// counted in pixels processed (never in time), more for more effort; a readable photo still

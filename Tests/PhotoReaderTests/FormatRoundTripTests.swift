@@ -4,6 +4,7 @@ import PNGCodec
 import PhotoReader
 import TestSupport
 import Testing
+import ZBarScanner
 
 /// A code written in every PNG and JPEG flavour reads back exactly through `PhotoReader`.
 @Suite("format round trips")

@@ -4,6 +4,7 @@ import JPEGCodec
 import PNGCodec
 import PhotoReader
 import Testing
+import ZBarScanner
 
 /// The rectifying step reads codes seen at a slant steep enough to defeat zbar, and reports
 /// their corners in the photo's coordinates.

@@ -1,5 +1,6 @@
 import CameraSimulation
 import Foundation
+import Imaging
 import PNGCodec
 import PhotoReader
 import QREncoding
@@ -9,6 +10,7 @@ import TestSupport
 import Testing
 import TicketCodec
 import TicketScanning
+import TicketStation
 
 /// The toolkit as a city's own Swift service uses it, through its public API alone (no
 /// `@testable`): the same steps as the README's example.
@@ -17,7 +19,7 @@ struct ToolkitFlowTests {
     @Test(
         "issue a ticket, print its PNG, read it back from a simulated phone photo, verify it, record it"
     )
-    func issueReadVerifyRecord() throws {
+    func issueReadVerifyRecord() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
 
@@ -49,17 +51,17 @@ struct ToolkitFlowTests {
         #expect(tickets.first?.verification.ticket == ticket)
 
         // Record: once, then a re-scan is recognised.
-        let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
         let recorder = TicketRecorder(
             verifier: verifier, store: store,
             rules: RecordingRules(policy: .default2021, vaccines: .builtIn),
             context: ScanContext(officer: "OFC1", station: "PHONE1", lot: "LOT42"), jobs: 1)
         let scans = ScanInput.scans(of: .success(tickets))
-        let first = try recorder.record(scans)
-        let again = try recorder.record(scans)
+        let first = try await recorder.record(scans)
+        let again = try await recorder.record(scans)
         #expect(first.map(\.outcome) == [.recorded])
         #expect(again.map(\.outcome) == [.alreadyRecorded])
-        #expect(try store.statistics(StatisticsQuery()).total == 1)
+        #expect(try await store.statistics(StatisticsQuery()).total == 1)
 
         // The answer, as `record --json` prints it and the server returns it.
         let line = try JSONLineWriter.line(RecordReport(try #require(first.first)))

@@ -3,6 +3,7 @@ import PostgresStore
 import Recording
 import TestSupport
 import Testing
+import TicketCodec
 
 /// The stores every store test runs against: SQLite always, PostgreSQL when
 /// `VAXTICKET_TEST_POSTGRES_URL` names a server (scripts/test starts one).
@@ -17,10 +18,11 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// A fresh, empty store in `folder` (SQLite) or in a new database on the test server.
-    func make(in folder: TemporaryFolder) throws -> any DoseStore {
+    func make(in folder: TemporaryFolder) async throws -> any DoseStore {
         switch self {
-        case .sqlite: try SQLiteDoseStore(path: folder.path("test.sqlite"))
-        case .postgres: try PostgresDoseStore(url: try TestPostgres.freshDatabase())
+        case .sqlite: try await SQLiteDoseStore(path: folder.path("test.sqlite"))
+        case .postgres:
+            try await TestPostgres.store(try await TestPostgres.freshDatabase(), until: folder)
         }
     }
 }
@@ -40,7 +42,7 @@ enum Fixture {
 
     static func ticket(
         _ serial: String, registrant: String = "R1", dose: Int = 1, vaccine: String = "CORONAVAC",
-        group: String = "GENERAL",
+        group: PriorityGroup = "GENERAL",
         site: String = "JKT01"
     ) -> TicketFacts {
         TicketFacts(
@@ -63,7 +65,7 @@ enum Fixture {
 
     static func dose(
         _ serial: String, registrant: String = "R1", dose: Int, vaccine: String = "CORONAVAC",
-        day: String
+        day: CalendarDate
     )
         -> DoseRecord
     {
@@ -78,7 +80,7 @@ enum Fixture {
 
     static func roster(
         _ registrant: String, nik: String = "3171012345678901", name: String = "Siti Rahma",
-        group: String = "GENERAL",
+        group: PriorityGroup = "GENERAL",
         elsewhere: Int = 0
     ) -> RosterEntry {
         RosterEntry(

@@ -10,60 +10,60 @@ struct OfficerStoreTests {
     static let hashB = String(repeating: "b2", count: 32)
 
     @Test("add, look up by token hash, list, revoke")
-    func lifecycle() throws {
+    func lifecycle() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
         let added = Date(timeIntervalSince1970: 1_630_000_000)
-        try store.addOfficer(
+        try await store.addOfficer(
             Officer(name: "Budi", site: "JKT01", tokenHash: Self.hashA, createdAt: added))
-        try store.addOfficer(
+        try await store.addOfficer(
             Officer(name: "Ani", site: nil, tokenHash: Self.hashB, createdAt: added))
-        #expect(try store.officers().map(\.name) == ["Ani", "Budi"])
-        #expect(try store.activeOfficer(tokenHash: Self.hashA)?.name == "Budi")
-        #expect(try store.activeOfficer(tokenHash: Self.hashA)?.site == "JKT01")
-        #expect(try store.activeOfficer(tokenHash: String(repeating: "0", count: 64)) == nil)
+        #expect(try await store.officers().map(\.name) == ["Ani", "Budi"])
+        #expect(try await store.activeOfficer(tokenHash: Self.hashA)?.name == "Budi")
+        #expect(try await store.activeOfficer(tokenHash: Self.hashA)?.site == "JKT01")
+        #expect(try await store.activeOfficer(tokenHash: String(repeating: "0", count: 64)) == nil)
 
-        #expect(throws: OfficerError.nameTaken("Budi")) {
-            try store.addOfficer(
+        await #expect(throws: OfficerError.nameTaken("Budi")) {
+            try await store.addOfficer(
                 Officer(
                     name: "Budi", site: nil, tokenHash: String(repeating: "c3", count: 32),
                     createdAt: added))
         }
-        try store.revokeOfficer(name: "Budi", at: added.addingTimeInterval(60))
-        #expect(try store.activeOfficer(tokenHash: Self.hashA) == nil)
+        try await store.revokeOfficer(name: "Budi", at: added.addingTimeInterval(60))
+        #expect(try await store.activeOfficer(tokenHash: Self.hashA) == nil)
         #expect(
-            try store.officers().first { $0.name == "Budi" }?.revokedAt
+            try await store.officers().first { $0.name == "Budi" }?.revokedAt
                 == added.addingTimeInterval(60))
-        #expect(throws: OfficerError.alreadyRevoked("Budi")) {
-            try store.revokeOfficer(name: "Budi", at: Date())
+        await #expect(throws: OfficerError.alreadyRevoked("Budi")) {
+            try await store.revokeOfficer(name: "Budi", at: Date())
         }
-        #expect(throws: OfficerError.unknownOfficer("Nobody")) {
-            try store.revokeOfficer(name: "Nobody", at: Date())
+        await #expect(throws: OfficerError.unknownOfficer("Nobody")) {
+            try await store.revokeOfficer(name: "Nobody", at: Date())
         }
 
         // Kept across reopening: the officers live in the database file.
-        let reopened = try SQLiteDoseStore(path: folder.path("doses.sqlite"), create: false)
-        #expect(try reopened.activeOfficer(tokenHash: Self.hashB)?.name == "Ani")
+        let reopened = try await SQLiteDoseStore(path: folder.path("doses.sqlite"), create: false)
+        #expect(try await reopened.activeOfficer(tokenHash: Self.hashB)?.name == "Ani")
     }
 
     @Test(
         "names and sites are checked; a token hash that is not 64 hex digits is refused by the schema"
     )
-    func validation() throws {
+    func validation() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
         for name in ["", " padded", String(repeating: "x", count: 65), "tab\there"] {
-            #expect(throws: OfficerError.invalidField(field: "name", value: name)) {
-                try store.addOfficer(
+            await #expect(throws: OfficerError.invalidField(field: "name", value: name)) {
+                try await store.addOfficer(
                     Officer(name: name, site: nil, tokenHash: Self.hashA, createdAt: Date()))
             }
         }
-        #expect(throws: OfficerError.self) {
-            try store.addOfficer(
+        await #expect(throws: OfficerError.self) {
+            try await store.addOfficer(
                 Officer(name: "X", site: nil, tokenHash: "secret-token", createdAt: Date()))
         }
-        #expect(try store.officers().isEmpty)
+        #expect(try await store.officers().isEmpty)
     }
 }

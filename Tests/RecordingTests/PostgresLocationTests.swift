@@ -7,7 +7,7 @@ import Testing
 @Suite("PostgreSQL URLs and passwords")
 struct PostgresLocationTests {
     @Test("a URL gives user, host, port, database and TLS mode")
-    func parses() throws {
+    func parses() async throws {
         let location = try PostgresLocation(
             url: "postgres://vax@db.city.example:6543/doses?sslmode=require")
         #expect(
@@ -26,7 +26,7 @@ struct PostgresLocationTests {
     @Test(
         "a URL with a password, or missing parts, or unknown parameters is refused without echoing the password"
     )
-    func refuses() throws {
+    func refuses() async throws {
         #expect { try PostgresLocation(url: "postgres://vax:hunter2@db/doses") } throws: { error in
             guard case .cannotOpen(let path, let reason) = error as? StoreError else {
                 return false
@@ -45,7 +45,7 @@ struct PostgresLocationTests {
     @Test(
         "the password comes from PGPASSWORD, else the first matching .pgpass line, which must be 0600"
     )
-    func passwords() throws {
+    func passwords() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let location = try PostgresLocation(url: "postgres://vax@db.city.example:6543/doses")

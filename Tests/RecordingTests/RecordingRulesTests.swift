@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 import TicketCodec
 import TicketScanning
+import TicketStation
 
 @Suite("Recording rules on plain values")
 struct RecordingRulesTests {
@@ -61,7 +62,7 @@ struct RecordingRulesTests {
             ("ASTRAZENECA", "2021-08-29", true), ("UNKNOWNVAX", "2021-08-01", true),
         ]
     )
-    func interval(previousVaccine: String, day: String, allowed: Bool) {
+    func interval(previousVaccine: String, day: CalendarDate, allowed: Bool) {
         let previous = Fixture.dose("S1", dose: 1, vaccine: previousVaccine, day: "2021-08-01")
         let outcome = rules.decide(
             Fixture.ticket("S2", dose: 2), day: day, site: "JKT01",
@@ -69,7 +70,7 @@ struct RecordingRulesTests {
         if allowed {
             #expect(outcome == .recorded)
         } else {
-            let minimum = previousVaccine == "CORONAVAC" ? "2021-08-15" : "2021-08-29"
+            let minimum: CalendarDate = previousVaccine == "CORONAVAC" ? "2021-08-15" : "2021-08-29"
             #expect(outcome == .tooEarly(previousDay: "2021-08-01", earliestDay: minimum))
         }
     }
@@ -77,7 +78,7 @@ struct RecordingRulesTests {
     @Test(
         "dose 3 only for health workers under the 2021 policy",
         arguments: [("GENERAL", false), ("ELDERLY", false), ("HEALTHWORKER", true)])
-    func eligibility(group: String, allowed: Bool) {
+    func eligibility(group: PriorityGroup, allowed: Bool) {
         let history = RegistrantHistory(
             sameSerial: nil,
             doses: [
@@ -110,7 +111,8 @@ struct RecordingRulesTests {
             (.doseOutOfOrder(missingDose: 1), "dose_out_of_order"),
             (.tooEarly(previousDay: "2021-01-01", earliestDay: "2021-01-15"), "too_early"),
             (.notEligible(group: "GENERAL", dose: 3), "not_eligible"),
-            (.unverified(.badSignature), "bad_signature"), (.unreadable(.noCode), "no_code"),
+            (.unverified(.badSignature), "bad_signature"),
+            (.unreadable(UnreadableScan(.noCode)), "no_code"),
         ]
         for (outcome, code) in table {
             #expect(outcome.code.rawValue == code)
@@ -120,7 +122,7 @@ struct RecordingRulesTests {
     }
 
     @Test("the policy file in samples/ is the 2021 default")
-    func samplePolicy() throws {
+    func samplePolicy() async throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../samples/policy.json")
             .standardized.path
@@ -129,7 +131,7 @@ struct RecordingRulesTests {
     }
 
     @Test("a policy file with a dose out of range is refused")
-    func badPolicy() throws {
+    func badPolicy() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("policy.json")

@@ -1,4 +1,6 @@
+import Foundation
 import Recording
+import TestSupport
 import Testing
 
 @Suite("Roster CSV")
@@ -6,7 +8,7 @@ struct RosterCSVTests {
     let groups: Set<String> = ["GENERAL", "HEALTHWORKER", "ELDERLY"]
 
     @Test("good rows are read in any column order, other columns ignored, quotes honoured")
-    func goodRows() throws {
+    func goodRows() async throws {
         let csv = """
             nik,registrant,extra,name,birth_date,group,phone,doses_elsewhere\r
             3171012345678901,R1,x,"Rahma, Siti",1980-04-30,generalquoted,+62 812,\r
@@ -59,7 +61,7 @@ struct RosterCSVTests {
             ),
         ]
     )
-    func badRow(row: String, reason: String) throws {
+    func badRow(row: String, reason: String) async throws {
         let csv =
             "registrant,nik,name,birth_date,group,phone\nR0,3171012345678900,Ok,1990-01-01,GENERAL,\n\(row)\n"
         let parsed = try RosterCSV.parse(csv, groups: groups)
@@ -70,7 +72,7 @@ struct RosterCSVTests {
     @Test(
         "a repeated reference is refused; a field split over lines is refused line by line, the rest kept"
     )
-    func repeatsAndLineBreaks() throws {
+    func repeatsAndLineBreaks() async throws {
         let csv =
             "registrant,nik,name,birth_date,group,phone\nR1,3171012345678901,\"Two\nLines\",1990-01-01,GENERAL,\nR1,3171012345678902,B,1990-01-01,GENERAL,\nR1,3171012345678903,C,1990-01-01,GENERAL,\n"
         let parsed = try RosterCSV.parse(csv, groups: groups)
@@ -90,7 +92,7 @@ struct RosterCSVTests {
     }
 
     @Test("issue 9 item 8: one stray quote refuses its own line only; every line is accounted for")
-    func item8StrayQuote() throws {
+    func item8StrayQuote() async throws {
         var csv = "registrant,nik,name,birth_date,group,phone\n"
         csv += "R0,3171012345678900,\"Siti,1990-01-01,GENERAL,\n"
         for index in 1...1000 {
@@ -111,7 +113,7 @@ struct RosterCSVTests {
     @Test(
         "issue 9 item 12: control characters in names are refused at import; huge fields are cut in messages"
     )
-    func item12ControlCharactersAndHugeFields() throws {
+    func item12ControlCharactersAndHugeFields() async throws {
         let csv =
             "registrant,nik,name,birth_date,group,phone\n"
             + "R1,3171012345678901,Siti\u{1B}[2J,1990-01-01,GENERAL,\n"

@@ -4,30 +4,32 @@ import Recording
 import Synchronization
 import TestSupport
 import Testing
+import TicketCodec
 
 @Suite("SQLite store: schema, constraints, files")
 struct SQLiteDoseStoreTests {
     @Test(
         "the schema is WAL, migrated by name, and enforces uniqueness and not-null as constraints")
-    func constraints() throws {
+    func constraints() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
-        let store = try SQLiteDoseStore(path: path)
-        _ = try store.record(
+        let store = try await SQLiteDoseStore(path: path)
+        _ = try await store.record(
             [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
 
         let queue = try DatabaseQueue(path: path)
-        let journalMode = try queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode")
+        let journalMode = try await queue.read { db in
+            try String.fetchOne(db, sql: "PRAGMA journal_mode")
         }
-        let migrations = try queue.read { db in
+        let migrations = try await queue.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
         #expect(journalMode == "wal")
         #expect(
             migrations == [
                 "v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync",
-                "v2 officers", "v2 merge origins",
+                "v2 officers", "v2 merge origins", "v3 sync tally",
             ])
         let insert = """
             INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
@@ -61,13 +63,13 @@ struct SQLiteDoseStoreTests {
                 )
             }
         }
-        try queue.write { db in try db.execute(sql: insert, arguments: ["S4", "R4", 1]) }
+        try await queue.write { db in try db.execute(sql: insert, arguments: ["S4", "R4", 1]) }
         // The tally follows inserts made outside the store too.
-        #expect(try store.statistics(StatisticsQuery()).total == 2)
+        #expect(try await store.statistics(StatisticsQuery()).total == 2)
     }
 
     @Test("a file that is not a database is a clear error")
-    func notADatabase() throws {
+    func notADatabase() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("notes.sqlite")
@@ -75,92 +77,135 @@ struct SQLiteDoseStoreTests {
             String(repeating: "these are not the droids you are looking for\n", count: 100).utf8
         ).write(
             to: URL(fileURLWithPath: path))
-        #expect(throws: StoreError.notADatabase(path: path)) { try SQLiteDoseStore(path: path) }
+        await #expect(throws: StoreError.notADatabase(path: path)) {
+            try await SQLiteDoseStore(path: path)
+        }
     }
 
     @Test("a missing folder, or a missing file when not creating, is a clear error")
-    func cannotOpen() throws {
+    func cannotOpen() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(
+        await #expect(
             throws: StoreError.cannotOpen(path: folder.path("none.sqlite"), reason: "no such file")
         ) {
-            try SQLiteDoseStore(path: folder.path("none.sqlite"), create: false)
+            try await SQLiteDoseStore(path: folder.path("none.sqlite"), create: false)
         }
-        #expect { try SQLiteDoseStore(path: folder.path("no/such/folder/db.sqlite")) } throws: {
+        await #expect {
+            try await SQLiteDoseStore(path: folder.path("no/such/folder/db.sqlite"))
+        } throws: {
             error in
             (error as? StoreError)?.code == "db_cannot_open"
         }
     }
 
     @Test("a database from a newer vaxticket is refused, not migrated")
-    func newerSchema() throws {
+    func newerSchema() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
-        _ = try SQLiteDoseStore(path: path)
-        try DatabaseQueue(path: path).write { db in
+        _ = try await SQLiteDoseStore(path: path)
+        try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9 future')")
         }
-        #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v9 future"])) {
-            try SQLiteDoseStore(path: path)
+        await #expect(throws: StoreError.newerSchema(path: path, unknownMigrations: ["v9 future"]))
+        {
+            try await SQLiteDoseStore(path: path)
+        }
+    }
+
+    /// Holds the write lock of `path` from another connection, as the sqlite3 shell with an
+    /// open transaction does, for `seconds`; `locked` is called once it is held. The wait runs
+    /// on GRDB's own queue, not on a task's thread.
+    static func holdWriteLock(
+        _ path: String, seconds: Double, locked: @escaping @Sendable () -> Void
+    ) async throws {
+        try await DatabaseQueue(path: path).writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            locked()
+            Thread.sleep(forTimeInterval: seconds)
+            try db.execute(sql: "COMMIT")
         }
     }
 
     @Test("a writer holding the lock briefly is waited for, not reported")
-    func waitsForLock() throws {
+    func waitsForLock() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
-        let store = try SQLiteDoseStore(path: path)
-        let other = try DatabaseQueue(path: path)
-        let locked = DispatchSemaphore(value: 0)
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            try? other.writeWithoutTransaction { db in
-                try db.execute(sql: "BEGIN IMMEDIATE")
-                locked.signal()
-                Thread.sleep(forTimeInterval: 0.5)
-                try db.execute(sql: "COMMIT")
-            }
-            done.signal()
-        }
-        locked.wait()
+        let store = try await SQLiteDoseStore(path: path)
+        let (locked, held) = AsyncStream<Void>.makeStream()
+        async let holder: Void = Self.holdWriteLock(path, seconds: 0.5) { held.yield() }
+        for await _ in locked { break }
 
-        let results = try store.record(
+        let results = try await store.record(
             [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
 
         #expect(results.first?.outcome == .recorded)
-        done.wait()
+        try await holder
     }
 
-    @Test("two stores on one file in parallel record each serial and each dose exactly once")
-    func parallelStores() throws {
+    @Test(
+        "issue 19 item 5: a lock held longer than the busy timeout is a clear error naming the lock and the file, and nothing is written"
+    )
+    func boundedLockWait() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("db.sqlite")
-        let stores = try (0..<4).map { _ in try SQLiteDoseStore(path: path) }
+        let store = try await SQLiteDoseStore(path: path, busyTimeout: 1)
+        let (locked, held) = AsyncStream<Void>.makeStream()
+        async let holder: Void = Self.holdWriteLock(path, seconds: 4) { held.yield() }
+        for await _ in locked { break }
+
+        // Given another connection holding the write lock for 4 s, when a batch is recorded
+        // with a 1 s busy timeout, then it fails naming the lock and the file.
+        await #expect(throws: StoreError.locked(path: path, lock: "its write lock", seconds: 1)) {
+            try await store.record(
+                [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
+        }
+        try await holder
+        #expect(try await store.dose(serial: "S1") == nil)
+        #expect(try await store.scanLog().isEmpty)
+        #expect(
+            StoreError.locked(path: path, lock: "its write lock", seconds: 1).description.contains(
+                "\(path) stayed locked: its write lock was held by another program for more than 1 s"
+            ))
+    }
+
+    @Test("two stores on one file in parallel record each serial and each dose exactly once")
+    func parallelStores() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("db.sqlite")
+        var stores: [SQLiteDoseStore] = []
+        for _ in 0..<4 { stores.append(try await SQLiteDoseStore(path: path)) }
         // Every store scans the same 50 registrants' dose-1 tickets, half under a second serial.
-        let outcomes = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: stores.count) { index in
-            let batch: [ScanInput] = (0..<50).map { n in
-                .ticket(
-                    Fixture.ticket(n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)"))
+        let all = await withTaskGroup(of: [String].self) { group in
+            for (index, store) in stores.enumerated() {
+                group.addTask {
+                    var outcomes: [String] = []
+                    let batch: [ScanInput] = (0..<50).map { n in
+                        .ticket(
+                            Fixture.ticket(
+                                n % 2 == 0 ? "S\(n)" : "S\(n)-\(index)", registrant: "R\(n)"))
+                    }
+                    for chunk in stride(from: 0, to: batch.count, by: 10) {
+                        let results =
+                            (try? await store.record(
+                                Array(batch[chunk..<chunk + 10]),
+                                context: Fixture.context(station: "ST\(index)"),
+                                rules: Fixture.rules)) ?? []
+                        outcomes += results.map(\.outcome.code.rawValue)
+                    }
+                    return outcomes
+                }
             }
-            for chunk in stride(from: 0, to: batch.count, by: 10) {
-                let results =
-                    (try? stores[index].record(
-                        Array(batch[chunk..<chunk + 10]),
-                        context: Fixture.context(station: "ST\(index)"), rules: Fixture.rules))
-                    ?? []
-                outcomes.withLock { $0 += results.map(\.outcome.code.rawValue) }
-            }
+            return await group.reduce([], +)
         }
 
-        let all = outcomes.withLock { $0 }
         #expect(all.count == 200)
         #expect(all.filter { $0 == "recorded" }.count == 50)
-        #expect(try stores[0].statistics(StatisticsQuery()).total == 50)
-        #expect(try stores[0].scanLog().count == 200)
+        #expect(try await stores[0].statistics(StatisticsQuery()).total == 50)
+        #expect(try await stores[0].scanLog().count == 200)
     }
 }

@@ -30,9 +30,9 @@ struct TicketRecorderTests {
         return try signer.sign(ticket)
     }
 
-    func recorder(in folder: TemporaryFolder) throws -> TicketRecorder {
+    func recorder(in folder: TemporaryFolder) async throws -> TicketRecorder {
         TicketRecorder(
-            verifier: verifier, store: try SQLiteDoseStore(path: folder.path("db.sqlite")),
+            verifier: verifier, store: try await SQLiteDoseStore(path: folder.path("db.sqlite")),
             rules: RecordingRules(policy: .default2021, vaccines: .builtIn),
             context: Fixture.context(), jobs: 2)
     }
@@ -40,10 +40,10 @@ struct TicketRecorderTests {
     @Test(
         "verification outcomes are refusals with their codes; the serial is logged when the signature was good"
     )
-    func verificationOutcomes() throws {
+    func verificationOutcomes() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = try recorder(in: folder)
+        let recorder = try await recorder(in: folder)
         let good = try text(serial: 1)
         var forged = Array(good)
         forged[forged.count - 2] = forged[forged.count - 2] == "A" ? "B" : "A"
@@ -53,7 +53,7 @@ struct TicketRecorderTests {
             String(forged), "hello",
         ]
 
-        let results = try recorder.record(texts: texts)
+        let results = try await recorder.record(texts: texts)
 
         #expect(
             results.map(\.outcome.code.rawValue)[0...3] == [
@@ -62,7 +62,7 @@ struct TicketRecorderTests {
         #expect(["bad_signature", "malformed"].contains(results[3].outcome.code.rawValue))
         #expect(results[4].outcome.code.rawValue == "malformed")
         #expect(results.dropFirst().allSatisfy { $0.outcome.isRefused })
-        let log = try recorder.store.scanLog()
+        let log = try await SQLiteDoseStore(path: folder.path("db.sqlite")).scanLog()
         #expect(
             log.map(\.serial) == [
                 "0000000000000001", "0000000000000002", "000000000000DEAD", nil, nil,
@@ -70,36 +70,37 @@ struct TicketRecorderTests {
     }
 
     @Test("the minimum interval comes from the vaccine table (CoronaVac: 28 days)")
-    func intervalFromVaccineTable() throws {
+    func intervalFromVaccineTable() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        var recorder = try recorder(in: folder)
-        _ = try recorder.record(texts: [try text(serial: 1)])
+        var recorder = try await recorder(in: folder)
+        _ = try await recorder.record(texts: [try text(serial: 1)])
         recorder.context = Fixture.context(day: 27)
         #expect(
-            try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome
+            try await recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome
                 == .tooEarly(previousDay: "2021-08-23", earliestDay: "2021-09-20"))
         recorder.context = Fixture.context(day: 28)
         #expect(
-            try recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome == .recorded)
+            try await recorder.record(texts: [try text(serial: 2, dose: 2)]).first?.outcome
+                == .recorded)
     }
 
     @Test("batches commit in order and each batch's results reach the caller in order")
-    func pipelineKeepsOrder() throws {
+    func pipelineKeepsOrder() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let recorder = try recorder(in: folder)
+        let recorder = try await recorder(in: folder)
         let texts = try (0..<95).map { try text(serial: UInt64($0 + 1), registrant: "R\($0 % 60)") }
         var start = 0
         var seen: [Int] = []
         var outcomes: [String] = []
 
-        try recorder.recordInOrder(
-            next: { () -> (Int, [ScanInput])? in
+        try await recorder.recordInOrder(
+            next: { () async -> (Int, [ScanInput])? in
                 guard start < texts.count else { return nil }
                 let batch = Array(texts[start..<min(texts.count, start + 10)])
                 defer { start += 10 }
-                return (start, recorder.verify(batch))
+                return (start, await recorder.verify(batch))
             },
             emit: { first, results in
                 seen.append(first)

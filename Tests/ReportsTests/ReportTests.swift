@@ -1,9 +1,12 @@
 import Foundation
+import PhotoReader
 import Recording
 import Reports
+import TestSupport
 import Testing
 import TicketCodec
 import TicketScanning
+import TicketStation
 
 /// Every key of an object, nested objects included (the values of `byDose`, `scans` and
 /// `refusals` are maps keyed by data, so only their own names count).
@@ -108,7 +111,7 @@ struct ReportTests {
     @Test("a record line has every dose key, null when unknown, and dates in UTC with milliseconds")
     func recordNulls() throws {
         let refused = RecordingResult(
-            outcome: .unreadable(.noCode), ticket: nil, dose: nil, rosterName: nil)
+            outcome: .unreadable(UnreadableScan(.noCode)), ticket: nil, dose: nil, rosterName: nil)
         let object = try jsonObject(RecordReport(refused, file: "a.png"))
         for key in [
             "serial", "registrant", "name", "dose", "vaccine", "group", "ticketSite", "lot", "site",
@@ -142,7 +145,8 @@ struct ReportTests {
         let verify = VerifyReport(file: "a.png", unreadable: unreadable)
         let record = RecordReport(
             RecordingResult(
-                outcome: .unreadable(unreadable), ticket: nil, dose: nil, rosterName: nil))
+                outcome: .unreadable(UnreadableScan(unreadable)), ticket: nil, dose: nil,
+                rosterName: nil))
         #expect(verify.code == record.outcome)
         #expect(verify.message == record.message)
 

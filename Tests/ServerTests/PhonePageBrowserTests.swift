@@ -1,4 +1,5 @@
 import Foundation
+import Recording
 import Testing
 
 /// The phone page in a real headless Chromium (Debian's `chromium`, which scripts/bootstrap
@@ -57,7 +58,7 @@ struct PhonePageBrowserTests {
                     try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int ?? 0
                 #expect(size > 5000, "screenshot \(file.lastPathComponent) is \(size) bytes")
             }
-            #expect(try fixture.store.statistics(.init()).total == 2)
+            #expect(try await fixture.store.statistics(.init()).total == 2)
         }
     }
 }

@@ -5,6 +5,7 @@ import Recording
 import ScanServer
 import Testing
 import TicketCodec
+import TicketStation
 
 /// The API over loopback with a real HTTP client: what phones get for each kind of upload.
 @Suite("scanning API")
@@ -32,14 +33,14 @@ struct ScanAPITests {
 
             #expect(
                 try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 200)
-            try fixture.store.revokeOfficer(name: "OFC1", at: Date())
+            try await fixture.store.revokeOfficer(name: "OFC1", at: Date())
             #expect(
                 try await fixture.send(.GET, "/api/v1/stats", token: fixture.token).status == 401)
             #expect(
                 try await fixture.send(.GET, "/api/v1/stats", token: fixture.otherToken).status
                     == 200)
             // Nothing was recorded by the refused requests.
-            #expect(try fixture.store.scanLog().isEmpty)
+            #expect(try await fixture.store.scanLog().isEmpty)
         }
     }
 
@@ -70,7 +71,12 @@ struct ScanAPITests {
                 "site",
                 "officer", "station", "administeredAt", "recordedAt",
             ]
-            #expect(Set(recorded.keys) == keys)
+            // With every ticket of the upload, this one alone for a ticket text.
+            #expect(Set(recorded.keys) == keys.union(["tickets"]))
+            let tickets = try #require(recorded["tickets"] as? [[String: Any]])
+            #expect(tickets.count == 1)
+            #expect(Set(tickets[0].keys) == keys)
+            #expect(tickets[0]["serial"] as? String == recorded["serial"] as? String)
 
             // A re-scan by another officer points at the first record.
             let again = try await fixture.scan(
@@ -87,11 +93,11 @@ struct ScanAPITests {
             #expect(forged.json["outcome"] as? String == "bad_signature")
             #expect(forged.json["refused"] as? Bool == true)
 
-            let doses = try fixture.store.doses(registrant: "2108230000012345")
+            let doses = try await fixture.store.doses(registrant: "2108230000012345")
             #expect(doses.count == 1)
             #expect(doses.first?.officer == "OFC1")
             #expect(
-                try fixture.store.scanLog().map(\.outcome) == [
+                try await fixture.store.scanLog().map(\.outcome) == [
                     .recorded, .alreadyRecorded, .badSignature,
                 ])
         }
@@ -166,7 +172,7 @@ struct ScanAPITests {
                 contentType: "multipart/form-data; boundary=x",
                 token: fixture.token)
             #expect(badForm.status == 400)
-            #expect(try fixture.store.statistics(StatisticsQuery()).total == 3)
+            #expect(try await fixture.store.statistics(StatisticsQuery()).total == 3)
         }
     }
 
@@ -223,7 +229,7 @@ struct ScanAPITests {
             #expect(
                 try await fixture.scan(text: try fixture.ticketText()).json["outcome"] as? String
                     == "recorded")
-            #expect(try fixture.store.scanLog().count == 1)
+            #expect(try await fixture.store.scanLog().count == 1)
         }
     }
 
@@ -249,25 +255,36 @@ struct ScanAPITests {
         }
     }
 
-    @Test("a full work queue answers 503 with Retry-After, and serves again once there is room")
+    @Test(
+        "a full photo queue answers 503 with Retry-After, ticket texts still record, and photos read again once there is room"
+    )
     func busy() async throws {
         try await ServerFixture.with(
             ServerConfiguration(port: 0, rateLimitPerMinute: 0, workers: 1, queueLimit: 0)
         ) { fixture in
-            // Hold the only worker.
+            // Hold the only photo worker.
             let gate = Gate()
-            let held = Task { try await fixture.server.pool.run { gate.wait() } }
-            while fixture.server.pool.load == 0 { try await Task.sleep(for: .milliseconds(5)) }
-            let busy = try await fixture.scan(text: try fixture.ticketText())
+            let photos = fixture.server.scanner.photos
+            let held = Task { try await photos.run { gate.wait() } }
+            while photos.load == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            let photo = try ServerFixture.photo(of: try fixture.ticketText(dose: 1))
+            let busy = try await fixture.send(
+                .POST, "/api/v1/scans", body: photo, contentType: "image/jpeg",
+                token: fixture.token)
             #expect(busy.status == 503)
             #expect(busy.headers.first(name: "Retry-After") == "1")
             #expect(busy.json["error"] as? String == "busy")
+            // A ticket text never waits for a photo worker.
+            let text = try await fixture.scan(
+                text: try fixture.ticketText(registrant: "2108230000099999"))
+            #expect(text.json["outcome"] as? String == "recorded")
             gate.open()
             try await held.value
-            #expect(
-                try await fixture.scan(text: try fixture.ticketText()).json["outcome"] as? String
-                    == "recorded")
-            #expect(try fixture.store.scanLog().count == 1)
+            let again = try await fixture.send(
+                .POST, "/api/v1/scans", body: photo, contentType: "image/jpeg",
+                token: fixture.token)
+            #expect(again.json["outcome"] as? String == "recorded")
+            #expect(try await fixture.store.scanLog().count == 2)
         }
     }
 
@@ -305,8 +322,8 @@ struct ScanAPITests {
                     outcomes.filter { $0 == "recorded" || $0 == "recorded_other_site" }.count == 1)
                 #expect(outcomes.filter { $0 == "already_recorded" }.count == copies - 1)
             }
-            #expect(try fixture.store.statistics(StatisticsQuery()).total == texts.count)
-            #expect(try fixture.store.scanLog().count == texts.count * copies)
+            #expect(try await fixture.store.statistics(StatisticsQuery()).total == texts.count)
+            #expect(try await fixture.store.scanLog().count == texts.count * copies)
         }
     }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CameraSimulation
 import Foundation
+import Imaging
 import JPEGCodec
 import Logging
 import NIOCore
@@ -36,20 +37,17 @@ final class ServerFixture: Sendable {
         -> ServerFixture
     {
         let folder = try TemporaryFolder()
-        let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
-        _ = try store.importRoster([
+        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        _ = try await store.importRoster([
             RosterEntry(
                 registrant: "2108230000012345", nik: nik, name: registrantName,
                 birthDate: "1980-02-03", priorityGroup: "GENERAL",
                 phone: "081234567890")
         ])
-        let token = try OfficerToken.addOfficer(named: "OFC1", site: nil, to: store)
-        let otherToken = try OfficerToken.addOfficer(named: "OFC2", site: "JKT01", to: store)
+        let token = try await OfficerToken.addOfficer(named: "OFC1", site: nil, to: store)
+        let otherToken = try await OfficerToken.addOfficer(named: "OFC2", site: "JKT01", to: store)
         let key = try Key.generate(id: "K1")
         let verifier = TicketVerifier(keyring: Keyring(keys: [key]))
-        let scanner = ScanRecorder(
-            verifier: verifier, store: store,
-            rules: RecordingRules(policy: .default2021, vaccines: .builtIn))
         let logs = CapturedLogs()
         var logger = Logger(label: "vaxticket.server.test") { _ in CapturingLogHandler(logs: logs) }
         logger.logLevel = .debug
@@ -57,7 +55,9 @@ final class ServerFixture: Sendable {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         let server = ScanServer(
-            configuration: configuration, scanner: scanner, officers: store, logger: logger)
+            configuration: configuration, verifier: verifier,
+            rules: RecordingRules(policy: .default2021, vaccines: .builtIn), store: store,
+            logger: logger)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let task = Task { try await server.run { port in continuation.yield(port) } }
         var port = 0

@@ -34,17 +34,17 @@ struct FHIRValidationTests {
     @Test(
         "exported Immunizations, a transaction Bundle and a transaction-response with an OperationOutcome are valid"
     )
-    func generatedResourcesAreValid() throws {
+    func generatedResourcesAreValid() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 20)
+        let store = try await SyncFixture.store(in: folder, doses: 20)
         let mapping = ImmunizationMapping(vaccines: MappingTests.kfaTable)
         var ndjson = Data()
-        _ = try RegistryExport(mapping: mapping).export(
+        _ = try await RegistryExport(mapping: mapping).export(
             from: store, format: .fhirNDJSON, since: nil
         ) { ndjson.append($0) }
         try ndjson.write(to: URL(fileURLWithPath: folder.path("immunizations.ndjson")))
-        let doses = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 5))
+        let doses = try await store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 5))
         let bundle = mapping.transaction(try doses.map { try mapping.immunization(for: $0) })
         try JSONEncoder().encode(bundle).write(to: URL(fileURLWithPath: folder.path("bundle.json")))
         let outcome = OperationOutcome(issue: [

@@ -149,19 +149,22 @@ struct MappingTests {
     @Test(
         "export writes CSV in the clerk's column order, NDJSON one resource a line, and names held-back doses"
     )
-    func exports() throws {
+    func exports() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 5, withoutRoster: [3])
+        let store = try await SyncFixture.store(in: folder, doses: 5, withoutRoster: [3])
         let export = RegistryExport(mapping: ImmunizationMapping(), pageSize: 2)
 
         var csv = Data()
-        let csvSummary = try export.export(from: store, format: .csv, since: nil) { csv.append($0) }
+        let csvSummary = try await export.export(from: store, format: .csv, since: nil) {
+            csv.append($0)
+        }
         var ndjson = Data()
-        let ndjsonSummary = try export.export(from: store, format: .fhirNDJSON, since: "2021-08-23")
-        { ndjson.append($0) }
+        let ndjsonSummary = try await export.export(
+            from: store, format: .fhirNDJSON, since: "2021-08-23"
+        ) { ndjson.append($0) }
         var none = Data()
-        let later = try export.export(from: store, format: .fhirNDJSON, since: "2021-08-24") {
+        let later = try await export.export(from: store, format: .fhirNDJSON, since: "2021-08-24") {
             none.append($0)
         }
 

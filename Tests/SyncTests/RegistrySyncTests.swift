@@ -18,9 +18,10 @@ struct RegistrySyncTests {
         #expect(Set(stored.keys) == Set((0..<count).map(SyncFixture.serial)))
         #expect(await receiver.counts().duplicateIdentifiers == 0)
         #expect(
-            try store.syncCounts(from: nil, to: nil)
+            try await store.syncCounts(from: nil, to: nil)
                 == SyncCounts(synced: count, waiting: 0, refused: 0))
-        #expect(try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10)).isEmpty)
+        #expect(
+            try await store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10)).isEmpty)
     }
 
     @Test(
@@ -29,7 +30,7 @@ struct RegistrySyncTests {
     func faultsThenSecondRun() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 200)
+        let store = try await SyncFixture.store(in: folder, doses: 200)
         let receiver = try await SyncFixture.receiver()
         await receiver.inject([
             .serverError, .tooManyRequests(retryAfter: 1), .stall(seconds: 1.5), .dropAfterStore,
@@ -54,11 +55,12 @@ struct RegistrySyncTests {
         #expect(first.sent + first.alreadyThere == 199)
         #expect(first.alreadyThere >= 20)
         #expect(elapsed >= 1.0, "the 429's Retry-After of 1 s was honoured")
-        let waiting = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10))
+        let waiting = try await store.registryDoses(
+            RegistryDoseQuery(unsyncedOnly: true, limit: 10))
         #expect(waiting.map(\.record.serial) == [refusedSerial])
         #expect(waiting.first?.lastRefusal?.contains("not found in the registry") == true)
         #expect(
-            try store.syncCounts(from: nil, to: nil)
+            try await store.syncCounts(from: nil, to: nil)
                 == SyncCounts(synced: 199, waiting: 1, refused: 1))
         #expect(events.all.contains { $0.contains("refused \(refusedSerial)") })
         // Each fault was met: a 500, the 429, the stall (timeout), the dropped answer.
@@ -91,7 +93,7 @@ struct RegistrySyncTests {
     func atomicRefusalIsSplit() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 30)
+        let store = try await SyncFixture.store(in: folder, doses: 30)
         let receiver = try await SyncFixture.receiver(atomic: true)
         await receiver.refuse(serial: SyncFixture.serial(12), because: "lot number unknown")
 
@@ -100,7 +102,8 @@ struct RegistrySyncTests {
         #expect(summary.sent == 29)
         #expect(summary.refused == 1)
         #expect(!summary.isComplete)
-        let waiting = try store.registryDoses(RegistryDoseQuery(unsyncedOnly: true, limit: 10))
+        let waiting = try await store.registryDoses(
+            RegistryDoseQuery(unsyncedOnly: true, limit: 10))
         #expect(waiting.map(\.record.serial) == [SyncFixture.serial(12)])
         #expect(
             waiting.first?.lastRefusal == "HTTP 400: error processing: entry 0: lot number unknown")
@@ -111,7 +114,7 @@ struct RegistrySyncTests {
     func heldBack() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 10, withoutRoster: [4])
+        let store = try await SyncFixture.store(in: folder, doses: 10, withoutRoster: [4])
         let receiver = try await SyncFixture.receiver()
         let events = EventLog()
 
@@ -125,7 +128,7 @@ struct RegistrySyncTests {
         #expect(
             await receiver.identifierCounts(system: RegistryCoding.standard.serialSystem)[
                 SyncFixture.serial(4)] == nil)
-        #expect(try store.dose(serial: SyncFixture.serial(4))?.syncState == .pending)
+        #expect(try await store.dose(serial: SyncFixture.serial(4))?.syncState == .pending)
         await receiver.stop()
     }
 
@@ -133,7 +136,7 @@ struct RegistrySyncTests {
     func tokenCached() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 100)
+        let store = try await SyncFixture.store(in: folder, doses: 100)
         let receiver = try await SyncFixture.receiver()
 
         let summary = await SyncFixture.sync(receiver, batch: 10).run(store: store)
@@ -149,7 +152,7 @@ struct RegistrySyncTests {
     func wrongCredentials() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 5)
+        let store = try await SyncFixture.store(in: folder, doses: 5)
         let receiver = try await SyncFixture.receiver()
 
         let summary = await SyncFixture.sync(
@@ -162,7 +165,7 @@ struct RegistrySyncTests {
                 == .authenticationRefused(
                     status: 401, detail: "invalid_client: unknown client or wrong secret"))
         #expect(summary.unsent == 5)
-        #expect(try store.syncCounts(from: nil, to: nil).waiting == 5)
+        #expect(try await store.syncCounts(from: nil, to: nil).waiting == 5)
         #expect(await receiver.counts().immunizations == 0)
         await receiver.stop()
     }
@@ -173,7 +176,7 @@ struct RegistrySyncTests {
     func unreachable() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let store = try SyncFixture.store(in: folder, doses: 5)
+        let store = try await SyncFixture.store(in: folder, doses: 5)
         let receiver = try await SyncFixture.receiver()
         let tokenURL = await receiver.tokenURL()
         let baseURL = await receiver.baseURL()
@@ -193,7 +196,7 @@ struct RegistrySyncTests {
         }
         #expect(attempts == 3)
         #expect(summary.unsent == 5)
-        #expect(try store.syncCounts(from: nil, to: nil).waiting == 5)
+        #expect(try await store.syncCounts(from: nil, to: nil).waiting == 5)
     }
 
     @Test("Retry-After is read as seconds or as an HTTP date, and backoff stays under its cap")

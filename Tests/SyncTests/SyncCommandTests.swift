@@ -63,7 +63,7 @@ struct SyncCommandTests {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let count = 300
-        _ = try SyncFixture.store(in: folder, doses: count)
+        _ = try await SyncFixture.store(in: folder, doses: count)
         let receiver = try await SyncFixture.receiver()
         await receiver.slowDown(seconds: 0.1)
         let arguments = [
@@ -105,7 +105,7 @@ struct SyncCommandTests {
             "the second run created only what the first did not")
         #expect(summary["refused"] == 0 && summary["heldBack"] == 0 && summary["unsent"] == 0)
 
-        let store = try SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
         try await RegistrySyncTests.expectExactlyOnce(store, receiver, count: count)
         for name in ["first.err", "second.err", "second.out"] {
             let output = read(folder.path(name))
@@ -132,7 +132,7 @@ struct SyncCommandTests {
     func credentialErrors() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        _ = try SyncFixture.store(in: folder, doses: 1)
+        _ = try await SyncFixture.store(in: folder, doses: 1)
         let base = [
             "sync", "--db", folder.path("doses.sqlite"), "--endpoint", "http://127.0.0.1:9/fhir",
             "--token-url",
@@ -160,7 +160,7 @@ struct SyncCommandTests {
     func exportCommand() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        _ = try SyncFixture.store(in: folder, doses: 3, withoutRoster: [1])
+        _ = try await SyncFixture.store(in: folder, doses: 3, withoutRoster: [1])
         let out = folder.path("export.csv")
 
         let process = try launch(

@@ -25,16 +25,16 @@ enum SyncFixture {
         in folder: TemporaryFolder, doses count: Int, withoutRoster: Set<Int> = [],
         name: String = "doses.sqlite"
     )
-        throws -> SQLiteDoseStore
+        async throws -> SQLiteDoseStore
     {
-        let store = try SQLiteDoseStore(path: folder.path(name))
+        let store = try await SQLiteDoseStore(path: folder.path(name))
         let roster = (0..<count).filter { !withoutRoster.contains($0) }.map { index in
             RosterEntry(
                 registrant: registrant(index), nik: nik(index), name: "Person \(index)",
                 birthDate: "1980-04-30",
                 priorityGroup: "GENERAL", phone: "")
         }
-        _ = try store.importRoster(roster)
+        _ = try await store.importRoster(roster)
         let rules = RecordingRules(policy: .default2021, vaccines: .builtIn)
         let context = ScanContext(officer: "OFC1", station: "ST1", lot: "LOT42", administeredAt: at)
         var index = 0
@@ -47,7 +47,7 @@ enum SyncFixture {
                         group: "GENERAL",
                         site: "JKT01"))
             }
-            _ = try store.record(scans, context: context, rules: rules)
+            _ = try await store.record(scans, context: context, rules: rules)
             index = end
         }
         return store

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresStore
+public import PostgresStore
 
 /// The PostgreSQL server the tests may use: `VAXTICKET_TEST_POSTGRES_URL` (scripts/test starts a
 /// throwaway cluster and sets it), with its password in `PGPASSWORD` or `~/.pgpass`. Tests on
@@ -21,12 +21,22 @@ public enum TestPostgres {
         ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_TLS"] == "on"
     }
 
+    /// The store on the database `url` names, its connection pool running until `folder` is
+    /// removed.
+    public static func store(_ url: String, until folder: TemporaryFolder) async throws
+        -> PostgresDoseStore
+    {
+        let store = try await PostgresDoseStore(url: url)
+        folder.runUntilRemoved { await store.run() }
+        return store
+    }
+
     /// The URL of a new, empty database on the test server.
-    public static func freshDatabase() throws -> String {
+    public static func freshDatabase() async throws -> String {
         guard let url else { throw TestPostgresError.notConfigured }
         let server = try PostgresLocation(url: url)
         let name = "vt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        return try PostgresDoseStore.createDatabase(name, on: server).description
+        return try await PostgresDoseStore.createDatabase(name, on: server).description
     }
 }
 

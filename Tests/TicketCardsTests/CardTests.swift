@@ -2,6 +2,7 @@ import CairoGraphics
 import Foundation
 import Imaging
 import PNGCodec
+import QREncoding
 import TestSupport
 import Testing
 import TicketCards

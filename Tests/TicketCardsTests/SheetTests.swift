@@ -1,3 +1,4 @@
+import CairoGraphics
 import Foundation
 import Imaging
 import PNGCodec
@@ -81,7 +82,7 @@ struct SheetTests {
     @Test(
         "a batch draws its pages on all cores and adds them in order: page N of M, manifest pages, codes verify"
     )
-    func parallelBatch() throws {
+    func parallelBatch() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         var csv = "registrant,dose,vaccine,site,group,valid_from,valid_until,name\n"
@@ -96,7 +97,7 @@ struct SheetTests {
         let path = folder.path("tickets.pdf")
         var issued: [IssuedCard] = []
         var ticks = 0
-        try CardBatch.writeSheets(
+        try await CardBatch.writeSheets(
             plan.pending, settings: settings, path: path, batch: "b.csv", progress: { ticks += 1 }
         ) {
             _, result in

@@ -7,6 +7,7 @@ import TestSupport
 import Testing
 import TicketCodec
 import TicketScanning
+import ZBarScanner
 
 /// A keyring with one fixed key, a ticket signed with it, and its code as a PNG.
 enum Fixture {

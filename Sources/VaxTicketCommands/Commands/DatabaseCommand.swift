@@ -3,7 +3,7 @@ import Foundation
 import Recording
 import Reports
 
-struct DatabaseCommand: ParsableCommand {
+struct DatabaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Look after the dose database: merge offline stations in.",
@@ -11,7 +11,7 @@ struct DatabaseCommand: ParsableCommand {
     )
 }
 
-struct DatabaseMergeCommand: ParsableCommand {
+struct DatabaseMergeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Merge a station's offline SQLite database into the --db database, exactly once.",
@@ -40,12 +40,13 @@ struct DatabaseMergeCommand: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
-    func run() throws {
+    func run() async throws {
         // The station file is opened as a store (it must exist), which brings an older station
         // file's schema up to date, giving it an identity if it has none yet.
-        let source = try SQLiteDoseStore(path: station, create: false).mergeSource()
-        let store = try database.open()
-        let result = try store.merge(source)
+        let source = try await SQLiteDoseStore(
+            path: station, create: false, busyTimeout: database.busyTimeout
+        ).mergeSource()
+        let result = try await database.withStore { store in try await store.merge(source) }
         if json {
             printJSON(MergeReport(result, station: station))
         } else {

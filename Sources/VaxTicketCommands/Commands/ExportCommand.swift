@@ -18,7 +18,7 @@ enum ExportFormatArgument: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write recorded doses for bulk or manual upload to the national registry.",
@@ -49,20 +49,22 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let store = try database.open(create: false)
+    func run() async throws {
         let export = RegistryExport(mapping: try registry.mapping())
-        let summary: ExportSummary
-        if let out {
+        let since = since.flatMap { CalendarDate(iso: $0) }
+        let format = format.format
+        let summary: ExportSummary = try await database.withStore(create: false) { store in
+            guard let out else {
+                return try await export.export(from: store, format: format, since: since) {
+                    FileHandle.standardOutput.write($0)
+                }
+            }
             let file = try StreamedFile(path: out, privateToOwner: true)
-            summary = try export.export(from: store, format: format.format, since: since) {
+            let summary = try await export.export(from: store, format: format, since: since) {
                 try file.write($0)
             }
             try file.commit()
-        } else {
-            summary = try export.export(from: store, format: format.format, since: since) {
-                FileHandle.standardOutput.write($0)
-            }
+            return summary
         }
         for held in summary.heldBack { printError("held back \(held.serial): \(held.reason)") }
         printError(

@@ -8,12 +8,12 @@ import TicketCodec
 
 /// `issue --format card|pdf`: printable ticket cards, one PNG each or A4 sheets in one PDF.
 extension IssueCommand {
-    func issueCards(signer: TicketSigner) throws {
+    func issueCards(signer: TicketSigner) async throws {
         let settings = CardBatchSettings(
             signer: signer, today: clockOptions.today, validityDays: days, language: cards.lang,
             dpi: printing.dpi ?? CardOptions.defaultDPI, jobs: jobs)
         if let csv, let outDir {
-            try issueCardBatch(csv: csv, outDir: outDir, settings: settings)
+            try await issueCardBatch(csv: csv, outDir: outDir, settings: settings)
             return
         }
         guard let registrant, let dose, let vaccine, let site, let out else { return }
@@ -23,7 +23,7 @@ extension IssueCommand {
             validFrom: validFrom.flatMap(CalendarDate.init(iso:)),
             validUntil: validUntil.flatMap(CalendarDate.init(iso:)),
             name: cards.name, siteName: cards.siteName)
-        let names = try rosterNames(for: cards.name == nil ? [registrant] : [])
+        let names = try await rosterNames(for: cards.name == nil ? [registrant] : [])
         let issued = try CardBatch.writeCard(request, names: names, settings: settings, to: out)
         if json {
             printJSON(
@@ -35,10 +35,12 @@ extension IssueCommand {
         }
     }
 
-    private func issueCardBatch(csv: String, outDir: String, settings: CardBatchSettings) throws {
+    private func issueCardBatch(csv: String, outDir: String, settings: CardBatchSettings)
+        async throws
+    {
         let (content, plan, manifestPath, fresh) = try batchPlan(
             csv: csv, outDir: outDir, vaccines: settings.signer.vaccines)
-        let names = try rosterNames(
+        let names = try await rosterNames(
             for: plan.pending.filter { $0.request.name == nil }.map(\.request.registrant))
         let manifest = try AppendingFile(
             path: manifestPath, truncate: fresh, header: IssueManifest.header)
@@ -46,13 +48,17 @@ extension IssueCommand {
         let progress = ProgressBar(total: pending.count, label: "issue")
         var written = 0
         var failures = plan.errors.count
-        let emit = { (index: Int, result: Result<IssuedCard, CardError>) in
+        func emit(_ index: Int, _ result: Result<IssuedCard, CardError>) throws(CardError) {
             switch result {
             case .success(let card):
-                manifest.append(
-                    IssueManifest.line(
-                        row: card.line, registrant: card.registrant, serial: card.serial,
-                        file: card.file) + "\n")
+                do throws(FileOutputError) {
+                    try manifest.append(
+                        IssueManifest.line(
+                            row: card.line, registrant: card.registrant, serial: card.serial,
+                            file: card.file) + "\n")
+                } catch {
+                    throw .write(path: error.path, reason: error.reason)
+                }
                 written += 1
             case .failure(let error):
                 printError("\(csv): line \(pending[index].line): \(error)")
@@ -64,15 +70,15 @@ extension IssueCommand {
             // A re-run adds its cards to a new file instead of replacing sheets not yet printed.
             let path = SheetWriter.freePath(in: outDir, replacing: fresh)
             let batch = "\((csv as NSString).lastPathComponent) \(settings.today.iso)"
-            try CardBatch.writeSheets(
+            try await CardBatch.writeSheets(
                 pending, names: names, settings: settings, path: path, batch: batch,
-                progress: progress.advance, emit: emit)
+                progress: { progress.advance() }, emit: emit)
             if written > 0 { pdf = path }
         } else {
-            try CardBatch.writeCards(
+            try await CardBatch.writeCards(
                 pending, names: names, settings: settings, folder: outDir,
                 fileName: TicketFileName.fileName,
-                progress: progress.advance,
+                progress: { progress.advance() },
                 emit: emit)
         }
         progress.finish()
@@ -95,17 +101,17 @@ extension IssueCommand {
     }
 
     /// Names from the roster in `--db` for `registrants`; empty without `--db`.
-    private func rosterNames(for registrants: [String]) throws -> [String: String] {
+    private func rosterNames(for registrants: [String]) async throws -> [String: String] {
         guard let path = cards.rosterDatabase, !registrants.isEmpty else { return [:] }
         let store: SQLiteDoseStore
         do {
-            store = try SQLiteDoseStore(path: path, create: false)
+            store = try await SQLiteDoseStore(path: path, create: false)
         } catch {
             throw ValidationError("--db \(path): \(error)")
         }
         var names: [String: String] = [:]
         for registrant in Set(registrants) {
-            if let entry = try store.rosterEntry(registrant: registrant) {
+            if let entry = try await store.rosterEntry(registrant: registrant) {
                 names[registrant] = entry.name
             }
         }

@@ -6,7 +6,7 @@ import QREncoding
 import Reports
 import TicketCodec
 
-struct IssueCommand: ParsableCommand {
+struct IssueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "issue",
         abstract: "Sign tickets and write them as QR code PNGs (one ticket, or a whole CSV).",
@@ -128,15 +128,15 @@ struct IssueCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let ring = try keyring.load()
         guard let key = ring.activeKey else { throw KeyringError.noActiveKey(keyring.path) }
         let signer = TicketSigner(
             key: key, vaccines: try keyring.vaccineTable(), maxValidityDays: ring.maxValidityDays)
         if format == .card || format == .pdf {
-            try issueCards(signer: signer)
+            try await issueCards(signer: signer)
         } else if let csv, let outDir {
-            try issueBatch(csv: csv, outDir: outDir, signer: signer)
+            try await issueBatch(csv: csv, outDir: outDir, signer: signer)
         } else {
             try issueOne(signer: signer)
         }
@@ -198,7 +198,7 @@ struct IssueCommand: ParsableCommand {
         return (content, plan, manifestPath, force || issued.isEmpty)
     }
 
-    private func issueBatch(csv: String, outDir: String, signer: TicketSigner) throws {
+    private func issueBatch(csv: String, outDir: String, signer: TicketSigner) async throws {
         let (content, plan, manifestPath, fresh) = try batchPlan(
             csv: csv, outDir: outDir, vaccines: signer.vaccines)
         var failures = plan.errors.count
@@ -220,7 +220,7 @@ struct IssueCommand: ParsableCommand {
         let progress = ProgressBar(total: pending.count, label: "issue")
         var written = 0
         let folder = outDir.hasSuffix("/") ? outDir : outDir + "/"
-        ParallelBatch.run(
+        try await ParallelBatch.run(
             count: pending.count, jobs: jobs,
             makeState: { signer },
             work: { signer, index in
@@ -242,8 +242,8 @@ struct IssueCommand: ParsableCommand {
                 let (line, request) = (pending[index].line, pending[index].request)
                 switch result {
                 case .success(let issued):
-                    texts?.append(issued.text + "\n")
-                    manifest.append(
+                    try texts?.append(issued.text + "\n")
+                    try manifest.append(
                         IssueManifest.line(
                             row: line, registrant: request.registrant, serial: issued.serial,
                             file: issued.file)

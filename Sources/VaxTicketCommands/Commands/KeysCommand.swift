@@ -3,7 +3,7 @@ import Foundation
 import Reports
 import TicketCodec
 
-struct KeysCommand: ParsableCommand {
+struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Create and manage the signing keyring (secrets are never printed).",
@@ -14,7 +14,7 @@ struct KeysCommand: ParsableCommand {
         subcommands: [New.self, List.self, Rotate.self, Retire.self]
     )
 
-    struct New: ParsableCommand {
+    struct New: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a keyring with one active key.")
 
@@ -43,7 +43,7 @@ struct KeysCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
+        func run() async throws {
             let path = keyring.path
             guard !FileManager.default.fileExists(atPath: path) else {
                 throw KeyringError.alreadyExists(path)
@@ -55,7 +55,7 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List key ids, states and creation dates.")
 
@@ -64,7 +64,7 @@ struct KeysCommand: ParsableCommand {
         @Flag(help: "Print one JSON object per key per line.")
         var json = false
 
-        func run() throws {
+        func run() async throws {
             let ring = try keyring.load()
             let formatter = ISO8601DateFormatter()
             for key in ring.keys {
@@ -78,7 +78,7 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    struct Rotate: ParsableCommand {
+    struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a new active key; the previous active key becomes verify-only.")
 
@@ -87,7 +87,7 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "The new key's id (default: the next K<number>).")
         var id: String?
 
-        func run() throws {
+        func run() async throws {
             let (previous, key) = try Keyring.update(at: keyring.path) {
                 (ring: inout Keyring) throws(KeyringError) in
                 (ring.activeKey?.id, try ring.rotate(newID: id))
@@ -98,7 +98,7 @@ struct KeysCommand: ParsableCommand {
         }
     }
 
-    struct Retire: ParsableCommand {
+    struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Retire a key: tickets it signed are refused from now on.")
 
@@ -107,7 +107,7 @@ struct KeysCommand: ParsableCommand {
         @Argument(help: "The id of the key to retire.")
         var id: String
 
-        func run() throws {
+        func run() async throws {
             let ring = try Keyring.update(at: keyring.path) {
                 (ring: inout Keyring) throws(KeyringError) in
                 try ring.retire(id: id)

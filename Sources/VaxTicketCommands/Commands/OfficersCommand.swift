@@ -4,7 +4,7 @@ import Recording
 import Reports
 import ScanServer
 
-struct OfficersCommand: ParsableCommand {
+struct OfficersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "officers",
         abstract: "Add, list and revoke the officers who may use the scanning server.",
@@ -16,7 +16,7 @@ struct OfficersCommand: ParsableCommand {
         subcommands: [Add.self, List.self, Revoke.self]
     )
 
-    struct Add: ParsableCommand {
+    struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an officer and print the new token once, as the last line.")
 
@@ -28,9 +28,11 @@ struct OfficersCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            let token = try OfficerToken.addOfficer(
-                named: name, site: site, to: try database.open())
+        func run() async throws {
+            let name = name, site = site
+            let token = try await database.withStore { store in
+                try await OfficerToken.addOfficer(named: name, site: site, to: store)
+            }
             print(
                 "added officer \(name)" + (site.map { " at site \($0)" } ?? "")
                     + "; the token is shown only now, keep it secret:"
@@ -39,7 +41,7 @@ struct OfficersCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List officers, their sites and whether their tokens are active.")
 
@@ -48,8 +50,11 @@ struct OfficersCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            for officer in try database.open(create: false).officers() {
+        func run() async throws {
+            let officers = try await database.withStore(create: false) { store in
+                try await store.officers()
+            }
+            for officer in officers {
                 if json {
                     printJSON(OfficerReport(officer))
                 } else {
@@ -63,7 +68,7 @@ struct OfficersCommand: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke an officer's token; the server refuses it from the next request.")
 
@@ -72,8 +77,11 @@ struct OfficersCommand: ParsableCommand {
 
         @OptionGroup var database: DatabaseOptions
 
-        func run() throws {
-            try database.open(create: false).revokeOfficer(name: name, at: Date())
+        func run() async throws {
+            let name = name
+            try await database.withStore(create: false) { store in
+                try await store.revokeOfficer(name: name, at: Date())
+            }
             print("revoked the token of officer \(name)")
         }
     }

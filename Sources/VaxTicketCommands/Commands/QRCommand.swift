@@ -7,7 +7,7 @@ import Reports
 
 extension ErrorCorrection: ExpressibleByArgument {}
 
-struct QRCommand: ParsableCommand {
+struct QRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "qr",
         abstract: "Encode text as a print-ready QR code PNG (1-bit grayscale).",
@@ -62,13 +62,13 @@ struct QRCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         if let text, let out {
             let image = try rendering.png(for: text)
             try FileOutput.write(image.png, to: out)
             report(image, path: out)
         } else if let texts, let outDir {
-            try runBatch(textsFile: texts, outDir: outDir)
+            try await runBatch(textsFile: texts, outDir: outDir)
         }
     }
 
@@ -78,7 +78,7 @@ struct QRCommand: ParsableCommand {
             dpi: printing.dpi)
     }
 
-    private func runBatch(textsFile: String, outDir: String) throws {
+    private func runBatch(textsFile: String, outDir: String) async throws {
         let lines: [String]
         do {
             lines = try String(contentsOfFile: textsFile, encoding: .utf8)
@@ -93,7 +93,7 @@ struct QRCommand: ParsableCommand {
         let rendering = rendering
         let progress = ProgressBar(total: entries.count, label: "qr")
         var failures = 0
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: entries.count, jobs: jobs,
             makeState: { () },
             work: { _, index in

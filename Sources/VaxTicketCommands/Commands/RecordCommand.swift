@@ -6,8 +6,9 @@ import Recording
 import Reports
 import TicketCodec
 import TicketScanning
+import TicketStation
 
-struct RecordCommand: ParsableCommand {
+struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Verify tickets and record the doses they stand for, exactly once.",
@@ -46,11 +47,7 @@ struct RecordCommand: ParsableCommand {
     @Option(help: "The site where this station works (default: each ticket's own site).")
     var site: String?
 
-    @Option(
-        help:
-            "An eligibility policy JSON file (default: the 2021 policy, dose 3 only for HEALTHWORKER)."
-    )
-    var policy: String?
+    @OptionGroup var policy: PolicyOptions
 
     @Option(name: .customLong("batch-size"), help: "Tickets per transaction.")
     var batchSize: Int = 1000
@@ -65,6 +62,7 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var clockOptions: ClockOptions
     @OptionGroup var batch: BatchOptions
+    @OptionGroup var photos: PhotoOptions
 
     func validate() throws {
         if paths.isEmpty == (payloads == nil) {
@@ -91,38 +89,32 @@ struct RecordCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let recorder = try makeRecorder()
+    func run() async throws {
+        let zone = clockOptions.zone
+        let verifier = try keyring.verifier(timeZone: zone)
+        let rules = try policy.rules(vaccines: verifier.vaccines)
+        let context = ScanContext(
+            officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site,
+            lot: lot, administeredAt: clockOptions.instant)
         var output = RecordOutput(json: json, quiet: quiet)
         // The summary is printed whatever happens: a store error after some batches still
         // says what was recorded before it.
         defer { printError(output.tally.summary) }
-        if let payloads {
-            try recordPayloads(payloads, recorder: recorder, output: &output)
-        } else {
-            try recordImages(recorder: recorder, output: &output)
+        try await database.withStore(timeZone: zone) { store in
+            let recorder = TicketRecorder(
+                verifier: verifier, store: store, rules: rules, context: context, jobs: batch.jobs)
+            if let payloads {
+                try await recordPayloads(payloads, recorder: recorder, output: &output)
+            } else {
+                try await recordImages(recorder: recorder, output: &output)
+            }
         }
         if output.tally.refused > 0 { throw ExitCode.failure }
     }
 
-    private func makeRecorder() throws -> TicketRecorder {
-        let zone = clockOptions.zone
-        let verifier = try keyring.verifier(timeZone: zone)
-        let rules = RecordingRules(
-            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021,
-            vaccines: verifier.vaccines)
-        let context = ScanContext(
-            officer: officer, station: station ?? ProcessInfo.processInfo.hostName, site: site,
-            lot: lot,
-            administeredAt: clockOptions.instant)
-        let store = try database.open(timeZone: zone)
-        return TicketRecorder(
-            verifier: verifier, store: store, rules: rules, context: context, jobs: batch.jobs)
-    }
-
     private func recordPayloads(
         _ path: String, recorder: TicketRecorder, output: inout RecordOutput
-    ) throws {
+    ) async throws {
         let reader: LineReader
         do {
             reader = try LineReader(path: path)
@@ -131,8 +123,8 @@ struct RecordCommand: ParsableCommand {
         }
         // A read error ends the input; what was read before it is recorded, then it is reported.
         var readError: LineReaderError?
-        try recorder.recordInOrder(
-            next: { () -> ([Int], [ScanInput])? in
+        try await recorder.recordInOrder(
+            next: { () async -> ([Int], [ScanInput])? in
                 var lines: [Int] = []
                 var texts: [String] = []
                 do throws(LineReaderError) {
@@ -147,7 +139,7 @@ struct RecordCommand: ParsableCommand {
                 } catch {
                     readError = error
                 }
-                return texts.isEmpty ? nil : (lines, recorder.verify(texts))
+                return texts.isEmpty ? nil : (lines, await recorder.verify(texts))
             },
             emit: { lines, results in
                 for (line, result) in zip(lines, results) {
@@ -158,16 +150,16 @@ struct RecordCommand: ParsableCommand {
         if let readError { throw readError }
     }
 
-    private func recordImages(recorder: TicketRecorder, output: inout RecordOutput) throws {
+    private func recordImages(recorder: TicketRecorder, output: inout RecordOutput) async throws {
         let files = try batch.collect(paths)
-        let options = batch.readerOptions
+        let options = photos.readerOptions
         let verifier = recorder.verifier
         let day = CalendarDate(recorder.context.administeredAt ?? Date(), in: verifier.timeZone)
         // Images are read and verified in parallel; their scans are then recorded in batches.
         var sources: [String] = []
         var scans: [ScanInput] = []
         let progress = ProgressBar(total: files.count, label: "record")
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: files.count, jobs: batch.jobs,
             makeState: { TicketImageReader(verifier: verifier, options: options) },
             work: { reader, index in
@@ -187,7 +179,7 @@ struct RecordCommand: ParsableCommand {
         )
         progress.finish()
         var start = 0
-        try recorder.recordInOrder(
+        try await recorder.recordInOrder(
             next: { () -> (Range<Int>, [ScanInput])? in
                 guard start < scans.count else { return nil }
                 let range = start..<min(scans.count, start + batchSize)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TicketCodec
 
-struct RevokeCommand: ParsableCommand {
+struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
         abstract:
@@ -35,7 +35,7 @@ struct RevokeCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let path = keyring.path
         let legacyPath = keyring.revocationPath
         let legacy = try keyring.loadRevocations()

@@ -4,7 +4,7 @@ import Recording
 import Reports
 import TicketCodec
 
-struct RosterCommand: ParsableCommand {
+struct RosterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "roster",
         abstract: "Manage the roster imported from the sign-up system.",
@@ -12,7 +12,7 @@ struct RosterCommand: ParsableCommand {
     )
 }
 
-struct RosterImportCommand: ParsableCommand {
+struct RosterImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import or update registrants from a sign-up CSV export.",
@@ -36,7 +36,7 @@ struct RosterImportCommand: ParsableCommand {
     )
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
@@ -49,8 +49,8 @@ struct RosterImportCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(file): \(error)")
         }
-        let store = try database.open()
-        let result = try store.importRoster(parsed.rows.map(\.entry))
+        let entries = parsed.rows.map(\.entry)
+        let result = try await database.withStore { store in try await store.importRoster(entries) }
         let errors =
             (parsed.errors
             + result.rejected.map {

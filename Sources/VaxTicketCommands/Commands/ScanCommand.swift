@@ -5,7 +5,7 @@ import PhotoReader
 import Reports
 import ZBarScanner
 
-struct ScanCommand: ParsableCommand {
+struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Read every QR code in PNG or JPEG images, files or folders.",
@@ -22,6 +22,7 @@ struct ScanCommand: ParsableCommand {
     var paths: [String]
 
     @OptionGroup var batch: BatchOptions
+    @OptionGroup var photos: PhotoOptions
 
     @Flag(help: "Print one JSON object per image per line.")
     var json = false
@@ -44,13 +45,13 @@ struct ScanCommand: ParsableCommand {
     @Option(help: .hidden)
     var trace: Trace?
 
-    func run() throws {
+    func run() async throws {
         let files = try batch.collect(paths)
         let options = readerOptions
         let trace = trace
         let progress = ProgressBar(total: files.count, label: "scan")
         var failures = 0
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: files.count, jobs: batch.jobs,
             makeState: { PhotoReader(options: options) },
             work: { reader, index in
@@ -119,7 +120,7 @@ struct ScanCommand: ParsableCommand {
     }
 
     private var readerOptions: PhotoReaderOptions {
-        var options = batch.readerOptions
+        var options = photos.readerOptions
         if fullResolution { options.firstLookPixels = .max }
         return options
     }

@@ -8,7 +8,7 @@ import Recording
 import ScanServer
 import TicketCodec
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract:
@@ -45,27 +45,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Requests an officer may send at once before --rate-limit applies.")
     var burst: Int = 20
 
-    @Option(help: "Threads decoding photos and writing doses (default: all cores).")
+    @Option(help: "Threads reading photos (default: all cores).")
     var workers: Int?
 
-    @Option(help: "Requests that may wait for a worker (503 with Retry-After beyond).")
+    @Option(help: "Photos that may wait for a worker (503 with Retry-After beyond).")
     var queue: Int = 64
 
-    @Option(help: "An eligibility policy JSON file (default: the 2021 policy).")
-    var policy: String?
-
-    @Option(
-        name: .customLong("max-pixels"),
-        help: "Refuse photos whose header claims more pixels than this.")
-    var maxPixels: Int = 100_000_000
-
-    @Option(help: EffortArgument.help, transform: EffortArgument.parse)
-    var effort: ReadEffort = .normal
-
-    @Option(
-        name: .customLong("time-zone"),
-        help: "The programme's time zone, whose calendar days count.")
-    var timeZone: String = TimeZone.programmeDefault.identifier
+    @OptionGroup var policy: PolicyOptions
+    @OptionGroup var photos: PhotoOptions
+    @OptionGroup var timeZone: TimeZoneOptions
 
     @Option(
         name: .customLong("log-level"),
@@ -90,24 +78,16 @@ struct ServeCommand: ParsableCommand {
         guard (0...100_000).contains(queue) else {
             throw ValidationError("--queue must be 0 to 100000.")
         }
-        guard (1...PixelBudget.ceiling).contains(maxPixels) else {
-            throw ValidationError("--max-pixels must be 1 to \(PixelBudget.ceiling).")
-        }
-        guard TimeZone(identifier: timeZone) != nil else {
-            throw ValidationError("Unknown time zone '\(timeZone)'.")
-        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("Unknown --log-level '\(logLevel)'.")
         }
     }
 
-    func run() throws {
-        let zone = TimeZone(identifier: timeZone) ?? .programmeDefault
+    func run() async throws {
+        let zone = timeZone.zone
         let verifier = try keyring.verifier(timeZone: zone)
-        let rules = RecordingRules(
-            policy: try policy.map { try EligibilityPolicy(contentsOf: $0) } ?? .default2021,
-            vaccines: verifier.vaccines)
-        let store = try database.open(timeZone: zone)
+        let rules = try policy.rules(vaccines: verifier.vaccines)
+        let (store, services) = try await database.open(timeZone: zone)
         var logger = Logger(
             label: "vaxticket.server", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -115,41 +95,13 @@ struct ServeCommand: ParsableCommand {
             host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024,
             rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
             workers: workers ?? ServerConfiguration.cores, queueLimit: queue)
-        let scanner = ScanRecorder(
-            verifier: verifier, store: store, rules: rules,
-            readerOptions: PhotoReaderOptions(maxPixels: maxPixels, effort: effort))
         let server = ScanServer(
-            configuration: configuration, scanner: scanner, officers: store, logger: logger)
+            configuration: configuration, verifier: verifier, rules: rules, store: store,
+            readerOptions: photos.readerOptions, services: services, logger: logger)
         let host = host
-        let outcome = AsyncOutcome()
-        Task {
-            do {
-                try await server.runUntilSignalled { port in
-                    // Written straight to the file descriptor, unbuffered: scripts wait for this line.
-                    FileHandle.standardOutput.write(
-                        Data("listening on http://\(host):\(port)/\n".utf8))
-                }
-                outcome.finish(nil)
-            } catch {
-                outcome.finish(error)
-            }
+        try await server.runUntilSignalled { port in
+            // Written straight to the file descriptor, unbuffered: scripts wait for this line.
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)/\n".utf8))
         }
-        if let error = outcome.wait() { throw error }
-    }
-}
-
-/// Carries the end of an async run back to the synchronous command.
-private final class AsyncOutcome: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var error: (any Error)?
-
-    func finish(_ error: (any Error)?) {
-        self.error = error
-        done.signal()
-    }
-
-    func wait() -> (any Error)? {
-        done.wait()
-        return error
     }
 }

@@ -6,7 +6,7 @@ import Imaging
 import JPEGCodec
 import PhotoReader
 
-struct SimulatePhotoCommand: ParsableCommand {
+struct SimulatePhotoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate-photo",
         abstract:
@@ -68,12 +68,12 @@ struct SimulatePhotoCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let jobsList = inputs.flatMap { input in (1...count).map { (input, $0) } }
         var failures = 0
         let settings = self
-        ParallelBatch.run(
+        await ParallelBatch.run(
             count: jobsList.count, jobs: jobs,
             makeState: { () },
             work: { _, index in

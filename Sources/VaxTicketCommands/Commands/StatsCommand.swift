@@ -20,7 +20,7 @@ enum Breakdown: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-struct StatsCommand: ParsableCommand {
+struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Count recorded doses like the city's report, and refused scans.",
@@ -61,11 +61,16 @@ struct StatsCommand: ParsableCommand {
         if json && csv { throw ValidationError("--json and --csv cannot be combined.") }
     }
 
-    func run() throws {
-        let store = try database.open(create: false)
-        let query = StatisticsQuery(dimension: by.dimension, from: from, to: to)
-        let statistics = try store.statistics(query)
-        let sync = try store.syncCounts(from: from, to: to)
+    func run() async throws {
+        let query = StatisticsQuery(
+            dimension: by.dimension, from: from.flatMap { CalendarDate(iso: $0) },
+            to: to.flatMap { CalendarDate(iso: $0) })
+        let (statistics, sync) = try await database.withStore(create: false) { store in
+            (
+                try await store.statistics(query),
+                try await store.syncCounts(from: query.from, to: query.to)
+            )
+        }
         if json {
             printJSON(StatsReport(statistics, query: query, sync: sync))
         } else if csv {

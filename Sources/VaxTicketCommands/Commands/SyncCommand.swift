@@ -4,8 +4,9 @@ import FHIR
 import Foundation
 import Recording
 import RegistrySync
+import Synchronization
 
-struct SyncCommand: ParsableCommand {
+struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract:
@@ -70,7 +71,7 @@ struct SyncCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let clientCredentials: ClientCredentials
         if let credentials {
             clientCredentials = try ClientCredentials.load(path: credentials)
@@ -83,7 +84,6 @@ struct SyncCommand: ParsableCommand {
                 "set \(ClientCredentials.idVariable) and \(ClientCredentials.secretVariable), or give --credentials FILE"
             )
         }
-        let store = try database.open(create: false)
         var retry = RetryPolicy.standard
         retry.maxAttempts = maxAttempts
         retry.baseDelay = retryBaseDelay
@@ -94,7 +94,9 @@ struct SyncCommand: ParsableCommand {
                 retry: retry,
                 mapping: try registry.mapping()))
         let progress = SyncProgress()
-        let summary = waitFor { await sync.run(store: store) { progress.show($0) } }
+        let summary = try await database.withStore(create: false) { store in
+            await sync.run(store: store) { progress.show($0) }
+        }
         progress.finish()
         if json {
             printJSON(summary)
@@ -118,20 +120,16 @@ struct SyncCommand: ParsableCommand {
 
 /// Shows sync events on stderr: a progress bar on a terminal, and one line per refusal,
 /// held-back dose or retry (never a NIK or a token).
-private final class SyncProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var bar: ProgressBar?
-    private var shown = 0
+private final class SyncProgress: Sendable {
+    private let bar = Mutex<(bar: ProgressBar?, shown: Int)>((nil, 0))
 
     func show(_ event: SyncEvent) {
-        lock.lock()
-        defer { lock.unlock() }
         switch event {
         case .progress(let done, let total):
-            if bar == nil { bar = ProgressBar(total: total, label: "sync") }
-            while shown < done {
-                bar?.advance()
-                shown += 1
+            bar.withLock { state in
+                if state.bar == nil { state.bar = ProgressBar(total: total, label: "sync") }
+                if done > state.shown { state.bar?.advance(by: done - state.shown) }
+                state.shown = max(state.shown, done)
             }
         default:
             printError(event.description)
@@ -139,28 +137,6 @@ private final class SyncProgress: @unchecked Sendable {
     }
 
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        bar?.finish()
+        bar.withLock { $0.bar?.finish() }
     }
-}
-
-/// Runs async work from a synchronous command and waits for its result.
-private func waitFor<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        box.value = await work()
-        done.signal()
-    }
-    done.wait()
-    guard let value = box.value else {
-        fatalError("the task always sets its value before signalling")
-    }
-    return value
-}
-
-/// Carries a task's result to the thread waiting for it; the semaphore orders the accesses.
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    var value: T?
 }

@@ -6,7 +6,7 @@ import Reports
 import TicketCodec
 import TicketScanning
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify every ticket in PNG or JPEG images, files or folders.",
@@ -25,6 +25,7 @@ struct VerifyCommand: ParsableCommand {
     var paths: [String]
 
     @OptionGroup var batch: BatchOptions
+    @OptionGroup var photos: PhotoOptions
     @OptionGroup var keyring: KeyringOptions
     @OptionGroup var clockOptions: ClockOptions
 
@@ -34,11 +35,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Also write a CSV report with one row per ticket.")
     var report: String?
 
-    func run() throws {
+    func run() async throws {
         let files = try batch.collect(paths)
         let verifier = try keyring.verifier(timeZone: clockOptions.zone)
         let day = clockOptions.today
-        let options = batch.readerOptions
+        let options = photos.readerOptions
         let reportFile = try report.map {
             try AppendingFile(
                 path: $0, truncate: true,
@@ -46,7 +47,7 @@ struct VerifyCommand: ParsableCommand {
         }
         var tally = VerifyTally()
         let progress = ProgressBar(total: files.count, label: "verify")
-        ParallelBatch.run(
+        try await ParallelBatch.run(
             count: files.count, jobs: batch.jobs,
             makeState: { TicketImageReader(verifier: verifier, options: options) },
             work: { reader, index in
@@ -62,7 +63,7 @@ struct VerifyCommand: ParsableCommand {
                 for line in lines {
                     tally.count(line)
                     if json { printJSON(line) } else { printLine(Self.sentence(line)) }
-                    reportFile?.append(CSVFile.line(line.csvCells))
+                    try reportFile?.append(CSVFile.line(line.csvCells))
                 }
             }
         )

@@ -2,6 +2,23 @@ import ArgumentParser
 import Foundation
 import TicketCodec
 
+/// `--time-zone`: the programme's time zone, whose calendar days count.
+struct TimeZoneOptions: ParsableArguments {
+    @Option(
+        name: .customLong("time-zone"),
+        help: "The programme's time zone, whose calendar days count.")
+    var timeZone: String = TimeZone.programmeDefault.identifier
+
+    func validate() throws {
+        guard TimeZone(identifier: timeZone) != nil else {
+            throw ValidationError("Unknown time zone '\(timeZone)'.")
+        }
+    }
+
+    /// The programme's time zone.
+    var zone: TimeZone { TimeZone(identifier: timeZone) ?? .programmeDefault }
+}
+
 /// The clock and time zone that decide which calendar day it is.
 struct ClockOptions: ParsableArguments {
     @Option(
@@ -10,15 +27,9 @@ struct ClockOptions: ParsableArguments {
     )
     var at: String?
 
-    @Option(
-        name: .customLong("time-zone"),
-        help: "The programme's time zone, whose calendar days count.")
-    var timeZone: String = TimeZone.programmeDefault.identifier
+    @OptionGroup var timeZone: TimeZoneOptions
 
     func validate() throws {
-        guard let zone = TimeZone(identifier: timeZone) else {
-            throw ValidationError("Unknown time zone '\(timeZone)'.")
-        }
         if let at, ValidityClock(parsing: at, timeZone: zone) == nil {
             throw ValidationError(
                 "--at must be a date (2021-08-23) or an ISO 8601 date-time (2021-08-23T09:30:00+07:00)."
@@ -27,7 +38,7 @@ struct ClockOptions: ParsableArguments {
     }
 
     /// The programme's time zone.
-    var zone: TimeZone { TimeZone(identifier: timeZone) ?? .programmeDefault }
+    var zone: TimeZone { timeZone.zone }
 
     /// The clock: `--at`, or now.
     var clock: ValidityClock {

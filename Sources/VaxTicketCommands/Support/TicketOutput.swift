@@ -1,4 +1,6 @@
+import Batch
 import Foundation
+import Imaging
 import PNGCodec
 import QREncoding
 
@@ -37,8 +39,10 @@ enum TicketFileName {
 }
 
 /// A text file written line by line through a buffer, flushed every few hundred lines so an
-/// interrupted batch leaves a usable file.
+/// interrupted batch leaves a usable file. A line that cannot be written is an error, never a
+/// silent gap: the manifest of `issue` is what keeps a re-run from issuing a row twice.
 final class AppendingFile {
+    private let path: String
     private let handle: FileHandle
     private var buffer = Data()
     private var lines = 0
@@ -46,6 +50,7 @@ final class AppendingFile {
     /// Opens `path` for appending; creates it (or empties it when `truncate`) and writes `header` into a new file.
     /// With `privateFile`, the file is made mode 0600 before anything is written into it.
     init(path: String, truncate: Bool, header: String? = nil, privateFile: Bool = false) throws {
+        self.path = path
         let manager = FileManager.default
         let isNew = truncate || !manager.fileExists(atPath: path)
         if isNew {
@@ -61,23 +66,27 @@ final class AppendingFile {
         if privateFile { try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
-        if isNew, let header { append(header + "\n") }
+        if isNew, let header { try append(header + "\n") }
     }
 
-    func append(_ text: String) {
+    func append(_ text: String) throws(FileOutputError) {
         buffer.append(contentsOf: text.utf8)
         lines += 1
-        if lines % 256 == 0 { flush() }
+        if lines % 256 == 0 { try flush() }
     }
 
-    private func flush() {
+    private func flush() throws(FileOutputError) {
         guard !buffer.isEmpty else { return }
-        try? handle.write(contentsOf: buffer)
+        do {
+            try handle.write(contentsOf: buffer)
+        } catch {
+            throw FileOutputError(path: path, reason: "\(error)")
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 
     func close() throws {
-        flush()
+        try flush()
         try handle.close()
     }
 }

@@ -1,5 +1,5 @@
 public import Foundation
-import TicketCodec
+public import TicketCodec
 
 /// The facts of a verified ticket that the rules and the records need.
 public struct TicketFacts: Hashable, Sendable {
@@ -11,14 +11,15 @@ public struct TicketFacts: Hashable, Sendable {
     public var dose: Int
     /// The vaccine code.
     public var vaccine: String
-    /// The priority group code, e.g. `HEALTHWORKER`.
-    public var group: String
+    /// The priority group the ticket was issued for.
+    public var group: PriorityGroup
     /// The site the ticket was issued for.
     public var site: String
 
     /// Ticket facts with every field given.
     public init(
-        serial: String, registrant: String, dose: Int, vaccine: String, group: String, site: String
+        serial: String, registrant: String, dose: Int, vaccine: String, group: PriorityGroup,
+        site: String
     ) {
         self.serial = serial
         self.registrant = registrant
@@ -133,7 +134,7 @@ public struct RecordingResult: Hashable, Sendable {
             return
                 "too early for dose \(ticket?.dose ?? 0) of \(who); the previous dose was on \(previousDay), the next is allowed from \(earliestDay)"
         case .notEligible(let group, let doseNumber):
-            return "the policy does not allow dose \(doseNumber) for group \(group)"
+            return "the policy does not allow dose \(doseNumber) for group \(group.rawValue)"
         case .unverified(let outcome):
             return outcome.message
         case .unreadable(let reason):
@@ -164,38 +165,4 @@ public struct RosterImportResult: Hashable, Sendable {
         self.updated = updated
         self.rejected = rejected
     }
-}
-
-/// Durable storage for doses, the scan log and the roster. The SQLite store is the embedded
-/// default; another database can follow behind the same protocol and the same tests.
-public protocol DoseStore: Sendable {
-    /// Records a batch of scans in one transaction: each scan is checked by `rules` against the
-    /// records so far (earlier scans of the batch included) and logged. All or nothing.
-    func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
-        throws(StoreError) -> [RecordingResult]
-    /// Inserts or updates roster entries by registrant reference, in one transaction.
-    func importRoster(_ entries: [RosterEntry]) throws(StoreError) -> RosterImportResult
-    /// Counts of doses and scans.
-    func statistics(_ query: StatisticsQuery) throws(StoreError) -> Statistics
-    /// The dose recorded under `serial`, if any.
-    func dose(serial: String) throws(StoreError) -> DoseRecord?
-    /// Every dose recorded for `registrant`, by dose number.
-    func doses(registrant: String) throws(StoreError) -> [DoseRecord]
-    /// The roster entry for `registrant`, if any.
-    func rosterEntry(registrant: String) throws(StoreError) -> RosterEntry?
-    /// The scan log, oldest first.
-    func scanLog() throws(StoreError) -> [ScanLogEntry]
-    /// One page of doses for the registry, with their roster entries, by row number.
-    func registryDoses(_ query: RegistryDoseQuery) throws(StoreError) -> [RegistryDose]
-    /// Marks the doses with these serials as confirmed by the registry, in one transaction.
-    func markSynced(serials: [String]) throws(StoreError)
-    /// Stores the registry's refusal text per serial; the doses stay pending for the next run.
-    func recordSyncRefusals(_ refusals: [String: String]) throws(StoreError)
-    /// How many doses given between `from` and `to` (local days, inclusive; `nil` for open)
-    /// are synced and how many wait.
-    func syncCounts(from: String?, to: String?) throws(StoreError) -> SyncCounts
-    /// Brings a station's doses and scan log in, in one transaction, each record exactly once:
-    /// a record an earlier merge brought in is skipped, and a station dose that clashes with one
-    /// the database holds (same serial, or same registrant and dose) is kept as a conflict.
-    func merge(_ source: MergeSource) throws(StoreError) -> MergeResult
 }
