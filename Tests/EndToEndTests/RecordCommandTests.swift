@@ -94,6 +94,56 @@ private func jsonLines(_ text: String) throws -> [[String: Any]] {
 @Suite("vaxticket roster, record and stats")
 struct RecordCommandTests {
     @Test(
+        "issue 19 item 5: a file another program keeps locked ends record with an error naming the lock and the file, nothing half-way"
+    )
+    func lockedByAnotherProgram() throws {
+        let fixture = try RecordingFixture(count: 3)
+        defer { fixture.folder.remove() }
+        let tickets = try fixture.tickets
+        let first = try fixture.record([
+            "--payloads", try fixture.write([tickets[0]], to: "first.txt"),
+        ])
+        try #require(first.status == 0, "\(first.stderr)")
+        // Given another program (Python's sqlite3, as the sqlite3 shell would) holding the
+        // write lock in an open transaction for longer than the busy timeout.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            """
+            import sqlite3, sys, time
+            db = sqlite3.connect(sys.argv[1], isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            time.sleep(6)
+            db.execute("COMMIT")
+            """,
+            fixture.database,
+        ]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        #expect(
+            String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+                .hasPrefix("locked"))
+
+        // When the rest is recorded with a one-second busy timeout, then it fails clearly.
+        let rest = try fixture.write(Array(tickets[1...]), to: "rest.txt")
+        let blocked = try fixture.record(["--payloads", rest, "--busy-timeout", "1"])
+        #expect(blocked.status == 1)
+        #expect(blocked.stderr.contains("the database \(fixture.database) stayed locked"))
+        #expect(blocked.stderr.contains("its write lock was held by another program for more than 1 s"))
+        #expect(blocked.stderr.contains("nothing of this batch was written"))
+
+        // And once the other program is done, the same input records everything it holds.
+        holder.waitUntilExit()
+        let again = try fixture.record(["--payloads", rest, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try jsonLines(again.stdout).map { $0["outcome"] as? String } == ["recorded", "recorded"])
+    }
+
+    @Test(
         "record verifies, records, re-scans idempotently, refuses a forged ticket; stats counts it all"
     )
     func recordAndRescan() throws {

@@ -143,6 +143,31 @@ struct TicketCommandTests {
                 "K1\tactive"))
     }
 
+    @Test(
+        "issue 19 item 4: a manifest that cannot be written is an error, never a batch reported as issued"
+    )
+    func manifestWriteError() throws {
+        let setup = try KeyringFolder()
+        defer { setup.folder.remove() }
+        let csv = setup.folder.path("registrants.csv")
+        try ("registrant,dose,vaccine,site\n"
+            + (1...300).map { "21082300000\(String(format: "%05d", $0)),1,CORONAVAC,BDG001\n" }
+            .joined()).write(toFile: csv, atomically: true, encoding: .utf8)
+        let out = setup.folder.path("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // Given a manifest whose writes fail (a full disk), when the batch is issued, then the
+        // command fails and says which file, rather than reporting rows it could not record.
+        try FileManager.default.createSymbolicLink(
+            atPath: out + "/manifest.csv", withDestinationPath: "/dev/full")
+        let result = try setup.run([
+            "issue", "--csv", csv, "--out-dir", out, "--format", "text", "--force",
+            "--at", "2021-08-23",
+        ])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("cannot write \(out)/manifest.csv"), "\(result.stderr)")
+        #expect(!result.stderr.contains("issued 300 tickets"))
+    }
+
     @Test("issue --csv: PNGs and manifest, bad rows by line number, re-runs skip issued rows")
     func batch() throws {
         let setup = try KeyringFolder()

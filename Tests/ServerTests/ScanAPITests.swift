@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import NIOHTTP1
 import Recording
 import ScanServer
@@ -252,6 +253,52 @@ struct ScanAPITests {
                 try await fixture.send(.GET, "/api/v1/stats", token: fixture.otherToken).status
                     == 200)
             #expect(try await fixture.send(.GET, "/healthz").status == 200)
+        }
+    }
+
+    @Test("issue 19 item 4: a photo holding two tickets answers for both, and records both")
+    func twoTicketsInOnePhoto() async throws {
+        try await ServerFixture.with() { fixture in
+            let texts = [
+                try fixture.ticketText(registrant: "2108230000011111"),
+                try fixture.ticketText(registrant: "2108230000022222"),
+            ]
+            let answer = try await fixture.send(
+                .POST, "/api/v1/scans", body: try ServerFixture.photo(ofAll: texts),
+                contentType: "image/png", token: fixture.token)
+            #expect(answer.status == 200)
+            #expect(answer.headers.first(name: "X-VaxTicket-Tickets") == "2")
+            let tickets = try #require(answer.json["tickets"] as? [[String: Any]])
+            #expect(Set(tickets.compactMap { $0["registrant"] as? String }) == [
+                "2108230000011111", "2108230000022222",
+            ])
+            #expect(tickets.allSatisfy { $0["outcome"] as? String == "recorded" })
+            #expect(answer.json["registrant"] as? String == tickets.first?["registrant"] as? String)
+            #expect(try await fixture.store.statistics(StatisticsQuery()).total == 2)
+        }
+    }
+
+    @Test(
+        "issue 19 item 5: a database another program keeps locked answers 503 with Retry-After, and nothing is recorded"
+    )
+    func lockedDatabase() async throws {
+        try await ServerFixture.with(busyTimeout: 1) { fixture in
+            let (locked, held) = AsyncStream<Void>.makeStream()
+            let path = fixture.store.path
+            async let holder: Void = DatabaseQueue(path: path).writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                held.yield()
+                Thread.sleep(forTimeInterval: 4)
+                try db.execute(sql: "COMMIT")
+            }
+            for await _ in locked { break }
+            let answer = try await fixture.scan(text: try fixture.ticketText())
+            #expect(answer.status == 503)
+            #expect(answer.headers.first(name: "Retry-After") != nil)
+            #expect(answer.json["error"] as? String == "busy")
+            #expect((answer.json["message"] as? String)?.contains("locked") == true)
+            try await holder
+            #expect(try await fixture.store.scanLog().isEmpty)
         }
     }
 

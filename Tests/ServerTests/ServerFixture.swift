@@ -32,12 +32,14 @@ final class ServerFixture: Sendable {
     static let nik = "3171012345678901"
 
     static func start(
-        _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0)
+        _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0),
+        busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout
     ) async throws
         -> ServerFixture
     {
         let folder = try TemporaryFolder()
-        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        let store = try await SQLiteDoseStore(
+            path: folder.path("doses.sqlite"), busyTimeout: busyTimeout)
         _ = try await store.importRoster([
             RosterEntry(
                 registrant: "2108230000012345", nik: nik, name: registrantName,
@@ -74,9 +76,10 @@ final class ServerFixture: Sendable {
     /// Runs `body` against a fresh server, and stops it whatever happens.
     static func with(
         _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0),
+        busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout,
         _ body: (ServerFixture) async throws -> Void
     ) async throws {
-        let fixture = try await start(configuration)
+        let fixture = try await start(configuration, busyTimeout: busyTimeout)
         do {
             try await body(fixture)
         } catch {
@@ -142,6 +145,24 @@ final class ServerFixture: Sendable {
         let photo = camera.photograph(
             code.grayImage, modulePixels: 4, shot: camera.handheldShot(strength: 0.3))
         return jpeg ? try JPEGEncoder().encode(photo, quality: 88) : try PNG.encode(photo)
+    }
+
+    /// A PNG holding the codes of `texts` side by side, as a photo of two tickets on a desk.
+    static func photo(ofAll texts: [String]) throws -> [UInt8] {
+        let codes = try texts.map {
+            try QRCode(encoding: $0).rendered(modulePixels: 4, quietZone: 4).grayImage
+        }
+        let width = codes.map(\.width).reduce(0, +)
+        let height = codes.map(\.height).max() ?? 0
+        var canvas = GrayImage(width: width, height: height)
+        var left = 0
+        for code in codes {
+            for y in 0..<code.height {
+                for x in 0..<code.width { canvas.pixels[y * width + left + x] = code[x, y] }
+            }
+            left += code.width
+        }
+        return try PNG.encode(canvas)
     }
 
     struct Answer: Sendable {

@@ -1,3 +1,4 @@
+import SystemPackage
 import Batch
 import Foundation
 import Imaging
@@ -43,31 +44,34 @@ enum TicketFileName {
 /// silent gap: the manifest of `issue` is what keeps a re-run from issuing a row twice.
 final class AppendingFile {
     private let path: String
-    private let handle: FileHandle
-    private var buffer = Data()
+    private let descriptor: FileDescriptor
+    private var buffer: [UInt8] = []
     private var lines = 0
 
-    /// Opens `path` for appending; creates it (or empties it when `truncate`) and writes `header` into a new file.
-    /// With `privateFile`, the file is made mode 0600 before anything is written into it.
-    init(path: String, truncate: Bool, header: String? = nil, privateFile: Bool = false) throws {
+    /// Opens `path` for appending; creates it (or empties it when `truncate`) and writes
+    /// `header` into a new file. With `privateFile`, the file is created mode 0600, and an
+    /// existing one (from an older run) is tightened to it before anything new goes in.
+    init(path: String, truncate: Bool, header: String? = nil, privateFile: Bool = false)
+        throws(FileOutputError)
+    {
         self.path = path
-        let manager = FileManager.default
-        let isNew = truncate || !manager.fileExists(atPath: path)
-        if isNew {
-            guard
-                manager.createFile(
-                    atPath: path, contents: Data(),
-                    attributes: privateFile ? [.posixPermissions: 0o600] : nil)
-            else {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-            }
+        let isNew = truncate || !FileManager.default.fileExists(atPath: path)
+        var options: FileDescriptor.OpenOptions = [.create, .append, .closeOnExec]
+        if truncate { options.insert(.truncate) }
+        do {
+            descriptor = try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: options,
+                permissions: privateFile ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw FileOutputError(path: path, reason: "\(error)")
         }
-        // An existing file (from an older run) is tightened too, before new tickets go in.
-        if privateFile { try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.seekToEnd()
+        if privateFile {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        }
         if isNew, let header { try append(header + "\n") }
     }
+
+    deinit { try? descriptor.close() }
 
     func append(_ text: String) throws(FileOutputError) {
         buffer.append(contentsOf: text.utf8)
@@ -78,16 +82,16 @@ final class AppendingFile {
     private func flush() throws(FileOutputError) {
         guard !buffer.isEmpty else { return }
         do {
-            try handle.write(contentsOf: buffer)
+            _ = try descriptor.writeAll(buffer)
         } catch {
             throw FileOutputError(path: path, reason: "\(error)")
         }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    func close() throws {
+    /// Writes what is buffered; the file itself is closed when the writer goes away.
+    func close() throws(FileOutputError) {
         try flush()
-        try handle.close()
     }
 }
 
