@@ -200,6 +200,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning",
                 "TicketStation",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "TicketScanningTests",

@@ -156,6 +156,7 @@ public final class PostgresDoseStore: DoseStore, Service {
         ).registrants
         return try await transaction(retryingUniqueViolations: true) { connection in
             try await Self.lock(registrants: registrants, on: connection)
+            try await Self.preferIndexes(on: connection)
             let batch = try RecordingBatch(
                 scans, context: context, rules: rules, timeZone: timeZone)
             let writes = batch.decide(
@@ -179,6 +180,14 @@ public final class PostgresDoseStore: DoseStore, Service {
                 SELECT DISTINCT (abs(hashtext(r)::bigint) % \(Int64(lockBuckets)))::int AS b FROM unnest(\(registrants)::text[]) AS r ORDER BY b
             ) AS buckets
             """)
+    }
+
+    /// Makes this transaction's lookups by serial and registrant use their indexes. Before the
+    /// first ANALYZE of a growing table (autovacuum waits a minute), the planner guesses that
+    /// `registrant = ANY($1)` with a thousand names matches most of the table and scans all of
+    /// it, so a city-sized import slowed with every batch; a lookup by key always wants the index.
+    static func preferIndexes(on connection: PostgresConnection) async throws {
+        try await connection.run("SET LOCAL enable_seqscan = off")
     }
 
     static let doseColumns = """
@@ -479,6 +488,7 @@ public final class PostgresDoseStore: DoseStore, Service {
                 source, into: try await Self.identity(on: connection, location: location),
                 path: path)
             try await Self.lock(registrants: batch.registrants, on: connection)
+            try await Self.preferIndexes(on: connection)
             let held = MergeHeld(
                 mergedDoses: try await Self.present(
                     batch.doseOrigins, in: "dose", identity: batch.identity, on: connection),

@@ -73,6 +73,35 @@ public final class LineReader {
         }
     }
 
+    /// Up to `count` more lines that hold something, each with spaces and tabs around it cut
+    /// and its line number; empty at the end of the input. What a file of ticket texts is read
+    /// in batches with.
+    public func nextTexts(upTo count: Int) throws(LineReaderError) -> [(line: Int, text: String)] {
+        var texts: [(line: Int, text: String)] = []
+        texts.reserveCapacity(count)
+        while texts.count < count, let line = try nextLine() {
+            let text = Self.trimmingSpaces(line)
+            if !text.isEmpty { texts.append((lineNumber, text)) }
+        }
+        return texts
+    }
+
+    /// `text` without the spaces and tabs (any Unicode space separator) at either end.
+    static func trimmingSpaces(_ text: String) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == " " || scalar == "\t"
+                || (!scalar.isASCII && scalar.properties.generalCategory == .spaceSeparator)
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+            let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        if first == scalars.startIndex, last == scalars.index(before: scalars.endIndex) {
+            return text
+        }
+        return String(scalars[first...last])
+    }
+
     private func checkLength(_ length: Int) throws(LineReaderError) {
         // One more byte is allowed for a CR not yet matched with its LF.
         if length > Self.maximumLineLength + 1 {

@@ -132,7 +132,8 @@ extension SQLiteDoseStore {
             origin.database, origin.row, conflict.kind.rawValue, conflict.existing.serial,
             dose.serial, dose.registrant, dose.dose, dose.vaccine, dose.lot, dose.site,
             dose.ticketSite, dose.priorityGroup.rawValue, dose.officer, dose.station,
-            dose.administeredAt, dose.administeredDay.iso, dose.recordedAt, mergedAt,
+            StoredTimestamp.text(dose.administeredAt), dose.administeredDay.iso,
+            StoredTimestamp.text(dose.recordedAt), StoredTimestamp.text(mergedAt),
         ])
     }
 }

@@ -247,8 +247,9 @@ public final class SQLiteDoseStore: DoseStore {
         ).execute(arguments: [
             dose.serial, dose.registrant, dose.dose, dose.vaccine, dose.lot, dose.site,
             dose.ticketSite, dose.priorityGroup.rawValue, dose.officer, dose.station,
-            dose.administeredAt, dose.administeredDay.iso, dose.recordedAt,
-            dose.syncState.rawValue, origin?.database, origin?.row,
+            StoredTimestamp.text(dose.administeredAt), dose.administeredDay.iso,
+            StoredTimestamp.text(dose.recordedAt), dose.syncState.rawValue, origin?.database,
+            origin?.row,
         ])
     }
 
@@ -260,8 +261,9 @@ public final class SQLiteDoseStore: DoseStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            entry.time, entry.day.iso, entry.officer, entry.station, entry.outcome.rawValue,
-            entry.serial, entry.clockTime, origin?.database, origin?.row,
+            StoredTimestamp.text(entry.time), entry.day.iso, entry.officer, entry.station,
+            entry.outcome.rawValue, entry.serial, entry.clockTime.map(StoredTimestamp.text),
+            origin?.database, origin?.row,
         ])
     }
 

@@ -17,8 +17,6 @@ public enum APIErrorCode: String, CaseIterable, Codable, Hashable, Sendable {
     case badRequest = "bad_request"
     /// The database failed; nothing was recorded.
     case storeError = "store_error"
-    /// No such path.
-    case notFound = "not_found"
 }
 
 /// The body of every answer that is not a recording outcome: 4xx and 5xx.

@@ -1,5 +1,6 @@
 import Foundation
 import Recording
+import ScanServer
 import Testing
 import TicketCodec
 
@@ -27,6 +28,17 @@ struct OpenAPIDocumentTests {
                 "\(code.rawValue) is missing from docs/openapi.yaml")
         }
         #expect(!document.contains("            - valid\n"))
+    }
+
+    @Test("the Error schema lists exactly the API's error codes")
+    func errorCodes() throws {
+        let document = try Self.document
+        let codes = APIErrorCode.allCases.map(\.rawValue).sorted()
+        let line = try #require(
+            document.split(separator: "\n").first { $0.contains("enum: [bad_request") })
+        let listed = line.split(separator: "[")[1].split(separator: "]")[0]
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.sorted()
+        #expect(listed == codes)
     }
 
     @Test("the document describes every route and status the server answers")

@@ -125,21 +125,15 @@ struct RecordCommand: AsyncParsableCommand {
         var readError: LineReaderError?
         try await recorder.recordInOrder(
             next: { () async -> ([Int], [ScanInput])? in
-                var lines: [Int] = []
-                var texts: [String] = []
+                guard readError == nil else { return nil }
+                var batch: [(line: Int, text: String)] = []
                 do throws(LineReaderError) {
-                    while readError == nil, texts.count < batchSize,
-                        let line = try reader.nextLine()
-                    {
-                        let text = line.trimmingCharacters(in: .whitespaces)
-                        if text.isEmpty { continue }
-                        lines.append(reader.lineNumber)
-                        texts.append(text)
-                    }
+                    batch = try reader.nextTexts(upTo: batchSize)
                 } catch {
                     readError = error
                 }
-                return texts.isEmpty ? nil : (lines, await recorder.verify(texts))
+                return batch.isEmpty
+                    ? nil : (batch.map(\.line), await recorder.verify(batch.map(\.text)))
             },
             emit: { lines, results in
                 for (line, result) in zip(lines, results) {
