@@ -12,8 +12,9 @@ public enum ParallelBatch {
     ///
     /// Each task gets its own `State` from `makeState` (a decoder, a scanner, a signer) and keeps
     /// it for every index it works, so no state is shared between tasks. `emit` runs in the
-    /// calling task, in index order, while the batch is still running; a task that finished an
-    /// index waits until `emit` has taken it, so at most about `jobs` results wait in memory.
+    /// calling task, in index order, while the batch is still running; a task that finished a
+    /// chunk of indexes waits until `emit` has taken it, so at most a few chunks per job wait
+    /// in memory.
     /// An error thrown by `emit` stops the batch: no index is worked after it.
     public static func run<State, Output: Sendable>(
         count: Int,
@@ -24,30 +25,38 @@ public enum ParallelBatch {
     ) async rethrows {
         guard count > 0 else { return }
         let workers = max(1, min(jobs, count))
-        let next = Claims(count: count)
-        let results = AsyncChannel<(Int, Output)>()
+        // Indexes go out in chunks, so a cheap job (signing a ticket) does not pay for a task
+        // switch each; small enough that every worker still gets several chunks to even out.
+        let chunk = max(1, min(64, count / (workers * 8)))
+        let next = Claims(count: count, chunk: chunk)
+        let results = AsyncChannel<(Int, [Output])>()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 await withTaskGroup(of: Void.self) { tasks in
                     for _ in 0..<workers {
                         tasks.addTask {
                             var state = makeState()
-                            while !Task.isCancelled, let index = next.claim() {
-                                await results.send((index, work(&state, index)))
+                            while !Task.isCancelled, let range = next.claim() {
+                                var outputs: [Output] = []
+                                outputs.reserveCapacity(range.count)
+                                for index in range { outputs.append(work(&state, index)) }
+                                await results.send((range.lowerBound, outputs))
                             }
                         }
                     }
                 }
                 results.finish()
             }
-            var waiting: [Int: Output] = [:]
+            var waiting: [Int: [Output]] = [:]
             var nextToEmit = 0
             do {
-                for await (index, output) in results {
-                    waiting[index] = output
+                for await (start, outputs) in results {
+                    waiting[start] = outputs
                     while let ready = waiting.removeValue(forKey: nextToEmit) {
-                        try await emit(nextToEmit, ready)
-                        nextToEmit += 1
+                        for (offset, output) in ready.enumerated() {
+                            try await emit(nextToEmit + offset, output)
+                        }
+                        nextToEmit += ready.count
                     }
                 }
             } catch {
@@ -59,18 +68,22 @@ public enum ParallelBatch {
     }
 }
 
-/// Hands out the indexes of a batch, each once, in order.
+/// Hands out the indexes of a batch, in chunks, each index once, in order.
 private final class Claims: Sendable {
     private let count: Int
+    private let chunk: Int
     private let next = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
 
-    init(count: Int) { self.count = count }
+    init(count: Int, chunk: Int) {
+        self.count = count
+        self.chunk = chunk
+    }
 
-    func claim() -> Int? {
+    func claim() -> Range<Int>? {
         if stopped.load(ordering: .relaxed) { return nil }
-        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        return index < count ? index : nil
+        let start = next.wrappingAdd(chunk, ordering: .relaxed).oldValue
+        return start < count ? start..<min(count, start + chunk) : nil
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }

@@ -1,3 +1,4 @@
+import CSVFiles
 import Foundation
 import SystemPackage
 
@@ -80,26 +81,10 @@ public final class LineReader {
         var texts: [(line: Int, text: String)] = []
         texts.reserveCapacity(count)
         while texts.count < count, let line = try nextLine() {
-            let text = Self.trimmingSpaces(line)
+            let text = CSVFile.trimmingSpaces(line)
             if !text.isEmpty { texts.append((lineNumber, text)) }
         }
         return texts
-    }
-
-    /// `text` without the spaces and tabs (any Unicode space separator) at either end.
-    static func trimmingSpaces(_ text: String) -> String {
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-            scalar == " " || scalar == "\t"
-                || (!scalar.isASCII && scalar.properties.generalCategory == .spaceSeparator)
-        }
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
-            let last = scalars.lastIndex(where: { !isSpace($0) })
-        else { return "" }
-        if first == scalars.startIndex, last == scalars.index(before: scalars.endIndex) {
-            return text
-        }
-        return String(scalars[first...last])
     }
 
     private func checkLength(_ length: Int) throws(LineReaderError) {

@@ -9,7 +9,9 @@ enum StoredTimestamp {
     /// `date` in the stored form, to the nearest millisecond as GRDB's formatter rounds it.
     static func text(_ date: Date) -> String {
         // Far outside any real dose (a damaged row merged in): GRDB's own formatting.
-        guard let milliseconds = Int64(exactly: (date.timeIntervalSince1970 * 1000 + 0.5).rounded(.down)),
+        guard
+            let milliseconds = Int64(
+                exactly: (date.timeIntervalSince1970 * 1000 + 0.5).rounded(.down)),
             abs(milliseconds) < 200_000_000_000_000
         else { return String.fromDatabaseValue(date.databaseValue) ?? "" }
         let (days, inDay) = floorDivision(milliseconds, 86_400_000)

@@ -123,7 +123,7 @@ public enum IssueCSV {
                 }
                 continue
             }
-            var cells = allCells.map { $0.trimmingCharacters(in: .whitespaces) }
+            var cells = allCells.map(CSVFile.trimmingSpaces)
             let name = nameColumn.flatMap { $0 < cells.count ? cells[$0] : nil }
             let siteName = siteNameColumn.flatMap { $0 < cells.count ? cells[$0] : nil }
             for index in cardColumnIndices where index < cells.count { cells.remove(at: index) }

@@ -1,5 +1,6 @@
-import CSVFiles
 import Testing
+
+@testable import CSVFiles
 
 @Suite("CSV files: strict reading by line, safe writing")
 struct CSVFilesTests {
@@ -36,5 +37,49 @@ struct CSVFilesTests {
         // What is written reads back.
         let line = CSVFile.line(["x, y", "q\"", "plain"])
         #expect(CSVFile.lines(of: line).first?.fields == .success(["x, y", "q\"", "plain"]))
+    }
+}
+
+/// The fast paths for lines without quotes give exactly what the library gives.
+@Suite("CSV files: fast paths agree with the library")
+struct CSVFastPathTests {
+    /// Cells of random characters from a small alphabet rich in what CSV cares about.
+    static func randomCells(_ generator: inout some RandomNumberGenerator) -> [String] {
+        let alphabet: [String] = [
+            "a", "Z", "0", "7", " ", "\t", "\u{00A0}", "\u{3000}", ",", "=", "-", "+", "@", "é",
+            "\u{200B}", "x", "\u{0007}",
+        ]
+        return (0..<Int.random(in: 1...6, using: &generator)).map { _ in
+            (0..<Int.random(in: 0...6, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator) ?? "a"
+            }.joined()
+        }
+    }
+
+    @Test("a line without quotes reads as the library reads it")
+    func reading() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let line = Self.randomCells(&generator).joined(separator: ",")
+            // The library gives no row for a line of spaces alone; such a line is blank.
+            if CSVFile.trimmingSpaces(line).isEmpty {
+                #expect(CSVLine(number: 1, fields: CSVFile.fields(of: line)).isBlank)
+                continue
+            }
+            #expect(
+                CSVFile.fields(of: line) == CSVFile.libraryFields(of: line, quotes: 0),
+                "\(line.debugDescription)")
+        }
+    }
+
+    @Test("cells that need no quotes are written as the library writes them")
+    func writing() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3000 {
+            let cells = Self.randomCells(&generator)
+            #expect(
+                CSVFile.line(cells) == CSVFile.libraryLine(cells.map(CSVFile.neutralised)),
+                "\(cells)")
+        }
     }
 }

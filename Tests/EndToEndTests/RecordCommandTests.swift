@@ -133,14 +133,18 @@ struct RecordCommandTests {
         let blocked = try fixture.record(["--payloads", rest, "--busy-timeout", "1"])
         #expect(blocked.status == 1)
         #expect(blocked.stderr.contains("the database \(fixture.database) stayed locked"))
-        #expect(blocked.stderr.contains("its write lock was held by another program for more than 1 s"))
+        #expect(
+            blocked.stderr.contains("its write lock was held by another program for more than 1 s"))
         #expect(blocked.stderr.contains("nothing of this batch was written"))
 
         // And once the other program is done, the same input records everything it holds.
         holder.waitUntilExit()
         let again = try fixture.record(["--payloads", rest, "--json"])
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try jsonLines(again.stdout).map { $0["outcome"] as? String } == ["recorded", "recorded"])
+        #expect(
+            try jsonLines(again.stdout).map { $0["outcome"] as? String } == [
+                "recorded", "recorded",
+            ])
     }
 
     @Test(

@@ -150,7 +150,8 @@ struct TicketCommandTests {
         let setup = try KeyringFolder()
         defer { setup.folder.remove() }
         let csv = setup.folder.path("registrants.csv")
-        try ("registrant,dose,vaccine,site\n"
+        try
+            ("registrant,dose,vaccine,site\n"
             + (1...300).map { "21082300000\(String(format: "%05d", $0)),1,CORONAVAC,BDG001\n" }
             .joined()).write(toFile: csv, atomically: true, encoding: .utf8)
         let out = setup.folder.path("out")

@@ -6,7 +6,8 @@ import Testing
 
 @Suite("Stored timestamps")
 struct StoredTimestampTests {
-    @Test("the store writes an instant exactly as GRDB writes a Date, across centuries and leap days")
+    @Test(
+        "the store writes an instant exactly as GRDB writes a Date, across centuries and leap days")
     func sameAsGRDB() throws {
         var generator = SystemRandomNumberGenerator()
         var instants: [TimeInterval] = [

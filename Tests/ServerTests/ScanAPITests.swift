@@ -269,9 +269,10 @@ struct ScanAPITests {
             #expect(answer.status == 200)
             #expect(answer.headers.first(name: "X-VaxTicket-Tickets") == "2")
             let tickets = try #require(answer.json["tickets"] as? [[String: Any]])
-            #expect(Set(tickets.compactMap { $0["registrant"] as? String }) == [
-                "2108230000011111", "2108230000022222",
-            ])
+            #expect(
+                Set(tickets.compactMap { $0["registrant"] as? String }) == [
+                    "2108230000011111", "2108230000022222",
+                ])
             #expect(tickets.allSatisfy { $0["outcome"] as? String == "recorded" })
             #expect(answer.json["registrant"] as? String == tickets.first?["registrant"] as? String)
             #expect(try await fixture.store.statistics(StatisticsQuery()).total == 2)

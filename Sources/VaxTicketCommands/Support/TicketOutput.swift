@@ -1,9 +1,9 @@
-import SystemPackage
 import Batch
 import Foundation
 import Imaging
 import PNGCodec
 import QREncoding
+import SystemPackage
 
 /// How QR codes are drawn as 1-bit PNGs; tickets use the defaults, ECC Q and a 4-module quiet
 /// zone.
@@ -61,7 +61,8 @@ final class AppendingFile {
         do {
             descriptor = try FileDescriptor.open(
                 FilePath(path), .writeOnly, options: options,
-                permissions: privateFile ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead])
+                permissions: privateFile
+                    ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead])
         } catch {
             throw FileOutputError(path: path, reason: "\(error)")
         }
