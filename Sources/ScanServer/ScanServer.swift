@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
+public import NIOSSL
+import HummingbirdTLS
 public import PhotoReader
 public import Recording
 import Reports
@@ -30,17 +33,28 @@ public final class ScanServer: Sendable {
     public let statistics: any StatisticsStore
     /// Services that run beside the HTTP server, such as a PostgreSQL store's connection pool.
     public let services: [any Service]
+    /// The certificate and key the server speaks TLS with, or `nil` for plain HTTP.
+    public let tls: TLSConfiguration?
     let limiter: RateLimiter
+    let addressLimiter: RateLimiter
+    let recentTokens = RecentTokens()
+    let connections: AddressConnections
     let logger: Logger
 
     /// A server over `store`, reading photos with `readerOptions` on `configuration.workers`
     /// threads, logging to `logger`; `services` run as long as it does.
     public init(
         configuration: ServerConfiguration, verifier: TicketVerifier, rules: RecordingRules,
-        store: any ScanServerStore, readerOptions: PhotoReaderOptions = PhotoReaderOptions(),
-        services: [any Service] = [], logger: Logger = Logger(label: "vaxticket.server")
+        store: any ScanServerStore,
+        readerOptions: PhotoReaderOptions = PhotoReaderOptions(
+            maxPixels: ServerConfiguration.defaultMaxPixels),
+        services: [any Service] = [], tls: TLSConfiguration? = nil,
+        logger: Logger = Logger(label: "vaxticket.server")
     ) {
+        var configuration = configuration
+        configuration.servesTLS = tls != nil
         self.configuration = configuration
+        self.tls = tls
         self.scanner = ScanRecorder(
             verifier: verifier, store: store, rules: rules,
             photos: PhotoWorkers(
@@ -52,15 +66,32 @@ public final class ScanServer: Sendable {
         self.logger = logger
         limiter = RateLimiter(
             perMinute: configuration.rateLimitPerMinute, burst: configuration.rateLimitBurst)
+        addressLimiter = RateLimiter(
+            perMinute: configuration.unauthenticatedPerMinute,
+            burst: configuration.unauthenticatedBurst)
+        connections = AddressConnections(limit: configuration.connectionsPerAddress)
     }
+
+    /// Connections open now, all client addresses together.
+    public var openConnections: Int { connections.total }
 
     /// The Hummingbird application, with the store's services; `onRunning` gets the port it
     /// listens on.
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
         -> some ApplicationProtocol
     {
-        Application(
+        let configuration = configuration, connections = connections
+        let http = HTTPServerBuilder.http1(
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [
+                    ConnectionGuard(
+                        connections: connections, headTimeout: configuration.headTimeout,
+                        bodyIdleTimeout: configuration.bodyIdleTimeout,
+                        bodyTimeout: configuration.bodyTimeout)
+                ]))
+        return Application(
             router: router(),
+            server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "vaxticket"),
@@ -98,13 +129,16 @@ public final class ScanServer: Sendable {
     func router() -> Router<ScanRequestContext> {
         let router = Router(context: ScanRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.servesTLS))
         router.get("/") { _, _ in PhonePage.response() }
         router.get("/healthz") { _, _ in
             HealthReport(
                 status: "ok", load: self.scanner.photos.load, workers: self.scanner.photos.threads)
         }
         let api = router.group("api/v1").add(
-            middleware: AuthMiddleware(officers: officers, limiter: limiter))
+            middleware: AuthMiddleware(
+                officers: officers, limiter: limiter, addresses: addressLimiter,
+                recentlyValid: recentTokens))
         api.post("scans") { request, context in try await self.scan(request, context: context) }
         api.get("stats") { request, context in try await self.stats(request, context: context) }
         return router
@@ -131,11 +165,22 @@ public final class ScanServer: Sendable {
         case .text:
             upload = .text(String(decoding: body.readableBytesView, as: UTF8.self))
         case .form(let boundary):
-            let form: ScanForm
+            // Parsed on a photo worker, within its limits, never on the server's own threads.
+            let maxParts = configuration.maxFormParts
+            let parsed: Result<ScanForm, ScanForm.Problem>
             do {
-                form = try ScanForm(body, boundary: boundary)
+                parsed = try await scanner.photos.run {
+                    Result { () throws(ScanForm.Problem) in
+                        try ScanForm(body, boundary: boundary, maxParts: maxParts)
+                    }
+                }
             } catch {
-                throw APIFailure.badRequest(error.description)
+                throw APIFailure.busy("the server is busy; try again in a second")
+            }
+            let form: ScanForm
+            switch parsed {
+            case .success(let value): form = value
+            case .failure(let problem): throw APIFailure.badRequest(problem.description)
             }
             upload = form.upload
             lot = form.lot ?? lot

@@ -409,5 +409,7 @@ struct ScanAPITests {
 final class Gate: @unchecked Sendable {
     private let semaphore = DispatchSemaphore(value: 0)
     func wait() { semaphore.wait() }
-    func open() { semaphore.signal() }
+    func open(times: Int = 1) {
+        for _ in 0..<times { semaphore.signal() }
+    }
 }

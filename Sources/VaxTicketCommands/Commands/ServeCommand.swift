@@ -14,13 +14,15 @@ struct ServeCommand: AsyncParsableCommand {
         abstract:
             "Run the scanning server: the HTTP API phones scan with, and the phone page at /.",
         discussion: """
-            Officers open http://HOST:PORT/ on their phones, sign in with the token from \
+            Officers open the server's address on their phones (https:// with --tls-cert and \
+            --tls-key, or behind a reverse proxy that speaks TLS), sign in with the token from \
             `vaxticket officers add`, and scan; the keyring never leaves this machine. The API \
             (docs/openapi.yaml): POST /api/v1/scans?lot=LOT&station=ID with a JPEG or PNG photo, a \
             ticket text (text/plain) or a multipart form (photo, lot, station), answered with the \
             same JSON object as `record --json`; GET /api/v1/stats, the `stats --json` object; \
             GET /healthz. Every /api call needs Authorization: Bearer TOKEN. It listens on \
-            loopback by default: put TLS in front with a reverse proxy (docs/deployment.md). \
+            loopback by default; on any other address without --tls-cert it warns, since tokens \
+            would cross the network in clear text (docs/deployment.md, docs/security.md). \
             Logs go to standard error, one line per request, never a token, key or NIK. \
             SIGTERM or SIGINT stops it after the requests in flight.
             """
@@ -45,6 +47,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Requests an officer may send at once before --rate-limit applies.")
     var burst: Int = 20
 
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "A PEM certificate chain: serve HTTPS with it and --tls-key.")
+    var tlsCertificate: String?
+
+    @Option(
+        name: .customLong("tls-key"),
+        help: "The PEM private key of --tls-cert (mode 0600).")
+    var tlsKey: String?
+
+    @Option(
+        name: .customLong("connections-per-address"),
+        help: "Connections one client address may hold open at once (more are closed).")
+    var connectionsPerAddress: Int = 64
+
     @Option(help: "Threads reading photos (default: all cores).")
     var workers: Int?
 
@@ -66,6 +83,12 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be 0 to 65535.")
+        }
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together.")
+        }
+        guard (1...100_000).contains(connectionsPerAddress) else {
+            throw ValidationError("--connections-per-address must be 1 to 100000.")
         }
         guard (1...1024).contains(maxBodyMB) else {
             throw ValidationError("--max-body-mb must be 1 to 1024.")
@@ -91,17 +114,27 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(
             label: "vaxticket.server", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let tls = try tlsCertificate.map { certificate in
+            try ServerTLS.configuration(certificateChain: certificate, privateKey: tlsKey ?? "")
+        }
+        if tls == nil, !ServerConfiguration.isLoopback(host) {
+            printError(
+                "warning: serving plain HTTP on \(host): officer tokens and every scan cross the network in clear text; give --tls-cert and --tls-key, or put a TLS proxy in front"
+            )
+        }
         let configuration = ServerConfiguration(
             host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024,
             rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
-            workers: workers ?? ServerConfiguration.cores, queueLimit: queue)
+            workers: workers ?? ServerConfiguration.cores, queueLimit: queue,
+            connectionsPerAddress: connectionsPerAddress)
         let server = ScanServer(
             configuration: configuration, verifier: verifier, rules: rules, store: store,
-            readerOptions: photos.readerOptions, services: services, logger: logger)
-        let host = host
+            readerOptions: photos.readerOptions(defaultMaxPixels: PhotoOptions.serverMaxPixels),
+            services: services, tls: tls, logger: logger)
+        let host = host, scheme = tls == nil ? "http" : "https"
         try await server.runUntilSignalled { port in
             // Written straight to the file descriptor, unbuffered: scripts wait for this line.
-            FileHandle.standardOutput.write(Data("listening on http://\(host):\(port)/\n".utf8))
+            FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)/\n".utf8))
         }
     }
 }

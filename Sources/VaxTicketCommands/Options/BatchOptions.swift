@@ -2,6 +2,7 @@ import ArgumentParser
 import Batch
 import Imaging
 import PhotoReader
+import ScanServer
 
 /// `--effort`: how hard to try on a photo that does not read at once.
 enum EffortArgument {
@@ -37,8 +38,17 @@ struct BatchOptions: ParsableArguments {
 struct PhotoOptions: ParsableArguments {
     @Option(
         name: .customLong("max-pixels"),
-        help: "Refuse images whose header claims more pixels than this (at most 250000000).")
-    var maxPixels: Int = 100_000_000
+        help: """
+            Refuse images whose header claims more pixels than this, before decoding them (at \
+            most 250000000; default: 100000000 for files, 12500000 for serve, what a 12 MP phone \
+            photo needs).
+            """)
+    var maxPixels: Int?
+
+    /// The cap of files read from disk.
+    static let fileMaxPixels = 100_000_000
+    /// The server's cap: a 12 MP phone photo and a little more (see `ServerConfiguration`).
+    static let serverMaxPixels = ServerConfiguration.defaultMaxPixels
 
     @Option(
         help: """
@@ -48,13 +58,16 @@ struct PhotoOptions: ParsableArguments {
             """, transform: EffortArgument.parse)
     var effort: ReadEffort = .normal
 
-    /// The photo reader's settings these options ask for.
-    var readerOptions: PhotoReaderOptions {
-        PhotoReaderOptions(maxPixels: maxPixels, effort: effort)
+    /// The photo reader's settings these options ask for, for images from files.
+    var readerOptions: PhotoReaderOptions { readerOptions(defaultMaxPixels: Self.fileMaxPixels) }
+
+    /// The photo reader's settings these options ask for, with a command's own default cap.
+    func readerOptions(defaultMaxPixels: Int) -> PhotoReaderOptions {
+        PhotoReaderOptions(maxPixels: maxPixels ?? defaultMaxPixels, effort: effort)
     }
 
     func validate() throws {
-        guard (1...PixelBudget.ceiling).contains(maxPixels) else {
+        if let maxPixels, !(1...PixelBudget.ceiling).contains(maxPixels) {
             throw ValidationError("--max-pixels must be 1 to \(PixelBudget.ceiling).")
         }
     }
