@@ -23,7 +23,7 @@ extension PostgresDoseStore {
     }
 
     public func officers() async throws(StoreError) -> [Officer] {
-        try await transaction { connection in
+        try await statement { connection in
             try await connection.run(
                 "SELECT name, site, token_hash, created_at, revoked_at FROM officer ORDER BY name"
             ).map(Self.officer)
@@ -31,7 +31,7 @@ extension PostgresDoseStore {
     }
 
     public func activeOfficer(tokenHash: String) async throws(StoreError) -> Officer? {
-        try await transaction { connection in
+        try await statement { connection in
             try await connection.run(
                 "SELECT name, site, token_hash, created_at, revoked_at FROM officer WHERE token_hash = \(tokenHash) AND revoked_at IS NULL"
             ).first.map(Self.officer)

@@ -34,6 +34,7 @@ public final class PostgresDoseStore: DoseStore, Service {
     public let busyTimeout: TimeInterval
     let settings: PostgresSettings
     let client: PostgresClient
+    let recordedBatches = Atomic<Int>(0)
 
     /// How many lock buckets registrants are hashed into. Bounded, so a batch of thousands of
     /// registrants takes at most this many locks and PostgreSQL's lock table never overflows.
@@ -136,7 +137,7 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     /// The names of the applied migrations, in the order they were applied.
     public func appliedMigrations() async throws(StoreError) -> [String] {
-        try await transaction { connection in
+        try await statement { connection in
             try await connection.run(
                 "SELECT identifier FROM vaxticket_migrations ORDER BY position"
             ).map { try $0.decode(String.self) }
@@ -154,7 +155,7 @@ public final class PostgresDoseStore: DoseStore, Service {
         let registrants = try RecordingBatch(
             scans, context: context, rules: rules, timeZone: timeZone
         ).registrants
-        return try await transaction(retryingUniqueViolations: true) { connection in
+        let results = try await transaction(retryingUniqueViolations: true) { connection in
             try await Self.lock(registrants: registrants, on: connection)
             try await Self.preferIndexes(on: connection)
             let batch = try RecordingBatch(
@@ -169,6 +170,8 @@ public final class PostgresDoseStore: DoseStore, Service {
             try await Self.insert(scans: writes.scans, origins: nil, on: connection)
             return writes.results
         }
+        await foldNowAndThen()
+        return results
     }
 
     /// Takes the transaction's advisory locks for `registrants`, in ascending bucket order.
@@ -282,7 +285,7 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     public func dose(serial: String) async throws(StoreError) -> DoseRecord? {
         let path = location.description
-        return try await transaction { connection in
+        return try await statement { connection in
             try await Self.doses(on: connection, serials: [serial], registrants: [], path: path)
                 .first
         }
@@ -290,7 +293,7 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     public func doses(registrant: String) async throws(StoreError) -> [DoseRecord] {
         let path = location.description
-        return try await transaction { connection in
+        return try await statement { connection in
             try await Self.doses(
                 on: connection, serials: [], registrants: [registrant], path: path)
         }
@@ -389,7 +392,7 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     public func rosterEntry(registrant: String) async throws(StoreError) -> RosterEntry? {
         let path = location.description
-        return try await transaction { connection in
+        return try await statement { connection in
             try await Self.rosterEntries(
                 on: connection, registrants: [registrant], niks: [], path: path
             ).first
@@ -403,22 +406,46 @@ public final class PostgresDoseStore: DoseStore, Service {
         // `column` is one of five fixed names, never user text.
         let column = query.dimension.tallyColumn, path = location.description
         return try await transaction { connection in
-            func tally(_ sql: String) async throws -> [TallyRow] {
+            try await Self.foldTallies(on: connection)
+            func tally(_ key: String, _ tallies: String) async throws -> [TallyRow] {
                 try await connection.run(
-                    "\(unescaped: sql) WHERE day BETWEEN \(from) AND \(to) GROUP BY 1"
+                    """
+                    SELECT \(unescaped: key)::text, SUM(count)::bigint FROM \(unescaped: tallies)
+                    WHERE day BETWEEN \(from) AND \(to) GROUP BY 1
+                    """
                 ).map { row in
                     let (key, count) = try row.decode((String, Int).self)
                     return TallyRow(key: key, count: count)
                 }
             }
             return try Statistics(
-                query,
-                byDose: try await tally("SELECT dose::text, SUM(count)::bigint FROM dose_tally"),
-                breakdown: try await tally(
-                    "SELECT \(column)::text, SUM(count)::bigint FROM dose_tally"),
-                scans: try await tally("SELECT outcome, SUM(count)::bigint FROM scan_tally"),
-                path: path)
+                query, byDose: try await tally("dose", Self.doseTallies),
+                breakdown: try await tally(column, Self.doseTallies),
+                scans: try await tally("outcome", Self.scanTallies), path: path)
         }
+    }
+
+    /// The dose tallies with the deltas not yet folded in.
+    static let doseTallies = """
+        (SELECT day, dose, site, vaccine, priority_group, count FROM dose_tally
+         UNION ALL SELECT day, dose, site, vaccine, priority_group, count FROM dose_tally_delta) AS t
+        """
+    /// The scan tallies with the deltas not yet folded in.
+    static let scanTallies = """
+        (SELECT day, outcome, count FROM scan_tally UNION ALL SELECT day, outcome, count FROM scan_tally_delta) AS t
+        """
+
+    /// Folds the tally deltas writers appended into the tallies, unless another session is
+    /// folding them right now.
+    static func foldTallies(on connection: PostgresConnection) async throws {
+        try await connection.run("SELECT vaxticket_fold_tallies()")
+    }
+
+    /// Folds the deltas now and then after recording, in a transaction of its own, so that
+    /// readers seldom sum many; a failure is left to the next fold (readers sum what is left).
+    func foldNowAndThen() async {
+        guard recordedBatches.wrappingAdd(1, ordering: .relaxed).newValue % 32 == 0 else { return }
+        _ = try? await transaction { connection in try await Self.foldTallies(on: connection) }
     }
 
     public func syncCounts(from: CalendarDate?, to: CalendarDate?) async throws(StoreError)
@@ -426,12 +453,14 @@ public final class PostgresDoseStore: DoseStore, Service {
     {
         let (from, to) = Statistics.range(from: from, to: to)
         return try await transaction { connection in
+            try await Self.foldTallies(on: connection)
             guard
                 let row = try await connection.run(
                     """
-                    SELECT (SELECT COALESCE(SUM(count), 0)::bigint FROM dose_tally WHERE day BETWEEN \(from) AND \(to)),
+                    SELECT (SELECT COALESCE(SUM(count), 0)::bigint FROM \(unescaped: Self.doseTallies) WHERE day BETWEEN \(from) AND \(to)),
                            COALESCE(SUM(synced), 0)::bigint, COALESCE(SUM(refused), 0)::bigint
-                    FROM sync_tally WHERE day BETWEEN \(from) AND \(to)
+                    FROM (SELECT day, synced, refused FROM sync_tally UNION ALL SELECT day, synced, refused FROM sync_tally_delta) AS s
+                    WHERE day BETWEEN \(from) AND \(to)
                     """
                 ).first
             else { return SyncCounts(synced: 0, waiting: 0, refused: 0) }
@@ -442,7 +471,7 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     public func scanLog() async throws(StoreError) -> [ScanLogEntry] {
         let path = location.description
-        return try await transaction { connection in
+        return try await statement { connection in
             try await connection.run(
                 "SELECT id, time, day, officer, station, outcome, serial, clock_time FROM scan_log ORDER BY id"
             ).map { row in
@@ -467,7 +496,7 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     public func identity() async throws(StoreError) -> String {
         let location = location
-        return try await transaction { connection in
+        return try await statement { connection in
             try await Self.identity(on: connection, location: location)
         }
     }
@@ -568,10 +597,26 @@ public final class PostgresDoseStore: DoseStore, Service {
         retryingUniqueViolations: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws(StoreError) -> T {
+        try await leasing(
+            transactional: true, retryingUniqueViolations: retryingUniqueViolations, body)
+    }
+
+    /// Runs `body`, one statement that needs no transaction of its own (a lookup), on a pooled
+    /// connection: one round trip instead of three.
+    func statement<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T)
+        async throws(StoreError) -> T
+    {
+        try await leasing(transactional: false, retryingUniqueViolations: false, body)
+    }
+
+    private func leasing<T: Sendable>(
+        transactional: Bool, retryingUniqueViolations: Bool,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws(StoreError) -> T {
         var attempt = 0
         while true {
             do {
-                return try await leased(body)
+                return try await leased(transactional: transactional, body)
             } catch {
                 let mapped = Self.map(error, location: location, busyTimeout: busyTimeout)
                 if case .postgres(let state, _) = mapped, attempt < Self.retries,
@@ -595,13 +640,20 @@ public final class PostgresDoseStore: DoseStore, Service {
     /// within ``busyTimeout`` seconds. Once a connection is leased the transaction runs to its
     /// end: the server's own `lock_timeout` and `statement_timeout` bound it.
     private func leased<T: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        transactional: Bool, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let client = client, busyTimeout = busyTimeout
         let started = LeaseFlag()
         return try await withThrowingTaskGroup(of: LeaseOutcome<T>.self) { group in
             group.addTask {
-                .done(
+                guard transactional else {
+                    return .done(
+                        try await client.withConnection { connection in
+                            started.set()
+                            return try await body(connection)
+                        })
+                }
+                return .done(
                     try await client.withTransaction(logger: PostgresSettings.logger) {
                         connection in
                         started.set()

@@ -229,9 +229,17 @@ enum PostgresSchema {
             FOR EACH STATEMENT EXECUTE FUNCTION vaxticket_append_only();
         """
 
-    /// What the registry sync has done, counted per day: see the SQLite migration of the same
-    /// name. Statement-level triggers, like the dose tallies; rows that are neither synced nor
-    /// refused never touch the tally.
+    /// The advisory lock key of whoever folds the tally deltas in: one folder at a time.
+    static let foldLock: Int64 = 0x7661_7874_666f_6c64
+
+    /// What the registry sync has done, counted per day (see the SQLite migration of the same
+    /// name), and tallies that many writers add to at once without waiting for each other.
+    ///
+    /// Until now each writer upserted the tally rows of its batch, so every server and station
+    /// recording the same day, site and vaccine queued on one row until the other's commit:
+    /// two servers on one database recorded no more than 260 scans a second. Writers now append
+    /// their counts to delta tables, which nobody updates; readers sum tallies and deltas, and
+    /// fold the deltas in now and then (`vaxticket_fold_tallies`, one folder at a time).
     private static let syncTally = """
         CREATE TABLE sync_tally (
             day TEXT PRIMARY KEY,
@@ -242,23 +250,55 @@ enum PostgresSchema {
         SELECT administered_day, count(*) FILTER (WHERE sync_state = 'synced'),
                count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL)
         FROM dose GROUP BY 1;
+        CREATE TABLE dose_tally_delta (
+            day TEXT NOT NULL, dose INTEGER NOT NULL, site TEXT NOT NULL, vaccine TEXT NOT NULL,
+            priority_group TEXT NOT NULL, count BIGINT NOT NULL
+        );
+        CREATE TABLE scan_tally_delta (day TEXT NOT NULL, outcome TEXT NOT NULL, count BIGINT NOT NULL);
+        CREATE TABLE sync_tally_delta (day TEXT NOT NULL, synced BIGINT NOT NULL, refused BIGINT NOT NULL);
+        CREATE OR REPLACE FUNCTION dose_tally_add() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO dose_tally_delta (day, dose, site, vaccine, priority_group, count)
+            SELECT administered_day, dose, site, vaccine, priority_group, count(*) FROM new_rows GROUP BY 1, 2, 3, 4, 5;
+            RETURN NULL;
+        END $$;
+        CREATE OR REPLACE FUNCTION dose_tally_remove() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO dose_tally_delta (day, dose, site, vaccine, priority_group, count)
+            SELECT administered_day, dose, site, vaccine, priority_group, -count(*) FROM old_rows GROUP BY 1, 2, 3, 4, 5;
+            RETURN NULL;
+        END $$;
+        CREATE OR REPLACE FUNCTION dose_tally_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON o.id = n.id
+                       WHERE (o.administered_day, o.dose, o.site, o.vaccine, o.priority_group)
+                          IS DISTINCT FROM (n.administered_day, n.dose, n.site, n.vaccine, n.priority_group)) THEN
+                INSERT INTO dose_tally_delta (day, dose, site, vaccine, priority_group, count)
+                SELECT administered_day, dose, site, vaccine, priority_group, -count(*) FROM old_rows GROUP BY 1, 2, 3, 4, 5
+                UNION ALL
+                SELECT administered_day, dose, site, vaccine, priority_group, count(*) FROM new_rows GROUP BY 1, 2, 3, 4, 5;
+            END IF;
+            RETURN NULL;
+        END $$;
+        CREATE OR REPLACE FUNCTION scan_tally_add() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO scan_tally_delta (day, outcome, count)
+            SELECT day, outcome, count(*) FROM new_rows GROUP BY 1, 2;
+            RETURN NULL;
+        END $$;
         CREATE FUNCTION sync_tally_apply() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                UPDATE sync_tally t SET synced = t.synced - o.s, refused = t.refused - o.r
-                FROM (SELECT administered_day AS day, count(*) FILTER (WHERE sync_state = 'synced') AS s,
-                             count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL) AS r
-                      FROM old_rows WHERE sync_state = 'synced' OR sync_refusal IS NOT NULL GROUP BY 1) o
-                WHERE t.day = o.day;
+                INSERT INTO sync_tally_delta (day, synced, refused)
+                SELECT administered_day, -count(*) FILTER (WHERE sync_state = 'synced'),
+                       -count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL)
+                FROM old_rows WHERE sync_state = 'synced' OR sync_refusal IS NOT NULL GROUP BY 1;
             END IF;
             IF TG_OP IN ('UPDATE', 'INSERT') THEN
-                INSERT INTO sync_tally (day, synced, refused)
+                INSERT INTO sync_tally_delta (day, synced, refused)
                 SELECT administered_day, count(*) FILTER (WHERE sync_state = 'synced'),
                        count(*) FILTER (WHERE sync_state = 'pending' AND sync_refusal IS NOT NULL)
-                FROM new_rows WHERE sync_state = 'synced' OR sync_refusal IS NOT NULL
-                GROUP BY 1 ORDER BY 1
-                ON CONFLICT (day) DO UPDATE
-                SET synced = sync_tally.synced + EXCLUDED.synced, refused = sync_tally.refused + EXCLUDED.refused;
+                FROM new_rows WHERE sync_state = 'synced' OR sync_refusal IS NOT NULL GROUP BY 1;
             END IF;
             RETURN NULL;
         END $$;
@@ -268,6 +308,39 @@ enum PostgresSchema {
             FOR EACH STATEMENT EXECUTE FUNCTION sync_tally_apply();
         CREATE TRIGGER sync_tally_update AFTER UPDATE ON dose REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
             FOR EACH STATEMENT EXECUTE FUNCTION sync_tally_apply();
+        CREATE FUNCTION vaxticket_fold_tallies() RETURNS void LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NOT pg_try_advisory_xact_lock(\(foldLock)) THEN RETURN; END IF;
+            -- A key's sum is added to its row when it has one, else inserted: the CHECKs see
+            -- the sums, never a removal's negative count on its own.
+            WITH moved AS (DELETE FROM dose_tally_delta RETURNING *),
+            sums AS (SELECT day, dose, site, vaccine, priority_group, sum(count) AS n FROM moved GROUP BY 1, 2, 3, 4, 5),
+            updated AS (
+                UPDATE dose_tally t SET count = t.count + s.n FROM sums s
+                WHERE t.day = s.day AND t.dose = s.dose AND t.site = s.site AND t.vaccine = s.vaccine
+                  AND t.priority_group = s.priority_group
+                RETURNING t.day, t.dose, t.site, t.vaccine, t.priority_group)
+            INSERT INTO dose_tally (day, dose, site, vaccine, priority_group, count)
+            SELECT s.day, s.dose, s.site, s.vaccine, s.priority_group, s.n FROM sums s
+            WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.day = s.day AND u.dose = s.dose AND u.site = s.site
+                              AND u.vaccine = s.vaccine AND u.priority_group = s.priority_group);
+            WITH moved AS (DELETE FROM scan_tally_delta RETURNING *),
+            sums AS (SELECT day, outcome, sum(count) AS n FROM moved GROUP BY 1, 2),
+            updated AS (
+                UPDATE scan_tally t SET count = t.count + s.n FROM sums s
+                WHERE t.day = s.day AND t.outcome = s.outcome RETURNING t.day, t.outcome)
+            INSERT INTO scan_tally (day, outcome, count)
+            SELECT s.day, s.outcome, s.n FROM sums s
+            WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.day = s.day AND u.outcome = s.outcome);
+            WITH moved AS (DELETE FROM sync_tally_delta RETURNING *),
+            sums AS (SELECT day, sum(synced) AS synced, sum(refused) AS refused FROM moved GROUP BY 1),
+            updated AS (
+                UPDATE sync_tally t SET synced = t.synced + s.synced, refused = t.refused + s.refused
+                FROM sums s WHERE t.day = s.day RETURNING t.day)
+            INSERT INTO sync_tally (day, synced, refused)
+            SELECT s.day, s.synced, s.refused FROM sums s
+            WHERE NOT EXISTS (SELECT 1 FROM updated u WHERE u.day = s.day);
+        END $$;
         DROP INDEX dose_unsynced_day;
         DROP INDEX dose_origin;
         CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id) WHERE origin IS NOT NULL;

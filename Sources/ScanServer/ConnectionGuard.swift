@@ -38,7 +38,8 @@ final class AddressConnections: Sendable {
 /// - one address holds at most a set number of connections; one more is closed at once;
 /// - the request head must arrive within `headTimeout` of the connection opening (or of the
 ///   previous answer), so half-sent requests cannot keep connections open;
-/// - a request body may not stall for `bodyIdleTimeout`, nor take longer than `bodyTimeout`;
+/// - a request body may not stall for `bodyIdleTimeout` while the server waits for it, nor take
+///   longer than `bodyTimeout` in all;
 /// - an answer sent while more than a little of its request's body is still to come (a 413 for
 ///   a body over the cap, a 401 before a photo upload) says `Connection: close` and closes the
 ///   connection, instead of reading the rest of a body nobody will use, as a phone that does
@@ -123,11 +124,10 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             readingBody = true
             requestComplete = false
             bodyTimer = schedule(context, after: bodyTimeout)
-            bodyIdleTimer = schedule(context, after: bodyIdleTimeout)
         case .body(let buffer):
             bodyLeft = bodyLeft.map { $0 - buffer.readableBytes }
             bodyIdleTimer?.cancel()
-            bodyIdleTimer = schedule(context, after: bodyIdleTimeout)
+            bodyIdleTimer = nil
         case .end:
             readingBody = false
             requestComplete = true
@@ -137,6 +137,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             bodyTimer = nil
         }
         context.fireChannelRead(data)
+    }
+
+    /// The server asks for more of the request: from now on, a body that sends nothing for
+    /// `bodyIdleTimeout` is the client's stall, not the server's (which reads only as fast as
+    /// it handles the request).
+    func read(context: ChannelHandlerContext) {
+        if readingBody, bodyIdleTimer == nil {
+            bodyIdleTimer = schedule(context, after: bodyIdleTimeout)
+        }
+        context.read()
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -2,9 +2,9 @@ public import Foundation
 import HTTPTypes
 public import Hummingbird
 import Logging
-import Synchronization
 public import Recording
 import Reports
+import Synchronization
 
 /// The request context: Hummingbird's (with its request id in the logger) and the officer
 /// the bearer token belongs to, once authenticated.

@@ -19,7 +19,8 @@ final class RateLimiter: Sendable {
 
     /// The seconds `key` must wait before its bucket allows a request, or `nil` when it allows
     /// one now; nothing is taken.
-    func exhausted(_ key: String, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Int? {
+    func exhausted(_ key: String, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Int?
+    {
         guard perMinute > 0 else { return nil }
         let rate = Double(perMinute) / 60
         return buckets.withLockedValue { buckets in
@@ -37,7 +38,9 @@ final class RateLimiter: Sendable {
         return buckets.withLockedValue { buckets in
             if buckets.count >= Self.pruneAt {
                 // Buckets refilled to capacity say nothing a new bucket would not.
-                buckets = buckets.filter { $0.value.tokens + (now - $0.value.updated) * rate < capacity }
+                buckets = buckets.filter {
+                    $0.value.tokens + (now - $0.value.updated) * rate < capacity
+                }
                 // Still crowded (many addresses at once): start afresh rather than grow.
                 if buckets.count >= Self.pruneAt { buckets.removeAll(keepingCapacity: true) }
             }

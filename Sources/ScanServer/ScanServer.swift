@@ -2,10 +2,10 @@ import Foundation
 import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 public import NIOSSL
-import HummingbirdTLS
 public import PhotoReader
 public import Recording
 import Reports

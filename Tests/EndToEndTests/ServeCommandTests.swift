@@ -117,7 +117,8 @@ struct ServeCommandTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(
+            decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return (process.terminationStatus, text)
     }
@@ -146,7 +147,8 @@ struct ServeCommandTests {
         // A key others may read is refused before anything listens.
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
         let readable = try runVaxticket(
-            ["serve", "--port", "0", "--tls-cert", cert, "--tls-key", key], environment: environment)
+            ["serve", "--port", "0", "--tls-cert", cert, "--tls-key", key], environment: environment
+        )
         #expect(readable.status == 1)
         #expect(readable.stderr.contains("may be read by others"))
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
@@ -174,7 +176,8 @@ struct ServeCommandTests {
         #expect(open.hasPrefix("listening on http://0.0.0.0:"))
         openProcess.terminate()
         openProcess.waitUntilExit()
-        let warning = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let warning = String(
+            decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(warning.contains("warning: serving plain HTTP on 0.0.0.0"))
     }
 }

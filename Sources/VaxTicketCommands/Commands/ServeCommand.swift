@@ -134,7 +134,8 @@ struct ServeCommand: AsyncParsableCommand {
         let host = host, scheme = tls == nil ? "http" : "https"
         try await server.runUntilSignalled { port in
             // Written straight to the file descriptor, unbuffered: scripts wait for this line.
-            FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(port)/\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("listening on \(scheme)://\(host):\(port)/\n".utf8))
         }
     }
 }
