@@ -174,6 +174,65 @@ public final class PostgresDoseStore: DoseStore, Service {
         return results
     }
 
+    public func recordQueued(
+        _ batch: QueuedBatch, render: @escaping @Sendable ([RecordingResult]) throws -> String
+    ) async throws(StoreError) -> [QueuedAnswer] {
+        let path = location.description
+        let answers = try await transaction(retryingUniqueViolations: true) { connection in
+            try await Self.lock(registrants: batch.registrants, on: connection)
+            try await Self.preferIndexes(on: connection)
+            var known: [String: String] = [:]
+            for row in try await connection.run(
+                "SELECT scan_id, answer FROM queued_scan WHERE officer = \(batch.officer.name) AND scan_id = ANY(\(batch.ids)::text[])"
+            ) {
+                let (id, answer) = try row.decode((String, String).self)
+                known[id] = answer
+            }
+            let fresh = batch.fresh(known: Set(known.keys))
+            let writes = fresh.decide(
+                doses: try await Self.doses(
+                    on: connection, serials: fresh.serials, registrants: fresh.registrants,
+                    path: path),
+                roster: try await Self.rosterEntries(
+                    on: connection, registrants: fresh.registrants, niks: [], path: path))
+            try await Self.insert(doses: writes.doses, origins: nil, on: connection)
+            try await Self.insert(scans: writes.scans, origins: nil, on: connection)
+            let (answers, rows) = try batch.answers(known: known, writes: writes, render: render)
+            if !rows.isEmpty {
+                try await connection.run(
+                    """
+                    INSERT INTO queued_scan (officer, scan_id, scanned_at, scanned_day, received_at, answer)
+                    SELECT * FROM unnest(\(rows.map(\.officer))::text[], \(rows.map(\.id))::text[],
+                        \(rows.map(\.scannedAt))::timestamptz[], \(rows.map(\.scannedDay.iso))::text[],
+                        \(rows.map(\.receivedAt))::timestamptz[], \(rows.map(\.answer))::text[])
+                    """)
+            }
+            return answers
+        }
+        await foldNowAndThen()
+        return answers
+    }
+
+    public func lateScans(from: CalendarDate?, to: CalendarDate?) async throws(StoreError)
+        -> LateScans
+    {
+        let (from, to) = Statistics.range(from: from, to: to)
+        return try await statement { connection in
+            guard
+                let row = try await connection.run(
+                    """
+                    SELECT count(*)::bigint, COALESCE(avg(delay), 0)::bigint, COALESCE(max(delay), 0)::bigint
+                    FROM (SELECT extract(epoch FROM received_at - scanned_at) AS delay
+                          FROM queued_scan WHERE scanned_day BETWEEN \(from) AND \(to)) AS q
+                    WHERE delay > \(QueueLimits.lateAfter)
+                    """
+                ).first
+            else { return LateScans(count: 0, averageSeconds: 0, maximumSeconds: 0) }
+            let (count, average, maximum) = try row.decode((Int, Int, Int).self)
+            return LateScans(count: count, averageSeconds: average, maximumSeconds: maximum)
+        }
+    }
+
     /// Takes the transaction's advisory locks for `registrants`, in ascending bucket order.
     static func lock(registrants: [String], on connection: PostgresConnection) async throws {
         guard !registrants.isEmpty else { return }

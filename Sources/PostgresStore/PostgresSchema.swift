@@ -15,6 +15,7 @@ enum PostgresSchema {
         ("v2 officers", officers),
         ("v2 merge origins", mergeOrigins),
         ("v3 sync tally", syncTally),
+        ("v4 queued scans", queuedScans),
     ]
 
     /// The statements of a migration script: split at semicolons outside `$$` bodies and `--`
@@ -346,5 +347,19 @@ enum PostgresSchema {
         CREATE UNIQUE INDEX dose_origin ON dose (origin, origin_id) WHERE origin IS NOT NULL;
         DROP INDEX scan_log_origin;
         CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id) WHERE origin IS NOT NULL;
+        """
+
+    /// Phones' queued scans, each id of an officer recorded once: see the SQLite migration.
+    private static let queuedScans = """
+        CREATE TABLE queued_scan (
+            officer TEXT NOT NULL CHECK (officer <> ''),
+            scan_id TEXT NOT NULL CHECK (length(scan_id) BETWEEN 8 AND 64),
+            scanned_at TIMESTAMPTZ NOT NULL,
+            scanned_day TEXT NOT NULL CHECK (scanned_day ~ \(day)),
+            received_at TIMESTAMPTZ NOT NULL,
+            answer TEXT NOT NULL,
+            PRIMARY KEY (officer, scan_id)
+        );
+        CREATE INDEX queued_scan_day ON queued_scan (scanned_day);
         """
 }

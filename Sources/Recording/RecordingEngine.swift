@@ -9,25 +9,32 @@ public import TicketCodec
 
 /// One batch of scans on its way into a store, checked against the rules in one transaction.
 public struct RecordingBatch: Sendable {
-    /// The scans, in order.
-    public let scans: [ScanInput]
-    /// Who records, where and when.
-    public let context: ScanContext
+    /// One scan with who recorded it, where and when.
+    public struct Entry: Sendable {
+        /// The scan.
+        public var scan: ScanInput
+        /// Who records, where and when.
+        public var context: ScanContext
+        /// When the dose was given: the context's claimed time, or the batch's `now`.
+        public var administeredAt: Date
+        /// The local day of `administeredAt` in the programme's time zone.
+        public var day: CalendarDate
+    }
+
+    /// The scans, in order, each with its context.
+    public let entries: [Entry]
     /// The programme's rules.
     public let rules: RecordingRules
     /// The station's clock when the batch is recorded: one reading, as the batch commits as one.
     public let now: Date
-    /// When the doses were given: the context's claimed time, or `now`.
-    public let administeredAt: Date
-    /// The local day of `administeredAt` in the programme's time zone.
-    public let day: CalendarDate
     /// The serials of the batch's tickets: the store reads the doses recorded under them.
     public let serials: [String]
     /// The registrants of the batch's tickets: the store reads their doses and roster entries,
     /// and a store with many writers locks them first.
     public let registrants: [String]
 
-    /// A batch recorded at `now`; refuses a claimed administration time in the future.
+    /// A batch of scans made in one context, recorded at `now`; refuses a claimed
+    /// administration time in the future.
     public init(
         _ scans: [ScanInput], context: ScanContext, rules: RecordingRules, timeZone: TimeZone,
         now: Date = Date()
@@ -36,16 +43,24 @@ public struct RecordingBatch: Sendable {
         if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
             throw .administeredInFuture(claimed: at, now: now)
         }
-        self.scans = scans
-        self.context = context
+        let day = CalendarDate(at, in: timeZone)
+        self.init(
+            scans.map { Entry(scan: $0, context: context, administeredAt: at, day: day) },
+            rules: rules, now: now)
+    }
+
+    /// A batch of scans each in its own context (a phone's queue: every scan has its own time,
+    /// lot and station), whose times were checked by the caller.
+    public init(_ entries: [Entry], rules: RecordingRules, now: Date) {
+        self.entries = entries
         self.rules = rules
         self.now = now
-        self.administeredAt = at
-        self.day = CalendarDate(at, in: timeZone)
         var serials = Set<String>(), registrants = Set<String>()
-        for case .ticket(let ticket) in scans {
-            serials.insert(ticket.serial)
-            registrants.insert(ticket.registrant)
+        for entry in entries {
+            if case .ticket(let ticket) = entry.scan {
+                serials.insert(ticket.serial)
+                registrants.insert(ticket.registrant)
+            }
         }
         self.serials = serials.sorted()
         self.registrants = registrants.sorted()
@@ -64,13 +79,13 @@ public struct RecordingBatch: Sendable {
         var rosterEntries: [String: RosterEntry] = [:]
         for entry in roster { rosterEntries[entry.registrant] = entry }
         var writes = RecordingWrites()
-        writes.results.reserveCapacity(scans.count)
-        writes.scans.reserveCapacity(scans.count)
-        for scan in scans {
+        writes.results.reserveCapacity(entries.count)
+        writes.scans.reserveCapacity(entries.count)
+        for entry in entries {
             let ticket: TicketFacts
-            switch scan {
+            switch entry.scan {
             case .refused(let outcome, let refusedTicket):
-                writes.scans.append(logEntry(outcome.code, serial: refusedTicket?.serial))
+                writes.scans.append(logEntry(entry, outcome.code, serial: refusedTicket?.serial))
                 writes.results.append(
                     RecordingResult(
                         outcome: outcome, ticket: refusedTicket, dose: nil, rosterName: nil))
@@ -83,23 +98,23 @@ public struct RecordingBatch: Sendable {
                 doses: (byRegistrant[ticket.registrant] ?? []).sorted { $0.dose < $1.dose },
                 roster: rosterEntries[ticket.registrant])
             let (result, newDose) = rules.scan(
-                ticket, history: history, context: context, day: day, at: administeredAt,
-                now: now)
+                ticket, history: history, context: entry.context, day: entry.day,
+                at: entry.administeredAt, now: now)
             if let newDose {
                 writes.doses.append(newDose)
                 bySerial[newDose.serial] = newDose
                 byRegistrant[newDose.registrant, default: []].append(newDose)
             }
-            writes.scans.append(logEntry(result.outcome.code, serial: ticket.serial))
+            writes.scans.append(logEntry(entry, result.outcome.code, serial: ticket.serial))
             writes.results.append(result)
         }
         return writes
     }
 
-    private func logEntry(_ code: OutcomeCode, serial: String?) -> ScanLogEntry {
+    private func logEntry(_ entry: Entry, _ code: OutcomeCode, serial: String?) -> ScanLogEntry {
         ScanLogEntry(
-            time: administeredAt, day: day, officer: context.officer, station: context.station,
-            outcome: code, serial: serial, clockTime: now)
+            time: entry.administeredAt, day: entry.day, officer: entry.context.officer,
+            station: entry.context.station, outcome: code, serial: serial, clockTime: now)
     }
 }
 

@@ -1,3 +1,4 @@
+public import Foundation
 public import TicketCodec
 
 /// What happened to one scanned ticket. Every case has a stable code for scripts and the scan
@@ -21,6 +22,10 @@ public enum RecordingOutcome: Hashable, Sendable {
     case unverified(VerificationOutcome)
     /// No ticket could be read from the image.
     case unreadable(UnreadableScan)
+    /// A phone's queued scan claims a time in the future; its phone's clock is wrong.
+    case scannedInFuture(claimed: Date)
+    /// A phone's queued scan claims a time older than a queue may hold, `limitDays`.
+    case scannedTooLongAgo(claimed: Date, limitDays: Int)
 
     /// The stable machine code.
     public var code: OutcomeCode {
@@ -34,6 +39,8 @@ public enum RecordingOutcome: Hashable, Sendable {
         case .notEligible: .notEligible
         case .unverified(let outcome): outcome.code
         case .unreadable(let reason): reason.code
+        case .scannedInFuture: .scannedInFuture
+        case .scannedTooLongAgo: .scannedTooLongAgo
         }
     }
 

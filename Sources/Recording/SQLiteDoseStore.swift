@@ -267,6 +267,63 @@ public final class SQLiteDoseStore: DoseStore {
         ])
     }
 
+    public func recordQueued(
+        _ batch: QueuedBatch, render: @escaping @Sendable ([RecordingResult]) throws -> String
+    ) async throws(StoreError) -> [QueuedAnswer] {
+        let path = path
+        return try await write { db in
+            var known: [String: String] = [:]
+            let lookup = try db.cachedStatement(
+                sql: "SELECT answer FROM queued_scan WHERE officer = ? AND scan_id = ?")
+            for id in Set(batch.ids) {
+                if let answer = try String.fetchOne(
+                    lookup, arguments: [batch.officer.name, id])
+                {
+                    known[id] = answer
+                }
+            }
+            let fresh = batch.fresh(known: Set(known.keys))
+            let writes = fresh.decide(
+                doses: try Self.doses(db, serials: fresh.serials, registrants: fresh.registrants),
+                roster: try Self.rosterEntries(db, registrants: fresh.registrants, path: path))
+            for dose in writes.doses { try Self.insert(dose, origin: nil, db) }
+            for entry in writes.scans { try Self.insert(entry, origin: nil, db) }
+            let (answers, rows) = try batch.answers(known: known, writes: writes, render: render)
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO queued_scan (officer, scan_id, scanned_at, scanned_day, received_at, answer)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+            for row in rows {
+                try insert.execute(arguments: [
+                    row.officer, row.id, StoredTimestamp.text(row.scannedAt), row.scannedDay.iso,
+                    StoredTimestamp.text(row.receivedAt), row.answer,
+                ])
+            }
+            return answers
+        }
+    }
+
+    public func lateScans(from: CalendarDate?, to: CalendarDate?) async throws(StoreError)
+        -> LateScans
+    {
+        let (from, to) = Statistics.range(from: from, to: to)
+        return try await read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*), CAST(COALESCE(avg(delay), 0) AS INTEGER), CAST(COALESCE(max(delay), 0) AS INTEGER)
+                    FROM (SELECT (julianday(received_at) - julianday(scanned_at)) * 86400 AS delay
+                          FROM queued_scan WHERE scanned_day BETWEEN ? AND ?)
+                    WHERE delay > ?
+                    """, arguments: [from, to, QueueLimits.lateAfter])
+            return LateScans(
+                count: try row?.decode(atIndex: 0) ?? 0,
+                averageSeconds: try row?.decode(atIndex: 1) ?? 0,
+                maximumSeconds: try row?.decode(atIndex: 2) ?? 0)
+        }
+    }
+
     public func dose(serial: String) async throws(StoreError) -> DoseRecord? {
         try await read { db in
             try DoseRecord.fetchOne(

@@ -139,6 +139,12 @@ public struct RecordingResult: Hashable, Sendable {
             return outcome.message
         case .unreadable(let reason):
             return reason.description
+        case .scannedInFuture(let claimed):
+            return
+                "the phone's clock says this scan was made \(Self.format(claimed)), in the future: set the phone's clock and scan again; nothing was recorded"
+        case .scannedTooLongAgo(let claimed, let limit):
+            return
+                "this scan was queued \(Self.format(claimed)), more than \(limit) days ago: enter the dose by hand; nothing was recorded"
         }
     }
 

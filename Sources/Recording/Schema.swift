@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v2 officers", migrate: createOfficers)
         migrator.registerMigration("v2 merge origins", migrate: createMergeOrigins)
         migrator.registerMigration("v3 sync tally", migrate: createSyncTally)
+        migrator.registerMigration("v4 queued scans", migrate: createQueuedScans)
         return migrator
     }
 
@@ -266,6 +267,22 @@ enum Schema {
                 DROP INDEX scan_log_origin;
                 CREATE UNIQUE INDEX scan_log_origin ON scan_log (origin, origin_id)
                     WHERE origin IS NOT NULL;
+                """)
+    }
+
+    /// Phones that scanned offline upload their queues: each scan id of an officer is recorded
+    /// once, and its first answer is kept for any repeat of the upload.
+    private static func createQueuedScans(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE queued_scan (
+                    officer TEXT NOT NULL CHECK (officer <> ''),
+                    scan_id TEXT NOT NULL CHECK (length(scan_id) BETWEEN 8 AND 64),
+                    scanned_at DATETIME NOT NULL, scanned_day TEXT NOT NULL,
+                    received_at DATETIME NOT NULL, answer TEXT NOT NULL,
+                    PRIMARY KEY (officer, scan_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX queued_scan_day ON queued_scan (scanned_day);
                 """)
     }
 }

@@ -17,6 +17,13 @@ public protocol RecordingStore: Sendable {
     func dose(serial: String) async throws(StoreError) -> DoseRecord?
     /// Every dose recorded for `registrant`, by dose number.
     func doses(registrant: String) async throws(StoreError) -> [DoseRecord]
+    /// Records a phone's queued scans in one transaction, each id of the officer exactly once:
+    /// an id recorded before writes nothing and gets its first answer again; a new one is
+    /// recorded at the time, lot and station the phone gave, and its answer is `render` of its
+    /// results, kept for its repeats.
+    func recordQueued(
+        _ batch: QueuedBatch, render: @escaping @Sendable ([RecordingResult]) throws -> String
+    ) async throws(StoreError) -> [QueuedAnswer]
 }
 
 /// Counts doses and scans for the city's reports.
@@ -28,6 +35,9 @@ public protocol StatisticsStore: Sendable {
     func syncCounts(from: CalendarDate?, to: CalendarDate?) async throws(StoreError) -> SyncCounts
     /// The scan log, oldest first.
     func scanLog() async throws(StoreError) -> [ScanLogEntry]
+    /// How many of the phones' queued scans made between `from` and `to` (local days,
+    /// inclusive; `nil` for open) arrived late, and how late.
+    func lateScans(from: CalendarDate?, to: CalendarDate?) async throws(StoreError) -> LateScans
 }
 
 /// The doses waiting for the national registry, and what the registry answered.

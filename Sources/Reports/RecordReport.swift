@@ -5,7 +5,7 @@ public import TicketCodec
 /// One `record --json` line, and the scanning server's answer to one scan: what recording one
 /// ticket did, with the dose's fields. Every key is always present, `null` when unknown, but
 /// `line` and `file`, which say where a batch's scan came from.
-public struct RecordReport: Encodable, Hashable, Sendable {
+public struct RecordReport: Codable, Hashable, Sendable {
     /// The outcome code.
     public var outcome: OutcomeCode
     /// The sentence for the officer.
@@ -135,7 +135,7 @@ public struct RecordTally: Hashable, Sendable {
 /// The scanning server's answer to one upload: the first ticket's report at the top level, the
 /// same object as a `record --json` line, and every ticket the upload held, in order, under
 /// `tickets` (a photo can hold more than one).
-public struct ScanAnswer: Encodable, Hashable, Sendable {
+public struct ScanAnswer: Codable, Hashable, Sendable {
     /// Every ticket's report, in the order the photo gave them; never empty.
     public var tickets: [RecordReport]
 
@@ -153,4 +153,37 @@ public struct ScanAnswer: Encodable, Hashable, Sendable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(tickets, forKey: .tickets)
     }
+
+    /// An answer read back (the top level repeats the first ticket, so only `tickets` is read).
+    public init(from decoder: any Decoder) throws {
+        tickets = try decoder.container(keyedBy: CodingKeys.self).decode(
+            [RecordReport].self, forKey: .tickets)
+    }
+}
+
+/// The answer to one scan of a phone's queue: its id, whether an earlier upload recorded it
+/// already (then nothing was written now), and the answer it got when it was first recorded.
+public struct QueuedScanReport: Codable, Hashable, Sendable {
+    /// The phone's id for the scan.
+    public var id: String
+    /// Whether an earlier upload recorded this id: the answer is the first one, unchanged.
+    public var repeated: Bool
+    /// What recording the scan did.
+    public var answer: ScanAnswer
+
+    /// A report with every field given.
+    public init(id: String, repeated: Bool, answer: ScanAnswer) {
+        self.id = id
+        self.repeated = repeated
+        self.answer = answer
+    }
+}
+
+/// The scanning server's answer to an upload of queued scans: one report per scan, in order.
+public struct QueueUploadReport: Codable, Hashable, Sendable {
+    /// The reports, in the order of the upload.
+    public var results: [QueuedScanReport]
+
+    /// The answer with every report given.
+    public init(results: [QueuedScanReport]) { self.results = results }
 }

@@ -29,10 +29,16 @@ public struct StatsReport: Encodable, Hashable, Sendable {
     public var to: String?
     /// Doses the national registry confirmed, and those still waiting (refused ones included).
     public var sync: SyncCounts
+    /// Phones' queued scans that arrived more than five minutes after they were made.
+    public var late: LateScans
 
     /// The report of `statistics` and the registry's `sync` counts for `query`.
-    public init(_ statistics: Statistics, query: StatisticsQuery, sync: SyncCounts) {
+    public init(
+        _ statistics: Statistics, query: StatisticsQuery, sync: SyncCounts,
+        late: LateScans = LateScans(count: 0, averageSeconds: 0, maximumSeconds: 0)
+    ) {
         self.sync = sync
+        self.late = late
         total = statistics.total
         byDose = Dictionary(
             uniqueKeysWithValues: statistics.byDose.map { (String($0.key), $0.value) })
@@ -55,9 +61,10 @@ public struct StatsReport: Encodable, Hashable, Sendable {
         try container.encode(from, forKey: .from)
         try container.encode(to, forKey: .to)
         try container.encode(sync, forKey: .sync)
+        try container.encode(late, forKey: .late)
     }
 
     private enum CodingKeys: String, CodingKey {
-        case total, byDose, by, breakdown, scans, refusals, from, to, sync
+        case total, byDose, by, breakdown, scans, refusals, from, to, sync, late
     }
 }

@@ -140,6 +140,9 @@ public final class ScanServer: Sendable {
                 officers: officers, limiter: limiter, addresses: addressLimiter,
                 recentlyValid: recentTokens))
         api.post("scans") { request, context in try await self.scan(request, context: context) }
+        api.post("scans/batch") { request, context in
+            try await self.scanQueue(request, context: context)
+        }
         api.get("stats") { request, context in try await self.stats(request, context: context) }
         return router
     }
@@ -208,6 +211,57 @@ public final class ScanServer: Sendable {
             response: JSONBody(ScanAnswer(results)))
     }
 
+    /// A phone's queued scans: each id recorded once, whatever happens to the connection.
+    private func scanQueue(_ request: Request, context: ScanRequestContext) async throws
+        -> EditedResponse<JSONBody<QueueUploadReport>>
+    {
+        guard let officer = context.officer else {
+            throw APIFailure.unauthorized("sign in with an officer token")
+        }
+        guard MediaType(request.headers[.contentType] ?? "").type == "application/json" else {
+            throw APIFailure(
+                .unsupportedMediaType, .unsupportedMediaType,
+                "send the queued scans as application/json")
+        }
+        let body = try await collect(request)
+        let upload: QueueUploadBody
+        do {
+            upload = try JSONDecoder().decode(QueueUploadBody.self, from: Data(body.readableBytesView))
+        } catch {
+            throw APIFailure.badRequest("the body is not a batch of queued scans")
+        }
+        let uploads = try upload.uploads(maxScans: configuration.maxBatchScans)
+        let answers: [QueuedAnswer]
+        do {
+            answers = try await scanner.recordQueued(
+                uploads, officer: officer, limits: QueueLimits(maximumAgeDays: configuration.queueDays)
+            ) { results in try JSONLineWriter.line(ScanAnswer(results)) }
+        } catch .photoWorkersBusy {
+            throw APIFailure.busy("the server is busy; try again in a second")
+        } catch .store(let error) {
+            throw APIFailure(error, logger: context.logger)
+        }
+        var reports: [QueuedScanReport] = []
+        let decoder = JSONLineWriter.decoder()
+        for answer in answers {
+            do {
+                reports.append(
+                    QueuedScanReport(
+                        id: answer.id, repeated: answer.repeated,
+                        answer: try decoder.decode(ScanAnswer.self, from: Data(answer.answer.utf8))))
+            } catch {
+                throw APIFailure(
+                    .internalServerError, .storeError, "a stored answer cannot be read")
+            }
+        }
+        var logger = context.logger
+        logger[metadataKey: "scans"] = "\(answers.count)"
+        logger[metadataKey: "repeated"] = "\(answers.filter(\.repeated).count)"
+        logger.info("queued scans")
+        return EditedResponse(
+            headers: [.cacheControl: "no-store"], response: JSONBody(QueueUploadReport(results: reports)))
+    }
+
     private func stats(_ request: Request, context: ScanRequestContext) async throws
         -> EditedResponse<JSONBody<StatsReport>>
     {
@@ -236,7 +290,8 @@ public final class ScanServer: Sendable {
         do {
             let report = StatsReport(
                 try await statistics.statistics(query), query: query,
-                sync: try await statistics.syncCounts(from: from, to: to))
+                sync: try await statistics.syncCounts(from: from, to: to),
+                late: try await statistics.lateScans(from: from, to: to))
             return EditedResponse(headers: [.cacheControl: "no-store"], response: JSONBody(report))
         } catch {
             throw APIFailure(error, logger: context.logger)

@@ -36,6 +36,10 @@ public struct ServerConfiguration: Sendable {
     public var bodyTimeout: TimeInterval
     /// Whether the server speaks TLS itself (sends Strict-Transport-Security).
     public var servesTLS: Bool
+    /// Scans one upload of a phone's queue may hold.
+    public var maxBatchScans: Int
+    /// Days a phone's queued scan may wait before the server refuses it.
+    public var queueDays: Int
 
     /// A configuration; the defaults suit phones on mobile networks reaching the server over
     /// the internet.
@@ -46,8 +50,10 @@ public struct ServerConfiguration: Sendable {
         maxFormParts: Int = 8, unauthenticatedPerMinute: Int = 60, unauthenticatedBurst: Int = 20,
         connectionsPerAddress: Int = 64, headTimeout: TimeInterval = 20,
         bodyIdleTimeout: TimeInterval = 30, bodyTimeout: TimeInterval = 300,
-        servesTLS: Bool = false
+        servesTLS: Bool = false, maxBatchScans: Int = 100, queueDays: Int = 7
     ) {
+        self.maxBatchScans = maxBatchScans
+        self.queueDays = queueDays
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes

@@ -55,4 +55,8 @@ public enum OutcomeCode: String, CaseIterable, Codable, Hashable, Sendable {
     case tooEarly = "too_early"
     /// The eligibility policy does not allow this dose for this group.
     case notEligible = "not_eligible"
+    /// A phone's queued scan claims a time in the future (beyond the allowed clock skew).
+    case scannedInFuture = "scanned_in_future"
+    /// A phone's queued scan claims a time older than the server accepts from a queue.
+    case scannedTooLongAgo = "scanned_too_long_ago"
 }

@@ -74,3 +74,75 @@ public struct ScanRecorder: Sendable {
         }
     }
 }
+
+/// One scan of a phone's queue, as the phone uploads it.
+public struct QueuedUpload: Sendable {
+    /// The phone's id for the scan.
+    public var id: String
+    /// The ticket text the phone decoded, or the photo it took.
+    public var content: ScanUpload
+    /// When the phone made the scan, by its clock.
+    public var scannedAt: Date
+    /// The phone's station id.
+    public var station: String
+    /// The vials' lot number, when given.
+    public var lot: String?
+
+    /// A queued scan with every field given.
+    public init(id: String, content: ScanUpload, scannedAt: Date, station: String, lot: String?) {
+        self.id = id
+        self.content = content
+        self.scannedAt = scannedAt
+        self.station = station
+        self.lot = lot
+    }
+}
+
+extension ScanRecorder {
+    /// Reads and verifies a phone's queued scans, each as of the day it was made, then records
+    /// them in one transaction, each id of `officer` exactly once (see
+    /// `RecordingStore.recordQueued`).
+    public func recordQueued(
+        _ uploads: [QueuedUpload], officer: Officer, limits: QueueLimits,
+        receivedAt: Date = Date(),
+        render: @escaping @Sendable ([RecordingResult]) throws -> String
+    ) async throws(ScanRecordingError) -> [QueuedAnswer] {
+        var scans: [QueuedScan] = []
+        scans.reserveCapacity(uploads.count)
+        for upload in uploads {
+            // A ticket is judged as of when it was scanned; a claimed time the store refuses
+            // (future, too old) makes the verdict moot.
+            let at = min(upload.scannedAt, receivedAt)
+            let inputs: [ScanInput]
+            switch upload.content {
+            case .text(let text):
+                inputs = [
+                    ScanInput(
+                        verifier.verify(
+                            text.trimmingCharacters(in: .whitespacesAndNewlines), at: at))
+                ]
+            case .photo(let bytes):
+                do {
+                    inputs = ScanInput.scans(
+                        of: try await photos.tickets(
+                            in: bytes, verifier: verifier,
+                            on: CalendarDate(at, in: verifier.timeZone)))
+                } catch {
+                    throw .photoWorkersBusy
+                }
+            }
+            scans.append(
+                QueuedScan(
+                    id: upload.id, scans: inputs, scannedAt: upload.scannedAt,
+                    station: upload.station, lot: upload.lot))
+        }
+        let batch = QueuedBatch(
+            scans, officer: officer, rules: rules, timeZone: verifier.timeZone, limits: limits,
+            receivedAt: receivedAt)
+        do {
+            return try await store.recordQueued(batch, render: render)
+        } catch {
+            throw .store(error)
+        }
+    }
+}

@@ -62,6 +62,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Connections one client address may hold open at once (more are closed).")
     var connectionsPerAddress: Int = 64
 
+    @Option(
+        name: .customLong("queue-days"),
+        help: "Days a phone's queued scan may wait before the server refuses it as too old.")
+    var queueDays: Int = 7
+
     @Option(help: "Threads reading photos (default: all cores).")
     var workers: Int?
 
@@ -89,6 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard (1...100_000).contains(connectionsPerAddress) else {
             throw ValidationError("--connections-per-address must be 1 to 100000.")
+        }
+        guard (1...366).contains(queueDays) else {
+            throw ValidationError("--queue-days must be 1 to 366.")
         }
         guard (1...1024).contains(maxBodyMB) else {
             throw ValidationError("--max-body-mb must be 1 to 1024.")
@@ -126,7 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, maxBodyBytes: maxBodyMB * 1024 * 1024,
             rateLimitPerMinute: rateLimit, rateLimitBurst: burst,
             workers: workers ?? ServerConfiguration.cores, queueLimit: queue,
-            connectionsPerAddress: connectionsPerAddress)
+            connectionsPerAddress: connectionsPerAddress, queueDays: queueDays)
         let server = ScanServer(
             configuration: configuration, verifier: verifier, rules: rules, store: store,
             readerOptions: photos.readerOptions(defaultMaxPixels: PhotoOptions.serverMaxPixels),

@@ -27,7 +27,7 @@ struct StatsCommand: AsyncParsableCommand {
         discussion: """
             Days are the local days doses were given on, in the time zone they were recorded \
             with (record --time-zone, default Asia/Jakarta). --json prints one object: {"total", "byDose", \
-            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to", "sync": {"synced", "waiting", "refused"}}. --csv prints \
+            "by", "breakdown": [{"key", "count"}], "scans", "refusals", "from", "to", "sync": {"synced", "waiting", "refused"}, "late": {"count", "averageSeconds", "maximumSeconds"}}. --csv prints \
             the requested breakdown as key,count rows.
             """
     )
@@ -65,14 +65,15 @@ struct StatsCommand: AsyncParsableCommand {
         let query = StatisticsQuery(
             dimension: by.dimension, from: from.flatMap { CalendarDate(iso: $0) },
             to: to.flatMap { CalendarDate(iso: $0) })
-        let (statistics, sync) = try await database.withStore(create: false) { store in
+        let (statistics, sync, late) = try await database.withStore(create: false) { store in
             (
                 try await store.statistics(query),
-                try await store.syncCounts(from: query.from, to: query.to)
+                try await store.syncCounts(from: query.from, to: query.to),
+                try await store.lateScans(from: query.from, to: query.to)
             )
         }
         if json {
-            printJSON(StatsReport(statistics, query: query, sync: sync))
+            printJSON(StatsReport(statistics, query: query, sync: sync, late: late))
         } else if csv {
             print(
                 CSVFile.text(
@@ -82,6 +83,7 @@ struct StatsCommand: AsyncParsableCommand {
         } else {
             print(Self.report(statistics, from: from, to: to), terminator: "")
             print(Self.syncReport(sync), terminator: "")
+            if late.count > 0 { print(Self.lateReport(late), terminator: "") }
         }
     }
 
@@ -121,6 +123,10 @@ struct StatsCommand: AsyncParsableCommand {
     }
 
     /// `1205265` as `1,205,265`.
+    static func lateReport(_ late: LateScans) -> String {
+        "phones' queued scans that arrived late: \(grouped(late.count)) (on average \(late.averageSeconds / 60) min, the latest \(late.maximumSeconds / 60) min after they were made)\n"
+    }
+
     static func grouped(_ value: Int) -> String {
         let digits = Array(String(value))
         var out = ""
