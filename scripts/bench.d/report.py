@@ -342,13 +342,17 @@ def median(xs):
     return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
-def effort_figures(costs, ef=None, variant=None):
+def effort_figures(costs, ef=None, variant=None, name=""):
     """(median ms of a read, median and largest ms of an unread image, the same in work units).
-    A set with nothing to read is set against the median read over every set (`pooled`)."""
+    A set with nothing to read is set against the median read over the sets drawn the same way
+    (the other fresh sets for a fresh one, photos of the same sizes), `pooled`."""
     read, work_read, pooled = costs["read"], costs.get("work_read", []), False
     if not read and ef and variant:
         pooled = True
-        for st in ef["sets"].values():
+        family = name.split(":")[0] + ":" if ":" in name else ""
+        for other_name, st in ef["sets"].items():
+            if not other_name.startswith(family):
+                continue
             other = st["variants"].get(variant) or {}
             read = read + other.get("read", [])
             work_read = work_read + other.get("work_read", [])
@@ -368,7 +372,7 @@ def effort_section(doc, ef):
     rows = []
     for name, st in ef["sets"].items():
         for variant, costs in st["variants"].items():
-            f = effort_figures(costs, ef, variant)
+            f = effort_figures(costs, ef, variant, name)
             fmt = lambda v, d=1: f"{v:.{d}f}" if v is not None else "-"
             read = (f"none; {costs.get('false_codes', 0)} false codes" if costs.get("nothing")
                     else f"{len(costs['read'])}/{st['images']}")
@@ -378,7 +382,7 @@ def effort_section(doc, ef):
     doc.table(["images", "reader", "read", "median ms, read", "median ms, unread", "max ms, unread",
                "unread / read (median)", "unread max / read", "Mwork, read (median)", "Mwork, unread (max)"], rows)
     doc.p("\\* A set with no code has no photo that reads: its photos are set against the median photo that reads "
-          "over every set, for the same reader.")
+          "over the other fresh sets (drawn at the same sizes), for the same reader.")
 
 
 def tickets_section(doc, tk, nproc):
@@ -577,7 +581,7 @@ def summary(doc, sections, nproc, load, quick=False):
             costs = st["variants"].get(variant)
             if not costs or not costs["unread"] or not (costs["read"] or costs.get("nothing")):
                 continue
-            f = effort_figures(costs, ef, variant)
+            f = effort_figures(costs, ef, variant, name)
             r = f["unread"] / f["read"]
             add(f"{name}: unread / read cost{', before' if variant == 'before' else ''}",
                 "at most 3x", f"{f['unread']:.1f} / {f['read']:.1f} ms = {r:.2f}x", r <= 3)
