@@ -472,7 +472,7 @@ public final class PhotoReader {
         if !modules.isEmpty { evidence.modulePixels = modules[modules.count / 2] }
         if !strong.isEmpty, let (a, b, c) = PerspectiveRectifier.bestTriple(finders) {
             evidence.threeFinders = true
-            evidence.rowsSeen = min(a.count, b.count, c.count)
+            evidence.rowsSeen = [a.count, b.count, c.count].sorted()[1]
             evidence.modulePixels = (a.module + b.module + c.module) / 3
             evidence.findersInside = Self.count(strong, inside: (a.centre, b.centre, c.centre))
             // Three that do not stand as a code's (seen on too few rows, or among many more:

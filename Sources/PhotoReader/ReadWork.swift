@@ -77,7 +77,8 @@ public struct CodeEvidence: Hashable, Sendable, Codable {
     public var threeFinders = false
     /// Candidates seen on more than one row inside those three's parallelogram.
     public var findersInside = 0
-    /// The fewest rows any of those three was seen on.
+    /// The rows the second best seen of those three was seen on: two of them were seen on
+    /// at least this many.
     public var rowsSeen = 0
     /// The finder patterns' contrast over the spread of their modules' grey levels.
     public var finderClarity: Double?
@@ -114,19 +115,20 @@ public struct CodeEvidence: Hashable, Sendable, Codable {
     public enum Strength: String, Hashable, Sendable, Codable {
         /// No finder-like mark seen on more than one row.
         case none
-        /// Finder-like marks, but no three that stand as one code's: sized and placed so, seen
-        /// on three rows each, with few other marks among them.
+        /// Finder-like marks, but no three that stand as one code's: sized and placed so, two
+        /// of them seen on three rows or more, with few other marks among them.
         case finders
         /// Three finder candidates that stand as one code's, and a grid fitted to them.
         case code
     }
 
-    /// The fewest rows each of the three must be seen on: a finder pattern's centre spans
-    /// three modules, chance patterns in noise and print one or two rows.
+    /// The fewest rows two of the three must be seen on: a finder pattern's centre spans three
+    /// modules, chance patterns in noise and print one or two rows. Two, not three: glare,
+    /// blur or a stray mark can leave a real code with only two finders that show.
     static let minimumRowsSeen = 3
 
-    /// Whether the three stand as one code's finders, before a grid is fitted to them: seen on
-    /// enough rows each, with few other candidates among them.
+    /// Whether the three stand as one code's finders, before a grid is fitted to them: two of
+    /// them seen on enough rows, with few other candidates among them.
     var standsAsCode: Bool {
         threeFinders && rowsSeen >= Self.minimumRowsSeen
             && findersInside <= Self.maximumFindersInside
