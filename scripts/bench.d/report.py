@@ -363,12 +363,12 @@ def effort_figures(costs, ef=None, variant=None, name=""):
 
 
 def effort_section(doc, ef):
-    doc.h("Scan: cost per image, read or not (bounded effort)")
+    doc.h("Scan: cost per image, read or not (effort by evidence)")
     doc.p("Each image's time inside one `vaxticket scan --jobs 1 --trace outcome` process (file read, decoding and "
-          "the cascade; best of 2 runs per image), split by whether it read. *before* is the reader before the work "
-          "budget (the build named by BENCH_BASELINE_BIN), *low / normal / high* this build at each `--effort`. "
-          "Work units are the reader's own deterministic count of pixel work (see `ReadWork` in the photo reader). "
-          "Issue 10's target: an unreadable image at effort normal costs at most 3x the median image that reads.")
+          "the cascade; best of 2 runs per image), split by whether it read. *before* is the build named by "
+          "BENCH_BASELINE_BIN, *low / normal / high* this build at each `--effort`. Work units are the reader's own "
+          "deterministic count of pixel work (see `ReadWork` in the photo reader). Issues 10 and 22's target: an "
+          "unreadable image at effort normal costs at most 3x the median image that reads, on each set.")
     rows = []
     for name, st in ef["sets"].items():
         for variant, costs in st["variants"].items():
