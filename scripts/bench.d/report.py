@@ -541,13 +541,13 @@ def summary(doc, sections, nproc, load, quick=False):
             f"{c['vaxticket']}" + (f" vs {c['before']}" if "before" in c else ""), c["vaxticket"] > c.get("before", 0))
     fresh = sections.get("fresh", {})
     fr = fresh.get("decoders", {})
-    for d in ("vaxticket", "before", "high"):
+    for d in ("vaxticket", "before"):
         if d in ph and d in sim and "pyzbar" in ph and "pyzbar" in sim:
             parts = [x for x in (ph, sim, fr) if d in x and "pyzbar" in x]
             r = sum(x[d]["wall"] for x in parts) / sum(x["pyzbar"]["wall"] for x in parts)
             what = "real + simulated" + (" + fresh" if len(parts) == 3 else "")
-            label = {"vaxticket": "", "before": ", before", "high": ", effort high"}[d]
-            add(f"all photos ({what}), 1-core time vs pyzbar{label}", "at most 1.50x", f"{r:.2f}x", r <= 1.5)
+            add(f"all photos ({what}), 1-core time vs pyzbar{', before' if d == 'before' else ''}",
+                "at most 1.50x", f"{r:.2f}x", r <= 1.5)
     # Issue 22: the default reads what high reads, on every set.
     per_set = []
     if "vaxticket" in ph and "high" in ph:
