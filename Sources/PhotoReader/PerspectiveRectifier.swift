@@ -121,14 +121,16 @@ struct PerspectiveRectifier {
 
     /// Finder pattern candidates in `image`, binarised first: also the reader's cheap check
     /// for whether a photo may hold a code at all.
-    static func finders(in image: GrayImage) -> [Finder] {
+    /// - Parameter shortSide: the short side of the whole photo at this scale when `image` is
+    ///   a part of it, so that a part is binarised as the whole would be; `nil` for `image`'s.
+    static func finders(in image: GrayImage, shortSide: Int? = nil) -> [Finder] {
         // A window a thirtieth of the short side and a margin of 12 grey levels: measured on
         // the real photos and the simulated sets, a larger window or a smaller margin lets
         // noise and blur break small finders' rings (the redraw step read 161 of the 240
         // combined and mixed photos with 1/16 and 4, 190 with these).
         finderCandidates(
             in: image.adaptivelyBinarized(
-                radius: max(2, min(image.width, image.height) / 30), offset: 12))
+                radius: max(2, (shortSide ?? min(image.width, image.height)) / 30), offset: 12))
     }
 
     /// The module grid of a code: its size in modules and the map from module coordinates
@@ -461,6 +463,78 @@ struct PerspectiveRectifier {
             if i % 2 == 0 { dark += value } else { light += value }
         }
         return (light - dark) / Double(size - 16)
+    }
+
+    /// How clearly a fitted grid's finder patterns and timing patterns show in `image`: for
+    /// each, the mean grey level of its light modules less that of its dark ones (the finders'
+    /// separators counted as light), and that difference over the spread of the modules' grey
+    /// levels about their own class's mean (a signal-to-noise ratio). A readable code's finders
+    /// stand well clear of their noise, and its timing patterns show too, less under blur; a
+    /// grid fitted to finder-like marks that are no code finds no timing pattern.
+    static func patternContrasts(_ grid: Grid, in image: GrayImage) -> PatternContrasts {
+        let size = grid.size
+        var finders = ClassSums(), timing = ClassSums()
+        for (x0, y0) in [(3, 3), (size - 4, 3), (3, size - 4)] {
+            for dy in -4...4 {
+                for dx in -4...4 {
+                    let (column, row) = (x0 + dx, y0 + dy)
+                    guard column >= 0, row >= 0, column < size, row < size else { continue }
+                    let value = Self.value(
+                        image,
+                        at: grid.map(Point(x: Double(column) + 0.5, y: Double(row) + 0.5)))
+                    let ring = max(abs(dx), abs(dy))
+                    finders.add(value, light: ring == 2 || ring == 4)
+                }
+            }
+        }
+        for i in 8..<max(8, size - 8) {
+            let along = Double(i) + 0.5
+            for p in [Point(x: along, y: 6.5), Point(x: 6.5, y: along)] {
+                timing.add(Self.value(image, at: grid.map(p)), light: i % 2 == 1)
+            }
+        }
+        return PatternContrasts(
+            finders: finders.contrast, finderClarity: finders.clarity,
+            timing: timing.contrast, timingClarity: timing.clarity)
+    }
+
+    /// How clearly a grid's fixed patterns show: see `patternContrasts(_:in:)`.
+    struct PatternContrasts {
+        var finders: Double
+        var finderClarity: Double
+        var timing: Double
+        var timingClarity: Double
+    }
+
+    /// Sums of the grey levels of a pattern's light and dark modules and of their squares.
+    private struct ClassSums {
+        var light = (n: 0.0, sum: 0.0, squares: 0.0)
+        var dark = (n: 0.0, sum: 0.0, squares: 0.0)
+
+        mutating func add(_ value: Double, light isLight: Bool) {
+            if isLight {
+                light = (light.n + 1, light.sum + value, light.squares + value * value)
+            } else {
+                dark = (dark.n + 1, dark.sum + value, dark.squares + value * value)
+            }
+        }
+
+        /// The light modules' mean less the dark ones'.
+        var contrast: Double {
+            guard light.n > 0, dark.n > 0 else { return 0 }
+            return light.sum / light.n - dark.sum / dark.n
+        }
+
+        /// The contrast over the pooled spread of each class about its own mean; a spread
+        /// under two grey levels counts as two, so that a flat patch does not divide by zero.
+        var clarity: Double {
+            guard light.n > 1, dark.n > 1 else { return 0 }
+            let lightMean = light.sum / light.n, darkMean = dark.sum / dark.n
+            let variance =
+                (light.squares - light.n * lightMean * lightMean + dark.squares - dark.n
+                    * darkMean * darkMean) / (light.n + dark.n - 2)
+            return contrast / max(2, max(0, variance).squareRoot())
+        }
     }
 
     /// The mean grey level of the light ring of an alignment pattern centred at module `at`

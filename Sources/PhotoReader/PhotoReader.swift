@@ -54,7 +54,8 @@ public struct PhotoReaderOptions: Sendable {
     /// The retry cascade, tried in order after the first look finds nothing, stopping at the
     /// first attempt that finds a code, or when the effort's work budget allows no more.
     public var cascade: [ReadAttempt] = PhotoReader.defaultCascade
-    /// Steps tried after the cascade at effort high only: costly, and rarely of use.
+    /// Steps tried after the cascade only when the whole cascade is due (effort high, or effort
+    /// normal on a photo that shows a code): costly, and rarely of use.
     public var highEffortSteps: [ReadAttempt] = PhotoReader.highEffortSteps
     /// How hard to try on a photo the first look does not read.
     public var effort: ReadEffort = .normal
@@ -65,53 +66,60 @@ public struct PhotoReaderOptions: Sendable {
         self.effort = effort
     }
 
-    /// The attempts tried, first look first.
+    /// The attempts a read may try, first look first: the high-effort steps come last and run
+    /// only when the whole cascade is due.
     var steps: [ReadAttempt] {
-        [ReadAttempt()] + cascade + (effort == .high ? highEffortSteps : [])
+        [ReadAttempt()] + cascade + (effort == .low ? [] : highEffortSteps)
     }
 }
 
 /// Finds every QR code in a PNG or JPEG photo, retrying with image enhancements when a first
-/// pass finds nothing, within a budget of work per photo set by the effort. Holds a zbar scanner
-/// and a JPEG decoder for reuse: one reader per thread.
+/// pass finds nothing, with as much work as the effort and what the photo shows allow. Holds a
+/// JPEG decoder for reuse and a zbar scanner for each photo: one reader per thread.
 public final class PhotoReader {
     /// The settings in force.
     public let options: PhotoReaderOptions
-    private let scanner = QRScanner()
+    /// The zbar scanner of the photo being read, made afresh for each: zbar's QR decoder draws
+    /// on a random number generator it never reseeds, so a scanner kept from photo to photo
+    /// makes a photo's result hang on the photos read before it (measured: one photo of 360
+    /// found two codes of three after a batch, three alone).
+    private var scanner = QRScanner()
     private let jpegDecoder: JPEGDecoder?
 
-    /// The retry cascade used unless the options name another, ordered by what each step reads
-    /// per unit of work, measured step by step on 97 real handheld photos and on simulated ones
-    /// of every kind of damage, combined damage included (see `scripts/photo-eval` and
-    /// docs/benchmarks.md). After the first look fails the reader looks for finder patterns
-    /// once; steps at the first look's scale then work on the region of the likeliest code only,
-    /// which makes magnifying cheap:
+    /// The retry cascade used unless the options name another, in order of measured payoff:
+    /// each step placed by what it reads that the steps before it do not, per unit of work, on
+    /// the real photos, the simulated set and the fresh sets the rule was chosen on (see
+    /// `scripts/photo-eval`, `scripts/bench` and docs/benchmarks.md). After the first look fails
+    /// the reader looks for finder patterns once; steps at the first look's scale then work on
+    /// the region of the likeliest code only, which makes magnifying cheap:
     /// - redrawing the code module by module from its fitted grid reads small, blurred, noisy
     ///   and slanted codes alike, the commonest failures of small poor photos, for less than a
     ///   first look costs; drawn again from the same modules sharpened harder, for little more,
     ///   it reads blur of over half a module;
-    /// - a half-scale look, cheap, undoes noise and print texture;
-    /// - unsharp masking undoes blur of more than half a module, which redrawing cannot;
-    /// - a light blur undoes noise;
-    /// - resampling the code upright at 4 px a module reads codes whose modules the redrawing
-    ///   judged wrong (its grid a little off), letting zbar sample them itself;
     /// - redrawing after 2x upscaling finds the finders of codes of one or two pixels a module
     ///   that the first look's scale hid;
+    /// - a finer scale, sharpened, reads small codes in large photos;
+    /// - a half-scale look, cheap, undoes noise and print texture; a light blur undoes noise;
+    /// - unsharp masking undoes blur of more than half a module, which redrawing cannot;
+    /// - resampling the code upright at 4 px a module reads codes whose modules the redrawing
+    ///   judged wrong (its grid a little off), letting zbar sample them itself;
     /// - 2x upscaling, plain, sharpened or binarised, lets zbar find small codes itself;
     ///   adaptive binarisation rescues low contrast and uneven light;
-    /// - a finer scale reads small codes in large photos; inversion light-on-dark codes.
-    /// Effort normal's budget reaches the first two or three on a small photo; the rest are for
-    /// large photos, whose budget is larger next to the fixed cost of a grid fit, and for
-    /// effort high. Mild unsharp masking, local contrast normalisation, contrast stretching and
-    /// 3x upscaling read nothing these did not.
+    /// - inversion reads light-on-dark codes.
+    /// How far a photo gets down the list is the effort's and the evidence's call (see
+    /// `ReadEffort`): the whole of it, and `highEffortSteps` after it, for a photo that shows
+    /// a code at effort normal or for any photo at effort high; the cheap steps for a photo that
+    /// shows none. Mild unsharp masking, local contrast normalisation, contrast stretching read
+    /// nothing these did not.
     public static let defaultCascade: [ReadAttempt] = [
         ReadAttempt([.redraw(sharpen: 1)]),
         ReadAttempt([.redraw(sharpen: 3)]),
-        ReadAttempt(scaleShift: 1),
-        ReadAttempt([.unsharp(radius: 2, amount: 3)]),
-        ReadAttempt([.blur(radius: 1)]),
-        ReadAttempt([.rectify]),
         ReadAttempt([.upscale(2), .redraw(sharpen: 1)]),
+        ReadAttempt(scaleShift: -1, [.unsharp(radius: 3, amount: 3)]),
+        ReadAttempt(scaleShift: 1),
+        ReadAttempt([.blur(radius: 1)]),
+        ReadAttempt([.unsharp(radius: 2, amount: 3)]),
+        ReadAttempt([.rectify]),
         ReadAttempt([.upscale(2)]),
         ReadAttempt([.upscale(2), .unsharp(radius: 2, amount: 2)]),
         ReadAttempt([.redraw(sharpen: 0)]),
@@ -124,14 +132,14 @@ public final class PhotoReader {
         ReadAttempt([.invert]),
     ]
 
-    /// Steps added after the cascade at effort high: redrawing from the second likeliest three
-    /// finders (past a stray finder-like mark), rectifying a small code after magnifying it,
-    /// and sharpening at a finer scale.
+    /// Steps added after the cascade when the whole cascade is due (effort high, or a photo
+    /// that shows a code at effort normal): rectifying a small code after magnifying it, 3x
+    /// upscaling, redrawing from the second likeliest three finders (past a stray finder-like
+    /// mark), inverted 2x. They read a photo or two in a thousand that nothing before them does.
     public static let highEffortSteps: [ReadAttempt] = [
-        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
         ReadAttempt([.upscale(2), .rectify]),
         ReadAttempt([.upscale(3)]),
-        ReadAttempt(scaleShift: -1, [.unsharp(radius: 3, amount: 3)]),
+        ReadAttempt([.redraw(sharpen: 1, candidate: 1)]),
         ReadAttempt([.upscale(2), .invert]),
     ]
 
@@ -233,24 +241,38 @@ public final class PhotoReader {
     }
 
     private func read(_ source: ScaledSource) -> PhotoReading {
+        scanner = QRScanner()
         let base = firstLookDenominator(for: source)
         let (baseWidth, baseHeight) = JPEG.scaledSize(
             width: source.width, height: source.height, denominator: base)
         let firstLook =
             WorkCost.perPhoto + source.makingCost(atDenominator: base)
             + WorkCost.scan(baseWidth * baseHeight)
-        let budget = options.effort.budgetFactor.map { Int((Double(firstLook) * $0).rounded()) }
         var session = Session(
-            source: source, base: base, work: ReadWork(budget: budget), overhead: WorkCost.perPhoto)
+            source: source, base: base,
+            work: ReadWork(budget: budget(firstLook: firstLook, evidence: nil, session: nil)),
+            overhead: WorkCost.perPhoto)
+        let cascadeEnd = 1 + options.cascade.count
         for (step, attempt) in options.steps.enumerated() {
             guard var plan = plan(attempt, on: source, base: base) else { continue }
             if step > 0 {
-                // The first look found nothing: look for finder patterns once, cheaply. None at
-                // all rules out the costly steps; three that fit together mark the region the
-                // steps at the first look's scale need to work on.
-                if !session.checkedFinders { checkFinders(&session) }
+                // The first look found nothing: look for finder patterns once, cheaply. What it
+                // finds sets the budget (at effort normal, none for a photo that shows a code:
+                // it gets the whole cascade), and three that fit together mark the region the
+                // steps at the first look's scale need to work on. None at all rules out the
+                // costly steps.
+                if !session.checkedFinders {
+                    checkFinders(&session)
+                    session.work.budget = budget(
+                        firstLook: firstLook, evidence: session.work.evidence ?? CodeEvidence(),
+                        session: session)
+                }
+                // The high-effort steps run only when the whole cascade is due.
+                if step >= cascadeEnd && session.work.budget != nil { continue }
                 if attempt.needsFinders && !session.plausibleFinders { continue }
-                if plan.denominator == base && attempt.mayCrop { plan.crop = cropRegion(session) }
+                if plan.denominator == base && attempt.mayCrop {
+                    plan.crop = cropRegion(session, for: attempt)
+                }
                 guard session.work.allows(estimatedCost(of: attempt, plan: plan, session: session))
                 else {
                     session.work.skippedForBudget += 1
@@ -267,6 +289,35 @@ public final class PhotoReader {
             }
         }
         return PhotoReading(symbols: [], outcome: nil, work: session.finished)
+    }
+
+    /// The work budget of a photo whose first look costs `firstLook`, `nil` for none: before
+    /// the finder check (`evidence` `nil`) and after it. A photo that shows no code but
+    /// finder-like marks that may be a code too small for the first look's scale gets one
+    /// closer look on top.
+    private func budget(firstLook: Int, evidence: CodeEvidence?, session: Session?) -> Int? {
+        guard let factor = options.effort.budgetFactor(evidence) else { return nil }
+        let budget = Int((Double(firstLook) * factor).rounded())
+        guard let evidence, let session, options.effort == .normal,
+            evidence.asksForCloserLook(scaledDown: session.base > 1),
+            let (attempt, plan) = closerLook(session.source, base: session.base)
+        else { return budget }
+        return budget + estimatedCost(of: attempt, plan: plan, session: session)
+    }
+
+    /// The cascade's first closer look at a photo and where it would run: at a finer scale
+    /// when the first look was below full size, else magnified and redrawn; `nil` when there
+    /// is none or it would pass the retry pixel cap.
+    private func closerLook(_ source: ScaledSource, base: Int) -> (ReadAttempt, Plan)? {
+        let closer = options.cascade.first { attempt in
+            base > 1
+                ? attempt.scaleShift < 0
+                : attempt.scaleShift == 0 && attempt.magnification > 1 && attempt.resamples
+        }
+        guard let attempt = closer, let plan = plan(attempt, on: source, base: base) else {
+            return nil
+        }
+        return (attempt, plan)
     }
 
     /// The state of one read: the photo, its work count and what the finder check found.
@@ -358,11 +409,17 @@ public final class PhotoReader {
         return Plan(denominator: denominator, width: width, height: height)
     }
 
-    /// The region steps at the first look's scale work on, `nil` for the whole image. Without a
-    /// budget (effort high) there is no reason to risk a region that three stray finder
-    /// candidates put in the wrong place.
-    private func cropRegion(_ session: Session) -> Region? {
-        options.effort == .high ? nil : session.region
+    /// The region `attempt` works on at the first look's scale, `nil` for the whole image. At
+    /// effort high there is no reason to risk a region that three stray finder candidates put
+    /// in the wrong place. Elsewhere a region whose grid shows no timing pattern (its timing
+    /// modules no clearer than their spread) may sit on stray marks, or on a code whose true
+    /// finders show only once magnified: a step that looks for finders again after magnifying
+    /// then looks at the whole image (on the combined-damage photos the region cost two reads
+    /// of 158 that way).
+    private func cropRegion(_ session: Session, for attempt: ReadAttempt) -> Region? {
+        guard options.effort != .high else { return nil }
+        if attempt.resamples && (session.work.evidence?.timingClarity ?? 0) < 1 { return nil }
+        return session.region
     }
 
     /// The rectifier for an enhancement at this effort: redrawing draws 3 px a module, which
@@ -388,8 +445,10 @@ public final class PhotoReader {
     }
 
     /// The cheap failure check after the first look: finder pattern candidates on the first
-    /// look's image, and the region three of them mark. Left out when even it does not fit in
-    /// the budget.
+    /// look's image, the region three of them mark, and the evidence of a code they give. At
+    /// effort normal and high it always runs and fits the grid of the likeliest three too (the
+    /// redrawing would fit it first thing anyway): whether one fits decides a normal photo's
+    /// budget. At low it is left out when even it does not fit in the budget.
     private func checkFinders(_ session: inout Session) {
         session.checkedFinders = true
         let (width, height) = JPEG.scaledSize(
@@ -405,6 +464,50 @@ public final class PhotoReader {
         session.finders = finders
         session.work.noFinderCandidates = !session.plausibleFinders
         session.region = Self.region(around: finders, width: width, height: height)
+        var evidence = CodeEvidence()
+        let strong = finders.filter { $0.count >= 2 }
+        evidence.finders = strong.count
+        evidence.weakFinders = finders.count - strong.count
+        let modules = strong.map(\.module).sorted()
+        if !modules.isEmpty { evidence.modulePixels = modules[modules.count / 2] }
+        if !strong.isEmpty, let (a, b, c) = PerspectiveRectifier.bestTriple(finders) {
+            evidence.threeFinders = true
+            evidence.rowsSeen = [a.count, b.count, c.count].sorted()[1]
+            evidence.modulePixels = (a.module + b.module + c.module) / 3
+            evidence.findersInside = Self.count(strong, inside: (a.centre, b.centre, c.centre))
+            // Three that do not stand as a code's (seen on too few rows, or among many more:
+            // noise, print, texture) get no grid.
+            if options.effort != .low && evidence.standsAsCode {
+                let grid = PerspectiveRectifier.grid(in: image, finders: finders)
+                session.charge(WorkCost.gridFit)
+                session.grids[0] = .some(grid)
+                if let grid {
+                    let contrasts = PerspectiveRectifier.patternContrasts(grid, in: image)
+                    evidence.finderClarity = contrasts.finderClarity
+                    evidence.timingClarity = contrasts.timingClarity
+                    evidence.modules = grid.size
+                }
+            }
+        }
+        session.work.evidence = evidence
+    }
+
+    /// How many of `finders` stand inside the parallelogram of a code's three finder centres,
+    /// those three left out: a code holds no other finder pattern, print and texture hold many.
+    static func count(
+        _ finders: [PerspectiveRectifier.Finder], inside three: (Point, Point, Point)
+    ) -> Int {
+        let (a, b, c) = three
+        let ab = b - a, ac = c - a
+        let det = ab.x * ac.y - ab.y * ac.x
+        guard abs(det) > 1e-9 else { return 0 }
+        return finders.count(where: { finder in
+            let p = finder.centre - a
+            let u = (p.x * ac.y - p.y * ac.x) / det
+            let v = (ab.x * p.y - ab.y * p.x) / det
+            // Strictly inside, the three finders' own corners (u, v of 0 or 1) left out.
+            return u > 0.15 && v > 0.15 && u < 0.85 && v < 0.85
+        })
     }
 
     /// The bounding box of the code three fitting finder candidates belong to, with its quiet
@@ -509,10 +612,14 @@ public final class PhotoReader {
         var frameWidth = image.width, frameHeight = image.height
         var unwarp: (map: (Point) -> Point, width: Int)?
         var untouched = true
+        // The whole photo's short side at this scale and magnification: a crop is filtered and
+        // binarised with the windows the whole would get, so that it finds what the whole does.
+        var shortSide = min(scaledWidth, scaledHeight)
         for (index, enhancement) in attempt.enhancements.enumerated() {
             defer { untouched = false }
             guard enhancement.resamples else {
-                image = enhancement.apply(to: image)
+                shortSide *= enhancement.magnification
+                image = enhancement.apply(to: image, shortSide: unwarp == nil ? shortSide : nil)
                 session.charge(WorkCost.enhance(enhancement, output: image.pixelCount))
                 continue
             }
@@ -522,7 +629,7 @@ public final class PhotoReader {
             if fromFirstLook, let known = session.finders {
                 finders = known
             } else {
-                finders = PerspectiveRectifier.finders(in: image)
+                finders = PerspectiveRectifier.finders(in: image, shortSide: shortSide)
                 session.charge(WorkCost.finderCheck(image.pixelCount))
             }
             let candidate = enhancement.finderCandidate
@@ -654,6 +761,7 @@ public final class PhotoReader {
         guard !bytes.isEmpty else { throw .empty }
         let source = try decode(bytes)
         let base = firstLookDenominator(for: source)
+        scanner = QRScanner()
         // The finder check as the cascade makes it, once, its cost charged to no step.
         var shared = Session(source: source, base: base, work: ReadWork())
         checkFinders(&shared)
@@ -666,7 +774,7 @@ public final class PhotoReader {
                     step: step, attempt: attempt, ran: false, symbols: [], duration: .zero, work: 0)
             }
             if step > 0 && plan.denominator == base && attempt.mayCrop {
-                plan.crop = cropRegion(shared)
+                plan.crop = cropRegion(shared, for: attempt)
             }
             // Each step on its own: a fresh count, the source's decoding at its scale charged
             // to the step that first needs it.

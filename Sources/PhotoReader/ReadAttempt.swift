@@ -64,9 +64,11 @@ public enum Enhancement: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `image` filtered; the resampling enhancements leave it as it is, for the reader does
-    /// them itself (it shares their finders and grid, and maps the corners back).
-    func apply(to image: GrayImage) -> GrayImage {
-        let shortSide = min(image.width, image.height)
+    /// them itself (it shares their finders and grid, and maps the corners back). Windows are a
+    /// fraction of `shortSide`, the whole photo's at this scale when `image` is a part of it
+    /// (so that a part is filtered as the whole would be), else `image`'s.
+    func apply(to image: GrayImage, shortSide: Int? = nil) -> GrayImage {
+        let shortSide = shortSide ?? min(image.width, image.height)
         switch self {
         case .unsharp(let radius, let amount):
             return image.unsharpMasked(radius: radius, amount: amount)

@@ -5,10 +5,11 @@ public enum ReadEffort: String, CaseIterable, Hashable, Sendable, Codable, Custo
     /// The first look and the cheapest retries, about half a first look's worth of work more:
     /// for a large photo the redrawing, for a small one only the cheap whole-image steps.
     case low
-    /// The retry cascade within a budget of two first looks' worth of work in all: the finder
-    /// check, the redrawing and a few cheap steps on a small photo, more on a large one, so
-    /// that an unreadable photo costs under three times what the median readable one does.
-    /// The default.
+    /// Work spent by evidence (the default): a photo whose first look finds three finder
+    /// patterns that stand as one code's, a grid fitted to them, gets the whole cascade, as at
+    /// high, in order of measured payoff; a photo that shows no code gets the cheap steps within
+    /// two first looks' worth of work, and one closer look when it shows finder-like marks that
+    /// may belong to a code too small for the first look's scale (see `CodeEvidence`).
     case normal
     /// The whole cascade and its costly extra steps, without a budget: for offline re-reads of
     /// photos that failed.
@@ -16,12 +17,16 @@ public enum ReadEffort: String, CaseIterable, Hashable, Sendable, Codable, Custo
 
     public var description: String { rawValue }
 
-    /// The work budget as a multiple of the first look's cost, `nil` for none.
-    var budgetFactor: Double? {
+    /// The work budget as a multiple of the first look's cost, `nil` for none, before the
+    /// finder check (`evidence` `nil`) and after it.
+    func budgetFactor(_ evidence: CodeEvidence?) -> Double? {
         switch self {
-        case .low: 1.5
-        case .normal: 2
-        case .high: nil
+        case .low: return 1.5
+        case .normal:
+            // Before the check there is no budget: the first look and the check always run.
+            guard let evidence, evidence.strength != .code else { return nil }
+            return 2
+        case .high: return nil
         }
     }
 }
@@ -42,6 +47,9 @@ public struct ReadWork: Hashable, Sendable, Codable {
     /// Whether the cheap finder-pattern check ran and found no plausible candidate (none seen
     /// on more than one row), ruling out the upscaling and rectifying steps.
     public var noFinderCandidates: Bool = false
+    /// What the finder check found of a code once the first look read nothing; `nil` when the
+    /// first look read the photo or the check did not run.
+    public var evidence: CodeEvidence?
 
     /// An empty count with a budget.
     public init(budget: Int? = nil) {
@@ -55,6 +63,81 @@ public struct ReadWork: Hashable, Sendable, Codable {
     func allows(_ cost: Int) -> Bool {
         guard let budget else { return true }
         return units + cost <= budget
+    }
+}
+
+/// What the reader's cheap look for a code found in a photo the first look did not read: the
+/// evidence by which it decides how much more work the photo gets.
+public struct CodeEvidence: Hashable, Sendable, Codable {
+    /// Finder pattern candidates seen on more than one row (noise makes single-row ones).
+    public var finders: Int = 0
+    /// Candidates seen on one row only.
+    public var weakFinders: Int = 0
+    /// Whether three candidates are sized and placed as one code's three finders are.
+    public var threeFinders = false
+    /// Candidates seen on more than one row inside those three's parallelogram.
+    public var findersInside = 0
+    /// The rows the second best seen of those three was seen on: two of them were seen on
+    /// at least this many.
+    public var rowsSeen = 0
+    /// The finder patterns' contrast over the spread of their modules' grey levels.
+    public var finderClarity: Double?
+    /// The timing patterns' contrast over the spread of their modules' grey levels.
+    public var timingClarity: Double?
+    /// The size in modules of the grid fitted to those three, when it was.
+    public var modules: Int?
+    /// The module size of the finder-like marks in pixels of the first look's image: the
+    /// likeliest three's when three fit, else the median of those seen on more than one row.
+    public var modulePixels: Double?
+
+    /// No evidence at all.
+    public init() {}
+
+    /// The most other finder candidates three may enclose and still count as one code's: a
+    /// code's data modules make a few, print and texture many.
+    static let maximumFindersInside = 8
+
+    /// Finder-like marks whose modules are smaller than this, in pixels of a first look at full
+    /// size, and no code: a code may be there too small to make out unmagnified. zbar and the
+    /// redrawing read codes of three pixels a module and more at the scale they are seen.
+    static let closerLookModulePixels = 3.0
+
+    /// Whether the photo shows no code but finder-like marks that may belong to one too small
+    /// for the first look's scale: any such marks when that look was below full size (a
+    /// finer scale has the pixels), small ones when it was at full size (magnifying helps only
+    /// small modules).
+    func asksForCloserLook(scaledDown: Bool) -> Bool {
+        guard strength != .code, finders > 0, let module = modulePixels else { return false }
+        return scaledDown || module < Self.closerLookModulePixels
+    }
+
+    /// How strongly the photo shows a code.
+    public enum Strength: String, Hashable, Sendable, Codable {
+        /// No finder-like mark seen on more than one row.
+        case none
+        /// Finder-like marks, but no three that stand as one code's: sized and placed so, two
+        /// of them seen on three rows or more, with few other marks among them.
+        case finders
+        /// Three finder candidates that stand as one code's, and a grid fitted to them.
+        case code
+    }
+
+    /// The fewest rows two of the three must be seen on: a finder pattern's centre spans three
+    /// modules, chance patterns in noise and print one or two rows. Two, not three: glare,
+    /// blur or a stray mark can leave a real code with only two finders that show.
+    static let minimumRowsSeen = 3
+
+    /// Whether the three stand as one code's finders, before a grid is fitted to them: two of
+    /// them seen on enough rows, with few other candidates among them.
+    var standsAsCode: Bool {
+        threeFinders && rowsSeen >= Self.minimumRowsSeen
+            && findersInside <= Self.maximumFindersInside
+    }
+
+    /// How strongly the photo shows a code.
+    public var strength: Strength {
+        if standsAsCode && modules != nil { return .code }
+        return finders > 0 ? .finders : .none
     }
 }
 

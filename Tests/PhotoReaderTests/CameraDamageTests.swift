@@ -71,6 +71,7 @@ struct CameraDamageTests {
     func blurNeedsCascade(effort: ReadEffort, floor: Int) throws {
         var plain = PhotoReaderOptions()
         plain.cascade = []
+        plain.highEffortSteps = []
         let single = PhotoReader(options: plain)
         let full = PhotoReader(options: PhotoReaderOptions(effort: effort))
         var singleReads = 0, fullReads = 0

@@ -31,6 +31,7 @@ struct CascadeTests {
     func noisy() throws {
         var options = PhotoReaderOptions()
         options.cascade = []
+        options.highEffortSteps = []
         let single = PhotoReader(options: options)
         let full = PhotoReader()
         var simulator = CameraSimulator(seed: 42)

@@ -14,12 +14,14 @@ struct PerspectiveTests {
     func keystone() throws {
         // Given a code photographed with its corners pulled far out of square
         var options = PhotoReaderOptions()
-        options.cascade = PhotoReader.defaultCascade.filter { attempt in
+        let resamplesNot = { (attempt: ReadAttempt) in
             !attempt.enhancements.contains { enhancement in
                 if case .redraw = enhancement { return true }
                 return enhancement == .rectify
             }
         }
+        options.cascade = PhotoReader.defaultCascade.filter(resamplesNot)
+        options.highEffortSteps = PhotoReader.highEffortSteps.filter(resamplesNot)
         let without = PhotoReader(options: options)
         let full = PhotoReader()
         var simulator = CameraSimulator(seed: 4)

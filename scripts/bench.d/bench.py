@@ -28,6 +28,12 @@ import traceback
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 KINDS = ["rotation", "perspective", "blur", "noise", "light", "contrast", "jpeg", "small", "mixed", "combined"]
+# Issue 22's fresh sets (photo_sets.py), drawn from a seed that changes every run: the reader's
+# rule for how much work a photo gets was chosen on the real photos, the simulated set above and
+# the kinds marked "chose", and checked on the kinds marked "checked", which it never saw.
+FRESH_ROLES = {"motion": "chose", "jpeg-chroma": "chose", "glare": "chose", "small-in-frame": "chose",
+               "no-code": "chose", "defocus": "checked", "screen": "checked", "curved": "checked",
+               "several": "checked"}
 # "before" is the reader this branch started from (BENCH_BASELINE_BIN), "high" ours at
 # --effort high; both are measured only when available.
 DECODERS = ["vaxticket", "before", "high", "pyzbar", "zbarimg", "zxingcpp"]
@@ -163,6 +169,10 @@ class Bench:
         self.commands = self._vaxticket_commands()
         self.baseline = args.baseline if args.baseline and os.access(args.baseline, os.X_OK) else None
         self.efforts = self.has_option("scan", "--effort")
+        # The fresh sets' seed: new every run unless given (BENCH_SEED), printed to repeat a run.
+        self.seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 2**31)
+        self.results["seed"] = self.seed
+        log(f"seed {self.seed} (BENCH_SEED={self.seed} repeats this run's fresh photo sets)")
 
     # ---------------------------------------------------------------- helpers
 
@@ -220,7 +230,9 @@ class Bench:
 
     def score(self, decoder, rows, expected):
         """Images whose expected text is among the decoder's symbols. Ours is judged on its
-        `text` field only; peers on any reading of their bytes (see text_candidates)."""
+        `text` field only; peers on any reading of their bytes (see text_candidates). An image
+        may expect several texts (a list): it counts when every one is found; one that expects
+        none (an empty list: a photo with no code) counts when nothing is found."""
         ok = []
         for path, text in expected.items():
             o = rows.get(os.path.realpath(path))
@@ -231,7 +243,8 @@ class Bench:
                 texts = {s.get("text") for s in symbols}
             else:
                 texts = set().union(*(text_candidates(s) for s in symbols)) if symbols else set()
-            if text in texts:
+            wanted = text if isinstance(text, list) else [text]
+            if all(t in texts for t in wanted) and (wanted or not symbols):
                 ok.append(path)
         return ok
 
@@ -582,6 +595,53 @@ class Bench:
                     res["kinds"].setdefault(k, {"total": len(of_kind)})[decoder] = sum(p in read for p in of_kind)
             log(f"simulated {decoder}: {r['ok']}/{r['total']} read")
         self.blur_sweep()
+        self.fresh_sets()
+
+    def fresh_expected(self):
+        """{path: [texts]} of the fresh sets made in this run, by kind; {} when none."""
+        manifest = self.path("fresh-photos", "manifest.json")
+        if not os.path.exists(manifest):
+            return {}
+        with open(manifest, encoding="utf-8") as f:
+            kinds = json.load(f)["kinds"]
+        return {kind: {self.path("fresh-photos", kind, name): texts for name, texts in photos.items()}
+                for kind, photos in kinds.items()}
+
+    def fresh_sets(self):
+        """Issue 22: photo sets made in ways simulate-photo does not make (photo_sets.py), from
+        this run's seed, half their codes our signed tickets; every decoder on all of them, one
+        core, and the read counts per kind."""
+        count = 12 if self.quick else 40
+        folder = self.path("fresh-photos")
+        fresh_dir(folder)
+        texts = self.path("fresh-texts.txt")
+        try:
+            with open(texts, "w", encoding="utf-8") as f:
+                f.write("\n".join(self.issue_texts(20, self.path("fresh-issue"))) + "\n")
+        except Exception as error:
+            log(f"fresh sets: issue failed ({error}); using synthetic texts")
+            self.write_texts(texts, 20)
+        cmd = [self.py, os.path.join(self.here, "photo_sets.py"), "--out", folder, "--seed", str(self.seed),
+               "--count", str(count), "--texts", texts, "--kinds", ",".join(FRESH_ROLES)]
+        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            self.skip("fresh photo sets", f"photo_sets.py failed: {proc.stderr.strip()[-300:]}")
+            return
+        by_kind = self.fresh_expected()
+        expected = {path: texts for photos in by_kind.values() for path, texts in photos.items()}
+        images = sorted(expected)
+        res = {"seed": self.seed, "per_kind": count, "images": len(images), "kinds": {}}
+        self.results["sections"]["fresh"] = res
+        rates = self.rates_for(images, expected, "fresh", jobs=1, runs=self.runner.runs - 1)
+        res["decoders"] = {d: {k: v for k, v in r.items() if k != "read"} for d, r in rates.items()}
+        for kind, photos in by_kind.items():
+            entry = res["kinds"].setdefault(kind, {"total": len(photos), "role": FRESH_ROLES.get(kind, "checked"),
+                                                   "codes": sum(len(t) for t in photos.values())})
+            for decoder, r in rates.items():
+                read = set(r["read"])
+                entry[decoder] = sum(p in read for p in photos)
+        for kind, entry in res["kinds"].items():
+            log(f"fresh {kind}: " + ", ".join(f"{d} {entry[d]}" for d in DECODERS if d in entry) + f" of {entry['total']}")
 
     def blur_sweep(self, _inputs=None):
         # Classic decoders fall off a cliff near half a module (2 px): sample densely there.
@@ -713,8 +773,12 @@ class Bench:
                 best[path] = min(ms, best.get(path, ms))
                 if len(fields) >= 6:
                     work[path] = int(fields[5])
-        read = set(os.path.realpath(p) for p in self.score("vaxticket", self.read_jsonl(out_file), expected))
-        result = {"read": [], "unread": [], "work_read": [], "work_unread": []}
+        rows = self.read_jsonl(out_file)
+        read = set(os.path.realpath(p) for p in self.score("vaxticket", rows, expected) if expected[p] != [])
+        result = {"read": [], "unread": [], "work_read": [], "work_unread": [],
+                  "false_codes": sum(1 for p, t in expected.items() if t == []
+                                     and (rows.get(os.path.realpath(p)) or {}).get("symbols")),
+                  "nothing": all(t == [] for t in expected.values())}
         for path in (os.path.realpath(p) for p in expected):
             if path not in best:
                 continue
@@ -746,6 +810,8 @@ class Bench:
             combined = {p: t for p, t in sim.items() if ".combined." in os.path.basename(p)}
             if combined:
                 sets["simulated, combined damage"] = combined
+        for kind, photos in self.fresh_expected().items():
+            sets[f"fresh: {kind}"] = photos
         if not sets:
             self.skip("effort", "no images (needs the real photos or the simulated set from the same run)")
             return
@@ -1010,6 +1076,7 @@ def main():
     p.add_argument("--photos")
     p.add_argument("--baseline", help="an earlier vaxticket build to measure side by side as \"before\"")
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--seed", type=int, help="the fresh photo sets' seed (default: new every run)")
     p.add_argument("--only", default="")
     p.add_argument("--results", required=True)
     args = p.parse_args()

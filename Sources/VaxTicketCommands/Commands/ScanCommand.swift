@@ -84,7 +84,8 @@ struct ScanCommand: AsyncParsableCommand {
         case .outcome:
             let read = try? reading.get()
             let step = read?.outcome.map { "\($0.step):\($0.attempt)" } ?? "none"
-            let work = read.map { ["\($0.work.units)", "\($0.work.attempts)"] } ?? ["0", "0"]
+            var work = read.map { ["\($0.work.units)", "\($0.work.attempts)"] } ?? ["0", "0"]
+            if let evidence = read?.work.evidence { work += Self.fields(of: evidence) }
             let fields = [
                 "photo-trace", file, step, "\(read?.symbols.count ?? 0)",
                 milliseconds(ContinuousClock.now - start),
@@ -110,6 +111,18 @@ struct ScanCommand: AsyncParsableCommand {
                 printError(fields.joined(separator: "\t"))
             }
         }
+    }
+
+    /// What the photo reader's finder check found, for `--trace outcome`: the strength of the
+    /// evidence, then the numbers it was judged by.
+    private static func fields(of evidence: CodeEvidence) -> [String] {
+        func number(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) } ?? "-" }
+        return [
+            evidence.strength.rawValue, "\(evidence.finders)", "\(evidence.weakFinders)",
+            "\(evidence.threeFinders)", "\(evidence.rowsSeen)", "\(evidence.findersInside)",
+            evidence.modules.map { "\($0)" } ?? "-", number(evidence.modulePixels),
+            number(evidence.finderClarity), number(evidence.timingClarity),
+        ]
     }
 
     private static func milliseconds(_ duration: Duration) -> String {
