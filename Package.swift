@@ -196,7 +196,7 @@ let package = Package(
             name: "PhotoReaderTests",
             dependencies: [
                 "TestSupport", "Imaging", "QREncoding", "PNGCodec", "JPEGCodec", "PhotoReader",
-                "CameraSimulation",
+                "CameraSimulation", "ZBarScanner",
             ]),
         .testTarget(name: "TicketCodecTests", dependencies: ["TicketCodec"]),
         .testTarget(

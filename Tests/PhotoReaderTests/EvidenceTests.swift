@@ -3,6 +3,7 @@ import Imaging
 import JPEGCodec
 import PhotoReader
 import Testing
+import ZBarScanner
 
 /// Effort normal spends by evidence: a photo whose first look shows a code (three finder
 /// patterns that stand as one code's, a grid fitted to them) gets the whole cascade, as at
