@@ -201,6 +201,8 @@ let package = Package(
                 "TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning",
                 "TicketStation",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "TicketScanningTests",
