@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "RegistrySync",
             dependencies: [
-                "FHIR", "Recording",
+                "FHIR", "Recording", "TicketCodec",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
