@@ -146,4 +146,11 @@ struct Issue20SyncTests {
         #expect(!detail.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{202E}" })
         await receiver.stop()
     }
+
+    @Test("issue 20 items 4 and 6: docs/sync.md names the flag, the error code and the cut")
+    func documented() {
+        #expect(DocsTests.doc.contains("`--allow-insecure-http`"))
+        #expect(DocsTests.doc.contains("(`\(SyncError.insecureURL("").code)`"))
+        #expect(DocsTests.doc.contains("cut to \(FreeText.outsideTextLimit) code points"))
+    }
 }

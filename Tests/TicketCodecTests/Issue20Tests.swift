@@ -163,6 +163,24 @@ struct Issue20Tests {
                 "U+202E RIGHT-TO-LEFT OVERRIDE"))
     }
 
+    @Test("issue 20 item 6: docs/security.md states the limits the code uses")
+    func item6DocumentedLimits() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/security.md").path
+        let doc = try String(contentsOfFile: path, encoding: .utf8)
+        for row in [
+            "| a name's length | \(FreeText.maximumNameCharacters) characters and "
+                + "\(FreeText.maximumNameScalars) Unicode code points |",
+            "| combining marks on one letter | \(FreeText.maximumMarksPerLetter) (",
+            "printed or stored | \(FreeText.outsideTextLimit) code points (the token endpoint's 200) |",
+            "| \(FreeText.maximumLength) characters, no control or invisible characters |",
+            "| a value quoted in an error message | \(FreeText.excerptLimit) code points, escaped |",
+        ] {
+            #expect(doc.contains(row), "\(row)")
+        }
+    }
+
     // MARK: Item 4: loopback hosts
 
     @Test(
