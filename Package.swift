@@ -130,7 +130,7 @@ let package = Package(
         .target(
             name: "RegistrySync",
             dependencies: [
-                "FHIR", "Recording",
+                "FHIR", "Recording", "TicketCodec",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -205,6 +205,8 @@ let package = Package(
                 "TestSupport", "Recording", "PostgresStore", "TicketCodec", "TicketScanning",
                 "TicketStation",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .testTarget(
             name: "TicketScanningTests",

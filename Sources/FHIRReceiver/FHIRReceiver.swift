@@ -84,6 +84,12 @@ public final class FHIRReceiver: Sendable {
         await state.refuse(serial: serial, because: message)
     }
 
+    /// Makes the token endpoint explain a refused client with `description` (its
+    /// `error_description`), for tests of what a hostile registry can say.
+    public func explainRefusedClients(_ description: String) async {
+        await state.setTokenRefusal(description)
+    }
+
     /// Makes every later transaction wait this long after storing, before it answers.
     public func slowDown(seconds: Double) async { await state.setDelay(seconds) }
 
@@ -110,12 +116,9 @@ public final class FHIRReceiver: Sendable {
                 type: "application/json")
         }
         guard form["client_id"] == clientID, form["client_secret"] == clientSecret else {
+            let refusal = TokenRefusal(error_description: await state.tokenRefusal)
             return Self.json(
-                .unauthorized,
-                Data(
-                    #"{"error":"invalid_client","error_description":"unknown client or wrong secret"}"#
-                        .utf8),
-                type: "application/json")
+                .unauthorized, try JSONEncoder().encode(refusal), type: "application/json")
         }
         let token = await state.issueToken(lifetime: TimeInterval(tokenLifetime))
         let answer =
@@ -331,4 +334,10 @@ private actor RunningServer {
         defer { task = nil }
         return task
     }
+}
+
+/// The token endpoint's answer to a refused client.
+private struct TokenRefusal: Encodable {
+    var error = "invalid_client"
+    var error_description: String
 }

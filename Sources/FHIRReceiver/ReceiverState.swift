@@ -47,8 +47,11 @@ actor ReceiverState {
     var conditionalMatches = 0
     var refusedEntries = 0
     var delay: Double = 0
+    var tokenRefusal = "unknown client or wrong secret"
 
     func setDelay(_ seconds: Double) { delay = max(seconds, 0) }
+
+    func setTokenRefusal(_ description: String) { tokenRefusal = description }
 
     func issueToken(lifetime: TimeInterval) -> String {
         let token = UUID().uuidString + UUID().uuidString

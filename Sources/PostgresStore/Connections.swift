@@ -21,7 +21,10 @@ struct PostgresSettings: Sendable {
     /// How many connections one process keeps at most.
     static let maximumConnections = 20
 
-    init(location: PostgresLocation, password: String?, busyTimeout: TimeInterval) {
+    /// The settings for `location`; throws when its `sslrootcert` file cannot be read.
+    init(location: PostgresLocation, password: String?, busyTimeout: TimeInterval)
+        throws(StoreError)
+    {
         self.location = location
         self.password = password
         var settings = TLSConfiguration.makeClientConfiguration()
@@ -32,17 +35,24 @@ struct PostgresSettings: Sendable {
         case .prefer:
             settings.certificateVerification = .none
             tls = settings
-            tlsRequired = false
+            // With a password to send, a server that offers no TLS is refused instead of being
+            // sent the password in clear text (libpq would send it). Without one, plain text
+            // carries nothing secret that TLS without a checked certificate would protect.
+            tlsRequired = password != nil
         case .require:
             settings.certificateVerification = .none
             tls = settings
             tlsRequired = true
         case .verifyCA:
             settings.certificateVerification = .noHostnameVerification
+            settings.trustRoots = try Self.trustRoots(location)
             tls = settings
             tlsRequired = true
         case .verifyFull:
+            // The name checked is the URL's host: a name against the certificate's DNS names,
+            // an IP address against its IP addresses (postgres-nio sends SNI only for names).
             settings.certificateVerification = .fullVerification
+            settings.trustRoots = try Self.trustRoots(location)
             tls = settings
             tlsRequired = true
         }
@@ -53,6 +63,33 @@ struct PostgresSettings: Sendable {
             ("lock_timeout", "\(lockMilliseconds)"),
             ("statement_timeout", "\(max(lockMilliseconds * 4, 120_000))"),
         ]
+    }
+
+    /// The authorities `location` trusts: the certificates of its `sslrootcert` file, else the
+    /// system's trust store.
+    private static func trustRoots(_ location: PostgresLocation) throws(StoreError)
+        -> NIOSSLTrustRoots
+    {
+        guard let file = location.rootCertificates else { return .default }
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw .cannotOpen(
+                path: location.description,
+                reason: "cannot read the sslrootcert file \(file): no such file or no permission")
+        }
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(file)
+        } catch {
+            throw .cannotOpen(
+                path: location.description,
+                reason: "the sslrootcert file \(file) holds no PEM certificate (\(error))")
+        }
+        guard !certificates.isEmpty else {
+            throw .cannotOpen(
+                path: location.description,
+                reason: "the sslrootcert file \(file) holds no PEM certificate")
+        }
+        return .certificates(certificates)
     }
 
     /// The pool's configuration.
@@ -69,7 +106,6 @@ struct PostgresSettings: Sendable {
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.maximumConnections = Self.maximumConnections
         configuration.options.additionalStartupParameters = startupParameters
-        if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
         return configuration
     }
 
@@ -92,7 +128,6 @@ struct PostgresSettings: Sendable {
             password: password, database: location.database, tls: connectionTLS)
         configuration.options.connectTimeout = .seconds(10)
         configuration.options.additionalStartupParameters = startupParameters
-        if location.tlsMode == .verifyFull { configuration.options.tlsServerName = location.host }
         return configuration
     }
 

@@ -16,7 +16,7 @@ extension PostgresDoseStore {
                 path: name,
                 reason: "a database name must be lowercase letters, digits and _ (at most 63)")
         }
-        let settings = PostgresSettings(
+        let settings = try PostgresSettings(
             location: location,
             password: try location.password(environment: environment, home: home),
             busyTimeout: SQLiteDoseStore.defaultBusyTimeout)

@@ -1,6 +1,7 @@
 public import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 public import Recording
 public import ServiceLifecycle
@@ -57,7 +58,7 @@ public final class PostgresDoseStore: DoseStore, Service {
     ) async throws(StoreError) {
         self.location = location
         self.busyTimeout = busyTimeout
-        let settings = PostgresSettings(
+        let settings = try PostgresSettings(
             location: location,
             password: try location.password(environment: environment, home: home),
             busyTimeout: busyTimeout)
@@ -763,8 +764,10 @@ public final class PostgresDoseStore: DoseStore, Service {
         }
         if let error = error as? PSQLError {
             if error.code == .server, let info = error.serverInfo {
-                let state = info[.sqlState] ?? ""
-                let message = info[.message] ?? "unknown server error"
+                // The server's words reach a terminal: sanitized, a hostile server cannot
+                // rewrite it.
+                let state = FreeText.sanitized(info[.sqlState] ?? "", limit: 5)
+                let message = FreeText.sanitized(info[.message] ?? "unknown server error")
                 switch state {
                 case "28P01", "28000", "3D000":
                     return .cannotOpen(path: location.description, reason: message)
@@ -780,18 +783,26 @@ public final class PostgresDoseStore: DoseStore, Service {
                         seconds: Int(busyTimeout.rounded(.up)))
                 default:
                     return .postgres(
-                        sqlState: state, message: message + (info[.detail].map { " (\($0))" } ?? "")
-                    )
+                        sqlState: state,
+                        message: message
+                            + (info[.detail].map { " (\(FreeText.sanitized($0)))" } ?? ""))
                 }
             }
             switch error.code {
-            case .connectionError, .sslUnsupported, .failedToAddSSLHandler,
+            case .sslUnsupported:
+                return .cannotOpen(path: location.description, reason: noTLSReason(location))
+            case .connectionError, .failedToAddSSLHandler,
                 .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
+                if let underlying = error.underlying,
+                    underlying is NIOSSLError
+                        || underlying is NIOSSLExtraError || underlying is BoringSSLError
+                {
+                    return .cannotOpen(
+                        path: location.description,
+                        reason: certificateReason(location, FreeText.sanitized("\(underlying)")))
+                }
                 let reason = error.underlying.map { "\($0)" } ?? "\(error.code)"
-                return .cannotOpen(
-                    path: location.description,
-                    reason: error.code == .sslUnsupported ? "the server does not offer TLS" : reason
-                )
+                return .cannotOpen(path: location.description, reason: FreeText.sanitized(reason))
             case .authMechanismRequiresPassword:
                 return .cannotOpen(
                     path: location.description,
@@ -806,6 +817,33 @@ public final class PostgresDoseStore: DoseStore, Service {
                 path: location.description, detail: "cannot decode a column: \(error.code)")
         }
         return .cannotOpen(path: location.description, reason: "\(error)")
+    }
+}
+
+/// Why a server that answered the TLS request with "no" was left, for `location`'s mode.
+private func noTLSReason(_ location: PostgresLocation) -> String {
+    guard location.tlsMode == .prefer else {
+        return "the server does not offer TLS, which sslmode=\(location.tlsMode.rawValue) requires"
+    }
+    return "the server does not offer TLS, and the password is never sent in clear text; "
+        + "turn TLS on in the server, or, on a trusted network only, add sslmode=disable to the URL"
+}
+
+/// Why a TLS handshake failed, for `location`'s mode: for a verifying mode, most likely the
+/// certificate.
+private func certificateReason(_ location: PostgresLocation, _ detail: String) -> String {
+    switch location.tlsMode {
+    case .verifyFull:
+        "the TLS handshake failed (\(detail)): with sslmode=verify-full the server's certificate "
+            + "must be signed by an authority in "
+            + (location.rootCertificates.map { "sslrootcert \($0)" } ?? "the system's trust store")
+            + " and name the host \(location.host)"
+    case .verifyCA:
+        "the TLS handshake failed (\(detail)): with sslmode=verify-ca the server's certificate "
+            + "must be signed by an authority in "
+            + (location.rootCertificates.map { "sslrootcert \($0)" } ?? "the system's trust store")
+    default:
+        "the TLS handshake failed (\(detail))"
     }
 }
 

@@ -1,18 +1,25 @@
 import Foundation
 public import Recording
+import TicketCodec
 
 /// Where a PostgreSQL database is and how to reach it, from a
-/// `postgres://USER@HOST:PORT/NAME?sslmode=MODE` URL.
+/// `postgres://USER@HOST:PORT/NAME?sslmode=MODE&sslrootcert=FILE` URL.
 ///
 /// The URL never carries the password: it comes from `PGPASSWORD` or from a `~/.pgpass` file
 /// (`PGPASSFILE`) that only its owner can read, as with `psql`. A URL with a password in it is
 /// refused, so none ends up in shell history, process lists or logs.
+///
+/// Without `sslmode`, a server on another machine gets `verify-full` (TLS, and a certificate a
+/// trusted authority signed for its host name), since anyone on the way could otherwise pose
+/// as the database and collect the password and the doses; a server on this machine's loopback
+/// gets `prefer`, as with `psql`. Whatever the mode, a password is never sent in clear text.
 public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     /// How the connection is protected, as libpq's `sslmode` names it.
     public enum TLSMode: String, CaseIterable, Hashable, Sendable {
-        /// Never TLS.
+        /// Never TLS: for a trusted network, or a server on this machine.
         case disable
-        /// TLS when the server offers it, without checking its certificate (libpq's default).
+        /// TLS when the server offers it, without checking its certificate; but with a password
+        /// to send, TLS or no connection: the password never crosses in clear text.
         case prefer
         /// TLS or no connection; the certificate is not checked (libpq's `require`).
         case require
@@ -20,28 +27,45 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         case verifyCA = "verify-ca"
         /// TLS with a trusted certificate for this very host name.
         case verifyFull = "verify-full"
+
+        /// The mode of a URL without `sslmode`: `prefer` for a server on this machine's
+        /// loopback (``NetworkHost/isLoopback(_:)``), which no other machine can pose as;
+        /// `verify-full` for any other host, and whenever `sslrootcert` names the
+        /// authorities to trust.
+        public static func `default`(host: String, rootCertificates: String? = nil) -> TLSMode {
+            rootCertificates == nil && NetworkHost.isLoopback(host) ? .prefer : .verifyFull
+        }
+
+        /// Whether the server's certificate is checked against trusted authorities.
+        public var verifiesCertificate: Bool { self == .verifyCA || self == .verifyFull }
     }
 
     /// The user name.
     public var user: String
-    /// The server's host name or IP address.
+    /// The server's host name or IP address (an IPv6 address without brackets).
     public var host: String
     /// The server's TCP port.
     public var port: Int
     /// The database name.
     public var database: String
-    /// The TLS mode; `prefer` when the URL names none.
+    /// The TLS mode; ``TLSMode/default(host:rootCertificates:)`` when the URL names none.
     public var tlsMode: TLSMode
+    /// A PEM file of the certificate authorities that `verify-ca` and `verify-full` trust
+    /// (`sslrootcert`), instead of the system's trust store.
+    public var rootCertificates: String?
 
-    /// A location with every field given.
+    /// A location with every field given; without a TLS mode, the default for `host`.
     public init(
-        user: String, host: String, port: Int = 5432, database: String, tlsMode: TLSMode = .prefer
+        user: String, host: String, port: Int = 5432, database: String, tlsMode: TLSMode? = nil,
+        rootCertificates: String? = nil
     ) {
         self.user = user
         self.host = host
         self.port = port
         self.database = database
-        self.tlsMode = tlsMode
+        self.tlsMode =
+            tlsMode ?? TLSMode.default(host: host, rootCertificates: rootCertificates)
+        self.rootCertificates = rootCertificates
     }
 
     /// Whether `text` names a PostgreSQL database rather than a SQLite file.
@@ -50,7 +74,8 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses a `postgres://` or `postgresql://` URL. The user, host and database are required;
-    /// the port defaults to 5432; `sslmode` is the only query parameter understood.
+    /// the port defaults to 5432; `sslmode` and `sslrootcert` are the query parameters
+    /// understood (`sslrootcert` only with `verify-ca` or `verify-full`, which it implies).
     public init(url text: String) throws(StoreError) {
         func invalid(_ reason: String) -> StoreError {
             .cannotOpen(path: Self.redacted(text), reason: reason)
@@ -65,8 +90,12 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         guard let user = components.user, !user.isEmpty else {
             throw invalid("the URL names no user (postgres://USER@HOST:PORT/NAME)")
         }
-        guard let host = components.host, !host.isEmpty else {
+        guard var host = components.host, !host.isEmpty else {
             throw invalid("the URL names no host (postgres://USER@HOST:PORT/NAME)")
+        }
+        // An IPv6 address comes in brackets from some URL parsers and without from others.
+        if host.hasPrefix("["), host.hasSuffix("]"), host.count > 2 {
+            host = String(host.dropFirst().dropLast())
         }
         let port = components.port ?? 5432
         guard (1...65535).contains(port) else { throw invalid("port \(port) is out of range") }
@@ -75,7 +104,8 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         guard !database.isEmpty, !database.contains("/") else {
             throw invalid("the URL names no database (postgres://USER@HOST:PORT/NAME)")
         }
-        var mode = TLSMode.prefer
+        var mode: TLSMode?
+        var rootCertificates: String?
         for item in components.queryItems ?? [] {
             switch item.name {
             case "sslmode":
@@ -85,17 +115,45 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
                     )
                 }
                 mode = parsed
+            case "sslrootcert":
+                guard let value = item.value, !value.isEmpty else {
+                    throw invalid("sslrootcert must name a PEM file of certificate authorities")
+                }
+                rootCertificates = value
             default:
-                throw invalid("unknown URL parameter \(item.name) (only sslmode is understood)")
+                throw invalid(
+                    "unknown URL parameter \(item.name) (only sslmode and sslrootcert are understood)"
+                )
             }
         }
-        self.init(user: user, host: host, port: port, database: database, tlsMode: mode)
+        if rootCertificates != nil, let mode, !mode.verifiesCertificate {
+            throw invalid(
+                "sslrootcert is only read with sslmode=verify-ca or verify-full, not \(mode.rawValue)"
+            )
+        }
+        self.init(
+            user: user, host: host, port: port, database: database, tlsMode: mode,
+            rootCertificates: rootCertificates)
     }
 
-    /// The URL without any password, for messages.
+    /// Whether the server is on this machine's loopback interface.
+    public var isLocal: Bool { NetworkHost.isLoopback(host) }
+
+    /// The URL without any password, for messages; it parses back to the same location.
     public var description: String {
-        "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
-            + (tlsMode == .prefer ? "" : "?sslmode=\(tlsMode.rawValue)")
+        var query: [String] = []
+        if tlsMode != TLSMode.default(host: host, rootCertificates: rootCertificates) {
+            query.append("sslmode=\(tlsMode.rawValue)")
+        }
+        if let rootCertificates {
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "/-._~"))
+            query.append(
+                "sslrootcert="
+                    + (rootCertificates.addingPercentEncoding(withAllowedCharacters: allowed)
+                        ?? rootCertificates))
+        }
+        return "postgres://\(user)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)"
+            + (query.isEmpty ? "" : "?" + query.joined(separator: "&"))
     }
 
     /// `text` with anything between `://` and `@` after a colon (a password) blanked, for error messages.

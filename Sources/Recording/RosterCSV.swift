@@ -4,7 +4,8 @@ import TicketCodec
 
 /// Reads the sign-up system's roster export: a CSV file with the header
 /// `registrant,nik,name,birth_date,group,phone` (any order; other columns ignored; an optional
-/// `doses_elsewhere` column counts earlier doses given outside the programme).
+/// `doses_elsewhere` column counts earlier doses given outside the programme). Names are
+/// normalised to NFC and checked by ``FreeText/name(_:)``.
 public enum RosterCSV {
     /// The columns every roster must have.
     public static let requiredColumns = [
@@ -137,8 +138,11 @@ public enum RosterCSV {
             return .failure(Reason(text: "NIK must be 16 digits, got \"\(FreeText.excerpt(nik))\""))
         }
         guard !name.isEmpty else { return .failure(Reason(text: "name is empty")) }
-        if let problem = FreeText.problem(in: name) {
-            return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(problem)"))
+        let normalizedName: String
+        do {
+            normalizedName = try FreeText.name(name)
+        } catch {
+            return .failure(Reason(text: "name \"\(FreeText.excerpt(name))\" \(error)"))
         }
         guard let birthDay = CalendarDate(iso: birthDate) else {
             return .failure(
@@ -179,7 +183,7 @@ public enum RosterCSV {
         }
         return .success(
             RosterEntry(
-                registrant: registrant, nik: nik, name: name, birthDate: birthDay,
+                registrant: registrant, nik: nik, name: normalizedName, birthDate: birthDay,
                 priorityGroup: priorityGroup, phone: phone,
                 dosesElsewhere: dosesElsewhere)
         )

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TicketCodec
 
 /// An HTTP answer from the registry: status, the `Retry-After` header, the body.
 struct RegistryAnswer: Sendable {
@@ -126,12 +127,13 @@ final class RegistryClient: Sendable {
             throw SyncError.unreachable(
                 attempts: 1, lastProblem: "token endpoint: HTTP \(answer.status)")
         default:
+            // The token endpoint's words go to the terminal: sanitized, they cannot rewrite it.
             let detail =
                 (try? JSONDecoder().decode(TokenError.self, from: answer.body)).map {
                     [$0.error, $0.error_description].compactMap { $0 }.joined(separator: ": ")
                 } ?? ""
             throw SyncError.authenticationRefused(
-                status: answer.status, detail: String(detail.prefix(200)))
+                status: answer.status, detail: FreeText.sanitized(detail, limit: 200))
         }
         guard let grant = try? JSONDecoder().decode(TokenGrant.self, from: answer.body),
             !grant.access_token.isEmpty
@@ -161,10 +163,10 @@ final class RegistryClient: Sendable {
             case .deadlineExceeded, .readTimeout: return "timed out"
             case .connectTimeout: return "connect timed out"
             case .remoteConnectionClosed: return "connection closed by the server"
-            default: return "HTTP client: \(error)"
+            default: return "HTTP client: \(FreeText.sanitized("\(error)"))"
             }
         }
-        return "connection: \(error)"
+        return "connection: \(FreeText.sanitized("\(error)"))"
     }
 
     private static let formAllowed: CharacterSet = {

@@ -1,6 +1,7 @@
 public import FHIR
 public import Foundation
 public import Recording
+import TicketCodec
 
 /// What the sync tells its front end while it runs.
 public enum SyncEvent: Sendable, CustomStringConvertible {
@@ -109,12 +110,16 @@ public struct SyncConfiguration: Sendable {
     public var retry: RetryPolicy
     /// The mapping from doses to resources.
     public var mapping: ImmunizationMapping
+    /// Whether plain `http://` URLs to other machines are allowed; off by default, since the
+    /// client secret, the token and the doses would cross the network in clear text.
+    public var allowInsecureHTTP: Bool
 
     /// A configuration; `batchSize` 100 and a 30 s timeout by default.
     public init(
         endpoint: String, tokenURL: String, credentials: ClientCredentials, batchSize: Int = 100,
         timeout: TimeInterval = 30,
-        retry: RetryPolicy = .standard, mapping: ImmunizationMapping = ImmunizationMapping()
+        retry: RetryPolicy = .standard, mapping: ImmunizationMapping = ImmunizationMapping(),
+        allowInsecureHTTP: Bool = false
     ) {
         self.endpoint = endpoint
         self.tokenURL = tokenURL
@@ -123,6 +128,23 @@ public struct SyncConfiguration: Sendable {
         self.timeout = timeout
         self.retry = retry
         self.mapping = mapping
+        self.allowInsecureHTTP = allowInsecureHTTP
+    }
+
+    /// Checks both URLs: each must be `https://`, or `http://` to this machine's loopback
+    /// (``NetworkHost/isLoopback(_:)``: a registry on the same machine, as in tests), or
+    /// `http://` anywhere when ``allowInsecureHTTP`` says so.
+    public func checkURLs() throws(SyncError) {
+        for url in [endpoint, tokenURL] {
+            guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty
+            else {
+                throw .badURL(url)
+            }
+            if scheme == "http", !allowInsecureHTTP, !NetworkHost.isLoopback(host) {
+                throw .insecureURL(url)
+            }
+        }
     }
 }
 
@@ -146,13 +168,11 @@ public struct RegistrySync: Sendable {
         store: any RegistryOutbox, report: @escaping @Sendable (SyncEvent) -> Void = { _ in }
     ) async -> SyncSummary {
         var summary = SyncSummary()
-        for url in [configuration.endpoint, configuration.tokenURL] {
-            guard let parsed = URL(string: url),
-                ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""), parsed.host != nil
-            else {
-                summary.stoppedBy = .badURL(url)
-                return summary
-            }
+        do {
+            try configuration.checkURLs()
+        } catch {
+            summary.stoppedBy = error
+            return summary
         }
         let total: Int
         do {
@@ -290,7 +310,10 @@ private struct Run {
             summary.timings.json += Date().timeIntervalSince(clock)
             await settle(
                 serials,
-                [.refused("HTTP \(answer.status): \(outcome?.text ?? "no OperationOutcome")")])
+                [
+                    .refused(
+                        Self.refusal(status: answer.status, outcome?.text ?? "no OperationOutcome"))
+                ])
         default:
             // A redirect or another answer that confirms nothing: the doses wait for the next run.
             await settle(serials, Array(repeating: .unconfirmed, count: serials.count))
@@ -303,6 +326,14 @@ private struct Run {
         case existed
         case refused(String)
         case unconfirmed
+    }
+
+    /// A refusal's text as printed and stored: the registry's own words, which may hold
+    /// anything (escape sequences, `\r`, bidirectional overrides), sanitized by
+    /// ``FreeText/sanitized(_:limit:)`` so they can neither rewrite the operator's terminal nor
+    /// put them into the `sync_refusal` column.
+    static func refusal(status: Int, _ registryText: String) -> String {
+        "HTTP \(status): \(FreeText.sanitized(registryText))"
     }
 
     static func entryResults(_ body: Data, count: Int) -> [EntryResult] {
@@ -320,7 +351,8 @@ private struct Run {
             case 201: return .created
             case 200...299: return .existed
             case 400...499:
-                return .refused("HTTP \(status): \(response.outcome?.text ?? response.status)")
+                return .refused(
+                    refusal(status: status, response.outcome?.text ?? response.status))
             default: return .unconfirmed
             }
         }
@@ -339,7 +371,7 @@ private struct Run {
                 synced.append(serial)
             case .refused(let reason):
                 summary.refused += 1
-                refusals[serial] = String(reason.prefix(2000))
+                refusals[serial] = reason
                 report(.refused(serial: serial, reason: reason))
             case .unconfirmed:
                 summary.unsent += 1

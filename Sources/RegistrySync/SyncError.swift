@@ -12,6 +12,9 @@ public enum SyncError: Error, Hashable, Sendable, CustomStringConvertible {
     case unreachable(attempts: Int, lastProblem: String)
     /// The endpoint or token URL is not a usable http(s) URL.
     case badURL(String)
+    /// The endpoint or token URL is plain `http://` to a host other than this machine, and
+    /// insecure HTTP was not allowed.
+    case insecureURL(String)
     /// The dose store failed.
     case store(StoreError)
 
@@ -23,6 +26,7 @@ public enum SyncError: Error, Hashable, Sendable, CustomStringConvertible {
         case .forbidden: "sync_forbidden"
         case .unreachable: "sync_unreachable"
         case .badURL: "sync_bad_url"
+        case .insecureURL: "sync_insecure_url"
         case .store(let error): error.code
         }
     }
@@ -37,6 +41,10 @@ public enum SyncError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unreachable(let attempts, let lastProblem):
             "the registry did not answer usefully in \(attempts) attempts (last: \(lastProblem)); the rest waits for the next run"
         case .badURL(let url): "not an http(s) URL: \(url)"
+        case .insecureURL(let url):
+            "refusing plain http:// to another machine: \(url) would carry the client secret, the "
+                + "access token and the doses readable by anyone on the way; use https://, or, for "
+                + "a test registry on a trusted network only, --allow-insecure-http"
         case .store(let error): "\(error)"
         }
     }

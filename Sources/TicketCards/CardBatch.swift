@@ -45,14 +45,27 @@ public struct CardBatchSettings: Sendable {
     }
 
     /// The signed card for `request`: its name from the request, else from `names` (the roster).
+    /// Both names are checked and normalised by ``FreeText/name(_:)`` here, whatever their
+    /// source (a CSV, `--name`, a roster imported by an older version), so no name that could
+    /// reorder the card's text or take seconds to lay out is ever drawn.
     func card(for request: IssueRequest, names: [String: String]) throws(CardError) -> TicketCard {
         let ticket = request.ticket(
             serial: TicketSerial.random(), keyID: signer.key.id, today: today,
             validityDays: validityDays)
+        let name: String?
+        let siteName: String?
         do {
-            return try TicketCard(
-                signing: ticket, with: signer, name: request.name ?? names[request.registrant],
-                siteName: request.siteName)
+            name = try (request.name ?? names[request.registrant]).map(FreeText.name)
+        } catch {
+            throw .name(field: "name", error)
+        }
+        do {
+            siteName = try request.siteName.map(FreeText.name)
+        } catch {
+            throw .name(field: "site_name", error)
+        }
+        do {
+            return try TicketCard(signing: ticket, with: signer, name: name, siteName: siteName)
         } catch {
             throw .ticket(error)
         }

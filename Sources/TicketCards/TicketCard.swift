@@ -49,6 +49,8 @@ public enum CardError: Error, Hashable, Sendable, CustomStringConvertible {
     case qr(QREncodingError)
     /// Signing the ticket failed.
     case ticket(TicketError)
+    /// The name or site name (`field`) breaks the rules for printed names.
+    case name(field: String, NameError)
     /// Cairo or Pango failed.
     case graphics(GraphicsError)
     /// libpng failed.
@@ -64,6 +66,7 @@ public enum CardError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .qr(let error): "\(error)"
         case .ticket(let error): "\(error)"
+        case .name(let field, let error): "\(field) \(error)"
         case .graphics(let error): "\(error)"
         case .png(let error): "\(error)"
         case .fontMissing(let family):

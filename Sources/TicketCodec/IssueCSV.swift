@@ -71,7 +71,8 @@ public struct IssueRow: Hashable, Sendable {
 }
 
 /// Registrants CSV: header `registrant,dose,vaccine,site,group,valid_from,valid_until`, the last three optional.
-/// Optional `name` and `site_name` columns, anywhere in the header, are printed on cards only.
+/// Optional `name` and `site_name` columns, anywhere in the header, are printed on cards only;
+/// they are normalised and checked as ``FreeText/name(_:)`` says.
 public enum IssueCSV {
     /// The columns, in the required order.
     public static let columns = [
@@ -79,8 +80,6 @@ public enum IssueCSV {
     ]
     /// Optional columns printed on cards, never signed into tickets, in any position.
     public static let cardColumns = ["name", "site_name"]
-    /// The longest name or site name a card prints, in characters.
-    public static let maxNameLength = 100
 
     /// Parses a whole file with the CSV library (quoted commas, doubled quotes, CRLF, a BOM).
     /// Throws when the header is wrong; every other line comes back as a row or a failure with
@@ -151,22 +150,17 @@ public enum IssueCSV {
         CSVFile.lines(of: text).dropFirst().filter(\.isBlank).count
     }
 
-    /// A name cell: empty is `nil`; control characters and overlong names are refused.
+    /// A name cell: empty is `nil`; anything else is normalised to NFC and must pass
+    /// ``FreeText/name(_:)``.
     static func cardText(_ cell: String?, column: String, line: Int) -> Result<
         String?, IssueRowError
     > {
         guard let cell, !cell.isEmpty else { return .success(nil) }
-        guard cell.count <= maxNameLength else {
-            return .failure(
-                IssueRowError(
-                    line: line, reason: "\(column) is longer than \(maxNameLength) characters"))
+        do {
+            return .success(try FreeText.name(cell))
+        } catch {
+            return .failure(IssueRowError(line: line, reason: "\(column) \(error)"))
         }
-        guard !cell.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-        else {
-            return .failure(
-                IssueRowError(line: line, reason: "\(column) holds a control character"))
-        }
-        return .success(cell)
     }
 
     static func request(_ cells: [String], line: Int, vaccines: VaccineTable) -> Result<

@@ -35,6 +35,9 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
     case wrongOwner(path: String, owner: Int)
     /// Another process held the keyring's lock for too long.
     case locked(String)
+    /// The lock file beside the keyring (its path given) is not one only this user can open:
+    /// another user's, open to group or others, a symbolic link or not a regular file.
+    case untrustedLock(path: String, reason: String)
 
     /// A stable machine code.
     public var code: String {
@@ -53,6 +56,7 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notARegularFile: "keyring_not_a_file"
         case .wrongOwner: "keyring_wrong_owner"
         case .locked: "keyring_locked"
+        case .untrustedLock: "keyring_lock_untrusted"
         }
     }
 
@@ -83,6 +87,10 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
             "keyring \(path) belongs to user \(owner), not to you (\(getuid())); it is refused: a keyring is only trusted from its owner"
         case .locked(let path):
             "keyring \(path) stayed locked by another vaxticket command; try again"
+        case .untrustedLock(let path, let reason):
+            "the keyring's lock file \(path) \(reason); it is refused, since whoever else can open "
+                + "it can hold the lock and stop revoke and keys rotate: remove it, and vaxticket "
+                + "makes a new one, mode 0600"
         }
     }
 }
@@ -326,22 +334,15 @@ public struct Keyring: Sendable, Hashable {
 
     /// Loads the keyring at `path`, lets `change` modify it, and saves it, holding an exclusive
     /// lock (flock(2) on `<path>.lock`, mode 0600) from before the read until after the write,
-    /// so two `keys rotate`, `keys retire` or `revoke` at once cannot lose an update.
+    /// so two `keys rotate`, `keys retire` or `revoke` at once cannot lose an update. The lock
+    /// file gets the keyring's own checks (``openLock(_:)``).
     @discardableResult
     public static func update<T>(
         at path: String, _ change: (inout Keyring) throws(KeyringError) -> T
     ) throws(KeyringError) -> T {
         // A missing keyring is reported as such, before a lock file is made beside it.
         guard FileManager.default.fileExists(atPath: path) else { throw .notFound(path) }
-        let lockPath = path + ".lock"
-        let lock: FileDescriptor
-        do {
-            lock = try FileDescriptor.open(
-                FilePath(lockPath), .readWrite, options: [.create, .noFollow, .closeOnExec],
-                permissions: .ownerReadWrite)
-        } catch {
-            throw .io(path: lockPath, reason: "\(error)")
-        }
+        let lock = try openLock(path + ".lock")
         defer { try? lock.close() }
         // Wait up to about ten seconds for another command to finish.
         var attempts = 0
@@ -357,6 +358,49 @@ public struct Keyring: Sendable, Hashable {
         let result = try change(&ring)
         try ring.save(to: path)
         return result
+    }
+
+    /// Opens (or creates, mode 0600) the lock file at `lockPath`, refusing one that anybody
+    /// but this user could open: flock(2) needs only a descriptor, even a read-only one, so a
+    /// lock file another user owns or may open lets them hold the lock for ever. Like the
+    /// keyring, it is opened without following a symbolic link and checked on the descriptor.
+    static func openLock(_ lockPath: String) throws(KeyringError) -> FileDescriptor {
+        let lock: FileDescriptor
+        do {
+            lock = try FileDescriptor.open(
+                FilePath(lockPath), .readWrite,
+                options: [.create, .noFollow, .closeOnExec, .nonBlocking],
+                permissions: .ownerReadWrite)
+        } catch {
+            let code = error as? Errno
+            if code == .tooManySymbolicLinkLevels || code == .tooManyLinks {
+                let target =
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: lockPath)) ?? "?"
+                throw .untrustedLock(path: lockPath, reason: "is a symbolic link to \(target)")
+            }
+            throw .io(path: lockPath, reason: "\(error)")
+        }
+        let info: Stat
+        do {
+            info = try lock.stat()
+        } catch {
+            try? lock.close()
+            throw .io(path: lockPath, reason: error.description)
+        }
+        var problem: String?
+        let mode = Int(info.permissions.rawValue & 0o7777)
+        if info.type != .regular {
+            problem = "is not a regular file"
+        } else if info.userID.rawValue != geteuid() {
+            problem = "belongs to user \(info.userID.rawValue), not to you (\(geteuid()))"
+        } else if mode & 0o077 != 0 {
+            problem = "may be opened by group or others (mode \(String(mode, radix: 8)))"
+        }
+        if let problem {
+            try? lock.close()
+            throw .untrustedLock(path: lockPath, reason: problem)
+        }
+        return lock
     }
 
     /// Writes the keyring to `path` with mode 0600; the secrets never touch a file others may read.
@@ -434,54 +478,5 @@ public struct Revocation: Hashable, Sendable {
         self.serial = serial
         self.reason = reason
         self.revoked = revoked
-    }
-}
-
-/// Checks for free text given by people (reasons, notes, officer and station names): no control
-/// characters, which could break a line-based file or rewrite a terminal, and a sane length.
-public enum FreeText {
-    /// The longest free text accepted, in characters.
-    public static let maximumLength = 200
-
-    /// What is wrong with `text`, as the end of a sentence ("contains a control character"), or `nil`.
-    public static func problem(in text: String) -> String? {
-        if text.unicodeScalars.contains(where: {
-            $0.properties.generalCategory == .control || $0 == "\u{2028}" || $0 == "\u{2029}"
-        }) {
-            return "contains a control character (a line break, tab or escape)"
-        }
-        if text.count > maximumLength { return "is longer than \(maximumLength) characters" }
-        return nil
-    }
-
-    /// The longest piece of a value read from a file or a request that an error message quotes.
-    public static let excerptLimit = 200
-
-    /// `text` cut to ``excerptLimit`` characters, control characters escaped, for quoting in a
-    /// message: a 5 MB field is never echoed whole, and never reaches a terminal raw.
-    public static func excerpt(_ text: String) -> String {
-        var out = ""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count >= excerptLimit {
-                out += "... (\(text.utf8.count) bytes in all)"
-                break
-            }
-            out += escaped(scalar)
-            count += 1
-        }
-        return out
-    }
-
-    /// `text` with control characters escaped (`\r`, `\u{1B}`), for printing a stored value to a
-    /// terminal.
-    public static func escaped(_ text: String) -> String {
-        text.unicodeScalars.map(escaped).joined()
-    }
-
-    private static func escaped(_ scalar: Unicode.Scalar) -> String {
-        scalar.properties.generalCategory == .control || scalar == "\u{2028}"
-            || scalar == "\u{2029}"
-            ? scalar.escaped(asASCII: true) : String(scalar)
     }
 }

@@ -126,4 +126,51 @@ struct RosterCSVTests {
         #expect(!parsed.errors[0].reason.contains("\u{1B}"))
         #expect(parsed.errors[2].reason.count < 400)
     }
+
+    @Test(
+        "issue 20 item 6: roster names are stored in NFC; bidi controls, zero-width characters, stacked marks and overlong names refuse their row alone"
+    )
+    func item6Names() async throws {
+        let rows: [(name: String, refusal: String?)] = [
+            ("Nguye\u{302}\u{303}n Thi\u{323} Minh Khai", nil),
+            ("Siti Nurhaliza", nil),
+            ("Zoe\u{308}", nil),
+            ("محمد عبد الله", nil),
+            ("ꦱꦶꦠꦶ ꦫꦃꦩꦮꦠꦶ", nil),
+            ("Budi \u{202E}otnaS", "U+202E RIGHT-TO-LEFT OVERRIDE, a bidirectional control"),
+            ("Ana\u{2067}Admin\u{2069}", "U+2067 RIGHT-TO-LEFT ISOLATE, a bidirectional control"),
+            ("Bu\u{200D}di", "U+200D ZERO WIDTH JOINER, an invisible character"),
+            ("Z\u{0351}\u{0352}\u{0357}\u{035B}\u{0363}algo", "more than 4 combining marks"),
+            (String(repeating: "Siti ", count: 21), "longer than 100 characters"),
+            (
+                String(repeating: "q\u{0303}\u{0307}", count: 67),
+                "longer than 200 Unicode code points"
+            ),
+        ]
+        var csv = "registrant,nik,name,birth_date,group,phone\n"
+        for (index, row) in rows.enumerated() {
+            csv +=
+                "R\(index),31710123456789\(String(format: "%02d", index)),\(row.name),1990-01-01,GENERAL,\n"
+        }
+        let parsed = try RosterCSV.parse(csv, groups: groups)
+        let refused = rows.indices.filter { rows[$0].refusal != nil }
+        #expect(parsed.errors.map(\.line) == refused.map { $0 + 2 })
+        for (error, index) in zip(parsed.errors, refused) {
+            #expect(error.reason.contains(rows[index].refusal ?? ""), "\(error)")
+            // The name is quoted escaped: nothing invisible reaches the terminal.
+            #expect(
+                !error.reason.unicodeScalars.contains { $0.properties.generalCategory == .format })
+        }
+        #expect(parsed.rows.count + parsed.errors.count == rows.count)
+
+        // Stored and read back from a real database, in NFC.
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try await SQLiteDoseStore(path: folder.path("doses.sqlite"))
+        _ = try await store.importRoster(parsed.rows.map(\.entry))
+        #expect(
+            try await store.rosterEntry(registrant: "R0")?.name
+                == "Nguy\u{1EC5}n Th\u{1ECB} Minh Khai")
+        #expect(try await store.rosterEntry(registrant: "R2")?.name == "Zo\u{EB}")
+    }
 }

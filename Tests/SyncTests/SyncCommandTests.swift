@@ -180,4 +180,67 @@ struct SyncCommandTests {
             read(folder.path("export.err")).contains(
                 "held back \(SyncFixture.serial(1)): registrant R00001 has no NIK"))
     }
+
+    @Test(
+        "issue 20 item 4: sync refuses plain http:// to another host with exit 1 and a reason; --allow-insecure-http lets it go"
+    )
+    func item4InsecureHTTP() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try await SyncFixture.store(in: folder, doses: 2)
+        let receiver = try await SyncFixture.receiver()
+        // 127.1 reaches the receiver, but is not spelled as loopback: any other host.
+        let port = try #require(URL(string: await receiver.baseURL())?.port)
+        let arguments = [
+            "sync", "--db", folder.path("doses.sqlite"), "--endpoint",
+            "http://127.1:\(port)/fhir", "--token-url", "http://127.1:\(port)/token", "--json",
+        ]
+        let environment = [
+            "VAXTICKET_SYNC_CLIENT_ID": SyncFixture.clientID,
+            "VAXTICKET_SYNC_CLIENT_SECRET": SyncFixture.clientSecret,
+        ]
+
+        let refused = try launch(arguments, in: folder, environment: environment, name: "refused")
+        #expect(await finish(refused) == 1)
+        let message = read(folder.path("refused.err"))
+        #expect(message.contains("refusing plain http:// to another machine"), "\(message)")
+        #expect(message.contains("--allow-insecure-http"))
+        #expect(await receiver.counts().tokensIssued == 0)
+
+        let allowed = try launch(
+            arguments + ["--allow-insecure-http"], in: folder, environment: environment,
+            name: "allowed")
+        #expect(await finish(allowed) == 0, "\(read(folder.path("allowed.err")))")
+        #expect(await receiver.counts().immunizations == 2)
+        await receiver.stop()
+    }
+
+    @Test(
+        "issue 20 item 6: what sync prints of a hostile registry's refusal holds no escape or control characters"
+    )
+    func item6HostileRefusalPrinted() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try await SyncFixture.store(in: folder, doses: 2)
+        let receiver = try await SyncFixture.receiver()
+        await receiver.refuse(serial: SyncFixture.serial(0), because: Issue20SyncTests.hostile)
+        let process = try launch(
+            [
+                "sync", "--db", folder.path("doses.sqlite"), "--endpoint", await receiver.baseURL(),
+                "--token-url", await receiver.tokenURL(),
+            ], in: folder,
+            environment: [
+                "VAXTICKET_SYNC_CLIENT_ID": SyncFixture.clientID,
+                "VAXTICKET_SYNC_CLIENT_SECRET": SyncFixture.clientSecret,
+            ], name: "sync")
+        #expect(await finish(process) == 1)
+        let printed = read(folder.path("sync.err")) + read(folder.path("sync.out"))
+        #expect(printed.contains("Patient not found OK: synced txt.exe"), "\(printed)")
+        #expect(
+            !printed.unicodeScalars.contains {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value)
+                    || $0.properties.generalCategory == .format
+            }, "\(printed.debugDescription)")
+        await receiver.stop()
+    }
 }

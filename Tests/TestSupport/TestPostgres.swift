@@ -21,6 +21,15 @@ public enum TestPostgres {
         ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_TLS"] == "on"
     }
 
+    /// The test server's self-signed certificate (CN=localhost), to trust with `sslrootcert`
+    /// (scripts/pg-cluster sets `VAXTICKET_TEST_POSTGRES_ROOTCERT`).
+    public static var rootCertificate: String? {
+        guard let path = ProcessInfo.processInfo.environment["VAXTICKET_TEST_POSTGRES_ROOTCERT"],
+            !path.isEmpty
+        else { return nil }
+        return path
+    }
+
     /// The store on the database `url` names, its connection pool running until `folder` is
     /// removed.
     public static func store(_ url: String, until folder: TemporaryFolder) async throws

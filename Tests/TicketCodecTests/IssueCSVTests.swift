@@ -121,7 +121,7 @@ struct IssueCSVTests {
 
     @Test("an overlong name or one with control characters is refused with its line")
     func badNames() throws {
-        let long = String(repeating: "a", count: IssueCSV.maxNameLength + 1)
+        let long = String(repeating: "a", count: FreeText.maximumNameCharacters + 1)
         let rows = try IssueCSV.parse(
             "registrant,dose,vaccine,site,name\n1,1,CORONAVAC,S1,\(long)\n2,1,CORONAVAC,S1,A\u{7}B\n"
         )
@@ -130,7 +130,41 @@ struct IssueCSVTests {
                 == .failure(IssueRowError(line: 2, reason: "name is longer than 100 characters")))
         #expect(
             rows[1].request
-                == .failure(IssueRowError(line: 3, reason: "name holds a control character")))
+                == .failure(
+                    IssueRowError(
+                        line: 3,
+                        reason:
+                            "name holds a control character (U+0007: a line break, tab or escape)"
+                    )))
+    }
+
+    @Test(
+        "issue 20 item 6: names and site names are NFC; bidi controls and zero-width characters refuse their row alone"
+    )
+    func item6Names() throws {
+        let text =
+            "registrant,dose,vaccine,site,name,site_name\n"
+            + "1,1,CORONAVAC,S1,Nguye\u{302}\u{303}n Thi\u{323},Puskesmas\n"
+            + "2,1,CORONAVAC,S1,Siti \u{202E}ilahruN,Puskesmas\n"
+            + "3,1,CORONAVAC,S1,Budi,Puskesmas\u{200B} Sukajadi\n"
+            + "4,1,CORONAVAC,S1,Zo\u{EB},\n"
+        let rows = try IssueCSV.parse(text)
+        #expect(try rows[0].request.get().name == "Nguy\u{1EC5}n Th\u{1ECB}")
+        #expect(
+            rows[1].request
+                == .failure(
+                    IssueRowError(
+                        line: 3,
+                        reason:
+                            "name holds U+202E RIGHT-TO-LEFT OVERRIDE, a bidirectional control that reorders the text around it"
+                    )))
+        #expect(
+            rows[2].request
+                == .failure(
+                    IssueRowError(
+                        line: 4,
+                        reason: "site_name holds U+200B ZERO WIDTH SPACE, an invisible character")))
+        #expect(try rows[3].request.get().name == "Zoë")
     }
 
     @Test("a wrong header is refused")

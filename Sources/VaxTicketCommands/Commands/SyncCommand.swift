@@ -15,9 +15,12 @@ struct SyncCommand: AsyncParsableCommand {
             Waiting doses go as transaction Bundles of conditional creates keyed on the ticket serial, \
             so a resend never duplicates; a dose is marked synced only when the registry confirmed it. \
             Credentials: VAXTICKET_SYNC_CLIENT_ID and VAXTICKET_SYNC_CLIENT_SECRET, or --credentials \
-            with a JSON file {"client_id", "client_secret"} of mode 0600. Timeouts, lost connections, \
+            with a JSON file {"client_id", "client_secret"} of mode 0600. Both URLs must be \
+            https:// (plain http:// only to this machine: localhost, 127.x.x.x or ::1, unless \
+            --allow-insecure-http). Timeouts, lost connections, \
             429 and 5xx are retried with backoff (honouring Retry-After). Refused doses keep the \
-            registry's reason and are tried again next run. --json prints one object: {"sent", \
+            registry's reason, stripped of control characters and escape sequences, and are tried \
+            again next run. --json prints one object: {"sent", \
             "alreadyThere", "refused", "heldBack", "unsent"}. Exit 0 when every waiting dose reached \
             the registry, 1 when any was refused, held back or left unsent.
             """
@@ -46,6 +49,13 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Option(help: .hidden)
     var retryBaseDelay = RetryPolicy.standard.baseDelay
+
+    @Flag(
+        name: .customLong("allow-insecure-http"),
+        help:
+            "Allow plain http:// to a registry on another machine, secret and doses in clear text (a test registry on a trusted network only)."
+    )
+    var allowInsecureHTTP = false
 
     @Flag(help: .hidden)
     var timings = false
@@ -92,7 +102,7 @@ struct SyncCommand: AsyncParsableCommand {
                 endpoint: endpoint, tokenURL: tokenURL, credentials: clientCredentials,
                 batchSize: batch, timeout: timeout,
                 retry: retry,
-                mapping: try registry.mapping()))
+                mapping: try registry.mapping(), allowInsecureHTTP: allowInsecureHTTP))
         let progress = SyncProgress()
         let summary = try await database.withStore(create: false) { store in
             await sync.run(store: store) { progress.show($0) }

@@ -54,10 +54,12 @@ struct CardOptions: ParsableArguments {
                 "--dpi for cards must be \(CardRenderer.dpiRange.lowerBound) to \(CardRenderer.dpiRange.upperBound)."
             )
         }
-        for text in [name, siteName].compactMap({ $0 }) {
-            guard text.count <= IssueCSV.maxNameLength else {
-                throw ValidationError(
-                    "--name and --site-name take at most \(IssueCSV.maxNameLength) characters.")
+        for (flag, text) in [("--name", name), ("--site-name", siteName)] {
+            guard let text else { continue }
+            do {
+                _ = try FreeText.name(text)
+            } catch {
+                throw ValidationError("\(flag) \(error).")
             }
         }
     }

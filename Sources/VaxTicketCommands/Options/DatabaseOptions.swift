@@ -10,7 +10,8 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("db"),
         help: """
-            The database: a SQLite file, or postgres://USER@HOST:PORT/NAME[?sslmode=require] with the password in \
+            The database: a SQLite file, or postgres://USER@HOST:PORT/NAME[?sslmode=MODE&sslrootcert=FILE] \
+            (TLS with a verified certificate unless HOST is this machine) with the password in \
             PGPASSWORD or a 0600 ~/.pgpass (default: $VAXTICKET_DB, else vaxticket.sqlite here).
             """)
     var path: String?
