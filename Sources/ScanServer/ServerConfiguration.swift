@@ -1,4 +1,5 @@
 public import Foundation
+import TicketCodec
 
 /// How the server listens and what it allows. Every limit has a default that holds on the open
 /// internet, without a reverse proxy in front (docs/security.md lists them).
@@ -80,7 +81,5 @@ public struct ServerConfiguration: Sendable {
     public static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     /// Whether `host` is a loopback address, reachable from this machine only.
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
+    public static func isLoopback(_ host: String) -> Bool { NetworkHost.isLoopback(host) }
 }

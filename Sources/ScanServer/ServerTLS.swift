@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import NIOSSL
 
 /// Why the server's certificate or key could not be used.

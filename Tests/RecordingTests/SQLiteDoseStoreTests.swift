@@ -29,7 +29,7 @@ struct SQLiteDoseStoreTests {
         #expect(
             migrations == [
                 "v1 roster", "v1 dose", "v1 scan log", "v1 tallies", "v2 hardening", "v2 sync",
-                "v2 officers", "v2 merge origins", "v3 sync tally",
+                "v2 officers", "v2 merge origins", "v3 sync tally", "v4 queued scans",
             ])
         let insert = """
             INSERT INTO dose (serial, registrant, dose, vaccine, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at)
