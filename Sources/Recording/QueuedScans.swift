@@ -176,7 +176,8 @@ public struct QueuedBatch: Sendable {
         var given: [String: String] = known
         for scan in scans {
             if let answer = given[scan.id] {
-                answers.append(QueuedAnswer(id: scan.id, answer: answer, repeated: true, results: []))
+                answers.append(
+                    QueuedAnswer(id: scan.id, answer: answer, repeated: true, results: []))
                 continue
             }
             let age = receivedAt.timeIntervalSince(scan.scannedAt)

@@ -226,7 +226,8 @@ public final class ScanServer: Sendable {
         let body = try await collect(request)
         let upload: QueueUploadBody
         do {
-            upload = try JSONDecoder().decode(QueueUploadBody.self, from: Data(body.readableBytesView))
+            upload = try JSONDecoder().decode(
+                QueueUploadBody.self, from: Data(body.readableBytesView))
         } catch {
             throw APIFailure.badRequest("the body is not a batch of queued scans")
         }
@@ -234,7 +235,8 @@ public final class ScanServer: Sendable {
         let answers: [QueuedAnswer]
         do {
             answers = try await scanner.recordQueued(
-                uploads, officer: officer, limits: QueueLimits(maximumAgeDays: configuration.queueDays)
+                uploads, officer: officer,
+                limits: QueueLimits(maximumAgeDays: configuration.queueDays)
             ) { results in try JSONLineWriter.line(ScanAnswer(results)) }
         } catch .photoWorkersBusy {
             throw APIFailure.busy("the server is busy; try again in a second")
@@ -248,7 +250,8 @@ public final class ScanServer: Sendable {
                 reports.append(
                     QueuedScanReport(
                         id: answer.id, repeated: answer.repeated,
-                        answer: try decoder.decode(ScanAnswer.self, from: Data(answer.answer.utf8))))
+                        answer: try decoder.decode(ScanAnswer.self, from: Data(answer.answer.utf8)))
+                )
             } catch {
                 throw APIFailure(
                     .internalServerError, .storeError, "a stored answer cannot be read")
@@ -259,7 +262,8 @@ public final class ScanServer: Sendable {
         logger[metadataKey: "repeated"] = "\(answers.filter(\.repeated).count)"
         logger.info("queued scans")
         return EditedResponse(
-            headers: [.cacheControl: "no-store"], response: JSONBody(QueueUploadReport(results: reports)))
+            headers: [.cacheControl: "no-store"],
+            response: JSONBody(QueueUploadReport(results: reports)))
     }
 
     private func stats(_ request: Request, context: ScanRequestContext) async throws

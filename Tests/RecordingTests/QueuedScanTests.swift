@@ -13,7 +13,9 @@ struct QueuedScanTests {
         name: "OFC2", site: "JKT02", tokenHash: String(repeating: "b", count: 64),
         createdAt: Fixture.at())
 
-    static func scan(_ id: String, _ ticket: TicketFacts, minutesAgo: Double = 30, station: String = "PHONE1")
+    static func scan(
+        _ id: String, _ ticket: TicketFacts, minutesAgo: Double = 30, station: String = "PHONE1"
+    )
         -> QueuedScan
     {
         QueuedScan(
@@ -98,7 +100,8 @@ struct QueuedScanTests {
         let answers = try await store.recordQueued(
             Self.batch([
                 Self.scan("future-0001", Fixture.ticket("S1", registrant: "R1"), minutesAgo: -60),
-                Self.scan("old-00000001", Fixture.ticket("S2", registrant: "R2"), minutesAgo: 8 * 1440),
+                Self.scan(
+                    "old-00000001", Fixture.ticket("S2", registrant: "R2"), minutesAgo: 8 * 1440),
                 Self.scan("late-0000001", Fixture.ticket("S3", registrant: "R3"), minutesAgo: 120),
                 Self.scan("fresh-000001", Fixture.ticket("S4", registrant: "R4"), minutesAgo: 1),
             ]), render: Self.render)

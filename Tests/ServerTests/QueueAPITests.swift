@@ -1,10 +1,10 @@
 import Foundation
+import NIOHTTP1
 import Recording
 import Reports
 import ScanServer
 import TestSupport
 import Testing
-import NIOHTTP1
 
 @Suite("scanning API: a phone's queue")
 struct QueueAPITests {
