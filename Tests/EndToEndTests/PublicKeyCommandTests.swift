@@ -114,6 +114,19 @@ struct PublicKeyCommandTests {
         #expect(lines.count == 5)
         #expect(lines.allSatisfy { $0.hasPrefix("VT2:") })
 
+        // A card and a sheet of cards.
+        let card = station.folder.path("card.png")
+        let carded = try station.run(
+            Self.issueOne + ["--format", "card", "--name", "Siti Rahmawati", "--out", card])
+        #expect(carded.status == 0, "\(carded.stderr)")
+        let cardVerified = try station.run(["verify", "--json", "--at", "2021-08-24", card])
+        #expect(try jsonLines(cardVerified.stdout).first?["code"] as? String == "valid")
+        let sheets = try station.run([
+            "issue", "--csv", "rows.csv", "--out-dir", "sheets", "--format", "pdf",
+        ])
+        #expect(sheets.status == 0, "\(sheets.stderr)")
+        #expect(FileManager.default.fileExists(atPath: station.folder.path("sheets/tickets.pdf")))
+
         // With the keyring.
         let withKeyring = try station.run(["verify", "--at", "2021-08-24", png])
         #expect(withKeyring.status == 0, "\(withKeyring.stderr)")
