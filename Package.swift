@@ -210,7 +210,7 @@ let package = Package(
             name: "TicketScanningTests",
             dependencies: [
                 "TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec",
-                "PhotoReader",
+                "PhotoReader", "CameraSimulation", "JPEGCodec",
             ]),
         .testTarget(
             name: "ReportsTests",
