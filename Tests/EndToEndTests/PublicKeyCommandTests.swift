@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 private func jsonLines(_ text: String) throws -> [[String: Any]] {
     try text.split(separator: "\n").map { line in
         try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -252,6 +256,66 @@ struct PublicKeyCommandTests {
             try station.run([
                 "verify", "--public-keys", publicKeys, "--keyring", station.keyring, v1,
             ]).status == 64)
+    }
+
+    @Test("serve with an Ed25519 keyring records a VT2 ticket sent as text or as a photo, once")
+    func serve() async throws {
+        let station = try Station(["--algorithm", "ed25519"])
+        defer { station.remove() }
+        let environment = [
+            "VAXTICKET_DB": station.folder.path("doses.sqlite"),
+            "VAXTICKET_KEYRING": station.keyring,
+        ]
+        // Valid from today: the server judges the day by its clock.
+        func issue(_ registrant: String, _ out: String) throws -> String? {
+            let issued = try runVaxticket(
+                [
+                    "issue", "--registrant", registrant, "--dose", "1", "--vaccine", "CORONAVAC",
+                    "--site", "BDG001", "--out", out, "--json",
+                ], environment: environment)
+            return try jsonLines(issued.stdout).first?["text"] as? String
+        }
+        let text = try #require(try issue("2108230000099999", station.folder.path("ticket.png")))
+        #expect(text.hasPrefix("VT2:"))
+        let other = station.folder.path("other.png")
+        #expect(try issue("2108230000088888", other)?.hasPrefix("VT2:") == true)
+        let added = try runVaxticket(["officers", "add", "Budi"], environment: environment)
+        let token = try #require(added.stdout.split(separator: "\n").last.map(String.init))
+
+        let process = Process()
+        process.executableURL = vaxticketBinary
+        process.arguments = ["serve", "--port", "0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let line = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+        let base = line.replacingOccurrences(of: "listening on ", with: "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let url = try #require(URL(string: base + "api/v1/scans?lot=LOT1"))
+
+        func scan(_ body: Data, type: String) async throws -> String? {
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            request.setValue(type, forHTTPHeaderField: "Content-Type")
+            request.httpBody = body
+            let (data, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            return object?["outcome"] as? String
+        }
+        #expect(try await scan(Data(text.utf8), type: "text/plain") == "recorded")
+        #expect(try await scan(Data(text.utf8), type: "text/plain") == "already_recorded")
+        let photo = try Data(contentsOf: URL(fileURLWithPath: other))
+        #expect(try await scan(photo, type: "image/png") == "recorded")
+        var forged = Array(text.utf8)
+        forged[forged.count - 2] = forged[forged.count - 2] == UInt8(ascii: "A") ? 66 : 65
+        #expect(try await scan(Data(forged), type: "text/plain") == "bad_signature")
+        process.terminate()
+        process.waitUntilExit()
     }
 
     @Test("a missing, folder or malformed public key file is a clear error")
