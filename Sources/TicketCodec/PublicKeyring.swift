@@ -175,11 +175,12 @@ public struct PublicKeyring: Hashable, Sendable, Codable {
     public struct Revoked: Hashable, Sendable, Codable {
         /// The ticket's serial.
         public var serial: UInt64
-        /// When it was revoked.
-        public var revoked: Date
+        /// When it was revoked; `nil` when that is not known (a serial from an old
+        /// `revoked.txt`, or given to a verifier besides the keyring).
+        public var revoked: Date?
 
         /// A revocation with every field given.
-        public init(serial: UInt64, revoked: Date) {
+        public init(serial: UInt64, revoked: Date?) {
             self.serial = serial
             self.revoked = revoked
         }
@@ -195,14 +196,15 @@ public struct PublicKeyring: Hashable, Sendable, Codable {
                     forKey: .serial, in: container,
                     debugDescription: "a revocation's serial is not 1 to 16 hexadecimal digits")
             }
-            guard
-                let revoked = Keyring.parseTimestamp(
-                    try container.decode(String.self, forKey: .revoked))
-            else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .revoked, in: container,
-                    debugDescription:
-                        "the revocation of \(TicketSerial.text(serial)) has a bad time")
+            var revoked: Date?
+            if let text = try container.decodeIfPresent(String.self, forKey: .revoked) {
+                guard let date = Keyring.parseTimestamp(text) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .revoked, in: container,
+                        debugDescription:
+                            "the revocation of \(TicketSerial.text(serial)) has a bad time")
+                }
+                revoked = date
             }
             self.init(serial: serial, revoked: revoked)
         }
@@ -210,7 +212,7 @@ public struct PublicKeyring: Hashable, Sendable, Codable {
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(TicketSerial.text(serial), forKey: .serial)
-            try container.encode(Keyring.timestamp(revoked), forKey: .revoked)
+            try container.encodeIfPresent(revoked.map(Keyring.timestamp), forKey: .revoked)
         }
     }
 
@@ -236,14 +238,26 @@ public struct PublicKeyring: Hashable, Sendable, Codable {
         self.maxValidityDays = maxValidityDays
     }
 
-    /// The public half of `keyring`: no secret of any key, and no revocation reason.
-    public init(_ keyring: Keyring) {
+    /// The public half of `keyring`: no secret of any key, and no revocation reason. Serials in
+    /// `revocations` that the keyring lacks (an old `revoked.txt`) are added, undated.
+    public init(_ keyring: Keyring, revocations: RevocationList = RevocationList()) {
         self.init(
             keys: keyring.keys.map(Entry.init),
             revocations: keyring.revocations.map {
                 Revoked(serial: $0.serial, revoked: $0.revoked)
             },
             maxValidityDays: keyring.maxValidityDays)
+        self = adding(revocations)
+    }
+
+    /// This public keyring with the serials of `list` it lacks added, undated, in serial order.
+    public func adding(_ list: RevocationList) -> PublicKeyring {
+        let known = Set(revocations.map(\.serial))
+        var result = self
+        result.revocations += list.serials.subtracting(known).sorted().map {
+            Revoked(serial: $0, revoked: nil)
+        }
+        return result
     }
 
     /// The key with this id.

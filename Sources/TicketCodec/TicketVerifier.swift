@@ -117,8 +117,10 @@ public struct TicketVerifier: Sendable {
         var material: Material
     }
 
-    /// The public form of the keys tickets may be signed with (never a secret), with the
-    /// revocations and validity cap they came with.
+    /// What this verifier checks against, secrets left out: every key's public form, every
+    /// revoked serial (the keyring's or public keyring's, and those given besides) and the
+    /// validity cap. The object a phone or third party needs to decide as this verifier does
+    /// for version 2 tickets, e.g. for the scanning server's offline bundle.
     public let publicKeys: PublicKeyring
     /// The programme's longest ticket validity in days, the first day included.
     public let maxValidityDays: Int
@@ -140,7 +142,7 @@ public struct TicketVerifier: Sendable {
         vaccines: VaccineTable = .builtIn
     ) {
         self.init(
-            publicKeys: PublicKeyring(keyring),
+            publicKeys: PublicKeyring(keyring, revocations: revocations),
             keys: keyring.keys.map { key in
                 VerificationKey(
                     id: key.id, algorithm: key.algorithm, state: key.state,
@@ -159,7 +161,7 @@ public struct TicketVerifier: Sendable {
         vaccines: VaccineTable = .builtIn
     ) {
         self.init(
-            publicKeys: publicKeys,
+            publicKeys: publicKeys.adding(revocations),
             keys: publicKeys.keys.map { key in
                 VerificationKey(
                     id: key.id, algorithm: key.algorithm, state: key.state,
@@ -175,7 +177,8 @@ public struct TicketVerifier: Sendable {
     ) {
         self.publicKeys = publicKeys
         self.maxValidityDays = publicKeys.maxValidityDays
-        // The keyring's own revocations always count; `revocations` can only add to them.
+        // The keyring's own revocations always count; `revocations` can only add to them (the
+        // public keyring has them added already).
         self.revocations = RevocationList(
             revocations.serials.union(publicKeys.revocations.map(\.serial)))
         self.timeZone = timeZone

@@ -331,10 +331,19 @@ struct PublicKeyringTests {
         #expect(
             verifier.verify(try TicketSigner(key: other).sign(unknown), on: day).outcome
                 == .unknownKey("K9"))
-        // Extra revocations add to the file's.
+        // Extra revocations add to the file's, and to the public keyring the verifier gives out,
+        // undated; it reads back the same.
+        let extra = TicketVerifier(
+            publicKeys: publicKeys, revocations: RevocationList([ticket.serial]))
+        #expect(extra.verify(v2, on: day).outcome == .revoked)
+        #expect(extra.publicKeys.revocations.last == .init(serial: ticket.serial, revoked: nil))
+        #expect(try PublicKeyring(json: extra.publicKeys.json()) == extra.publicKeys)
+        #expect(!String(decoding: extra.publicKeys.json(), as: UTF8.self).contains("null"))
+        let withKeyring = TicketVerifier(
+            keyring: keyring, revocations: RevocationList([ticket.serial, 0xDEAD_BEEF]))
         #expect(
-            TicketVerifier(publicKeys: publicKeys, revocations: RevocationList([ticket.serial]))
-                .verify(v2, on: day).outcome == .revoked)
+            withKeyring.publicKeys.revocations.map(\.serial) == [0xDEAD_BEEF, ticket.serial])
+        #expect(withKeyring.publicKeys.keys == publicKeys.keys)
     }
 
     /// A public key file's JSON with the given parts.

@@ -43,19 +43,9 @@ struct KeyringOptions: ParsableArguments {
     }
 
     /// The keyring's public keys, with the serials of an old revoked.txt beside it added
-    /// (dated by the file's last change), so that they count wherever the keys are used.
+    /// (undated), so that they count wherever the keys are used.
     func publicKeys() throws -> PublicKeyring {
-        var publicKeys = PublicKeyring(try load())
-        let old = try loadRevocations().serials.subtracting(publicKeys.revocations.map(\.serial))
-        if !old.isEmpty {
-            let changed =
-                (try? FileManager.default.attributesOfItem(atPath: revocationPath))?[
-                    .modificationDate] as? Date ?? Date()
-            publicKeys.revocations += old.sorted().map {
-                PublicKeyring.Revoked(serial: $0, revoked: changed)
-            }
-        }
-        return publicKeys
+        PublicKeyring(try load(), revocations: try loadRevocations())
     }
 
     /// The vaccine table in force.
