@@ -150,8 +150,8 @@ struct KeysCommand: AsyncParsableCommand {
                 key's public key, the revoked serials and maxValidityDays. It holds no secret: \
                 HMAC keys are listed without any key material, and revocation reasons stay in the \
                 keyring (an old revoked.txt beside it is included). It is written atomically, \
-                mode 0644. Give it to whoever verifies \
-                tickets: `vaxticket verify --public-keys FILE`.
+                mode 0644. Give it to whoever verifies tickets: `vaxticket verify --public-keys \
+                FILE`.
                 """)
 
         @OptionGroup var keyring: KeyringOptions
