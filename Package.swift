@@ -212,7 +212,7 @@ let package = Package(
             name: "TicketScanningTests",
             dependencies: [
                 "TestSupport", "Imaging", "TicketScanning", "TicketCodec", "QREncoding", "PNGCodec",
-                "PhotoReader",
+                "PhotoReader", "CameraSimulation", "JPEGCodec",
             ]),
         .testTarget(
             name: "ReportsTests",

@@ -116,12 +116,18 @@ public struct KeyReport: Encodable, Hashable, Sendable {
     public var state: KeyState
     /// When it was made.
     public var created: Date
+    /// `hmac-sha256` or `ed25519`.
+    public var algorithm: KeyAlgorithm
+    /// An Ed25519 key's public key, Base64; absent for an HMAC key.
+    public var publicKey: String?
 
     /// The report of `key`; never its secret.
     public init(_ key: Key) {
         id = key.id
         state = key.state
         created = key.created
+        algorithm = key.algorithm
+        publicKey = key.publicKey.map { Data($0).base64EncodedString() }
     }
 }
 

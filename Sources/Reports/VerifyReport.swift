@@ -13,8 +13,10 @@ public struct VerifyReport: Encodable, Hashable, Sendable {
         case unreadable
     }
 
-    /// The image file.
+    /// The image file, or the file of ticket texts (`verify --payloads`).
     public var file: String
+    /// The ticket text's line in ``file`` (`verify --payloads`); `nil` for an image.
+    public var line: Int?
     /// Valid, invalid or unreadable.
     public var status: Status
     /// The outcome code.
@@ -42,9 +44,10 @@ public struct VerifyReport: Encodable, Hashable, Sendable {
         self.message = unreadable.description
     }
 
-    /// The line of one verified ticket.
-    public init(file: String, verification: TicketVerification) {
+    /// The line of one verified ticket, from an image or, with `line`, a file of texts.
+    public init(file: String, line: Int? = nil, verification: TicketVerification) {
         self.file = file
+        self.line = line
         self.status = verification.isValid ? .valid : .invalid
         self.code = verification.code
         self.message = verification.message
@@ -81,10 +84,12 @@ public struct VerifyReport: Encodable, Hashable, Sendable {
         "keyId",
     ]
 
-    /// This line's cells, in the order of ``csvHeader``.
+    /// This line's cells, in the order of ``csvHeader``; a text from a file of texts is in the
+    /// `file` column as `FILE:LINE`.
     public var csvCells: [String] {
         [
-            file, status.rawValue, code.rawValue, message, serial ?? "", registrant ?? "",
+            line.map { "\(file):\($0)" } ?? file, status.rawValue, code.rawValue, message,
+            serial ?? "", registrant ?? "",
             dose.map(String.init) ?? "",
             vaccine ?? "",
             group ?? "", site ?? "", validFrom ?? "", validUntil ?? "", keyId ?? "",
@@ -111,12 +116,13 @@ public struct VerifyTally: Hashable, Sendable {
         if line.status != .valid { allValid = false }
     }
 
-    /// `3 tickets in 4 images: bad_signature 1, no_code 1, valid 2`.
-    public func summary(images: Int) -> String {
+    /// `3 tickets in 4 images: bad_signature 1, no_code 1, valid 2`, or with `unit` "lines"
+    /// for a file of texts.
+    public func summary(images: Int, unit: String = "images") -> String {
         let parts = counts.sorted { $0.key.rawValue < $1.key.rawValue }.map {
             "\($0.key.rawValue) \($0.value)"
         }
-        return "\(tickets) tickets in \(images) images: "
+        return "\(tickets) tickets in \(images) \(unit): "
             + (parts.isEmpty ? "nothing found" : parts.joined(separator: ", "))
     }
 }

@@ -25,6 +25,8 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidKeyID(String)
     /// The secret of this key is shorter than 16 bytes.
     case shortSecret(String)
+    /// The Ed25519 private key of this key is not 32 bytes.
+    case badPrivateKey(String)
     /// No key of the keyring is active, so nothing can be signed.
     case noActiveKey(String)
     /// The path is a symbolic link (to the given target); a keyring is opened only as itself.
@@ -51,6 +53,7 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .duplicateKey: "duplicate_key"
         case .invalidKeyID: "invalid_key_id"
         case .shortSecret: "short_secret"
+        case .badPrivateKey: "bad_private_key"
         case .noActiveKey: "no_active_key"
         case .symbolicLink: "keyring_symlink"
         case .notARegularFile: "keyring_not_a_file"
@@ -77,6 +80,8 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidKeyID(let id):
             "key id \"\(FreeText.excerpt(id))\" is not 1 to 8 digits and uppercase letters"
         case .shortSecret(let id): "the secret of key \(id) is shorter than 16 bytes"
+        case .badPrivateKey(let id):
+            "the Ed25519 private key of key \(id) is not 32 bytes"
         case .noActiveKey(let path):
             "keyring \(path) has no active key (run `vaxticket keys rotate`)"
         case .symbolicLink(let path, let target):
@@ -96,6 +101,9 @@ public enum KeyringError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A set of signing keys kept in a JSON file that only its owner may read (mode 0600).
+///
+/// Keys of both algorithms may live side by side: HMAC-SHA256 keys sign version 1 tickets,
+/// Ed25519 keys version 2 tickets, and the newest active key signs.
 public struct Keyring: Sendable, Hashable {
     /// The keys, oldest first.
     public var keys: [Key]
@@ -182,13 +190,19 @@ public struct Keyring: Sendable, Hashable {
     }
 
     /// Adds a new active key and makes every other active key verify-only. Returns the new key.
+    /// Its algorithm is `algorithm`, else that of the active key it replaces, else HMAC-SHA256:
+    /// a rotation never changes what kind of ticket the programme issues unless asked to.
     @discardableResult
-    public mutating func rotate(newID: String? = nil, now: Date = Date()) throws(KeyringError)
+    public mutating func rotate(
+        newID: String? = nil, algorithm: KeyAlgorithm? = nil, now: Date = Date()
+    ) throws(KeyringError)
         -> Key
     {
         let id = newID ?? nextKeyID()
         guard key(id: id) == nil else { throw .duplicateKey(id) }
-        let key = try Key.generate(id: id, created: now, state: .active)
+        let key = try Key.generate(
+            id: id, created: now, state: .active,
+            algorithm: algorithm ?? activeKey?.algorithm ?? .hmacSHA256)
         for index in keys.indices where keys[index].state == .active {
             keys[index].state = .verifyOnly
             keys[index].stoppedSigning = now
@@ -222,13 +236,26 @@ public struct Keyring: Sendable, Hashable {
 
     private struct Entry: Codable {
         var id: String
+        /// Absent in files written before Ed25519 keys: HMAC-SHA256.
+        var algorithm: KeyAlgorithm?
         var secret: String
         var created: String
         var state: KeyState
         var stoppedSigning: String?
     }
 
-    private static let format = "vaxticket-keyring-1"
+    /// The format of a keyring of HMAC keys only, which every version of VaxTicket reads.
+    static let format = "vaxticket-keyring-1"
+    /// The format of a keyring holding an Ed25519 key. Versions from before Ed25519 refuse it
+    /// (unknown format) instead of reading the key as an HMAC secret, or dropping its algorithm
+    /// when they rewrite the file.
+    static let formatWithPublicKeyAlgorithms = "vaxticket-keyring-2"
+
+    /// The format this keyring is written in: version 1 while it holds HMAC keys only.
+    var fileFormat: String {
+        keys.allSatisfy({ $0.algorithm == .hmacSHA256 })
+            ? Keyring.format : Keyring.formatWithPublicKeyAlgorithms
+    }
 
     /// Reads a keyring, refusing anything but a regular file owned by the current user that
     /// group and others cannot read or write.
@@ -244,7 +271,7 @@ public struct Keyring: Sendable, Hashable {
         } catch {
             throw .malformed(path: path, reason: "not keyring JSON")
         }
-        guard file.format == format else {
+        guard file.format == format || file.format == formatWithPublicKeyAlgorithms else {
             throw .malformed(path: path, reason: "unknown format \"\(file.format)\"")
         }
         let maxValidityDays = file.maxValidityDays ?? defaultMaxValidityDays
@@ -274,7 +301,7 @@ public struct Keyring: Sendable, Hashable {
             keys.append(
                 try Key(
                     id: entry.id, secret: Array(secret), created: created, state: entry.state,
-                    stoppedSigning: stopped))
+                    stoppedSigning: stopped, algorithm: entry.algorithm ?? .hmacSHA256))
         }
         // A keyring written before stop times were kept: a key that no longer signs stopped
         // when the next key was made (rotation makes the new key and demotes the old at once);
@@ -406,10 +433,11 @@ public struct Keyring: Sendable, Hashable {
     /// Writes the keyring to `path` with mode 0600; the secrets never touch a file others may read.
     public func save(to path: String) throws(KeyringError) {
         let file = File(
-            format: Keyring.format, note: note, maxValidityDays: maxValidityDays,
+            format: fileFormat, note: note, maxValidityDays: maxValidityDays,
             keys: keys.map { key in
                 Entry(
-                    id: key.id, secret: Data(key.secretBytes).base64EncodedString(),
+                    id: key.id, algorithm: key.algorithm,
+                    secret: Data(key.secretBytes).base64EncodedString(),
                     created: Keyring.timestamp(key.created),
                     state: key.state,
                     stoppedSigning: key.stoppedSigning.map(Keyring.timestamp))
@@ -430,27 +458,13 @@ public struct Keyring: Sendable, Hashable {
         try Keyring.writePrivately(data, to: path)
     }
 
-    /// Replaces the file at `path` with `data` atomically, the file made with mode 0600.
-    ///
-    /// The bytes go to a temporary file beside it, created with mode 0600 before any secret is
-    /// in it, flushed to disk, then renamed over `path` (rename(2)), so a crash leaves the old
-    /// keyring or the new one, never neither. No umask is changed: the umask is process-wide,
-    /// and two threads saving at once (tests in parallel, a server) could otherwise restore
-    /// each other's and leave a keyring others may read.
+    /// Replaces the file at `path` with `data` atomically, the file made with mode 0600 before
+    /// any secret is in it (see ``AtomicFile/write(_:to:permissions:)``), so a crash leaves the
+    /// old keyring or the new one, never neither, and never one others may read.
     static func writePrivately(_ data: Data, to path: String) throws(KeyringError) {
-        let temporary = path + ".tmp-" + UUID().uuidString
         do {
-            let file = try FileDescriptor.open(
-                FilePath(temporary), .writeOnly,
-                options: [.create, .exclusiveCreate, .noFollow, .closeOnExec],
-                permissions: .ownerReadWrite)
-            try file.closeAfter {
-                _ = try file.writeAll(data)
-                guard fsync(file.rawValue) == 0 else { throw Errno(rawValue: errno) }
-            }
-            guard unsafe rename(temporary, path) == 0 else { throw Errno(rawValue: errno) }
+            try AtomicFile.write(data, to: path, permissions: .ownerReadWrite)
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
             throw .io(path: path, reason: "\(error)")
         }
     }

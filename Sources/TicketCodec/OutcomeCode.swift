@@ -9,6 +9,10 @@ public enum OutcomeCode: String, CaseIterable, Codable, Hashable, Sendable {
     case malformed
     /// The ticket names a key the keyring does not have.
     case unknownKey = "unknown_key"
+    /// The ticket's version needs another kind of key than the one it names: altered or forged.
+    case wrongAlgorithm = "wrong_algorithm"
+    /// A version 1 (HMAC) ticket, checked with public keys only: only the keyring can check it.
+    case needsKeyring = "needs_keyring"
     /// The signature does not match: altered or forged.
     case badSignature = "bad_signature"
     /// The ticket's key was retired.

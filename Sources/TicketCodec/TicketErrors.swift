@@ -6,11 +6,11 @@ public enum MalformedReason: Error, Hashable, Sendable, CustomStringConvertible 
     case unknownVersion(String)
     /// The text after the prefix is not valid Base45.
     case badEncoding
-    /// The binary form ends before its fields and tag do.
+    /// The binary form ends before its fields and tag or signature do.
     case truncated
     /// A field holds a value outside its range, e.g. dose 0 or an unknown vaccine number.
     case fieldOutOfRange(String)
-    /// Bytes remain between the last field and the tag.
+    /// Bytes remain between the last field and the tag or signature.
     case trailingBytes
 
     /// A stable machine code, e.g. `truncated`.
@@ -57,6 +57,9 @@ public enum TicketError: Error, Hashable, Sendable, CustomStringConvertible {
     case keyMismatch(ticket: String, signer: String)
     /// The ticket would be valid for more days than the programme allows.
     case validityTooLong(days: Int, limit: Int)
+    /// The cryptography library refused to sign with this key (never seen with a key the
+    /// keyring accepted).
+    case signingFailed(String)
 
     public var description: String {
         switch self {
@@ -76,6 +79,7 @@ public enum TicketError: Error, Hashable, Sendable, CustomStringConvertible {
             "the ticket names key \(ticket) but the signer holds key \(signer)"
         case .validityTooLong(let days, let limit):
             "a ticket valid for \(days) days is longer than the programme's limit of \(limit) days"
+        case .signingFailed(let id): "key \(id) could not sign the ticket"
         }
     }
 }

@@ -1,26 +1,39 @@
-/// The binary and text forms of a ticket, version 1 (see docs/ticket-format.md).
+/// The binary and text forms of a ticket (see docs/ticket-format.md).
 ///
-/// Binary: `version (1 byte) | key id length (1 byte) | key id (ASCII) | packed fields | tag (16 bytes)`.
-/// Text: `VT1:` followed by the Base45 of the binary form.
+/// Binary: `version (1 byte) | key id length (1 byte) | key id (ASCII) | packed fields | signature`,
+/// the signature a 16-byte truncated HMAC-SHA256 tag in version 1 and a 64-byte Ed25519
+/// signature in version 2, over every byte before it.
+/// Text: `VT1:` or `VT2:` followed by the Base45 of the binary form.
 public enum TicketFormat {
-    /// The binary format version this program writes and reads.
-    public static let version: UInt8 = 1
-    /// The prefix of the text form.
-    public static let textPrefix = "VT1:"
-    /// The length of the truncated HMAC-SHA256 tag, in bytes.
+    /// The version byte of version 1 (HMAC) tickets, the version this program wrote first.
+    public static let version: UInt8 = TicketVersion.v1.rawValue
+    /// The prefix of version 1's text form.
+    public static let textPrefix = TicketVersion.v1.textPrefix
+    /// The length of version 1's truncated HMAC-SHA256 tag, in bytes.
     public static let tagLength = 16
+    /// The length of version 2's Ed25519 signature, in bytes.
+    public static let signatureLength = 64
     /// Day 0 of the binary form's dates.
     public static let epoch = CalendarDate(daysSince1970: 18_262)  // 2020-01-01
     static let epochDays = epoch.daysSince1970
 
-    /// The text form of a binary ticket.
-    public static func text(binary: [UInt8]) -> String { textPrefix + Base45.encode(binary) }
+    /// The text form of a binary ticket, its prefix chosen by its version byte (`VT1:` when the
+    /// byte is no known version, as before there were several).
+    public static func text(binary: [UInt8]) -> String {
+        let version = binary.first.flatMap(TicketVersion.init(rawValue:)) ?? .v1
+        return version.textPrefix + Base45.encode(binary)
+    }
 
-    /// The binary form inside a ticket text.
+    /// The binary form inside a ticket text. The prefix and the binary form's version byte must
+    /// name the same version: a `VT2:` text around a version 1 binary form is `unknown_version`
+    /// (a version byte no version has is refused the same way when the header is read).
     public static func binary(text: String) -> Result<[UInt8], MalformedReason> {
         let bytes = Array(text.utf8)
-        let prefix = Array(textPrefix.utf8)
-        guard bytes.starts(with: prefix) else {
+        guard
+            let version = TicketVersion.allCases.first(where: {
+                bytes.starts(with: Array($0.textPrefix.utf8))
+            })
+        else {
             // "VT<digits>:" is a ticket of another version; anything else is not a ticket.
             if bytes.starts(with: Array("VT".utf8)),
                 let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 2,
@@ -31,35 +44,49 @@ public enum TicketFormat {
             }
             return .failure(.notATicket)
         }
-        guard let binary = Base45.decode(String(decoding: bytes[prefix.count...], as: UTF8.self))
+        let prefixLength = version.textPrefix.utf8.count
+        guard
+            let binary = Base45.decode(
+                String(decoding: bytes[prefixLength...], as: UTF8.self))
         else {
             return .failure(.badEncoding)
+        }
+        // A byte of no known version is left for ``header(of:)`` to report.
+        if let first = binary.first, first != version.rawValue,
+            TicketVersion(rawValue: first) != nil
+        {
+            return .failure(
+                .unknownVersion("\(version.textPrefix.dropLast()) with version byte \(first)"))
         }
         return .success(binary)
     }
 
-    /// The header of a binary ticket: the key id and where the signed fields start.
+    /// The header of a binary ticket: its version, the key id and where the signed fields start.
     public static func header(of binary: [UInt8]) -> Result<
-        (keyID: String, fieldsStart: Int), MalformedReason
+        (version: TicketVersion, keyID: String, fieldsStart: Int), MalformedReason
     > {
         guard let first = binary.first else { return .failure(.truncated) }
-        guard first == version else { return .failure(.unknownVersion(String(first))) }
+        guard let version = TicketVersion(rawValue: first) else {
+            return .failure(.unknownVersion(String(first)))
+        }
         guard binary.count >= 2 else { return .failure(.truncated) }
         let idLength = Int(binary[1])
         guard (1...8).contains(idLength) else { return .failure(.fieldOutOfRange("key id")) }
-        // Fields of at least one byte and a full tag must follow the key id.
-        guard binary.count > 2 + idLength + tagLength else { return .failure(.truncated) }
+        // Fields of at least one byte and a full tag or signature must follow the key id.
+        guard binary.count > 2 + idLength + version.signatureLength else {
+            return .failure(.truncated)
+        }
         let id = binary[2..<(2 + idLength)]
         guard id.allSatisfy(\.isDigitOrUppercase) else {
             return .failure(.fieldOutOfRange("key id"))
         }
-        return .success((String(decoding: id, as: UTF8.self), 2 + idLength))
+        return .success((version, String(decoding: id, as: UTF8.self), 2 + idLength))
     }
 
-    /// The bytes the tag covers (header and fields) for `ticket`.
-    public static func signedBytes(of ticket: Ticket, vaccines: VaccineTable) throws(TicketError)
-        -> [UInt8]
-    {
+    /// The bytes the tag or signature covers (header and fields) for `ticket` in `version`.
+    public static func signedBytes(
+        of ticket: Ticket, version: TicketVersion = .v1, vaccines: VaccineTable
+    ) throws(TicketError) -> [UInt8] {
         guard ticket.registrant.isCode(maxLength: 20) else {
             throw .invalidRegistrant(ticket.registrant)
         }
@@ -78,7 +105,7 @@ public enum TicketFormat {
             throw .validUntilBeforeValidFrom(ticket.validFrom, ticket.validUntil)
         }
 
-        var bytes: [UInt8] = [version, UInt8(ticket.keyID.utf8.count)]
+        var bytes: [UInt8] = [version.rawValue, UInt8(ticket.keyID.utf8.count)]
         bytes.reserveCapacity(64)
         bytes += ticket.keyID.utf8
         var writer = BitWriter()
@@ -103,8 +130,9 @@ public enum TicketFormat {
         return bytes + writer.bytes
     }
 
-    /// Reads the fields of a binary ticket whose tag has been checked. `signed` is the binary
-    /// form without its tag; `keyID` and `fieldsStart` come from ``header(of:)``.
+    /// Reads the fields of a binary ticket whose tag or signature has been checked. `signed` is
+    /// the binary form without its tag or signature; `keyID` and `fieldsStart` come from
+    /// ``header(of:)``. The fields are the same in every version.
     public static func fields(
         of signed: ArraySlice<UInt8>, keyID: String, fieldsStart: Int, vaccines: VaccineTable
     ) -> Result<Ticket, MalformedReason> {

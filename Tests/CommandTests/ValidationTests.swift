@@ -60,6 +60,18 @@ struct ValidationTests {
                 "Unknown time zone 'Mars/Olympus'"
             ),
             (["verify", "a.png", "--at", "yesterday"], "--at must be a date"),
+            (["verify"], "Give image paths or --payloads FILE, not both"),
+            (
+                ["verify", "a.png", "--payloads", "p.txt"],
+                "Give image paths or --payloads FILE, not both"
+            ),
+            (
+                ["verify", "a.png", "--public-keys", "k.json", "--keyring", "r.json"],
+                "Give --keyring or --public-keys, not both"
+            ),
+            (["keys", "new", "--algorithm", "rsa"], "rsa"),
+            (["keys", "rotate", "--algorithm", "ed448"], "ed448"),
+            (["keys", "export-public"], "--out"),
             (["revoke", "XYZ"], "'XYZ' is not a serial"),
             (["record", "--officer", "OFC1"], "Give image paths or --payloads FILE, not both"),
             (
@@ -102,6 +114,25 @@ struct ValidationTests {
         #expect(record.lot == "LOT7")
         #expect(record.batchSize == 50)
         #expect(record.json)
+
+        let verify2 = try #require(
+            try VaxTicket.parseAsRoot([
+                "verify", "--payloads", "texts.txt", "--public-keys", "keys.json",
+            ]) as? VerifyCommand)
+        #expect(verify2.payloads == "texts.txt")
+        #expect(verify2.publicKeys == "keys.json")
+        #expect(verify2.paths.isEmpty)
+
+        let new = try #require(
+            try VaxTicket.parseAsRoot(["keys", "new", "--algorithm", "ed25519"])
+                as? KeysCommand.New)
+        #expect(new.algorithm == .ed25519)
+        let rotate = try #require(
+            try VaxTicket.parseAsRoot(["keys", "rotate"]) as? KeysCommand.Rotate)
+        #expect(rotate.algorithm == nil)
+        #expect(
+            (try VaxTicket.parseAsRoot(["keys", "new"]) as? KeysCommand.New)?.algorithm
+                == .hmacSHA256)
 
         let stats = try #require(
             try VaxTicket.parseAsRoot(["stats", "--by", "site", "--from", "2021-08-01"])

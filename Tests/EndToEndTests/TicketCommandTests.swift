@@ -56,7 +56,8 @@ struct TicketCommandTests {
         let keys = try jsonLines(listed.stdout)
         #expect(keys.map { $0["id"] as? String } == ["K1", "K2"])
         #expect(keys.map { $0["state"] as? String } == ["retired", "active"])
-        #expect(keys.allSatisfy { Set($0.keys) == ["id", "state", "created"] })
+        #expect(keys.allSatisfy { Set($0.keys) == ["id", "state", "created", "algorithm"] })
+        #expect(keys.allSatisfy { $0["algorithm"] as? String == "hmac-sha256" })
         // No secret from the file shows up in any output.
         let file = try #require(
             try JSONSerialization.jsonObject(
@@ -297,9 +298,11 @@ struct TicketCommandTests {
             let caseFolder = folder.url.appendingPathComponent(name)
             try FileManager.default.createDirectory(
                 at: caseFolder, withIntermediateDirectories: true)
-            let keys = try #require(vector["keyring"] as? [[String: String]]).map { entry in
+            let entries = try #require(vector["keyring"] as? [[String: String]])
+            let keys = entries.map { entry in
                 [
                     "id": entry["id"]!, "state": entry["state"]!, "created": entry["created"]!,
+                    "algorithm": entry["algorithm"] ?? "hmac-sha256",
                     "secret": Data(
                         stride(from: 0, to: entry["secret_hex"]!.count, by: 2).map { offset in
                             let start = entry["secret_hex"]!.index(
@@ -313,8 +316,9 @@ struct TicketCommandTests {
                 ]
             }
             let keyring = caseFolder.appendingPathComponent("keyring.json").path
+            let ed25519 = entries.contains { $0["algorithm"] == "ed25519" }
             let keyringData = try JSONSerialization.data(withJSONObject: [
-                "format": "vaxticket-keyring-1", "keys": keys,
+                "format": ed25519 ? "vaxticket-keyring-2" : "vaxticket-keyring-1", "keys": keys,
             ])
             #expect(
                 FileManager.default.createFile(
@@ -340,6 +344,23 @@ struct TicketCommandTests {
                 #expect(object["serial"] as? String == fields["serial"] as? String, "\(name)")
                 #expect(
                     object["registrant"] as? String == fields["registrant"] as? String, "\(name)")
+            }
+            // The same PNG with only the keyring's public keys, and no keyring anywhere.
+            if let withPublicKeys = vector["expected_with_public_keys"] as? [String: String] {
+                // revoked.txt beside the keyring goes into the file too.
+                let publicKeys = caseFolder.appendingPathComponent("keys.json").path
+                let exported = try runVaxticket([
+                    "keys", "export-public", "--keyring", keyring, "--out", publicKeys,
+                ])
+                #expect(exported.status == 0, "\(name): \(exported.stderr)")
+                let checked = try runVaxticket(
+                    [
+                        "verify", "--json", "--public-keys", publicKeys, "--at", clock["at"]!,
+                        "--time-zone", clock["time_zone"]!, png,
+                    ], environment: ["VAXTICKET_KEYRING": "/nonexistent/keyring.json"])
+                let line = try #require(
+                    try jsonLines(checked.stdout).first, "\(name): \(checked.stderr)")
+                #expect(line["code"] as? String == withPublicKeys["code"], "\(name)")
             }
         }
     }

@@ -105,6 +105,52 @@ struct CardTests {
         try expectInside(layout)
     }
 
+    @Test(
+        "a VT2 card: its larger code (version 8, 9 for the longest) prints 30 mm wide, reads and verifies",
+        arguments: [150, 300, 600, 1200])
+    func versionTwo(dpi: Int) throws {
+        let key = try CardFixtures.ed25519Key()
+        let card = try CardFixtures.card(key: key)
+        #expect(card.text.hasPrefix("VT2:"))
+        let renderer = try CardRenderer()
+        let layout = try renderer.layout(card, dpi: dpi)
+        #expect(layout.code.version == 8)
+        #expect(layout.symbol.width >= CardGeometry.minimumQRWidth)
+        #expect(layout.symbol.width <= CardGeometry.minimumQRWidth * 1.2)
+        #expect(!layout.isTruncated)
+        try expectInside(layout)
+        if dpi <= 300 {
+            let image = try PNG.decode(try renderer.png(card, dpi: dpi), maxPixels: 10_000_000)
+            let texts = CardFixtures.texts(in: image)
+            #expect(texts == [card.text])
+            let verification = try CardFixtures.verifier().verify(
+                try #require(texts.first), on: try CardFixtures.date("2021-08-25"))
+            #expect(verification.isValid)
+        }
+        let longest = try TicketCard(
+            signing: Ticket(
+                serial: .max, registrant: "ZZZZZZZZZZZZZZZZZZZZ", dose: 9, vaccine: "ASTRAZENECA",
+                group: .pregnant, site: "ZZZZZZZZ",
+                validFrom: try CardFixtures.date("2021-08-23"),
+                validUntil: try CardFixtures.date("2021-11-20"), keyID: key.id),
+            with: TicketSigner(key: key), name: "Ni Luh Putu Ayu Wulandari Kusumadewi",
+            siteName: "Rumah Sakit Umum Daerah Kota Bandung")
+        let longestLayout = try renderer.layout(longest, dpi: dpi)
+        #expect(longestLayout.code.version == 9)
+        #expect(longestLayout.symbol.width >= CardGeometry.minimumQRWidth)
+        #expect(!longestLayout.isTruncated)
+        try expectInside(longestLayout)
+        for language in CardLanguage.allCases {
+            for name in Self.sampleNames {
+                let named = try CardFixtures.card(
+                    name: name, siteName: "Puskesmas Kecamatan Sukajadi Kota Bandung", key: key)
+                let layout = try CardRenderer(language: language).layout(named, dpi: dpi)
+                #expect(!layout.isTruncated, "\(name) was cut short")
+                try expectInside(layout)
+            }
+        }
+    }
+
     @Test("an absurdly long name is cut with an ellipsis and still stays in its box")
     func absurdName() throws {
         let name = String(repeating: "Wulandari Kusumadewi ", count: 12)

@@ -29,16 +29,20 @@ struct SheetTests {
         return data
     }
 
-    @Test("a sheet PDF rasterised by pdftoppm has 8 codes a page that read and verify")
+    @Test(
+        "a sheet PDF rasterised by pdftoppm has 8 codes a page (VT1 and VT2) that read and verify")
     func roundTrip() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let path = folder.path("tickets.pdf")
-        let cards = try (0..<11).map { index in
-            try CardFixtures.card(
-                name: index == 3 ? "Nguyễn Thị Minh Khai" : "Siti Rahmawati \(index)",
-                serial: 0xA000 + UInt64(index))
+        // Version 1 and version 2 tickets on the same sheet.
+        let ed25519 = try CardFixtures.ed25519Key()
+        let cards: [TicketCard] = try (0..<11).map { (index: Int) -> TicketCard in
+            let name = index == 3 ? "Nguyễn Thị Minh Khai" : "Siti Rahmawati \(index)"
+            let key: Key? = index % 2 == 0 ? nil : ed25519
+            return try CardFixtures.card(name: name, serial: 0xA000 + UInt64(index), key: key)
         }
+        #expect(cards.filter { $0.text.hasPrefix("VT2:") }.count == 5)
         let sheet = try SheetWriter(path: path, cardCount: cards.count, batch: "registrants.csv")
         for card in cards { try sheet.add(card) }
         try sheet.finish()

@@ -13,28 +13,37 @@ enum CardFixtures {
 
     static func key() throws -> Key { try Key(id: "K1", secret: Array(0..<32), created: created) }
 
+    /// An Ed25519 key, K2, whose tickets are version 2 (`VT2:`, QR version 8 for a typical one).
+    static func ed25519Key() throws -> Key {
+        try Key(id: "K2", secret: Array(32..<64), created: created, algorithm: .ed25519)
+    }
+
     static func date(_ iso: String) throws -> CalendarDate { try #require(CalendarDate(iso: iso)) }
 
     static func ticket(
-        serial: UInt64 = 0x0123_4567_89AB_CDEF, registrant: String = "2108230000012345"
+        serial: UInt64 = 0x0123_4567_89AB_CDEF, registrant: String = "2108230000012345",
+        keyID: String = "K1"
     ) throws -> Ticket {
         Ticket(
             serial: serial, registrant: registrant, dose: 1, vaccine: "CORONAVAC",
             group: .healthWorker, site: "BDG001",
-            validFrom: try date("2021-08-23"), validUntil: try date("2021-09-21"), keyID: "K1")
+            validFrom: try date("2021-08-23"), validUntil: try date("2021-09-21"), keyID: keyID)
     }
 
+    /// A card signed by `key` (K1, HMAC, unless given).
     static func card(
         name: String? = "Siti Rahmawati", siteName: String? = "Puskesmas Sukajadi",
-        serial: UInt64 = 0x0123_4567_89AB_CDEF
+        serial: UInt64 = 0x0123_4567_89AB_CDEF, key: Key? = nil
     ) throws -> TicketCard {
-        try TicketCard(
-            signing: try ticket(serial: serial), with: TicketSigner(key: try key()), name: name,
-            siteName: siteName)
+        let key = try key ?? self.key()
+        return try TicketCard(
+            signing: try ticket(serial: serial, keyID: key.id), with: TicketSigner(key: key),
+            name: name, siteName: siteName)
     }
 
+    /// A verifier with both keys, K1 (HMAC) and K2 (Ed25519).
     static func verifier() throws -> TicketVerifier {
-        TicketVerifier(keyring: Keyring(keys: [try key()]))
+        TicketVerifier(keyring: Keyring(keys: [try key(), try ed25519Key()]))
     }
 
     /// Every QR code zbar finds in `image`, as text.

@@ -8,6 +8,20 @@ enum Fixtures {
     static let key = make { try Key(id: "K1", secret: Array(0..<32), created: created) }
     static let otherKey = make { try Key(id: "K1", secret: Array(100..<132), created: created) }
     static let keyring = Keyring(keys: [key])
+    /// An Ed25519 key with the private key (seed) `20 21 ... 3f`.
+    static let ed25519Key = make {
+        try Key(id: "K2", secret: Array(32..<64), created: created, algorithm: .ed25519)
+    }
+
+    /// Whether Ed25519 signatures here are RFC 8032's deterministic ones, so that signing the
+    /// same bytes twice gives the same signature: swift-crypto on Linux signs with BoringSSL,
+    /// which is; on Apple platforms it uses CryptoKit, which adds randomness (every signature
+    /// still verifies).
+    #if canImport(Darwin)
+        static let deterministicEd25519 = false
+    #else
+        static let deterministicEd25519 = true
+    #endif
 
     static func date(_ iso: String) -> CalendarDate {
         guard let date = CalendarDate(iso: iso) else { preconditionFailure("not a day: \(iso)") }

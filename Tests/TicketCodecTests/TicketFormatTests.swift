@@ -150,7 +150,9 @@ struct TicketFormatTests {
         arguments: [
             ("", MalformedReason.notATicket), ("HC1:ABC", .notATicket), ("VT1", .notATicket),
             ("vt1:AB", .notATicket),
-            ("VT2:BB8", .unknownVersion("VT2")), ("VT12:BB8", .unknownVersion("VT12")),
+            ("VT3:BB8", .unknownVersion("VT3")), ("VT12:BB8", .unknownVersion("VT12")),
+            ("VT2:BB8", .unknownVersion("65")),
+            ("VT2:X50ZM9", .unknownVersion("VT2 with version byte 1")),
             ("VT1:ab8", .badEncoding), ("VT1:B", .badEncoding), ("VT1:GGW", .badEncoding),
             ("VT1:", .truncated), ("VT1:BB8", .unknownVersion("65")),
         ])

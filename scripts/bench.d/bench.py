@@ -915,6 +915,76 @@ class Bench:
                 log(f"verify --jobs {jobs}: {m / r['wall']:.0f} images/s, {valid} valid, CPU/wall {r['cpu'] / r['wall']:.2f}")
             shutil.rmtree(vdir, ignore_errors=True)
         shutil.rmtree(base, ignore_errors=True)
+        self.signatures(res)
+
+    def signatures(self, res):
+        """Ed25519 (VT2) against HMAC-SHA256 (VT1) per ticket on one core, through the real
+        commands: `issue --format text --jobs 1` and `verify --payloads --jobs 1` of N tickets, less
+        the same command on one ticket (process start, keyring and CSV set-up cancel out), divided
+        by N - 1; every run taken in turn with the others, best of the runs. Also the typical
+        ticket's size and QR version in each version, as `vaxticket issue` reports them."""
+        if not self.has_option("keys new", "--algorithm") or not self.has_option("verify", "--payloads"):
+            self.skip("tickets: Ed25519 against HMAC", "`keys new --algorithm` or `verify --payloads` does not exist yet")
+            return
+        n = 3000 if self.quick else 30000
+        folder = self.path("signatures")
+        fresh_dir(folder)
+        keyrings = {"hmac": self.keyring(), "ed25519": os.path.join(folder, "ed25519-keyring.json")}
+        subprocess.run([self.bin, "keys", "new", "--algorithm", "ed25519", "--keyring", keyrings["ed25519"]],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        public_keys = os.path.join(folder, "public-keys.json")
+        subprocess.run([self.bin, "keys", "export-public", "--keyring", keyrings["ed25519"], "--out", public_keys],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        counts = {"n": n, "1": 1}
+        csvs = {}
+        for size, count in counts.items():
+            csvs[size] = os.path.join(folder, f"rows-{size}.csv")
+            self.write_csv(csvs[size], count)
+        sig = {"tickets": n, "sizes": {}}
+        texts = {}
+        tasks = {}
+        for alg, keyring in keyrings.items():
+            # The typical ticket: 16-digit registrant, 6-character site, key K1.
+            out = subprocess.run([self.bin, "issue", "--registrant", "2108230000012345", "--dose", "1", "--vaccine",
+                                  "CORONAVAC", "--site", "BDG001", "--keyring", keyring, "--json",
+                                  "--out", os.path.join(folder, f"typical-{alg}.png")],
+                                 check=True, capture_output=True, text=True).stdout
+            info = json.loads(out.splitlines()[0])
+            sig["sizes"][alg] = {"characters": info["characters"], "qr_version": info["qrVersion"],
+                                 "modules": info["modules"], "prefix": info["text"][:4]}
+            for size in counts:
+                out_dir = os.path.join(folder, f"issue-{alg}-{size}")
+
+                def issue(out_dir=out_dir, csv=csvs[size], keyring=keyring):
+                    return self.runner.once([self.bin, "issue", "--csv", csv, "--out-dir", out_dir, "--format", "text",
+                                             "--jobs", "1", "--keyring", keyring], prepare=lambda: fresh_dir(out_dir))
+                issue()
+                texts[alg, size] = os.path.join(out_dir, "tickets.txt")
+                kept = os.path.join(folder, f"texts-{alg}-{size}.txt")
+                shutil.copyfile(texts[alg, size], kept)
+                tasks[f"issue_{alg}_{size}"] = issue
+
+                def verify(kept=kept, keyring=keyring, extra=()):
+                    return self.runner.once([self.bin, "verify", "--payloads", kept, "--jobs", "1", *extra]
+                                            + ([] if extra else ["--keyring", keyring]))
+                tasks[f"verify_{alg}_{size}"] = verify
+                if alg == "ed25519":
+                    tasks[f"verify_public_{size}"] = lambda kept=kept, verify=verify: verify(
+                        kept, extra=("--public-keys", public_keys))
+        best, failed = self.runner.rounds(tasks, 3 if self.quick else 5)
+        for name, message in failed.items():
+            self.skip(f"tickets: {name}", message)
+        for name in sorted({k.rsplit("_", 1)[0] for k in tasks}):
+            big, one = best.get(f"{name}_n"), best.get(f"{name}_1")
+            if not big or not one:
+                continue
+            sig[name] = {"cpu_us": 1e6 * (big["cpu"] - one["cpu"]) / (n - 1),
+                         "wall_us": 1e6 * (big["wall"] - one["wall"]) / (n - 1),
+                         "cpu_per_wall": big["cpu"] / big["wall"], "runs": len(big["walls"])}
+            log(f"{name}: {sig[name]['cpu_us']:.1f} us CPU per ticket ({sig[name]['wall_us']:.1f} us wall), "
+                f"CPU/wall {sig[name]['cpu_per_wall']:.2f}")
+        res["signatures"] = sig
+        shutil.rmtree(folder, ignore_errors=True)
 
     def section_record(self):
         script = os.path.join(self.here, "record.sh")

@@ -418,6 +418,34 @@ def tickets_section(doc, tk, nproc):
         if v1 and vn:
             doc.p(f"- verify on {nproc} cores is {vn['rate'] / v1['rate']:.2f}x its one-core rate "
                   f"(CPU time / wall time {vn['cpu'] / vn['wall']:.2f}).")
+    sig = tk.get("signatures")
+    if sig:
+        signatures_table(doc, sig)
+
+
+def signatures_table(doc, sig):
+    doc.p(f"Ed25519 (VT2) against HMAC-SHA256 (VT1), one core: `issue --format text --jobs 1` and "
+          f"`verify --payloads --jobs 1` of {sig['tickets']:,} tickets less the same command on one ticket, "
+          "divided by the tickets between; every run in turn with the others, best of the runs. Per ticket this "
+          "is the whole command's work (CSV row, serial, signing, Base45, files; reading, verifying, printing), "
+          "so the difference between the columns is the signature's.")
+    us = lambda name, key="cpu_us": f"{sig[name][key]:.1f}" if name in sig else "-"
+    rows = []
+    for label, h, e in [("issue --format text, µs CPU per ticket", "issue_hmac", "issue_ed25519"),
+                        ("verify --payloads (keyring), µs CPU per ticket", "verify_hmac", "verify_ed25519")]:
+        ratio_text = ratio(sig[e]["cpu_us"], sig[h]["cpu_us"]) if h in sig and e in sig else "-"
+        diff = f"{sig[e]['cpu_us'] - sig[h]['cpu_us']:+.1f}" if h in sig and e in sig else "-"
+        rows.append([label, us(h), us(e), ratio_text, diff])
+    if "verify_public" in sig:
+        rows.append(["verify --payloads --public-keys, µs CPU per ticket", "-", us("verify_public"), "-", "-"])
+    sizes = sig.get("sizes", {})
+    h, e = sizes.get("hmac"), sizes.get("ed25519")
+    if h and e:
+        rows.append(["typical ticket, characters", h["characters"], e["characters"],
+                     f"{e['characters'] / h['characters']:.2f}x", f"{e['characters'] - h['characters']:+d}"])
+        rows.append(["QR at ECC Q", f"version {h['qr_version']} ({h['modules']}x{h['modules']})",
+                     f"version {e['qr_version']} ({e['modules']}x{e['modules']})", "-", "-"])
+    doc.table(["per ticket, one core", "HMAC-SHA256 (VT1)", "Ed25519 (VT2)", "VT2 / VT1", "difference"], rows)
 
 
 RECORD_LABELS = {

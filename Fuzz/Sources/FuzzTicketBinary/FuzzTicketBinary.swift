@@ -2,25 +2,31 @@ import CFuzzerDriver
 import Foundation
 import TicketCodec
 
-let key = try! Key(id: "VEC1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 0))
-let verifier = TicketVerifier(keyring: Keyring(keys: [key]))
-let signer = TicketSigner(key: key, maxValidityDays: Int.max)
+/// VEC1 signs version 1 (HMAC), VEC2 version 2 (Ed25519).
+let keys = [
+    try! Key(id: "VEC1", secret: Array(0..<32), created: Date(timeIntervalSince1970: 0)),
+    try! Key(id: "VEC2", secret: Array(32..<64), created: Date(timeIntervalSince1970: 0), algorithm: .ed25519),
+]
+let verifier = TicketVerifier(keyring: Keyring(keys: keys))
+let signers = Dictionary(uniqueKeysWithValues: keys.map { ($0.algorithm.ticketVersion, TicketSigner(key: $0, maxValidityDays: Int.max)) })
 let day = CalendarDate(iso: "2021-08-25")!
 
 /// libFuzzer entry point: any bytes as a binary ticket, through the verifier and, skipping the
-/// tag check, straight into the field parser (which a real reader only reaches with a good tag).
+/// tag or signature check, straight into the field parser (which a real reader only reaches
+/// with a good one).
 func fuzz(_ binary: [UInt8]) -> CInt {
     _ = verifier.verify(binary: binary, on: day)
-    guard case .success(let header) = TicketFormat.header(of: binary) else { return 0 }
-    let signed = binary[..<(binary.count - TicketFormat.tagLength)]
+    guard case .success(let header) = TicketFormat.header(of: binary), let signer = signers[header.version] else { return 0 }
+    let length = header.version.signatureLength
+    let signed = binary[..<(binary.count - length)]
     guard case .success(var ticket) = TicketFormat.fields(of: signed, keyID: header.keyID, fieldsStart: header.fieldsStart, vaccines: .builtIn) else {
         return 0
     }
     // Every accepted field set has exactly one encoding: signing it again gives the same bytes.
-    ticket.keyID = key.id
-    if header.keyID == key.id {
+    ticket.keyID = signer.key.id
+    if header.keyID == signer.key.id {
         let again = try! signer.binary(for: ticket)
-        precondition(Array(again.dropLast(TicketFormat.tagLength)) == Array(signed), "fields do not re-encode to the same bytes")
+        precondition(Array(again.dropLast(length)) == Array(signed), "fields do not re-encode to the same bytes")
     }
     return 0
 }

@@ -1,6 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import TicketCodec
+public import TicketCodec
+
+extension KeyAlgorithm: ExpressibleByArgument {}
 
 /// Where the keyring (and the revocation list beside it) and the vaccine table come from.
 struct KeyringOptions: ParsableArguments {
@@ -30,6 +32,20 @@ struct KeyringOptions: ParsableArguments {
         TicketVerifier(
             keyring: try load(), revocations: try loadRevocations(), timeZone: timeZone,
             vaccines: try vaccineTable())
+    }
+
+    /// A verifier with only the public keys in the file at `path` (no keyring is read), their
+    /// revocations and the vaccine table, judging days in `timeZone`.
+    func verifier(publicKeys path: String, timeZone: TimeZone) throws -> TicketVerifier {
+        TicketVerifier(
+            publicKeys: try PublicKeyring.load(from: path), timeZone: timeZone,
+            vaccines: try vaccineTable())
+    }
+
+    /// The keyring's public keys, with the serials of an old revoked.txt beside it added
+    /// (undated), so that they count wherever the keys are used.
+    func publicKeys() throws -> PublicKeyring {
+        PublicKeyring(try load(), revocations: try loadRevocations())
     }
 
     /// The vaccine table in force.
