@@ -111,19 +111,25 @@ struct RecordCommandTests {
         holder.arguments = [
             "python3", "-c",
             """
-            import sqlite3, sys, time
+            import select, sqlite3, sys
             db = sqlite3.connect(sys.argv[1], isolation_level=None)
             db.execute("BEGIN IMMEDIATE")
             print("locked", flush=True)
-            time.sleep(6)
+            select.select([sys.stdin], [], [], 60)  # until the test closes its end
             db.execute("COMMIT")
             """,
             fixture.database,
         ]
         let output = Pipe()
+        let release = Pipe()
         holder.standardOutput = output
+        holder.standardInput = release
         try holder.run()
-        defer { holder.waitUntilExit() }
+        var released = false
+        defer {
+            if !released { try? release.fileHandleForWriting.close() }
+            holder.waitUntilExit()
+        }
         #expect(
             String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
                 .hasPrefix("locked"))
@@ -138,6 +144,8 @@ struct RecordCommandTests {
         #expect(blocked.stderr.contains("nothing of this batch was written"))
 
         // And once the other program is done, the same input records everything it holds.
+        try release.fileHandleForWriting.close()
+        released = true
         holder.waitUntilExit()
         let again = try fixture.record(["--payloads", rest, "--json"])
         #expect(again.status == 0, "\(again.stderr)")

@@ -9,8 +9,10 @@ struct QueuedScanTests {
     static let officer = Officer(
         name: "OFC1", site: "JKT01", tokenHash: String(repeating: "a", count: 64),
         createdAt: Fixture.at())
+    /// A second phone at the same site: whichever phone's upload wins, it records at the
+    /// ticket's own site.
     static let other = Officer(
-        name: "OFC2", site: "JKT02", tokenHash: String(repeating: "b", count: 64),
+        name: "OFC2", site: "JKT01", tokenHash: String(repeating: "b", count: 64),
         createdAt: Fixture.at())
 
     static func scan(

@@ -115,15 +115,16 @@ struct SQLiteDoseStoreTests {
     }
 
     /// Holds the write lock of `path` from another connection, as the sqlite3 shell with an
-    /// open transaction does, for `seconds`; `locked` is called once it is held. The wait runs
-    /// on GRDB's own queue, not on a task's thread.
+    /// open transaction does, until `release` is signalled (or for `seconds` at most); `locked`
+    /// is called once it is held. The wait runs on GRDB's own queue, not on a task's thread.
     static func holdWriteLock(
-        _ path: String, seconds: Double, locked: @escaping @Sendable () -> Void
+        _ path: String, seconds: Double, release: DispatchSemaphore = DispatchSemaphore(value: 0),
+        locked: @escaping @Sendable () -> Void
     ) async throws {
         try await DatabaseQueue(path: path).writeWithoutTransaction { db in
             try db.execute(sql: "BEGIN IMMEDIATE")
             locked()
-            Thread.sleep(forTimeInterval: seconds)
+            _ = release.wait(timeout: .now() + seconds)
             try db.execute(sql: "COMMIT")
         }
     }
@@ -154,15 +155,19 @@ struct SQLiteDoseStoreTests {
         let path = folder.path("db.sqlite")
         let store = try await SQLiteDoseStore(path: path, busyTimeout: 1)
         let (locked, held) = AsyncStream<Void>.makeStream()
-        async let holder: Void = Self.holdWriteLock(path, seconds: 4) { held.yield() }
+        let release = DispatchSemaphore(value: 0)
+        async let holder: Void = Self.holdWriteLock(path, seconds: 60, release: release) {
+            held.yield()
+        }
         for await _ in locked { break }
 
-        // Given another connection holding the write lock for 4 s, when a batch is recorded
-        // with a 1 s busy timeout, then it fails naming the lock and the file.
+        // Given another connection holding the write lock until the batch has failed, when a
+        // batch is recorded with a 1 s busy timeout, then it fails naming the lock and the file.
         await #expect(throws: StoreError.locked(path: path, lock: "its write lock", seconds: 1)) {
             try await store.record(
                 [.ticket(Fixture.ticket("S1"))], context: Fixture.context(), rules: Fixture.rules)
         }
+        release.signal()
         try await holder
         #expect(try await store.dose(serial: "S1") == nil)
         #expect(try await store.scanLog().isEmpty)

@@ -286,14 +286,18 @@ struct ScanAPITests {
         try await ServerFixture.with(busyTimeout: 1) { fixture in
             let (locked, held) = AsyncStream<Void>.makeStream()
             let path = fixture.store.path
+            // Another program holds the write lock until the answer has come (60 s at most),
+            // on GRDB's own queue rather than a task's thread.
+            let release = DispatchSemaphore(value: 0)
             async let holder: Void = DatabaseQueue(path: path).writeWithoutTransaction { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 held.yield()
-                Thread.sleep(forTimeInterval: 4)
+                _ = release.wait(timeout: .now() + 60)
                 try db.execute(sql: "COMMIT")
             }
             for await _ in locked { break }
             let answer = try await fixture.scan(text: try fixture.ticketText())
+            release.signal()
             #expect(answer.status == 503)
             #expect(answer.headers.first(name: "Retry-After") != nil)
             #expect(answer.json["error"] as? String == "busy")
