@@ -871,6 +871,16 @@ class Bench:
                                              "--keyring", keyring, "--module-px", "4"], prepare=lambda: fresh_dir(out))
         for jobs in sorted({1, self.nproc}):
             tasks[f"ours_{jobs}"] = ours(jobs)
+        if self.baseline:
+            # The build this change started from, on all cores, in turn with ours (its own
+            # keyring: an older build reads only what it wrote).
+            before_keyring = os.path.join(folder, "before-keyring.json")
+            subprocess.run([self.baseline, "keys", "new", "--keyring", before_keyring], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            before_out = os.path.join(base, f"before_{self.nproc}")
+            tasks[f"before_{self.nproc}"] = lambda: self.runner.once(
+                [self.baseline, "issue", "--csv", csv, "--out-dir", before_out, "--jobs", str(self.nproc),
+                 "--keyring", before_keyring, "--module-px", "4"], prepare=lambda: fresh_dir(before_out))
         best, failed = self.runner.rounds(tasks, runs)
         for name, message in failed.items():
             self.skip(f"issue {name}", message)
@@ -1002,8 +1012,16 @@ class Bench:
             args.append("--postgres")
         else:
             self.skip("record/stats on PostgreSQL", "PostgreSQL is not installed and this is not root")
+        before = None
+        if self.baseline:
+            # The build this change started from, the same script, just before ours.
+            before_args = [self.baseline if a == self.bin else a for a in args]
+            before = self.run_metrics_script(before_args, "record", "record/stats at scale, before", "record.sh")
+            shutil.rmtree(folder, ignore_errors=True)
         res = self.run_metrics_script(args, "record", "record/stats at scale", "record.sh")
         res["stderr"] = res.pop("error_tail")
+        if before:
+            res["before"] = before.get("metrics", {})
         shutil.rmtree(folder, ignore_errors=True)
 
     def timed_with_rss(self, cmd):
@@ -1108,8 +1126,17 @@ class Bench:
         folder = self.path("sync")
         # Full and quick alike: 100,000 doses to the loopback FHIR receiver (quick: 20,000).
         args = ["bash", script, "--bin-dir", os.path.dirname(self.bin), "--work", folder] + (["--doses", "20000"] if self.quick else [])
+        before = None
+        baseline_dir = os.path.dirname(self.baseline) if self.baseline else None
+        if baseline_dir and os.access(os.path.join(baseline_dir, "fhir-receiver"), os.X_OK):
+            # The build this change started from (its vaxticket and fhir-receiver), just before ours.
+            before_args = [baseline_dir if a == os.path.dirname(self.bin) else a for a in args]
+            before = self.run_metrics_script(before_args, "sync", "registry sync, before", "sync.sh")
+            shutil.rmtree(folder, ignore_errors=True)
         res = self.run_metrics_script(args, "sync", "registry sync", "sync.sh")
         res.pop("error_tail")
+        if before:
+            res["before"] = before.get("metrics", {})
         shutil.rmtree(folder, ignore_errors=True)
 
     def run(self, only):

@@ -230,12 +230,19 @@ def main():
     parser.add_argument("--servers", type=int, default=1)
     parser.add_argument("--json", required=True)
     parser.add_argument("--markdown", required=True)
+    parser.add_argument("--baseline", help="an earlier vaxticket build, loaded the same way just before this one")
     args = parser.parse_args()
-    env, texts, images = prepare(args.bin, args.work, args.tickets, args.photos)
-    runs = [
-        load(args.bin, env, args.work, "text", texts, args.clients, args.seconds, args.workers, args.postgres, args.servers),
-        load(args.bin, env, args.work, "photo", images, args.clients, args.seconds, args.workers, args.postgres, args.servers),
-    ]
+    # The tickets come from the baseline build when there is one: a newer build reads an older
+    # keyring, not always the other way round.
+    env, texts, images = prepare(args.baseline or args.bin, args.work, args.tickets, args.photos)
+    builds = ([("before", args.baseline)] if args.baseline else []) + [("this build", args.bin)]
+    runs = []
+    for mode, items in (("text", texts), ("photo", images)):
+        for build, binary in builds:
+            run_ = load(binary, env, args.work, mode, items, args.clients, args.seconds, args.workers, args.postgres,
+                        args.servers)
+            run_["build"] = build
+            runs.append(run_)
     with open(args.json, "w") as f:
         json.dump(runs, f, indent=2)
     cores = os.cpu_count()
@@ -252,19 +259,19 @@ def main():
         f"The photos are `simulate-photo --kind mixed` shots of printed tickets, {sum(map(len, images)) / max(1, len(images)) / 1024:.0f} KB JPEGs on",
         "average (not 12 MP camera files, which cost more to decode); the machine was shared with other builds while measuring.",
         "",
-        "| mode | scans/s | doses recorded/s | p50 | p99 | server peak RSS | requests | non-200 | transport errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| mode | build | scans/s | doses recorded/s | p50 | p99 | server peak RSS | requests | non-200 | transport errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         non200 = sum(v for k, v in r["statuses"].items() if k != "200")
         lines.append(
-            f"| {r['mode']} ({r['items']} tickets) | {r['scans_per_s']:,} | {r['recorded_per_s']:,} | {r['p50_ms']} ms | {r['p99_ms']} ms | "
+            f"| {r['mode']} ({r['items']} tickets) | {r['build']} | {r['scans_per_s']:,} | {r['recorded_per_s']:,} | {r['p50_ms']} ms | {r['p99_ms']} ms | "
             f"{r['peak_rss_mb']} MB | {r['requests']:,} | {non200} | {r['transport_errors']} |"
         )
     lines += ["", "Nothing lost or doubled:", ""]
     for r in runs:
         lines.append(
-            f"- {r['mode']}: {r['tickets_recorded']:,} tickets answered `recorded`, {r['tickets_recorded_twice']} of them twice; "
+            f"- {r['mode']}, {r['build']}: {r['tickets_recorded']:,} tickets answered `recorded`, {r['tickets_recorded_twice']} of them twice; "
             f"{r['doses_in_db']:,} doses in the database; {r['scan_log_rows']:,} scan-log rows for {r['statuses'].get('200', 0):,} answers; "
             f"{r['unanswered']} requests unanswered. Outcomes: "
             + ", ".join(f"{k} {v:,}" for k, v in sorted(r["outcomes"].items(), key=lambda kv: -kv[1]))
@@ -274,9 +281,18 @@ def main():
         per_day = r["scans_per_s"] * 86400
         per_shift = r["scans_per_s"] * 10 * 3600
         lines.append(
-            f"- {r['mode']}: {r['scans_per_s']:,} scans/s is {per_shift:,.0f} scans in a 10-hour day, "
+            f"- {r['mode']}, {r['build']}: {r['scans_per_s']:,} scans/s is {per_shift:,.0f} scans in a 10-hour day, "
             f"{per_shift / 25000:,.0f}x the peak ({per_day / 25000:,.0f}x over 24 hours)."
         )
+    if args.baseline:
+        lines += ["", "*before* is the baseline build (BENCH_BASELINE_BIN), loaded the same way just before this build, "
+                  "each on a fresh database with the same tickets:", ""]
+        for mode in ("text", "photo"):
+            pair = {r["build"]: r for r in runs if r["mode"] == mode}
+            if "before" in pair and pair["before"]["scans_per_s"]:
+                lines.append(f"- {mode}: {pair['this build']['scans_per_s'] / pair['before']['scans_per_s']:.2f}x "
+                             f"the scans/s of before, p99 {pair['before']['p99_ms']} ms before, "
+                             f"{pair['this build']['p99_ms']} ms now.")
     with open(args.markdown, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
