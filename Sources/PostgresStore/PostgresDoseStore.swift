@@ -147,20 +147,17 @@ public final class PostgresDoseStore: DoseStore, Service {
 
     // MARK: - Recording
 
-    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
-        async throws(StoreError) -> [RecordingResult]
+    public func record(_ groups: [ScanGroup], rules: RecordingRules)
+        async throws(StoreError) -> [[RecordingResult]]
     {
         let timeZone = timeZone, path = location.description
         // The batch is made once to learn its registrants, and again after the locks are held,
         // so its clock reading is the moment it is decided.
-        let registrants = try RecordingBatch(
-            scans, context: context, rules: rules, timeZone: timeZone
-        ).registrants
+        let registrants = try RecordingBatch(groups, rules: rules, timeZone: timeZone).registrants
         let results = try await transaction(retryingUniqueViolations: true) { connection in
             try await Self.lock(registrants: registrants, on: connection)
             try await Self.preferIndexes(on: connection)
-            let batch = try RecordingBatch(
-                scans, context: context, rules: rules, timeZone: timeZone)
+            let batch = try RecordingBatch(groups, rules: rules, timeZone: timeZone)
             let writes = batch.decide(
                 doses: try await Self.doses(
                     on: connection, serials: batch.serials, registrants: batch.registrants,
@@ -172,7 +169,7 @@ public final class PostgresDoseStore: DoseStore, Service {
             return writes.results
         }
         await foldNowAndThen()
-        return results
+        return ScanGroup.split(results, among: groups)
     }
 
     public func recordQueued(

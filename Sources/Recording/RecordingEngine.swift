@@ -39,14 +39,30 @@ public struct RecordingBatch: Sendable {
         _ scans: [ScanInput], context: ScanContext, rules: RecordingRules, timeZone: TimeZone,
         now: Date = Date()
     ) throws(StoreError) {
-        let at = context.administeredAt ?? now
-        if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
-            throw .administeredInFuture(claimed: at, now: now)
+        try self.init(
+            [ScanGroup(scans, context: context)], rules: rules, timeZone: timeZone, now: now)
+    }
+
+    /// One batch of several groups of scans, each made in its own context (the requests of
+    /// several officers committed together), recorded at `now`, in order; refuses a claimed
+    /// administration time in the future in any group.
+    public init(
+        _ groups: [ScanGroup], rules: RecordingRules, timeZone: TimeZone, now: Date = Date()
+    ) throws(StoreError) {
+        var entries: [Entry] = []
+        entries.reserveCapacity(groups.reduce(0) { $0 + $1.scans.count })
+        for group in groups {
+            let at = group.context.administeredAt ?? now
+            if at.timeIntervalSince(now) > ScanContext.maximumClockSkew {
+                throw .administeredInFuture(claimed: at, now: now)
+            }
+            let day = CalendarDate(at, in: timeZone)
+            for scan in group.scans {
+                entries.append(
+                    Entry(scan: scan, context: group.context, administeredAt: at, day: day))
+            }
         }
-        let day = CalendarDate(at, in: timeZone)
-        self.init(
-            scans.map { Entry(scan: $0, context: context, administeredAt: at, day: day) },
-            rules: rules, now: now)
+        self.init(entries, rules: rules, now: now)
     }
 
     /// A batch of scans each in its own context (a phone's queue: every scan has its own time,
@@ -115,6 +131,36 @@ public struct RecordingBatch: Sendable {
         ScanLogEntry(
             time: entry.administeredAt, day: entry.day, officer: entry.context.officer,
             station: entry.context.station, outcome: code, serial: serial, clockTime: now)
+    }
+}
+
+/// Scans made in one context: one request of one officer (a ticket text, or the tickets of one
+/// photo).
+public struct ScanGroup: Sendable {
+    /// The scans, in order.
+    public var scans: [ScanInput]
+    /// Who records them, where and when.
+    public var context: ScanContext
+
+    /// A group of `scans` made in `context`.
+    public init(_ scans: [ScanInput], context: ScanContext) {
+        self.scans = scans
+        self.context = context
+    }
+
+    /// `results`, the answers of a batch of `groups` in order, cut into one slice per group.
+    public static func split(_ results: [RecordingResult], among groups: [ScanGroup])
+        -> [[RecordingResult]]
+    {
+        var slices: [[RecordingResult]] = []
+        slices.reserveCapacity(groups.count)
+        var start = results.startIndex
+        for group in groups {
+            let end = min(results.endIndex, start + group.scans.count)
+            slices.append(Array(results[start..<end]))
+            start = end
+        }
+        return slices
     }
 }
 

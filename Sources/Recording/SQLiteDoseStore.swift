@@ -192,13 +192,12 @@ public final class SQLiteDoseStore: DoseStore {
 
     // MARK: - Recording
 
-    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
-        async throws(StoreError) -> [RecordingResult]
+    public func record(_ groups: [ScanGroup], rules: RecordingRules)
+        async throws(StoreError) -> [[RecordingResult]]
     {
         let timeZone = timeZone, path = path
-        return try await write { db in
-            let batch = try RecordingBatch(
-                scans, context: context, rules: rules, timeZone: timeZone)
+        let results = try await write { db in
+            let batch = try RecordingBatch(groups, rules: rules, timeZone: timeZone)
             let writes = batch.decide(
                 doses: try Self.doses(db, serials: batch.serials, registrants: batch.registrants),
                 roster: try Self.rosterEntries(db, registrants: batch.registrants, path: path))
@@ -206,6 +205,7 @@ public final class SQLiteDoseStore: DoseStore {
             for entry in writes.scans { try Self.insert(entry, origin: nil, db) }
             return writes.results
         }
+        return ScanGroup.split(results, among: groups)
     }
 
     /// The doses recorded under any of `serials` or for any of `registrants`.

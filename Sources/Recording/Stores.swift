@@ -9,10 +9,11 @@ public import TicketCodec
 public protocol RecordingStore: Sendable {
     /// The programme's time zone, whose calendar days the rules count in.
     var timeZone: TimeZone { get }
-    /// Records a batch of scans in one transaction: each scan is checked by `rules` against the
-    /// records so far (earlier scans of the batch included) and logged. All or nothing.
-    func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
-        async throws(StoreError) -> [RecordingResult]
+    /// Records groups of scans, each made in its own context, in one transaction and in order:
+    /// each scan is checked by `rules` against the records so far (earlier scans of the batch
+    /// included) and logged. All or nothing; one slice of answers per group.
+    func record(_ groups: [ScanGroup], rules: RecordingRules)
+        async throws(StoreError) -> [[RecordingResult]]
     /// The dose recorded under `serial`, if any.
     func dose(serial: String) async throws(StoreError) -> DoseRecord?
     /// Every dose recorded for `registrant`, by dose number.
@@ -24,6 +25,17 @@ public protocol RecordingStore: Sendable {
     func recordQueued(
         _ batch: QueuedBatch, render: @escaping @Sendable ([RecordingResult]) throws -> String
     ) async throws(StoreError) -> [QueuedAnswer]
+}
+
+extension RecordingStore {
+    /// Records a batch of scans made in one context in one transaction: each scan is checked by
+    /// `rules` against the records so far (earlier scans of the batch included) and logged.
+    /// All or nothing.
+    public func record(_ scans: [ScanInput], context: ScanContext, rules: RecordingRules)
+        async throws(StoreError) -> [RecordingResult]
+    {
+        try await record([ScanGroup(scans, context: context)], rules: rules).first ?? []
+    }
 }
 
 /// Counts doses and scans for the city's reports.

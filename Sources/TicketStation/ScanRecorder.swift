@@ -30,6 +30,8 @@ public struct ScanRecorder: Sendable {
     public let rules: RecordingRules
     /// The threads that read photos.
     public let photos: PhotoWorkers
+    /// Concurrent requests recorded together, one transaction for all that waited.
+    public let commits: GroupCommit
 
     /// A recorder with every part given.
     public init(
@@ -40,6 +42,7 @@ public struct ScanRecorder: Sendable {
         self.store = store
         self.rules = rules
         self.photos = photos
+        self.commits = GroupCommit(store: store, rules: rules)
     }
 
     /// Reads and verifies `upload`, then records what it holds as `officer` at `station`:
@@ -68,7 +71,7 @@ public struct ScanRecorder: Sendable {
             }
         }
         do {
-            return try await store.record(scans, context: context, rules: rules)
+            return try await commits.record(ScanGroup(scans, context: context))
         } catch {
             throw .store(error)
         }

@@ -101,6 +101,13 @@ def peak_memory(pid):
     return int(hwm.group(1)) * 1024 if hwm else None
 
 
+def cpu_seconds(pid):
+    """User and system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def fresh_postgres(url, name):
     """A new, empty database called `name` on the server `url` names; its URL."""
     parts = urllib.parse.urlsplit(url)
@@ -147,6 +154,7 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers, postgres=N
         deadline = time.time() + seconds
         procs = [mp.Process(target=client, args=(ports[i % len(ports)], tokens[i], mode, items, deadline, counter, lock, results))
                  for i in range(clients)]
+        cpu_before = sum(cpu_seconds(server.pid) for server in procs_servers)
         started = time.time()
         for p in procs:
             p.start()
@@ -158,6 +166,7 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers, postgres=N
         for p in procs:
             p.join()
         elapsed = time.time() - started
+        server_cpu = sum(cpu_seconds(server.pid) for server in procs_servers) - cpu_before
         peaks = [peak_memory(server.pid) or 0 for server in procs_servers]
         peak = max(peaks) if peaks else None
         sent = counter.value
@@ -205,6 +214,7 @@ def load(bin_path, env, work, mode, items, clients, seconds, workers, postgres=N
         "outcomes": outcomes,
         "scans_per_s": round(len(ok) / elapsed, 1),
         "recorded_per_s": round(sum(recorded_per_item.values()) / elapsed, 1),
+        "server_cpu_ms_per_scan": round(1000 * server_cpu / max(1, len(answers)), 2),
         "p50_ms": round(pct(0.50), 1),
         "p99_ms": round(pct(0.99), 1),
         "peak_rss_mb": round(peak / 1024 / 1024, 1) if peak else None,
@@ -259,13 +269,13 @@ def main():
         f"The photos are `simulate-photo --kind mixed` shots of printed tickets, {sum(map(len, images)) / max(1, len(images)) / 1024:.0f} KB JPEGs on",
         "average (not 12 MP camera files, which cost more to decode); the machine was shared with other builds while measuring.",
         "",
-        "| mode | build | scans/s | doses recorded/s | p50 | p99 | server peak RSS | requests | non-200 | transport errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| mode | build | scans/s | doses recorded/s | p50 | p99 | server CPU a scan | server peak RSS | requests | non-200 | transport errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         non200 = sum(v for k, v in r["statuses"].items() if k != "200")
         lines.append(
-            f"| {r['mode']} ({r['items']} tickets) | {r['build']} | {r['scans_per_s']:,} | {r['recorded_per_s']:,} | {r['p50_ms']} ms | {r['p99_ms']} ms | "
+            f"| {r['mode']} ({r['items']} tickets) | {r['build']} | {r['scans_per_s']:,} | {r['recorded_per_s']:,} | {r['p50_ms']} ms | {r['p99_ms']} ms | {r['server_cpu_ms_per_scan']} ms | "
             f"{r['peak_rss_mb']} MB | {r['requests']:,} | {non200} | {r['transport_errors']} |"
         )
     lines += ["", "Nothing lost or doubled:", ""]
