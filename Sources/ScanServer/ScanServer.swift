@@ -144,6 +144,9 @@ public final class ScanServer: Sendable {
             try await self.scanQueue(request, context: context)
         }
         api.get("stats") { request, context in try await self.stats(request, context: context) }
+        api.get("offline-bundle") { request, context in
+            try self.offlineBundle(request, context: context)
+        }
         return router
     }
 
@@ -264,6 +267,34 @@ public final class ScanServer: Sendable {
         return EditedResponse(
             headers: [.cacheControl: "no-store"],
             response: JSONBody(QueueUploadReport(results: reports)))
+    }
+
+    /// What a phone decides offline with; 304 without a body when the phone holds this version.
+    private func offlineBundle(_ request: Request, context: ScanRequestContext) throws -> Response {
+        guard let officer = context.officer else {
+            throw APIFailure.unauthorized("sign in with an officer token")
+        }
+        let bundle = OfflineBundle(
+            verifier: scanner.verifier, rules: scanner.rules, configuration: configuration,
+            officer: officer)
+        // The bundle names the officer, so no shared cache may keep it, and every use
+        // revalidates: a revocation reaches the phone at its next fetch.
+        var headers: HTTPFields = [
+            .eTag: "\"\(bundle.version)\"", .cacheControl: "private, no-cache",
+            .vary: "Authorization",
+        ]
+        if let match = request.headers[.ifNoneMatch], bundle.isMatched(byIfNoneMatch: match) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let body: Data
+        do {
+            body = try JSONLineWriter.encoder().encode(bundle)
+        } catch {
+            throw APIFailure(.internalServerError, .storeError, "the bundle could not be written")
+        }
+        headers[.contentType] = "application/json"
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private func stats(_ request: Request, context: ScanRequestContext) async throws
