@@ -40,6 +40,8 @@ public final class ScanServer: Sendable {
     let recentTokens = RecentTokens()
     let connections: AddressConnections
     let logger: Logger
+    /// The phone page's files, or `nil` when they were not installed beside the binary.
+    let page = PhonePageFiles.installed()
 
     /// A server over `store`, reading photos with `readerOptions` on `configuration.workers`
     /// threads, logging to `logger`; `services` run as long as it does.
@@ -130,7 +132,16 @@ public final class ScanServer: Sendable {
         let router = Router(context: ScanRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.servesTLS))
-        router.get("/") { _, _ in PhonePage.response() }
+        if let page {
+            for path in page.files.keys.sorted() {
+                router.get(RouterPath(path)) { request, _ in
+                    page.response(for: path, ifNoneMatch: request.headers[.ifNoneMatch])
+                        ?? PhonePageFiles.missing()
+                }
+            }
+        } else {
+            router.get("/") { _, _ in PhonePageFiles.missing() }
+        }
         router.get("/healthz") { _, _ in
             HealthReport(
                 status: "ok", load: self.scanner.photos.load, workers: self.scanner.photos.threads)
