@@ -245,7 +245,8 @@ function showVerdict(scan) {
   element.dataset.scanId = scan.id;
   $("verdict-title").textContent = title(view.outcome, view.dose ?? scan.shown.dose);
   $("verdict-note").textContent = provisional ? t().provisional : t().final;
-  $("verdict-reason").textContent = t().outcomes[view.outcome] || view.message || view.outcome;
+  $("verdict-reason").textContent = (provisional && t().pending[view.outcome])
+    || t().outcomes[view.outcome] || view.message || view.outcome;
   const details = $("verdict-details");
   details.textContent = "";
   const names = t().fields;

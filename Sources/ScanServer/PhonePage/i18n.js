@@ -49,6 +49,11 @@ const TEXT = {
       recorded: "Tercatat", officer: "Oleh petugas", station: "Stasiun", site: "Lokasi",
       code: "Kode", scannedAt: "Dipindai", valid: "Berlaku",
     },
+    pending: {
+      recorded: "Tiket sah. Berikan dosis; dosis dicatat server saat ada sinyal.",
+      recorded_other_site: "Tiket sah, diterbitkan untuk lokasi lain. Berikan dosis; dosis dicatat server saat ada sinyal.",
+      already_recorded: "Tiket ini sudah dipindai di ponsel ini.",
+    },
     outcomes: {
       recorded: "Dosis dicatat.",
       recorded_other_site: "Dosis dicatat; tiket diterbitkan untuk lokasi lain.",
@@ -125,6 +130,11 @@ const TEXT = {
       name: "Name", registrant: "Registrant", dose: "Dose", vaccine: "Vaccine", lot: "Lot",
       recorded: "Recorded", officer: "By officer", station: "Station", site: "Site",
       code: "Code", scannedAt: "Scanned", valid: "Valid",
+    },
+    pending: {
+      recorded: "Valid ticket. Give the dose; the server records it when there is signal.",
+      recorded_other_site: "Valid ticket, issued for another site. Give the dose; the server records it when there is signal.",
+      already_recorded: "This ticket was scanned on this phone before.",
     },
     outcomes: {
       recorded: "The dose was recorded.",
