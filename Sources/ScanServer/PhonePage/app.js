@@ -393,15 +393,20 @@ async function upload(scan) {
   return body;
 }
 
-async function settle(scan, final) {
-  scan.final = final;
-  scan.state = "sent";
-  scan.attention = differs(scan.shown.outcome, final.outcome);
-  delete scan.photo;
-  await queue.put(scan);
-  if (current && current.id === scan.id) {
-    current = scan;
-    showVerdict(scan);
+/** Records the server's answers: each scan leaves the waiting state with its answer. */
+async function settle(answers) {
+  for (const [scan, final] of answers) {
+    scan.final = final;
+    scan.state = "sent";
+    scan.attention = differs(scan.shown.outcome, final.outcome);
+    delete scan.photo;
+  }
+  await queue.putAll(answers.map(([scan]) => scan));
+  for (const [scan] of answers) {
+    if (current && current.id === scan.id) {
+      current = scan;
+      showVerdict(scan);
+    }
   }
 }
 
@@ -440,10 +445,9 @@ async function drainOnce() {
     }
     if (response.status === 200) {
       const answer = await response.json();
-      for (const result of answer.results) {
-        const scan = batch.find((entry) => entry.id === result.id);
-        if (scan) await settle(scan, result.answer);
-      }
+      const byID = new Map(batch.map((scan) => [scan.id, scan]));
+      await settle(answer.results.filter((result) => byID.has(result.id))
+        .map((result) => [byID.get(result.id), result.answer]));
       backoff = 1000;
       await refreshCounter();
       continue;
@@ -456,7 +460,7 @@ async function drainOnce() {
     if (response.status === 400 || response.status === 413) {
       let message = "";
       try { message = (await response.json()).message; } catch (error) { /* none */ }
-      await settle(batch[0], { outcome: "rejected", message, refused: true });
+      await settle([[batch[0], { outcome: "rejected", message, refused: true }]]);
       await refreshCounter();
       continue;
     }

@@ -59,6 +59,13 @@ export async function put(scan) {
   await run("scans", "readwrite", (store) => promised(store.put(scan)));
 }
 
+/** Writes `scans` back in one transaction: all of them, or none. */
+export async function putAll(scans) {
+  await run("scans", "readwrite", async (store) => {
+    for (const scan of scans) store.put(scan);
+  });
+}
+
 /** Every scan, oldest first. */
 export async function all() {
   return run("scans", "readonly", (store) => promised(store.getAll()));
