@@ -122,6 +122,7 @@ async function signIn(token) {
   }
   if (result === "offline") useBundle(kept);
   local.setItem("vaxticket.token", token);
+  $("token").value = "";
   needsSignIn = false;
   show("scanner");
   drain();
@@ -135,7 +136,7 @@ $("signin").addEventListener("submit", (event) => {
 $("signout").addEventListener("click", async () => {
   const waiting = (await queue.all()).filter((scan) => scan.state === "waiting").length;
   if (waiting > 0) {
-    $("status").textContent = `${t().waiting(waiting)}: ${t().offline}`;
+    $("status").textContent = t().keepSignedIn(waiting);
     return;
   }
   stopCamera();
