@@ -8,6 +8,7 @@ BarcodeDetector (docs/phone-page.md) that yields the ticket texts a test pushes.
 to .build/browser-artefacts/.
 """
 
+import base64
 import csv
 import json
 import os
@@ -425,4 +426,66 @@ def test_photo_taken_offline_is_queued_then_read_by_the_server(browser, server, 
     assert final(page) == "recorded"
     drained(page, 1, 0)
     assert server.doses() == 1
+    context.close()
+
+
+def test_golden_vectors_checked_on_the_phone(browser, server):
+    """The page's ticket.js on every golden vector: what the server's verifier says of a VT2
+    ticket, `malformed` for what is no ticket, and `queued` (the server decides) for a VT1 one."""
+    vectors = [json.loads(path.read_text()) for path in sorted((ROOT / "samples/vectors").glob("*.json"))]
+    assert len(vectors) >= 25
+    cases = []
+    for vector in vectors:
+        keys = []
+        for key in vector["keyring"]:
+            entry = {
+                "id": key["id"], "algorithm": key.get("algorithm", "hmac-sha256"), "state": key["state"],
+                "created": key["created"],
+            }
+            if "public_key_hex" in key:
+                entry["publicKey"] = base64.b64encode(bytes.fromhex(key["public_key_hex"])).decode()
+            if key["state"] != "active":
+                entry["stoppedSigning"] = key["created"]
+            keys.append(entry)
+        expected = vector["expected"]["code"]
+        if expected != "malformed" and vector["text"].startswith("VT1:"):
+            expected = "queued"
+        cases.append({
+            "name": vector["name"], "text": vector["text"], "expected": expected,
+            "at": vector["clock"]["at"] + "T12:00:00+07:00", "zone": vector["clock"]["time_zone"],
+            "keys": keys, "revoked": [{"serial": serial} for serial in vector["revoked"]],
+            "ticket": vector["ticket"] if vector["text"].startswith("VT2:") and expected != "malformed" else None,
+        })
+    context = phone(browser)
+    page = context.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("html[data-ready=true]")
+    results = page.evaluate(
+        """async ([token, cases]) => {
+            const { OfflineVerifier } = await import("/ticket.js");
+            const response = await fetch("/api/v1/offline-bundle", { headers: { Authorization: "Bearer " + token } });
+            const served = await response.json();
+            const results = [];
+            for (const vector of cases) {
+              const bundle = Object.assign({}, served, {
+                timeZone: vector.zone, stoppedSigningDays: {},
+                publicKeys: { format: "vaxticket-public-keys-1", keys: vector.keys, revoked: vector.revoked, maxValidityDays: 90 },
+              });
+              const checked = await new OfflineVerifier(bundle).verify(vector.text, new Date(vector.at));
+              results.push({ name: vector.name, outcome: checked.outcome, ticket: checked.ticket || null });
+            }
+            return results;
+        }""",
+        [server.token, cases],
+    )
+    for case, result in zip(cases, results):
+        assert result["outcome"] == case["expected"], case["name"]
+        if case["ticket"] and result["ticket"]:
+            ticket = result["ticket"]
+            expected = case["ticket"]
+            assert (ticket["serial"], ticket["registrant"], ticket["dose"], ticket["vaccine"], ticket["group"],
+                    ticket["site"], ticket["validFrom"], ticket["validUntil"], ticket["keyID"]) == (
+                expected["serial"], expected["registrant"], expected["dose"], expected["vaccine"], expected["group"],
+                expected["site"], expected["valid_from"], expected["valid_until"], expected["key_id"]), case["name"]
+    assert sum(1 for case in cases if case["expected"] not in ("queued", "malformed")) >= 8
     context.close()
