@@ -54,6 +54,30 @@ struct PhonePageBrowserTests {
         }
     }
 
+    @Test("every element docs/phone-page.md names as a hook is in the page")
+    func documentedHooks() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(
+            contentsOf: root.appendingPathComponent("docs/phone-page.md"), encoding: .utf8)
+        let html = try String(
+            contentsOf: root.appendingPathComponent("Sources/ScanServer/PhonePage/index.html"),
+            encoding: .utf8)
+        let hooks = document.split(separator: "\n").filter { $0.hasPrefix("| `#") }.compactMap {
+            line in line.dropFirst(4).split(separator: "`").first.map(String.init)
+        }
+        #expect(
+            Set(hooks).isSuperset(of: [
+                "sign-in", "scan", "verdict", "queue", "queue-attention", "language",
+            ]))
+        for hook in hooks {
+            #expect(html.contains("id=\"\(hook)\""), "#\(hook) is documented but not in the page")
+        }
+        for attribute in ["data-outcome", "data-provisional", "data-waiting", "data-sent"] {
+            #expect(html.contains(attribute) && document.contains(attribute))
+        }
+    }
+
     @Test("an address with a token and a ticket only fills the sign-in form: nothing is recorded")
     func linkNeverRecords() async throws {
         let chromium = try #require(
