@@ -409,9 +409,12 @@ def test_indonesian_by_default_english_remembered(browser, server, tickets):
     # Dates in English, in the programme's time zone.
     month = tickets.today.strftime("%b")
     assert month in text
+    assert page.inner_text("#bundle-info").startswith("Keys and rules from")
     page.click("#language")
     text = page.inner_text("#verdict")
     assert "Berikan dosis 1" in text and "Pasti" in text
+    assert page.inner_text("#bundle-info").startswith("Data kunci dan aturan")
+    assert page.inner_text("#queue-sent") == "1 terkirim"
     context.close()
 
 

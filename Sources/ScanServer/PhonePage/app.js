@@ -34,7 +34,8 @@ function applyLanguage() {
   document.title = t().title;
   if (shownCount > 0) $("scan").textContent = t().scanNext;
   showNetwork();
-  showOfficer();
+  if (bundleEntry) useBundle(bundleEntry);
+  else showOfficer();
   if (current) showVerdict(current);
   refreshCounter();
   showAttention();
@@ -90,7 +91,10 @@ async function refreshBundle(token = local.getItem("vaxticket.token")) {
   return "ok";
 }
 
+let bundleEntry = null;
+
 function useBundle(entry) {
+  bundleEntry = entry;
   if (!bundle || bundle.version !== entry.bundle.version) {
     bundle = entry.bundle;
     verifier = new OfflineVerifier(bundle);
