@@ -492,3 +492,34 @@ def test_golden_vectors_checked_on_the_phone(browser, server):
                 expected["site"], expected["valid_from"], expected["valid_until"], expected["key_id"]), case["name"]
     assert sum(1 for case in cases if case["expected"] not in ("queued", "malformed")) >= 8
     context.close()
+
+
+def test_busy_server_backoff_then_drain(browser, server, tickets):
+    """A server that answers 503 with Retry-After: the page waits, tries again, and every scan is
+    recorded once when it answers."""
+    context = phone(browser)
+    page = sign_in(context, server)
+    attempts = []
+
+    def busy_twice(route):
+        attempts.append(datetime.now())
+        if len(attempts) <= 2:
+            route.fulfill(
+                status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"error":"busy","message":"the server is busy; try again in a second"}',
+            )
+        else:
+            route.continue_()
+
+    context.set_offline(True)
+    for text in tickets.valid[37:40]:
+        scan(page, text)
+    context.route("**/api/v1/scans/batch", busy_twice)
+    context.set_offline(False)
+    drained(page, 3, 0)
+    assert server.doses() == 3
+    assert len(attempts) == 3
+    # The second try waited the Retry-After second, the third the doubled backoff.
+    gaps = [(b - a).total_seconds() for a, b in zip(attempts, attempts[1:])]
+    assert gaps[0] >= 0.9 and gaps[1] >= 1.8, gaps
+    context.close()
