@@ -160,7 +160,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The phone page's files, served as they are (docs/phone-page.md).
+            resources: [.copy("PhonePage")]
         ),
 
         // Every command, as a library; the executable is a three-line main.

@@ -40,6 +40,8 @@ public final class ScanServer: Sendable {
     let recentTokens = RecentTokens()
     let connections: AddressConnections
     let logger: Logger
+    /// The phone page's files, or `nil` when they were not installed beside the binary.
+    let page = PhonePageFiles.installed()
 
     /// A server over `store`, reading photos with `readerOptions` on `configuration.workers`
     /// threads, logging to `logger`; `services` run as long as it does.
@@ -130,7 +132,16 @@ public final class ScanServer: Sendable {
         let router = Router(context: ScanRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: SecurityHeadersMiddleware(servesTLS: configuration.servesTLS))
-        router.get("/") { _, _ in PhonePage.response() }
+        if let page {
+            for path in page.files.keys.sorted() {
+                router.get(RouterPath(path)) { request, _ in
+                    page.response(for: path, ifNoneMatch: request.headers[.ifNoneMatch])
+                        ?? PhonePageFiles.missing()
+                }
+            }
+        } else {
+            router.get("/") { _, _ in PhonePageFiles.missing() }
+        }
         router.get("/healthz") { _, _ in
             HealthReport(
                 status: "ok", load: self.scanner.photos.load, workers: self.scanner.photos.threads)
@@ -144,6 +155,9 @@ public final class ScanServer: Sendable {
             try await self.scanQueue(request, context: context)
         }
         api.get("stats") { request, context in try await self.stats(request, context: context) }
+        api.get("offline-bundle") { request, context in
+            try self.offlineBundle(request, context: context)
+        }
         return router
     }
 
@@ -264,6 +278,34 @@ public final class ScanServer: Sendable {
         return EditedResponse(
             headers: [.cacheControl: "no-store"],
             response: JSONBody(QueueUploadReport(results: reports)))
+    }
+
+    /// What a phone decides offline with; 304 without a body when the phone holds this version.
+    private func offlineBundle(_ request: Request, context: ScanRequestContext) throws -> Response {
+        guard let officer = context.officer else {
+            throw APIFailure.unauthorized("sign in with an officer token")
+        }
+        let bundle = OfflineBundle(
+            verifier: scanner.verifier, rules: scanner.rules, configuration: configuration,
+            officer: officer)
+        // The bundle names the officer, so no shared cache may keep it, and every use
+        // revalidates: a revocation reaches the phone at its next fetch.
+        var headers: HTTPFields = [
+            .eTag: "\"\(bundle.version)\"", .cacheControl: "private, no-cache",
+            .vary: "Authorization",
+        ]
+        if let match = request.headers[.ifNoneMatch], bundle.isMatched(byIfNoneMatch: match) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let body: Data
+        do {
+            body = try JSONLineWriter.encoder().encode(bundle)
+        } catch {
+            throw APIFailure(.internalServerError, .storeError, "the bundle could not be written")
+        }
+        headers[.contentType] = "application/json"
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     private func stats(_ request: Request, context: ScanRequestContext) async throws

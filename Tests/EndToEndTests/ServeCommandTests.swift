@@ -85,8 +85,12 @@ struct ServeCommandTests {
         let (health, response) = try await URLSession.shared.data(from: url)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: health, as: UTF8.self).contains("\"status\":\"ok\""))
+        // The page's files come from the resource bundle beside the binary.
         let (page, _) = try await URLSession.shared.data(from: try #require(URL(string: base)))
-        #expect(String(decoding: page, as: UTF8.self).contains("BarcodeDetector"))
+        #expect(String(decoding: page, as: UTF8.self).contains("src=\"/app.js\""))
+        let (script, _) = try await URLSession.shared.data(
+            from: try #require(URL(string: base + "app.js")))
+        #expect(String(decoding: script, as: UTF8.self).contains("BarcodeDetector"))
 
         process.terminate()
         process.waitUntilExit()

@@ -44,10 +44,13 @@ struct OpenAPIDocumentTests {
     @Test("the document describes every route and status the server answers")
     func routes() throws {
         let document = try Self.document
-        for path in ["/api/v1/scans:", "/api/v1/stats:", "/healthz:"] {
+        for path in [
+            "/api/v1/scans:", "/api/v1/scans/batch:", "/api/v1/stats:", "/api/v1/offline-bundle:",
+            "/healthz:",
+        ] {
             #expect(document.contains("  \(path)\n"))
         }
-        for status in ["200", "400", "401", "413", "415", "429", "503"] {
+        for status in ["200", "304", "400", "401", "413", "415", "429", "503"] {
             #expect(document.contains("\"\(status)\":"))
         }
         for type in ["image/jpeg:", "image/png:", "text/plain:", "multipart/form-data:"] {

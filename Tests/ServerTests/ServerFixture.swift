@@ -33,7 +33,8 @@ final class ServerFixture: Sendable {
 
     static func start(
         _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0),
-        busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout
+        busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout,
+        keyring: Keyring? = nil
     ) async throws
         -> ServerFixture
     {
@@ -48,8 +49,9 @@ final class ServerFixture: Sendable {
         ])
         let token = try await OfficerToken.addOfficer(named: "OFC1", site: nil, to: store)
         let otherToken = try await OfficerToken.addOfficer(named: "OFC2", site: "JKT01", to: store)
-        let key = try Key.generate(id: "K1")
-        let verifier = TicketVerifier(keyring: Keyring(keys: [key]))
+        // The given keyring's newest active key signs the fixture's tickets.
+        let key = try keyring?.activeKey ?? Key.generate(id: "K1")
+        let verifier = TicketVerifier(keyring: keyring ?? Keyring(keys: [key]))
         let logs = CapturedLogs()
         var logger = Logger(label: "vaxticket.server.test") { _ in CapturingLogHandler(logs: logs) }
         logger.logLevel = .debug
@@ -77,9 +79,10 @@ final class ServerFixture: Sendable {
     static func with(
         _ configuration: ServerConfiguration = ServerConfiguration(port: 0, rateLimitPerMinute: 0),
         busyTimeout: TimeInterval = SQLiteDoseStore.defaultBusyTimeout,
+        keyring: Keyring? = nil,
         _ body: (ServerFixture) async throws -> Void
     ) async throws {
-        let fixture = try await start(configuration, busyTimeout: busyTimeout)
+        let fixture = try await start(configuration, busyTimeout: busyTimeout, keyring: keyring)
         do {
             try await body(fixture)
         } catch {

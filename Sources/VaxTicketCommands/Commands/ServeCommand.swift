@@ -16,11 +16,14 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Officers open the server's address on their phones (https:// with --tls-cert and \
             --tls-key, or behind a reverse proxy that speaks TLS), sign in with the token from \
-            `vaxticket officers add`, and scan; the keyring never leaves this machine. The API \
+            `vaxticket officers add`, and scan; the keyring never leaves this machine. The page \
+            keeps working without signal: it checks Ed25519 (VT2) tickets itself, queues every \
+            scan and uploads the queue when the signal returns (docs/phone-page.md). The API \
             (docs/openapi.yaml): POST /api/v1/scans?lot=LOT&station=ID with a JPEG or PNG photo, a \
             ticket text (text/plain) or a multipart form (photo, lot, station), answered with the \
-            same JSON object as `record --json`; GET /api/v1/stats, the `stats --json` object; \
-            GET /healthz. Every /api call needs Authorization: Bearer TOKEN. It listens on \
+            same JSON object as `record --json`; POST /api/v1/scans/batch, a phone's queue; \
+            GET /api/v1/offline-bundle, the public keys and rules a phone decides with; \
+            GET /api/v1/stats, the `stats --json` object; GET /healthz. Every /api call needs Authorization: Bearer TOKEN. It listens on \
             loopback by default; on any other address without --tls-cert it warns, since tokens \
             would cross the network in clear text (docs/deployment.md, docs/security.md). \
             Logs go to standard error, one line per request, never a token, key or NIK. \
