@@ -11,9 +11,11 @@ import Synchronization
 /// line, would give; what changes is that sixteen officers scanning at once cost one
 /// transaction, one commit and one set of round trips instead of sixteen.
 ///
-/// A transaction that fails for the store being busy or locked fails every request in it with
-/// that error (nothing of it was written; each may be tried again). Any other failure is
-/// retried request by request, so one bad request never fails the others.
+/// A transaction that fails for the store being busy or locked fails every request in it, and
+/// every request waiting behind it, with that error at once (nothing of them was written; each
+/// may be tried again): no request waits longer than the store's own bounded wait and one
+/// transaction, however long the line. Any other failure is retried request by request, so one
+/// bad request never fails the others.
 public final class GroupCommit: Sendable {
     /// The store the groups are recorded in.
     public let store: any RecordingStore
@@ -88,7 +90,15 @@ public final class GroupCommit: Sendable {
         } catch {
             switch error {
             case .busy, .locked:
-                for waiting in batch { waiting.continuation.resume(returning: .failure(error)) }
+                // The line behind it would wait as long again, transaction after transaction.
+                let behind = line.withLock { line in
+                    let all = line.waiting
+                    line.waiting.removeAll()
+                    return all
+                }
+                for waiting in batch + behind {
+                    waiting.continuation.resume(returning: .failure(error))
+                }
             default:
                 guard batch.count > 1 else {
                     batch[0].continuation.resume(returning: .failure(error))

@@ -135,6 +135,54 @@ struct GroupCommitTests {
         #expect(try await store.dose(serial: "S7") == nil)
     }
 
+    @Test(
+        "issue 19 item 5: a locked database fails the whole line at once, not one transaction's wait after another"
+    )
+    func lockedDatabaseFailsTheLine() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let path = folder.path("test.sqlite")
+        let store = CountedStore(try await SQLiteDoseStore(path: path, busyTimeout: 1))
+        let commits = GroupCommit(store: store, rules: Fixture.rules, maximumGroups: 4)
+        let (locked, held) = AsyncStream<Void>.makeStream()
+        let release = DispatchSemaphore(value: 0)
+        async let holder: Void = SQLiteDoseStoreTests.holdWriteLock(
+            path, seconds: 60, release: release
+        ) { held.yield() }
+        for await _ in locked { break }
+        // 40 requests wait in a line ten transactions long while another program holds the lock.
+        let failures = await withTaskGroup(of: StoreError?.self) { group in
+            for request in 0..<40 {
+                group.addTask {
+                    do throws(StoreError) {
+                        _ = try await commits.record(
+                            ScanGroup(
+                                [.ticket(Fixture.ticket("S\(request)", registrant: "R\(request)"))],
+                                context: Fixture.context()))
+                        return nil
+                    } catch {
+                        return error
+                    }
+                }
+            }
+            var all: [StoreError?] = []
+            for await failure in group { all.append(failure) }
+            return all
+        }
+        release.signal()
+        try await holder
+        #expect(failures.count == 40)
+        #expect(
+            failures.allSatisfy {
+                if case .locked? = $0 { true } else { false }
+            })
+        // Each transaction tried waits out the busy timeout: the line failed after one or two,
+        // not after ten.
+        let tried = store.calls.withLock { $0.count }
+        #expect(tried <= 3, "\(tried) transactions waited for the lock")
+        #expect(try await store.store.scanLog().isEmpty)
+    }
+
     @Test("a photo's tickets stay together and in order among other requests")
     func groupsKeepTheirOrder() async throws {
         let folder = try TemporaryFolder()
