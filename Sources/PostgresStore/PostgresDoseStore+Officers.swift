@@ -38,6 +38,15 @@ extension PostgresDoseStore {
         }
     }
 
+    public func activeOfficers(tokenHashes: [String]) async throws(StoreError) -> [Officer] {
+        guard !tokenHashes.isEmpty else { return [] }
+        return try await statement { connection in
+            try await connection.run(
+                "SELECT name, site, token_hash, created_at, revoked_at FROM officer WHERE token_hash = ANY(\(tokenHashes)::text[]) AND revoked_at IS NULL"
+            ).map(Self.officer)
+        }
+    }
+
     public func revokeOfficer(name: String, at: Date) async throws(OfficerError) {
         enum Found { case revoked, unknown, already }
         let found: Found

@@ -28,6 +28,14 @@ extension SQLiteDoseStore {
         }
     }
 
+    public func activeOfficers(tokenHashes: [String]) async throws(StoreError) -> [Officer] {
+        guard !tokenHashes.isEmpty else { return [] }
+        return try await read { db in
+            try Officer.filter(tokenHashes.contains(Column("token_hash")))
+                .filter(Column("revoked_at") == nil).fetchAll(db)
+        }
+    }
+
     public func revokeOfficer(name: String, at: Date) async throws(OfficerError) {
         enum Found { case revoked, unknown, already }
         let found: Found

@@ -87,6 +87,8 @@ public protocol OfficerStore: Sendable {
     func officers() async throws(StoreError) -> [Officer]
     /// The active officer whose token hashes to `tokenHash`, if any.
     func activeOfficer(tokenHash: String) async throws(StoreError) -> Officer?
+    /// The active officers among those with any of `tokenHashes`: one lookup for many requests.
+    func activeOfficers(tokenHashes: [String]) async throws(StoreError) -> [Officer]
     /// Revokes the officer's token from `at` on; the officer stays listed.
     func revokeOfficer(name: String, at: Date) async throws(OfficerError)
 }
@@ -94,3 +96,14 @@ public protocol OfficerStore: Sendable {
 /// Every part of a dose database: what the SQLite and PostgreSQL stores are.
 public typealias DoseStore = RecordingStore & StatisticsStore & RegistryOutbox & RosterStore
     & OfficerStore
+
+extension OfficerStore {
+    /// One lookup a hash, for a store without a lookup of many.
+    public func activeOfficers(tokenHashes: [String]) async throws(StoreError) -> [Officer] {
+        var found: [Officer] = []
+        for hash in tokenHashes {
+            if let officer = try await activeOfficer(tokenHash: hash) { found.append(officer) }
+        }
+        return found
+    }
+}

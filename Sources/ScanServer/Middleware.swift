@@ -69,7 +69,7 @@ struct RequestLogMiddleware: RouterMiddleware {
 /// officer sharing an address with a flood keeps working.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ScanRequestContext
-    let officers: any OfficerStore
+    let officers: OfficerLookups
     let limiter: RateLimiter
     let addresses: RateLimiter
     let recentlyValid: RecentTokens
@@ -94,7 +94,7 @@ struct AuthMiddleware: RouterMiddleware {
         }
         let officer: Officer?
         do {
-            officer = try await officers.activeOfficer(tokenHash: hash)
+            officer = try await officers.officer(tokenHash: hash)
         } catch {
             throw APIFailure(error, logger: context.logger)
         }

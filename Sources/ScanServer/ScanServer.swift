@@ -38,6 +38,7 @@ public final class ScanServer: Sendable {
     let limiter: RateLimiter
     let addressLimiter: RateLimiter
     let recentTokens = RecentTokens()
+    let officerLookups: OfficerLookups
     let connections: AddressConnections
     let logger: Logger
     /// The phone page's files, or `nil` when they were not installed beside the binary.
@@ -63,6 +64,7 @@ public final class ScanServer: Sendable {
                 threads: configuration.workers, queueLimit: configuration.queueLimit,
                 options: readerOptions))
         self.officers = store
+        officerLookups = OfficerLookups(officers: store)
         self.statistics = store
         self.services = services
         self.logger = logger
@@ -148,7 +150,7 @@ public final class ScanServer: Sendable {
         }
         let api = router.group("api/v1").add(
             middleware: AuthMiddleware(
-                officers: officers, limiter: limiter, addresses: addressLimiter,
+                officers: officerLookups, limiter: limiter, addresses: addressLimiter,
                 recentlyValid: recentTokens))
         api.post("scans") { request, context in try await self.scan(request, context: context) }
         api.post("scans/batch") { request, context in

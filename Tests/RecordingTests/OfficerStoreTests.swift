@@ -9,6 +9,32 @@ struct OfficerStoreTests {
     static let hashA = String(repeating: "a1", count: 32)
     static let hashB = String(repeating: "b2", count: 32)
 
+    @Test(
+        "many token hashes in one lookup: the active officers among them, never a revoked or unknown one",
+        arguments: StoreKind.allCases)
+    func manyInOneLookup(kind: StoreKind) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try await kind.make(in: folder)
+        guard let officers = store as? any OfficerStore else {
+            Issue.record("the \(kind) store keeps no officers")
+            return
+        }
+        let added = Date(timeIntervalSince1970: 1_630_000_000)
+        let hashes = (0..<5).map { String(repeating: "d\($0)", count: 32) }
+        for (index, hash) in hashes.enumerated() {
+            try await officers.addOfficer(
+                Officer(name: "OFC\(index)", site: "JKT01", tokenHash: hash, createdAt: added))
+        }
+        try await officers.revokeOfficer(name: "OFC3", at: added.addingTimeInterval(60))
+        let unknown = String(repeating: "e9", count: 32)
+        let found = try await officers.activeOfficers(tokenHashes: hashes + [unknown, hashes[0]])
+        #expect(Set(found.map(\.name)) == ["OFC0", "OFC1", "OFC2", "OFC4"])
+        #expect(found.allSatisfy { hashes.contains($0.tokenHash) && $0.revokedAt == nil })
+        #expect(try await officers.activeOfficers(tokenHashes: []).isEmpty)
+        #expect(try await officers.activeOfficers(tokenHashes: [unknown]).isEmpty)
+    }
+
     @Test("add, look up by token hash, list, revoke")
     func lifecycle() async throws {
         let folder = try TemporaryFolder()
