@@ -157,16 +157,10 @@ public final class PostgresDoseStore: DoseStore, Service {
         let results = try await transaction(retryingUniqueViolations: true) { connection in
             try await Self.lock(registrants: registrants, on: connection)
             try await Self.preferIndexes(on: connection)
-            let batch = try RecordingBatch(groups, rules: rules, timeZone: timeZone)
-            let writes = batch.decide(
-                doses: try await Self.doses(
-                    on: connection, serials: batch.serials, registrants: batch.registrants,
-                    path: path),
-                roster: try await Self.rosterEntries(
-                    on: connection, registrants: batch.registrants, niks: [], path: path))
-            try await Self.insert(doses: writes.doses, origins: nil, on: connection)
-            try await Self.insert(scans: writes.scans, origins: nil, on: connection)
-            return writes.results
+            return try await Self.record(
+                RecordingBatch(groups, rules: rules, timeZone: timeZone), on: connection,
+                path: path
+            ).results
         }
         await foldNowAndThen()
         return ScanGroup.split(results, among: groups)
@@ -186,15 +180,8 @@ public final class PostgresDoseStore: DoseStore, Service {
                 let (id, answer) = try row.decode((String, String).self)
                 known[id] = answer
             }
-            let fresh = batch.fresh(known: Set(known.keys))
-            let writes = fresh.decide(
-                doses: try await Self.doses(
-                    on: connection, serials: fresh.serials, registrants: fresh.registrants,
-                    path: path),
-                roster: try await Self.rosterEntries(
-                    on: connection, registrants: fresh.registrants, niks: [], path: path))
-            try await Self.insert(doses: writes.doses, origins: nil, on: connection)
-            try await Self.insert(scans: writes.scans, origins: nil, on: connection)
+            let writes = try await Self.record(
+                batch.fresh(known: Set(known.keys)), on: connection, path: path)
             let (answers, rows) = try batch.answers(known: known, writes: writes, render: render)
             if !rows.isEmpty {
                 try await connection.run(
@@ -253,6 +240,22 @@ public final class PostgresDoseStore: DoseStore, Service {
     static let doseColumns = """
         serial, registrant, dose, vaccine, lot, site, ticket_site, priority_group, officer, station, administered_at, administered_day, recorded_at, sync_state
         """
+
+    /// Decides `batch` from the doses and roster entries it touches, and writes what it decided,
+    /// inside the caller's transaction (which holds the batch's registrant locks).
+    static func record(_ batch: RecordingBatch, on connection: PostgresConnection, path: String)
+        async throws -> RecordingWrites
+    {
+        let writes = batch.decide(
+            doses: try await doses(
+                on: connection, serials: batch.serials, registrants: batch.registrants,
+                path: path),
+            roster: try await rosterEntries(
+                on: connection, registrants: batch.registrants, niks: [], path: path))
+        try await insert(doses: writes.doses, origins: nil, on: connection)
+        try await insert(scans: writes.scans, origins: nil, on: connection)
+        return writes
+    }
 
     /// The doses with any of `serials` or of `registrants`, by registrant and dose number.
     static func doses(

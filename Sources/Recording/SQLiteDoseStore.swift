@@ -197,15 +197,23 @@ public final class SQLiteDoseStore: DoseStore {
     {
         let timeZone = timeZone, path = path
         let results = try await write { db in
-            let batch = try RecordingBatch(groups, rules: rules, timeZone: timeZone)
-            let writes = batch.decide(
-                doses: try Self.doses(db, serials: batch.serials, registrants: batch.registrants),
-                roster: try Self.rosterEntries(db, registrants: batch.registrants, path: path))
-            for dose in writes.doses { try Self.insert(dose, origin: nil, db) }
-            for entry in writes.scans { try Self.insert(entry, origin: nil, db) }
-            return writes.results
+            try Self.record(
+                RecordingBatch(groups, rules: rules, timeZone: timeZone), db, path: path
+            ).results
         }
         return ScanGroup.split(results, among: groups)
+    }
+
+    /// Decides `batch` from the doses and roster entries it touches, and writes what it decided.
+    static func record(_ batch: RecordingBatch, _ db: Database, path: String) throws
+        -> RecordingWrites
+    {
+        let writes = batch.decide(
+            doses: try doses(db, serials: batch.serials, registrants: batch.registrants),
+            roster: try rosterEntries(db, registrants: batch.registrants, path: path))
+        for dose in writes.doses { try insert(dose, origin: nil, db) }
+        for entry in writes.scans { try insert(entry, origin: nil, db) }
+        return writes
     }
 
     /// The doses recorded under any of `serials` or for any of `registrants`.
@@ -282,12 +290,7 @@ public final class SQLiteDoseStore: DoseStore {
                     known[id] = answer
                 }
             }
-            let fresh = batch.fresh(known: Set(known.keys))
-            let writes = fresh.decide(
-                doses: try Self.doses(db, serials: fresh.serials, registrants: fresh.registrants),
-                roster: try Self.rosterEntries(db, registrants: fresh.registrants, path: path))
-            for dose in writes.doses { try Self.insert(dose, origin: nil, db) }
-            for entry in writes.scans { try Self.insert(entry, origin: nil, db) }
+            let writes = try Self.record(batch.fresh(known: Set(known.keys)), db, path: path)
             let (answers, rows) = try batch.answers(known: known, writes: writes, render: render)
             let insert = try db.cachedStatement(
                 sql: """
