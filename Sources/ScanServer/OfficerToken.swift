@@ -21,10 +21,7 @@ public enum OfficerToken {
 
     /// The token's SHA-256 as 64 lowercase hex digits: what the store keeps and looks up.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        lowercaseHex(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// Adds an officer with a new token to `store` and returns the token, which is not kept.
@@ -36,4 +33,12 @@ public enum OfficerToken {
             Officer(name: name, site: site, tokenHash: hash(token), createdAt: at))
         return token
     }
+}
+
+/// `bytes` as lowercase hex digits, two a byte: token hashes, ETags, the bundle's version.
+func lowercaseHex(_ bytes: some Sequence<UInt8>) -> String {
+    bytes.map { byte in
+        let hex = String(byte, radix: 16)
+        return byte < 16 ? "0" + hex : hex
+    }.joined()
 }

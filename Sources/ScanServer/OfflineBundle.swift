@@ -93,10 +93,7 @@ public struct OfflineBundle: Encodable, Hashable, Sendable {
         // Sorted keys make the encoding canonical; a failure cannot happen for these types, and
         // would only make every answer a full one.
         let data = (try? JSONLineWriter.encoder().encode(content)) ?? Data()
-        return SHA256.hash(data: data).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        return lowercaseHex(SHA256.hash(data: data))
     }
 
     enum CodingKeys: String, CodingKey {

@@ -43,10 +43,7 @@ struct PhonePageFiles: Sendable {
             guard let contentType = Self.contentTypes[type],
                 let data = try? Data(contentsOf: folder.appendingPathComponent(name))
             else { continue }
-            let digest = SHA256.hash(data: data).prefix(12).map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
+            let digest = lowercaseHex(SHA256.hash(data: data).prefix(12))
             files["/" + name] = File(
                 body: ByteBuffer(bytes: data), contentType: contentType, etag: "\"\(digest)\"")
         }
