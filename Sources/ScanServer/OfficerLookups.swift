@@ -1,5 +1,5 @@
 import Recording
-import Synchronization
+import TicketStation
 
 /// The officer lookups of concurrent requests, made together.
 ///
@@ -9,65 +9,26 @@ import Synchronization
 /// officers' requests arriving at once cost one query for all their token hashes, not sixteen
 /// (on PostgreSQL, the one round trip a request still made outside its group's transaction).
 final class OfficerLookups: Sendable {
-    let officers: any OfficerStore
-    /// The most token hashes one query takes.
-    let maximumHashes: Int
-
-    private struct Waiting: Sendable {
-        var hash: String
-        var continuation: CheckedContinuation<Result<Officer?, StoreError>, Never>
-    }
-
-    private struct Line: Sendable {
-        var waiting: [Waiting] = []
-        var looking = false
-    }
-
-    private let line = Mutex(Line())
+    private let line: CoalescingLine<String, Officer?>
 
     init(officers: any OfficerStore, maximumHashes: Int = 256) {
-        self.officers = officers
-        self.maximumHashes = max(1, maximumHashes)
+        line = CoalescingLine(maximum: maximumHashes) { hashes in
+            do throws(StoreError) {
+                var found: [String: Officer] = [:]
+                for officer in try await officers.activeOfficers(
+                    tokenHashes: Array(Set(hashes)).sorted())
+                {
+                    found[officer.tokenHash] = officer
+                }
+                return .answers(hashes.map { .success(found[$0]) })
+            } catch {
+                return .answers(hashes.map { _ in .failure(error) })
+            }
+        }
     }
 
     /// The active officer whose token hashes to `hash`, if any.
     func officer(tokenHash hash: String) async throws(StoreError) -> Officer? {
-        let result = await withCheckedContinuation { continuation in
-            let leads = line.withLock { line in
-                line.waiting.append(Waiting(hash: hash, continuation: continuation))
-                guard !line.looking else { return false }
-                line.looking = true
-                return true
-            }
-            if leads { Task { await self.lookWhileWaiting() } }
-        }
-        return try result.get()
-    }
-
-    private func lookWhileWaiting() async {
-        while true {
-            let batch: [Waiting] = line.withLock { line in
-                guard !line.waiting.isEmpty else {
-                    line.looking = false
-                    return []
-                }
-                let taken = Array(line.waiting.prefix(maximumHashes))
-                line.waiting.removeFirst(taken.count)
-                return taken
-            }
-            guard !batch.isEmpty else { return }
-            let hashes = Array(Set(batch.map(\.hash))).sorted()
-            do {
-                var found: [String: Officer] = [:]
-                for officer in try await officers.activeOfficers(tokenHashes: hashes) {
-                    found[officer.tokenHash] = officer
-                }
-                for waiting in batch {
-                    waiting.continuation.resume(returning: .success(found[waiting.hash]))
-                }
-            } catch {
-                for waiting in batch { waiting.continuation.resume(returning: .failure(error)) }
-            }
-        }
+        try await line.submit(hash)
     }
 }

@@ -1,5 +1,4 @@
 public import Recording
-import Synchronization
 
 /// Records the scans of concurrent requests together: group commit.
 ///
@@ -21,97 +20,46 @@ public final class GroupCommit: Sendable {
     public let store: any RecordingStore
     /// The programme's rules.
     public let rules: RecordingRules
+    private let line: CoalescingLine<ScanGroup, [RecordingResult]>
+
     /// The most requests one transaction takes.
-    public let maximumGroups: Int
-
-    private struct Waiting: Sendable {
-        var group: ScanGroup
-        var continuation: CheckedContinuation<Result<[RecordingResult], StoreError>, Never>
-    }
-
-    private struct Line: Sendable {
-        var waiting: [Waiting] = []
-        var committing = false
-    }
-
-    private let line = Mutex(Line())
+    public var maximumGroups: Int { line.maximum }
 
     /// Group commit into `store`, at most `maximumGroups` requests a transaction.
     public init(store: any RecordingStore, rules: RecordingRules, maximumGroups: Int = 64) {
         self.store = store
         self.rules = rules
-        self.maximumGroups = max(1, maximumGroups)
+        line = CoalescingLine(maximum: maximumGroups) { groups in
+            await Self.commit(groups, store: store, rules: rules)
+        }
     }
 
     /// Records `group` with the requests waiting beside it; its answers, in order.
     public func record(_ group: ScanGroup) async throws(StoreError) -> [RecordingResult] {
-        let result = await withCheckedContinuation { continuation in
-            let leads = line.withLock { line in
-                line.waiting.append(Waiting(group: group, continuation: continuation))
-                guard !line.committing else { return false }
-                line.committing = true
-                return true
-            }
-            // The request that finds nobody committing commits for everyone until the line is
-            // empty; the others only wait.
-            if leads { Task { await self.commitWhileWaiting() } }
-        }
-        return try result.get()
+        try await line.submit(group)
     }
 
-    private func commitWhileWaiting() async {
-        while true {
-            let batch: [Waiting] = line.withLock { line in
-                guard !line.waiting.isEmpty else {
-                    line.committing = false
-                    return []
-                }
-                let taken = Array(line.waiting.prefix(maximumGroups))
-                line.waiting.removeFirst(taken.count)
-                return taken
-            }
-            guard !batch.isEmpty else { return }
-            await commit(batch)
-        }
-    }
-
-    private func commit(_ batch: [Waiting]) async {
+    private static func commit(
+        _ groups: [ScanGroup], store: any RecordingStore, rules: RecordingRules
+    ) async -> CoalescingLine<ScanGroup, [RecordingResult]>.Verdict {
         do {
-            let answers = try await store.record(batch.map(\.group), rules: rules)
-            for (waiting, answer) in zip(batch, answers) {
-                waiting.continuation.resume(returning: .success(answer))
-            }
-            // A store answers one slice per group; should one be missing, say so, never hang.
-            for waiting in batch.dropFirst(answers.count) {
-                waiting.continuation.resume(
-                    returning: .failure(
-                        .sqlite(code: -1, message: "the store answered fewer groups than given")))
-            }
+            return .answers(try await store.record(groups, rules: rules).map { .success($0) })
         } catch {
             switch error {
             case .busy, .locked:
-                // The line behind it would wait as long again, transaction after transaction.
-                let behind = line.withLock { line in
-                    let all = line.waiting
-                    line.waiting.removeAll()
-                    return all
-                }
-                for waiting in batch + behind {
-                    waiting.continuation.resume(returning: .failure(error))
-                }
+                return .failLine(error)
             default:
-                guard batch.count > 1 else {
-                    batch[0].continuation.resume(returning: .failure(error))
-                    return
-                }
-                for waiting in batch {
+                guard groups.count > 1 else { return .answers([.failure(error)]) }
+                var answers: [Result<[RecordingResult], StoreError>] = []
+                for group in groups {
                     do {
-                        let answer = try await store.record([waiting.group], rules: rules)
-                        waiting.continuation.resume(returning: .success(answer.first ?? []))
+                        answers.append(
+                            .success(try await store.record([group], rules: rules).first ?? []))
                     } catch {
-                        waiting.continuation.resume(returning: .failure(error))
+                        answers.append(.failure(error))
                     }
                 }
+                return .answers(answers)
             }
         }
     }
