@@ -409,13 +409,18 @@ struct PerspectiveRectifier {
         let parallelogram = Point(x: far, y: far)
         if version > 1 {
             // The alignment pattern's centre is three modules in from where a fourth finder's
-            // would be; it carries the keystone, which a parallelogram cannot.
+            // would be; it carries the keystone, which a parallelogram cannot. Under a strong
+            // keystone it lies up to a fifth of the two finder distances from the
+            // parallelogram's guess, and its dark centre is one module wide: the search reaches
+            // that far and steps at most three quarters of a module, so that no step passes over
+            // it on a large code. (An eighth, in steps of an eighth of the reach, missed it on
+            // 7 of 200 strongly slanted version 8 codes and on 1 of 200 version 5 ones.)
             let at = Point(x: Double(size) - 6.5, y: Double(size) - 6.5)
             let k = (Double(size) - 10) / (Double(size) - 7)
             let guess = corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
             let reach = max(
                 module * 4,
-                ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
+                ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 5)
             // The map with the alignment pattern at `candidate`, and how clearly it shows there;
             // `nil` where it does not.
             func aligned(_ candidate: Point) -> (map: Homography, pattern: Double)? {
@@ -428,7 +433,7 @@ struct PerspectiveRectifier {
                 return pattern < 30 ? nil : (map, pattern)
             }
             if let found = bestFourth(
-                near: guess, reach: reach, step: max(1, module / 2, reach / 8),
+                near: guess, reach: reach, step: max(1, module / 2, min(reach / 8, module * 0.75)),
                 sifted: { aligned($0)?.pattern },
                 scored: { candidate in
                     aligned(candidate).map {
