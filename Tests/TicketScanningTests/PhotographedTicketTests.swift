@@ -91,8 +91,8 @@ enum PhotographedTickets {
 /// VT2 codes are version 8 (49 modules) where VT1 codes are version 5 (37). Under the same
 /// damage measured in modules (three photo pixels a module, blur in modules), they read as well
 /// as VT1 tickets. Strong perspective was where they lagged, until the search for the alignment
-/// pattern reached a fifth of the finder distances and stepped at most 0.75 of a module (it had
-/// reached an eighth in steps of an eighth of that, over a module on a version 8 grid).
+/// pattern also reached a fifth of the finder distances in steps of at most 0.75 of a module
+/// (it had reached an eighth in steps of an eighth of that, over a module on a version 8 grid).
 /// Measured at normal on seeds 500-589 and 900-929 and checked on seeds 1500-1589 and 1900-1929
 /// (VT1 / VT2, before the change in brackets): handheld 89 / 90 (89 / 85) and 89 / 89
 /// (89 / 86) of 90, strong perspective 30 / 30 (28 / 23) and 30 / 30 (30 / 26) of 30; on the
