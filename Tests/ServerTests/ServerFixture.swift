@@ -124,14 +124,18 @@ final class ServerFixture: Sendable {
 
     var base: String { "http://127.0.0.1:\(port)" }
 
-    /// A signed ticket text for `registrant`'s dose `dose`, valid from today for 30 days.
+    /// A signed ticket text for `registrant`'s dose `dose`, valid from yesterday (in the
+    /// programme's time zone) for 30 days: a queued scan claimed an hour ago stays valid at any
+    /// hour, also in the hour after the programme's midnight (17:00 to 18:00 UTC in Jakarta).
     func ticketText(registrant: String = "2108230000012345", dose: Int = 1) throws -> String {
         let today = CalendarDate(Date(), in: .programmeDefault)
+        let yesterday = CalendarDate(daysSince1970: today.daysSince1970 - 1)
         let ticket = Ticket(
             serial: TicketSerial.random(), registrant: registrant, dose: dose, vaccine: "CORONAVAC",
             group: .general,
             site: "JKT01",
-            validFrom: today, validUntil: CalendarDate(daysSince1970: today.daysSince1970 + 29),
+            validFrom: yesterday,
+            validUntil: CalendarDate(daysSince1970: yesterday.daysSince1970 + 29),
             keyID: key.id)
         return try TicketSigner(key: key).sign(ticket)
     }
