@@ -470,7 +470,10 @@ struct PerspectiveRectifier {
                 module * 4,
                 ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 5)
             + spread
-        let step = max(1, module / 2, min(reach / 8, module * 0.75))
+        // At most 32 steps each way (about 3,200 places in the disc): a version 8 code takes
+        // 24, and a far larger one, or three finder-like marks far apart, steps coarser
+        // rather than costing tens of milliseconds.
+        let step = max(1, module / 2, min(reach / 8, module * 0.75), reach / 32)
         let best = sifted(
             around: guess, reach: reach, step: step, disc: true, best: 8, size: size,
             corners: corners, in: image)
