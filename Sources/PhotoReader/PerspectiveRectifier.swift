@@ -425,10 +425,12 @@ struct PerspectiveRectifier {
         return corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
     }
 
-    /// The finder centres' three points in module coordinates of a code of `size`.
-    private static func finderCentres(size: Int) -> [Point] {
+    /// The finder centres' three points in module coordinates of a code of `size` (a tuple:
+    /// the alignment search asks for them at every place it sifts, and an array would be an
+    /// allocation each time).
+    private static func finderCentres(size: Int) -> (Point, Point, Point) {
         let far = Double(size) - 3.5
-        return [Point(x: 3.5, y: 3.5), Point(x: far, y: 3.5), Point(x: 3.5, y: far)]
+        return (Point(x: 3.5, y: 3.5), Point(x: far, y: 3.5), Point(x: 3.5, y: far))
     }
 
     /// The grey-level contrast of the alignment pattern of a code of `size` when it lies at
@@ -440,7 +442,7 @@ struct PerspectiveRectifier {
         let at = alignmentCentre(size: size)
         guard
             let map = Homography(
-                from: (fixed[0], fixed[1], fixed[2], at),
+                from: (fixed.0, fixed.1, fixed.2, at),
                 to: (corners[0], corners[1], corners[2], candidate))
         else { return nil }
         let pattern = alignmentContrast(map, at: at, in: image)
@@ -471,7 +473,7 @@ struct PerspectiveRectifier {
                 ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 5)
             + spread
         // At most 32 steps each way (about 3,200 places in the disc): a version 8 code takes
-        // 24, and a far larger one, or three finder-like marks far apart, steps coarser
+        // about 24, and a far larger one, or three finder-like marks far apart, steps coarser
         // rather than costing tens of milliseconds.
         let step = max(1, module / 2, min(reach / 8, module * 0.75), reach / 32)
         let best = sifted(
@@ -535,13 +537,13 @@ struct PerspectiveRectifier {
                 among: own + search.candidates, step: max(step, search.step), scored: scored)
             {
                 let grid = Grid(
-                    size: size, map: found.map, modulePoints: (fixed[0], fixed[1], fixed[2], at),
+                    size: size, map: found.map, modulePoints: (fixed.0, fixed.1, fixed.2, at),
                     imagePoints: (corners[0], corners[1], corners[2], found.map(at)))
                 return (grid, found.score)
             }
         }
         let fourth = corners[1] + corners[2] - corners[0]
-        let modulePoints = (fixed[0], fixed[1], fixed[2], parallelogram)
+        let modulePoints = (fixed.0, fixed.1, fixed.2, parallelogram)
         let imagePoints = (corners[0], corners[1], corners[2], fourth)
         guard let map = Homography(from: modulePoints, to: imagePoints) else { return nil }
         let grid = Grid(size: size, map: map, modulePoints: modulePoints, imagePoints: imagePoints)

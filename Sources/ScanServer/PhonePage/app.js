@@ -255,14 +255,7 @@ function showVerdict(scan) {
   const details = $("verdict-details");
   details.textContent = "";
   const names = t().fields;
-  const add = (term, value) => {
-    if (value === null || value === undefined || value === "") return;
-    const dt = document.createElement("dt");
-    dt.textContent = term;
-    const dd = document.createElement("dd");
-    dd.textContent = String(value);
-    details.append(dt, dd);
-  };
+  const add = (term, value) => addDetail(details, term, value);
   add(names.name, view.name);
   add(names.registrant, view.registrant ?? scan.shown.registrant);
   add(names.dose, view.dose ?? scan.shown.dose);
@@ -281,6 +274,16 @@ function showVerdict(scan) {
     add(names.site, earlier.site);
   }
   add(names.code, view.outcome);
+}
+
+// One term and its value in a details list; nothing for an empty value.
+function addDetail(details, term, value) {
+  if (value === null || value === undefined || value === "") return;
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = String(value);
+  details.append(dt, dd);
 }
 
 function beep(ok) {
@@ -327,14 +330,7 @@ async function showAttention() {
     name.textContent = scan.final.name || scan.final.registrant || scan.shown.registrant || scan.id;
     const details = document.createElement("dl");
     details.className = "details";
-    const add = (term, value) => {
-      if (value === null || value === undefined || value === "") return;
-      const dt = document.createElement("dt");
-      dt.textContent = term;
-      const dd = document.createElement("dd");
-      dd.textContent = String(value);
-      details.append(dt, dd);
-    };
+    const add = (term, value) => addDetail(details, term, value);
     const names = t().fields;
     add(names.registrant, scan.final.registrant || scan.shown.registrant);
     add(names.scannedAt, formatInstant(scan.scannedAt, language, zone));
