@@ -48,9 +48,14 @@ public struct PhotoReaderOptions: Sendable {
     /// this many pixels: zbar reads noisy phone photos better shrunk, and faster. A JPEG is
     /// decoded straight to that scale.
     public var firstLookPixels: Int = 1_000_000
-    /// No retry scans more pixels than this: upscaling and finer scales that would are
-    /// skipped, so a hard photo costs bounded time whatever its size.
+    /// No retry scans more pixels than this: upscaling that would is skipped, so a hard photo
+    /// costs bounded time whatever its size.
     public var retryPixels: Int = 3_000_000
+    /// A finer look at real pixels (a finer JPEG scale, not magnified) may scan up to this
+    /// many: a 3 MP photo (2048 x 1536) in full, where a small code on a page shows. Larger
+    /// photos are looked at no finer than half size: at 5 MP a look in full read more small
+    /// codes on pages but took more than zbar's time on the whole photo (docs/benchmarks.md).
+    public var finerPixels: Int = 3_200_000
     /// The retry cascade, tried in order after the first look finds nothing, stopping at the
     /// first attempt that finds a code, or when the effort's work budget allows no more.
     public var cascade: [ReadAttempt] = PhotoReader.defaultCascade
@@ -401,9 +406,9 @@ public final class PhotoReader {
             width: source.width, height: source.height, denominator: denominator)
         // A coarser look that leaves too few pixels for a code is pointless.
         if denominator > base && min(width, height) < 100 { return nil }
-        if attempt != ReadAttempt()
-            && width * height * magnification * magnification > options.retryPixels
-        {
+        let cap =
+            magnification == 1 && denominator < base ? options.finerPixels : options.retryPixels
+        if attempt != ReadAttempt() && width * height * magnification * magnification > cap {
             return nil
         }
         return Plan(denominator: denominator, width: width, height: height)

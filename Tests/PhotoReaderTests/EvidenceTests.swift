@@ -133,6 +133,42 @@ struct EvidenceTests {
         #expect(largest == largest.sorted() && Set(largest).count == largest.count)
     }
 
+    /// A phone photo of a printed page, `width` wide (4:3): lines of print (dark blocks of a
+    /// glyph's size) and, off centre in a clear patch, a ticket's code of `modulePixels` a
+    /// module, under a little sensor noise.
+    static func smallCodeOnPage(width: Int, modulePixels: Int, seed: UInt64) throws -> [UInt8] {
+        let height = width * 3 / 4
+        var page = noise(width: width, height: height, seed: seed, sigma: 4)
+        var generator = SeededGenerator(seed: seed)
+        for line in stride(from: height / 20, to: height * 19 / 20, by: 24) {
+            var x = width / 20
+            while x < width * 19 / 20 {
+                let glyph = 6 + Int(generator.next() % 8)
+                for y in line..<line + 12 {
+                    for column in x..<min(x + glyph, width) { page[column, y] = 40 }
+                }
+                x += glyph + 3 + Int(generator.next() % 6)
+            }
+        }
+        let code = try renderedCode(ticketText(seed: seed), modulePixels: modulePixels)
+        paste(code, onto: &page, x: width * 3 / 5, y: height / 3)
+        return try JPEGEncoder().encodeAsColor(page, quality: 88)
+    }
+
+    @Test(
+        "a small code on a page of a 3 MP photo, which the scaled-down first look cannot make out, reads at effort normal in full size",
+        arguments: [UInt64(7), 8])
+    func smallCodeInLargeFrame(_ seed: UInt64) throws {
+        let photo = try Self.smallCodeOnPage(width: 2048, modulePixels: 2, seed: seed)
+        let normal = try PhotoReader().reading(photo)
+        #expect(normal.symbols.map(\.bytes) == [Array(ticketText(seed: seed).utf8)])
+        let outcome = try #require(normal.outcome)
+        #expect(outcome.denominator == 1 && outcome.attempt.scaleShift < 0, "\(outcome)")
+        // Print makes finder-like marks, at times three that fit: a budget, or the whole cascade.
+        if let budget = normal.work.budget { #expect(normal.work.units <= budget) }
+        #expect(normal.work.evidence.map { $0.strength != .none } == true)
+    }
+
     @Test("a damaged code that shows its finders gets the whole cascade at effort normal")
     func damagedCodeWholeCascade() throws {
         let image = try Self.scrambledCode(seed: 5)
