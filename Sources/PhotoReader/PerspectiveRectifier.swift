@@ -425,6 +425,16 @@ struct PerspectiveRectifier {
         return corners[0] + (corners[1] - corners[0]) * k + (corners[2] - corners[0]) * k
     }
 
+    /// How far from the parallelogram's guess an alignment search looks: a `fraction`th of the
+    /// two finder distances, at least four modules.
+    private static func alignmentReach(corners: [Point], module: Double, fraction: Double)
+        -> Double
+    {
+        max(
+            module * 4,
+            ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / fraction)
+    }
+
     /// The finder centres' three points in module coordinates of a code of `size` (a tuple:
     /// the alignment search asks for them at every place it sifts, and an array would be an
     /// allocation each time).
@@ -467,11 +477,7 @@ struct PerspectiveRectifier {
             [versions.lowerBound, versions.upperBound].map {
                 (alignmentGuess(size: 17 + 4 * max(2, $0), corners: corners) - guess).length
             }.max() ?? 0
-        let reach =
-            max(
-                module * 4,
-                ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 5)
-            + spread
+        let reach = alignmentReach(corners: corners, module: module, fraction: 5) + spread
         // At most 32 steps each way (about 3,200 places in the disc): a version 8 code takes
         // about 24, and a far larger one, or three finder-like marks far apart, steps coarser
         // rather than costing tens of milliseconds.
@@ -526,9 +532,7 @@ struct PerspectiveRectifier {
             // of the finder distances of its guess, in steps of an eighth of that. The wide
             // search alone, through the middle version's map, missed blurred patterns this
             // one finds (3 more of 400 handheld version 8 codes read with both).
-            let reach = max(
-                module * 4,
-                ((corners[1] - corners[0]).length + (corners[2] - corners[0]).length) / 8)
+            let reach = alignmentReach(corners: corners, module: module, fraction: 8)
             let step = max(1, module / 2, reach / 8)
             let own = sifted(
                 around: alignmentGuess(size: size, corners: corners), reach: reach, step: step,

@@ -53,8 +53,9 @@ public struct PhotoReaderOptions: Sendable {
     public var retryPixels: Int = 3_000_000
     /// A finer look at real pixels (a finer JPEG scale, not magnified) may scan up to this
     /// many: a 3 MP photo (2048 x 1536) in full, where a small code on a page shows. Larger
-    /// photos are looked at no finer than half size: at 5 MP a look in full read more small
-    /// codes on pages but took more than zbar's time on the whole photo (docs/benchmarks.md).
+    /// photos are looked at no finer than half size: a cap of 6 MP, which looks at 5 MP photos
+    /// in full, read more small codes on pages but took the bench's photos past 1.5 times
+    /// zbar's time (docs/benchmarks.md).
     public var finerPixels: Int = 3_200_000
     /// The retry cascade, tried in order after the first look finds nothing, stopping at the
     /// first attempt that finds a code, or when the effort's work budget allows no more.
