@@ -47,8 +47,8 @@ public struct ReadWork: Hashable, Sendable, Codable {
     /// Whether the cheap finder-pattern check ran and found no plausible candidate (none seen
     /// on more than one row), ruling out the upscaling and rectifying steps.
     public var noFinderCandidates: Bool = false
-    /// What the finder check found of a code once the first look read nothing; `nil` when the
-    /// first look read the photo or the check did not run.
+    /// What the finder check found of a code once the first look read nothing, or once a step
+    /// read several codes (it then looks for more); `nil` when the check did not run.
     public var evidence: CodeEvidence?
 
     /// An empty count with a budget.
