@@ -288,7 +288,7 @@ public final class PhotoReader {
             session.work.steps.append(step)
             var (found, scanned) = run(attempt, plan: plan, session: &session)
             if !found.isEmpty {
-                found = readingTheRest(found, session: &session)
+                found = readingTheRest(found, at: scanned.denominator, session: &session)
                 let outcome = ReadOutcome(
                     attempt: attempt, step: step, denominator: scanned.denominator,
                     scannedWidth: scanned.width, scannedHeight: scanned.height)
@@ -301,39 +301,48 @@ public final class PhotoReader {
     /// The most codes beyond those the reading step found that `readingTheRest` looks for.
     static let moreCodesSought = 4
 
-    /// `found`, and the codes of the photo the step that read them missed, when they are
-    /// several: a photo that shows two codes or more is a sheet or a row of tickets, where zbar
-    /// at the first look's scale may read some and not the others (on three fresh *several*
-    /// sets of 40 photos with 2 to 4 codes each, 6 photos were read in part so). The first
-    /// look's finder check then looks for three finder candidates outside every code read
-    /// that stand as a code's, and redraws the code they mark, once gently and once sharpened,
-    /// as the cascade's first steps do, until none is left or one does not read. One code
-    /// found says nothing of another: looking for more after every read would cost every
-    /// photo the check (about three quarters of a first look). Not at effort low.
-    private func readingTheRest(_ found: [ScannedSymbol], session: inout Session)
-        -> [ScannedSymbol]
-    {
-        guard options.effort != .low, found.count >= 2 else { return found }
+    /// `found`, and the codes of the photo the step that read them missed: a photo that shows
+    /// two codes or more is a sheet or a row of tickets, where zbar at the first look's scale
+    /// may read some and not the others (on three fresh *several* sets of 40 photos with 2 to 4
+    /// codes each, 6 photos were read in part so; on photos of our A4 sheets of 8 cards, most).
+    /// The first look's finder check gives the finder candidates outside every code read;
+    /// while three of them stand as a code's, with a grid that shows a timing pattern, the code
+    /// they mark is redrawn, gently and then sharpened, as the cascade's first steps do. When
+    /// some still stand as a code's and the codes were read at a scaled-down first look, the
+    /// cascade's closer look (a finer scale, sharpened) is made once for all of them.
+    ///
+    /// It runs after a read of two codes or more, or of one when the finder check was made
+    /// anyway (the first look read nothing): one code read at first sight says nothing of
+    /// another, and looking for more then would cost every photo the check (about three
+    /// quarters of a first look). Not at effort low.
+    private func readingTheRest(
+        _ found: [ScannedSymbol], at denominator: Int, session: inout Session
+    ) -> [ScannedSymbol] {
+        guard options.effort != .low, found.count >= 2 || session.checkedFinders else {
+            return found
+        }
         if !session.checkedFinders { checkFinders(&session) }
         guard let allFinders = session.finders,
-            let plan = plan(ReadAttempt(), on: session.source, base: session.base)
+            let plan = plan(ReadAttempt(), on: session.source, base: session.base),
+            let image = try? session.source.image(atDenominator: session.base)
         else { return found }
         let toBase = Double(plan.width) / Double(max(1, session.source.width))
         var symbols = found
-        for _ in 0..<Self.moreCodesSought {
-            // Finder centres lie 3.5 modules inside their code: a finder inside no code read
-            // belongs to one that was not.
+        // Finder centres lie 3.5 modules inside their code: a finder inside no code read belongs
+        // to one that was not.
+        func unread() -> [PerspectiveRectifier.Finder] {
             let read = symbols.map { symbol in
                 symbol.corners.map {
                     Point(x: ($0.x + 0.5) * toBase - 0.5, y: ($0.y + 0.5) * toBase - 0.5)
                 }
             }
-            let rest = allFinders.filter { finder in
+            return allFinders.filter { finder in
                 !read.contains { Self.polygon($0, contains: finder.centre) }
             }
-            guard Self.evidence(of: rest).standsAsCode,
-                let image = try? session.source.image(atDenominator: session.base)
-            else { break }
+        }
+        for _ in 0..<Self.moreCodesSought {
+            let rest = unread()
+            guard Self.evidence(of: rest).standsAsCode else { break }
             // Three stray marks can stand as a code's; the grid fitted to them shows no timing
             // pattern (the threshold the region choice uses, `cropRegion`).
             let grid = PerspectiveRectifier.grid(in: image, finders: rest)
@@ -355,6 +364,13 @@ public final class PhotoReader {
             symbols += more
         }
         session.finders = allFinders
+        if denominator == session.base, session.base > 1,
+            Self.evidence(of: unread()).standsAsCode,
+            let (attempt, finer) = closerLook(session.source, base: session.base)
+        {
+            let (new, _) = run(attempt, plan: finer, session: &session)
+            symbols = Self.deduplicated(symbols + new)
+        }
         return symbols
     }
 

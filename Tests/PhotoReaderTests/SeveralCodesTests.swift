@@ -63,4 +63,36 @@ struct SeveralCodesTests {
                 == texts.sorted())
         #expect(reading.outcome?.step == 0)
     }
+
+    /// A sheet of eight tickets seen whole in a 1.45 MP photo, at 2.5 px a module: the first
+    /// look, at half size, shows them at 1.25 px a module.
+    static func sheetOfEight(seed: UInt64) throws -> (image: GrayImage, texts: [String]) {
+        var sheet = GrayImage(width: 1060, height: 1370, filledWith: 215)
+        let texts = (0..<8).map { ticketText(seed: seed * 10 + UInt64($0)) }
+        for (index, text) in texts.enumerated() {
+            let code = try renderedCode(text, modulePixels: 5).downscaled(by: 2)
+            paste(code, onto: &sheet, x: 80 + (index % 2) * 480, y: 60 + (index / 2) * 320)
+        }
+        var camera = CameraSimulator(seed: seed)
+        var shot = CameraShot()
+        shot.noiseSigma = 3
+        return (camera.photograph(sheet, modulePixels: 2.5, shot: shot), texts)
+    }
+
+    @Test(
+        "a sheet of eight seen at half size: a redrawing reads one code, a finer look the rest",
+        arguments: [UInt64(4), 6])
+    func sheetAtHalfSize(_ seed: UInt64) throws {
+        let (image, texts) = try Self.sheetOfEight(seed: seed)
+        let low = PhotoReader(options: PhotoReaderOptions(effort: .low)).reading(image)
+        #expect(low.symbols.count == 1)
+        let normal = PhotoReader().reading(image)
+        let read = normal.symbols.map { String(decoding: $0.bytes, as: UTF8.self) }
+        #expect(read.count == 8 && Set(read) == Set(texts))
+        // Read first by redrawing one code from the first look's finders, at half size.
+        let outcome = try #require(normal.outcome)
+        #expect(
+            outcome.denominator == 2 && outcome.attempt == ReadAttempt([.redraw(sharpen: 1)]),
+            "\(outcome)")
+    }
 }
